@@ -1,0 +1,38 @@
+#ifndef WARNP_H
+#define WARNP_H
+
+/*
+ * Messages to humans on stderr, in the house form
+ *	prog: what failed 'subject': reason
+ * lib/ reports an error once, where it is first detected; main() decides the
+ * exit status.  Each message is written with a single write(2), so lines
+ * from several threads never interleave.
+ */
+
+#include <sysexits.h>
+
+/* Exit statuses shared by every program (see each man page). */
+#define EX_FAILURE	1	/* anything not covered below */
+/* EX_USAGE 64, EX_DATAERR 65, EX_UNAVAILABLE 69, EX_TEMPFAIL 75 and
+ * EX_NOPERM 77 come from <sysexits.h>. */
+
+/* Record the program name (basename of argv0) used as message prefix. */
+void warnp_init(const char *argv0);
+
+/* The program name given to warnp_init(), or "cb" before it. */
+const char *warnp_progname(void);
+
+/* Print "prog: MESSAGE: strerror(errno)". */
+void warnp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "prog: MESSAGE". */
+void warn0(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "prog: MESSAGE" only when warnp_verbose() was raised to >= level. */
+void warnp_debug(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Set the verbosity level for warnp_debug() (0 = silent, the default). */
+void warnp_set_verbose(int level);
+
+#endif
