@@ -1,0 +1,64 @@
+#ifndef RECORDS_H
+#define RECORDS_H
+
+/*
+ * Records on pipes between programs (see cb-records(5)).
+ *
+ * A record is one line, or one NUL-terminated string in -0 mode.  Fields
+ * are separated by TAB and the path is always the LAST field, so in -0 mode
+ * a path may hold any byte but NUL (TAB and newline included), while in
+ * newline mode a field holding TAB or newline cannot be written and is
+ * refused.  Readers are strict: a malformed record is an error naming its
+ * record number, never skipped.
+ */
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct rec_reader;
+
+/*
+ * Read records from in (not owned; never closed here).  nul: records end
+ * in NUL instead of newline.  name is used in messages ("stdin", a file
+ * name).  Returns NULL on allocation failure.
+ */
+struct rec_reader *rec_reader_new(FILE *in, int nul, const char *name);
+
+/*
+ * Read the next record and split it into exactly n fields (n >= 1): the
+ * first n - 1 end at a TAB, the last takes the rest of the record, TABs
+ * included.  fields[] then points into the reader's buffer, valid until the
+ * next call.  Returns 1 for a record, 0 at end of input, -1 on a read error
+ * or a malformed record (fewer than n fields, an empty last field, or an
+ * unterminated last record), reported once with the record number.
+ */
+int rec_reader_next(struct rec_reader *r, size_t n, char **fields);
+
+/*
+ * Read the next record whole, without splitting: *rec points into the
+ * reader's buffer (NUL-terminated), *len is its length.  Returns as
+ * rec_reader_next().
+ */
+int rec_reader_raw(struct rec_reader *r, char **rec, size_t *len);
+
+/* Number of the record last read, counting from 1. */
+size_t rec_reader_number(const struct rec_reader *r);
+
+/* Free the reader; NULL is a no-op. */
+void rec_reader_free(struct rec_reader *r);
+
+/*
+ * Split the string rec in place into exactly n fields as rec_reader_next()
+ * does.  Returns 0, or -1 if it has fewer than n fields (nothing printed).
+ */
+int rec_split(char *rec, size_t n, char **fields);
+
+/*
+ * Write one record of n fields joined by TAB and ended by NUL (nul) or
+ * newline.  In newline mode a field holding TAB or newline, and in any mode
+ * a field other than the last holding TAB, is refused: -1, reported.
+ * Returns 0, or -1 on a refused field or a write error (reported).
+ */
+int rec_write(FILE *out, int nul, size_t n, const char *const *fields);
+
+#endif
