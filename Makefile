@@ -57,6 +57,7 @@ MANPAGES  = $(wildcard man/*.[1-8])
 
 .PHONY: all check check-deps test unit demo bench fuzz install clean lint-man
 .SUFFIXES:
+.SECONDARY:
 
 all: $(TARGETS)
 
@@ -70,11 +71,11 @@ $(LIBCB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 .SECONDEXPANSION:
-$(BIN)/cb-%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/cb-%/*.c)) $(LIBCB)
+$(BIN)/cb-%: $$(addprefix $(O)/,$$(subst .c,.o,$$(wildcard cmd/cb-$$*/*.c))) $(LIBCB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-$(BIN)/%: cmd/%/%.sh
+$(BIN)/%: cmd/$$*/$$*.sh
 	@mkdir -p $(@D)
 	sed 's/@VERSION@/$(VERSION)/g' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 
