@@ -45,6 +45,16 @@ struct lzop_packer *lzop_packer_new(const struct lzop_pack_opts *opts,
 /* Compress len bytes.  Returns 0, or -1 on failure (reported). */
 int lzop_packer_write(struct lzop_packer *p, const void *buf, size_t len);
 
+/*
+ * Zero-copy input: a pointer to room for up to *len bytes inside the block
+ * being filled (read(2) straight into it), then lzop_packer_commit() with
+ * the count actually stored there.  Returns NULL on failure (reported).
+ */
+void *lzop_packer_space(struct lzop_packer *p, size_t *len);
+
+/* Take n bytes written at lzop_packer_space().  Returns 0 or -1. */
+int lzop_packer_commit(struct lzop_packer *p, size_t n);
+
 /* Flush every block and write the end marker.  Returns 0 or -1. */
 int lzop_packer_finish(struct lzop_packer *p);
 
