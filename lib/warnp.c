@@ -35,6 +35,9 @@ warnp_set_verbose(int level)
 }
 
 /* Format "prog: msg[: reason]\n" into one buffer and write it at once. */
+static void vwarn(const char *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vwarn(const char *reason, const char *fmt, va_list ap)
 {
