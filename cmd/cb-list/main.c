@@ -1,0 +1,339 @@
+/*
+ * cb-list: the files a backup of this node must carry, as file records
+ * SIZE TAB MTIME_NS TAB INODE TAB PATH (cb-records(5)): every file of
+ * snapshot TAG, or of the incremental backups/ directories, across every
+ * data directory of cassandra.yaml.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cassconf.h"
+#include "fileset.h"
+#include "node.h"
+#include "records.h"
+#include "warnp.h"
+
+struct opts {
+	const char	*confdir;
+	const char	*tag;
+	const char	*since;
+	int		 backups;
+	int		 nul;
+	int		 quiet;
+	int		 verbose;
+};
+
+struct out {
+	int		 nul;
+	struct fileset	*since;		/* NULL: print every file */
+	size_t		 printed;
+	char		 key[PATH_MAX];
+};
+
+static void
+usage(FILE *f)
+{
+
+	fprintf(f,
+	    "usage: cb-list [-0qv] [--cassandra-conf-path DIR] "
+	    "(--snapshot TAG | --backups)\n"
+	    "               [--keyspaces KS,...] [--table T,...] "
+	    "[--exclude-tables T,...]\n"
+	    "               [--exclude-system] [--since FILE]\n"
+	    "       cb-list -h | -V\n");
+}
+
+/* errno of a failed system call -> exit status. */
+static int
+status_errno(int e)
+{
+
+	return (e == EACCES || e == EPERM ? EX_NOPERM : EX_FAILURE);
+}
+
+/* A tag as Cassandra accepts it: [A-Za-z0-9_-]+. */
+static int
+tag_ok(const char *t)
+{
+
+	if (*t == '\0')
+		return (0);
+	return (t[strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-")] == '\0');
+}
+
+/* Strict decimal: digits only (a leading '-' if sign).  0 or -1. */
+static int
+parse_num(const char *s, int sign, int64_t *out)
+{
+	char *end;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || (sign && s[0] == '-')))
+		return (-1);
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return (errno != 0 || *end != '\0' || end == s ? -1 : 0);
+}
+
+/* Read earlier file records into a set keyed by node_path_key(). */
+static int
+since_load(const char *path, int nul, struct fileset *set)
+{
+	struct rec_reader *r;
+	char *f[4], key[PATH_MAX];
+	int64_t size, mtime, ino;
+	FILE *in;
+	int rc;
+
+	if ((in = fopen(path, "r")) == NULL) {
+		warnp("cannot open '%s'", path);
+		return (status_errno(errno));
+	}
+	if ((r = rec_reader_new(in, nul, path)) == NULL) {
+		warnp("cannot read '%s'", path);
+		fclose(in);
+		return (EX_FAILURE);
+	}
+	while ((rc = rec_reader_next(r, 4, f)) == 1) {
+		if (parse_num(f[0], 0, &size) != 0 ||
+		    parse_num(f[1], 1, &mtime) != 0 ||
+		    parse_num(f[2], 0, &ino) != 0) {
+			warn0("malformed record %zu in '%s': expected SIZE, "
+			    "MTIME_NS and INODE as decimal numbers",
+			    rec_reader_number(r), path);
+			rc = -1;
+			break;
+		}
+		if (node_path_key(f[3], key, sizeof(key)) < 0 ||
+		    fileset_add(set, key, (uint64_t)size, mtime,
+		    (uint64_t)ino) != 0) {
+			rc = -2;
+			break;
+		}
+	}
+	rec_reader_free(r);
+	fclose(in);
+	return (rc == 0 ? 0 : rc == -2 ? EX_FAILURE : EX_DATAERR);
+}
+
+static int
+emit(void *cookie, const struct node_file *f)
+{
+	struct out *o = cookie;
+	char size[24], mtime[24], ino[24];
+	const char *fields[4] = { size, mtime, ino, f->path };
+	int64_t ns;
+
+	ns = (int64_t)f->st->st_mtim.tv_sec * 1000000000 +
+	    f->st->st_mtim.tv_nsec;
+	if (o->since != NULL) {
+		size_t tl = f->tdir_len, rl = strlen(f->path + f->rel_off);
+
+		if (tl + rl + 1 > sizeof(o->key)) {
+			warn0("cannot list '%s': path too long", f->path);
+			return (-1);
+		}
+		memcpy(o->key, f->path, tl);
+		memcpy(o->key + tl, f->path + f->rel_off, rl + 1);
+		if (fileset_same(o->since, o->key, (uint64_t)f->st->st_size, ns,
+		    (uint64_t)f->st->st_ino))
+			return (0);
+	}
+	snprintf(size, sizeof(size), "%jd", (intmax_t)f->st->st_size);
+	snprintf(mtime, sizeof(mtime), "%" PRId64, ns);
+	snprintf(ino, sizeof(ino), "%ju", (uintmax_t)f->st->st_ino);
+	if (rec_write(stdout, o->nul, 4, fields) != 0) {
+		errno = 0;
+		return (-1);
+	}
+	o->printed++;
+	return (0);
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o, struct node_select *sel)
+{
+	static const struct option longopts[] = {
+		{ "cassandra-conf-path", required_argument, NULL, 'c' },
+		{ "snapshot", required_argument, NULL, 's' },
+		{ "backups", no_argument, NULL, 'b' },
+		{ "keyspaces", required_argument, NULL, 'k' },
+		{ "table", required_argument, NULL, 't' },
+		{ "exclude-tables", required_argument, NULL, 'x' },
+		{ "exclude-system", no_argument, NULL, 'S' },
+		{ "since", required_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "0qvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '0': o->nul = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'v': o->verbose++; break;
+		case 'c': o->confdir = optarg; break;
+		case 's': o->tag = optarg; break;
+		case 'b': o->backups = 1; break;
+		case 'n': o->since = optarg; break;
+		case 'S': node_select_no_system(sel); break;
+		case 'k':
+			if (node_select_keyspaces(sel, optarg) != 0)
+				return (EX_USAGE);
+			break;
+		case 't':
+			if (node_select_tables(sel, optarg) != 0)
+				return (EX_USAGE);
+			break;
+		case 'x':
+			if (node_select_exclude(sel, optarg) != 0)
+				return (EX_USAGE);
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("cb-list %s\n", CB_VERSION); exit(0);
+		default: usage(stderr); return (EX_USAGE);
+		}
+	}
+	if (optind != argc || (o->tag != NULL) == (o->backups != 0)) {
+		if (optind == argc)
+			warn0("give exactly one of --snapshot TAG and --backups");
+		usage(stderr);
+		return (EX_USAGE);
+	}
+	if (o->tag != NULL && !tag_ok(o->tag)) {
+		warn0("invalid snapshot tag '%s': expected letters, digits, "
+		    "'_' and '-'", o->tag);
+		return (EX_USAGE);
+	}
+	return (0);
+}
+
+/* The data directories to walk: the yaml's, and the local system one. */
+static char **
+datadirs(const struct cassconf *c, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	if ((v = calloc(c->ndata_dirs + 1, sizeof(char *))) == NULL) {
+		warnp("cannot list data directories");
+		return (NULL);
+	}
+	for (i = 0; i < c->ndata_dirs; i++)
+		v[i] = c->data_dirs[i];
+	*n = c->ndata_dirs;
+	if (c->local_system_dir == NULL)
+		return (v);
+	for (i = 0; i < c->ndata_dirs; i++)
+		if (strcmp(c->data_dirs[i], c->local_system_dir) == 0)
+			return (v);
+	v[(*n)++] = c->local_system_dir;
+	return (v);
+}
+
+/* After the walk: what was not found, and notes for the operator. */
+static int
+check_walk(const struct opts *o, struct node_select *sel,
+    const struct node_walk_stats *st, const struct cassconf *conf)
+{
+	int rc = 0;
+
+	if (node_select_report(sel) > 0)
+		rc = EX_FAILURE;
+	if (o->tag != NULL && st->kinddirs == 0 && rc == 0) {
+		warn0("cannot find snapshot '%s' in any selected table of %s",
+		    o->tag, conf->path);
+		rc = EX_FAILURE;
+	}
+	if (st->multi > 0 && !o->quiet)
+		warn0("note: %zu table(s) have files in several directories "
+		    "(dropped and recreated); each directory is listed",
+		    st->multi);
+	if (o->verbose)
+		warn0("%zu files, %zu skipped, %zu table directories",
+		    st->files, st->skipped, st->tabledirs);
+	return (rc);
+}
+
+static int
+run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
+{
+	struct node_walk w = { NULL, 0, NODE_BACKUPS, NULL, sel };
+	struct node_walk_stats st;
+	struct out *out;
+	char **dirs = NULL;
+	int rc = 0;
+
+	if ((out = calloc(1, sizeof(*out))) == NULL ||
+	    (dirs = datadirs(conf, &w.ndatadirs)) == NULL) {
+		warnp("cannot start");
+		free(out);
+		return (EX_FAILURE);
+	}
+	w.datadirs = dirs;
+	out->nul = o->nul;
+	if (o->tag != NULL) {
+		w.kind = NODE_SNAPSHOT;
+		w.tag = o->tag;
+	}
+	if (o->since != NULL && ((out->since = fileset_new()) == NULL ||
+	    (rc = since_load(o->since, o->nul, out->since)) != 0))
+		goto done;
+	errno = 0;
+	if (node_walk(&w, emit, out, &st) != 0) {
+		rc = errno != 0 ? status_errno(errno) : EX_FAILURE;
+		goto done;
+	}
+	rc = check_walk(o, sel, &st, conf);
+done:
+	fileset_free(out->since);
+	free(dirs);
+	free(out);
+	return (rc);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { CASSCONF_DEFAULT_DIR, NULL, NULL, 0, 0, 0, 0 };
+	struct node_select *sel;
+	struct cassconf *conf = NULL;
+	int rc;
+
+	warnp_init(argv[0]);
+	if ((sel = node_select_new()) == NULL) {
+		warnp("cannot start");
+		return (EX_FAILURE);
+	}
+	if ((rc = parse_args(argc, argv, &o, sel)) != 0)
+		goto done;
+	if ((rc = cassconf_load(o.confdir, &conf)) != 0) {
+		rc = rc == CASSCONF_EDATA ? EX_DATAERR : status_errno(errno);
+		goto done;
+	}
+	if (o.backups && !conf->incremental_backups && !o.quiet)
+		warn0("warning: incremental_backups is off in '%s': backups/ "
+		    "stays empty unless enabled at runtime (nodetool "
+		    "enablebackup)", conf->path);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	rc = run(&o, sel, conf);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warnp("cannot write records");
+		rc = EX_FAILURE;
+	}
+done:
+	cassconf_free(conf);
+	node_select_free(sel);
+	return (rc);
+}

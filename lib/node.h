@@ -1,0 +1,151 @@
+#ifndef NODE_H
+#define NODE_H
+
+/*
+ * Cassandra's on-disk layout (2.1 to 5.0): what a path under a data
+ * directory means, which file names a backup skips, and a walk over the
+ * files of one snapshot or of the incremental backups/ directories across
+ * every data directory.
+ *
+ *   DATADIR/KS/TABLE-ID/[snapshots/TAG/|backups/][.INDEX/]NAME
+ *
+ * TABLE-ID is the table UUID as 32 lowercase hex digits (2.1+; a directory
+ * without it, the pre-2.1 form, is accepted with an empty id).  Recreating
+ * a table gives it a new id and directory, so one table name may have
+ * several directories: filters match the name whatever the id.
+ */
+
+#include <sys/stat.h>
+
+#include <stddef.h>
+
+enum node_kind {
+	NODE_LIVE,		/* the table directory itself */
+	NODE_SNAPSHOT,		/* snapshots/TAG/ */
+	NODE_BACKUPS		/* backups/ (incremental backups) */
+};
+
+/* A part of a parsed path: len bytes at p (not NUL-terminated). */
+struct node_span {
+	const char	*p;
+	size_t		 len;
+};
+
+struct node_path {
+	struct node_span datadir;	/* everything before KS */
+	struct node_span keyspace;
+	struct node_span tabledir;	/* TABLE-ID */
+	struct node_span table;		/* TABLE */
+	struct node_span table_id;	/* ID, empty for a pre-2.1 dir */
+	enum node_kind	 kind;
+	struct node_span tag;		/* NODE_SNAPSHOT only */
+	struct node_span index;		/* INDEX without its '.', or empty */
+	struct node_span name;		/* the file name */
+};
+
+/*
+ * Parse the path of a file under a data directory from the right, as
+ * Cassandra's Descriptor does.  The spans point into path.  Returns 0, or
+ * -1 if the path does not have this shape (nothing printed).
+ */
+int node_path_parse(const char *path, struct node_path *np);
+
+/*
+ * Write to buf (size bytes) the identity of the file at path across
+ * snapshots and backups: the path without its snapshots/TAG/ or backups/
+ * part.  The same sstable linked into two snapshots, or into a snapshot and
+ * backups/, has the same key.  A path that node_path_parse() refuses is its
+ * own key.  Returns the key's length, or -1 if it does not fit.
+ */
+int node_path_key(const char *path, char *buf, size_t size);
+
+/*
+ * Split a table directory name TABLE-ID into table and id.  Returns 0, or
+ * -1 if dirname is not a table directory name.
+ */
+int node_tabledir_parse(const char *dirname, struct node_span *table,
+    struct node_span *id);
+
+/*
+ * 1 if a backup must skip the file called name: temporary files (*.tmp,
+ * tmp-*, tmplink-*, 2.1's KS-TABLE-tmp-*), 3.0+ transaction logs
+ * (*_txn_*.log) and the ephemeral.snapshot marker; 0 otherwise.
+ */
+int node_name_is_skipped(const char *name);
+
+/* 1 for the names of the system keyspaces (system, system_*). */
+int node_keyspace_is_system(const char *ks);
+
+/* Which tables a walk visits. */
+struct node_select;
+
+/* A selection of every table.  Returns NULL on allocation failure. */
+struct node_select *node_select_new(void);
+
+/*
+ * Add filters, each a comma-separated list (empty items refused):
+ * keyspaces; tables ("TABLE" in any selected keyspace, or "KS.TABLE");
+ * tables to exclude (same forms).  Returns 0, or -1 on a malformed list
+ * (reported naming what).
+ */
+int node_select_keyspaces(struct node_select *s, const char *list);
+int node_select_tables(struct node_select *s, const char *list);
+int node_select_exclude(struct node_select *s, const char *list);
+
+/* Leave out the system keyspaces. */
+void node_select_no_system(struct node_select *s);
+
+/*
+ * After a walk: report every filter item that matched no directory, with
+ * warn0().  Returns the number of keyspace and table items (exclusions
+ * not counted) that matched nothing.
+ */
+size_t node_select_report(const struct node_select *s);
+
+/* Free a selection; NULL is a no-op. */
+void node_select_free(struct node_select *s);
+
+/* One file found by node_walk(); valid during the callback only. */
+struct node_file {
+	const char	*path;		/* absolute */
+	const struct stat *st;		/* lstat(2) of it */
+	const char	*keyspace;
+	const char	*tabledir;	/* TABLE-ID */
+	const char	*index;		/* INDEX, or NULL */
+	const char	*name;
+	size_t		 tdir_len;	/* path[0..tdir_len) = DATADIR/KS/TABLE-ID/ */
+	size_t		 rel_off;	/* path + rel_off = [.INDEX/]NAME */
+};
+
+typedef int node_file_fn(void *cookie, const struct node_file *f);
+
+struct node_walk {
+	char *const	*datadirs;	/* absolute, no trailing '/' */
+	size_t		 ndatadirs;
+	enum node_kind	 kind;		/* NODE_SNAPSHOT or NODE_BACKUPS */
+	const char	*tag;		/* NODE_SNAPSHOT: the tag */
+	struct node_select *sel;	/* NULL: every table */
+};
+
+struct node_walk_stats {
+	size_t	 tabledirs;	/* selected table directories seen */
+	size_t	 kinddirs;	/* of them, with snapshots/TAG or backups/ */
+	size_t	 files;		/* files passed to the callback */
+	size_t	 skipped;	/* temporary files and markers skipped */
+	size_t	 multi;		/* tables with several directories holding
+				   files (dropped and recreated) */
+};
+
+/*
+ * Call fn for every file of the walk's kind in the selected tables, in a
+ * fixed order: data directories as given, then keyspaces, table
+ * directories and files by name.  Skipped names are counted, not passed;
+ * entries that are neither regular files nor index directories are
+ * reported and skipped.  Returns 0; -1 on a system error (reported, errno
+ * kept, e.g. EACCES); or fn's return value when that is not 0, which stops
+ * the walk.
+ */
+int node_walk(const struct node_walk *w, node_file_fn *fn, void *cookie,
+    struct node_walk_stats *stats);
+
+#endif
