@@ -1,0 +1,1201 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "awscred.h"
+#include "crc32c.h"
+#include "s3.h"
+#include "sigv4.h"
+#include "strbuf.h"
+#include "warnp.h"
+#include "xmlwalk.h"
+
+#define MAX_HDRS	16
+#define RESP_MAX	(16 * 1024 * 1024)	/* XML answers we collect */
+
+struct s3_client {
+	struct s3_opts		 o;
+	char			*origin;	/* scheme://host[:port] */
+	char			*host;		/* Host header */
+	char			*prefix;	/* raw path before the key */
+	char			*name;		/* s3://bucket */
+	struct awscred_src	*cred;
+	struct sigv4_signer	 signer;
+	pthread_mutex_t		 lock;		/* rate limit, skew */
+	double			 rl_tokens;
+	struct timespec		 rl_last;
+	long			 skew;		/* server - local, seconds */
+};
+
+struct s3_conn {
+	struct s3_client	*c;
+	CURL			*curl;
+	uint64_t		 rng;
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request, and what came back for the current attempt. */
+struct req {
+	const char		*method;
+	const char		*key;		/* NULL: the bucket */
+	const struct sigv4_param *params;
+	size_t			 nparams;
+	struct sigv4_header	 hdrs[MAX_HDRS];
+	size_t			 nhdrs;
+	const unsigned char	*body;
+	size_t			 blen;
+	char			 payload[65];	/* hash or UNSIGNED-PAYLOAD */
+	int			 head;
+	int			 no_cancel;
+	const char		*ok_root;	/* 2xx body must have this root */
+	unsigned char		*out;		/* 2xx data goes here ... */
+	size_t			 outcap;	/* ... up to this many bytes */
+	/* per attempt */
+	size_t			 sent;
+	size_t			 outlen;
+	int			 overflow;
+	long			 status;
+	struct strbuf		 resp;
+	struct s3_objinfo	 info;
+	char			 date[64];
+	struct s3_conn		*k;
+};
+
+static volatile sig_atomic_t cancelled;
+
+void
+s3_cancel(void)
+{
+
+	cancelled = 1;
+}
+
+int
+s3_cancelled(void)
+{
+
+	return (cancelled);
+}
+
+/* ------------------------------------------------------------- errors */
+
+void
+s3_error_set(struct s3_error *e, enum s3_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+s3_error_str(const struct s3_error *e, char *buf, size_t size)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	switch (e->kind) {
+	case S3_EHTTP:
+		strbuf_addf(&b, "%s (HTTP %ld)", e->code[0] ? e->code :
+		    "error", e->status);
+		break;
+	case S3_ENET:
+		strbuf_addf(&b, "no answer from server");
+		break;
+	case S3_ECANCEL:
+		strbuf_adds(&b, "interrupted");
+		break;
+	default:
+		break;
+	}
+	if (e->tries > 1)
+		strbuf_addf(&b, " after %d tries", e->tries);
+	if (e->msg[0] != '\0')
+		strbuf_addf(&b, "%s%s", b.len ? ": " : "", e->msg);
+	snprintf(buf, size, "%s", b.s != NULL ? b.s : "failed");
+	strbuf_free(&b);
+	return (buf);
+}
+
+static int
+code_in(const char *code, const char *const *list)
+{
+
+	for (; *list != NULL; list++)
+		if (strcmp(code, *list) == 0)
+			return (1);
+	return (0);
+}
+
+static const char *const denied_codes[] = { "AccessDenied",
+    "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
+    "InvalidToken", "TokenRefreshRequired", "AllAccessDisabled",
+    "InvalidSecurity", "AccountProblem", NULL };
+static const char *const retry_codes[] = { "RequestTimeout", "SlowDown",
+    "Throttling", "ThrottlingException", "RequestLimitExceeded",
+    "InternalError", "ServiceUnavailable", "RequestThrottled",
+    "BandwidthLimitExceeded", "EC2ThrottledException", NULL };
+static const char *const data_codes[] = { "BadDigest", "InvalidDigest",
+    "XAmzContentSHA256Mismatch", "IncompleteBody", NULL };
+
+int
+s3_error_exit(const struct s3_error *e)
+{
+
+	switch (e->kind) {
+	case S3_OK:
+		return (0);
+	case S3_ENET:
+		return (EX_UNAVAILABLE);
+	case S3_EDATA:
+		return (EX_DATAERR);
+	case S3_ECRED:
+		return (EX_NOPERM);
+	case S3_EHTTP:
+		if (e->status == 401 || e->status == 403 ||
+		    code_in(e->code, denied_codes))
+			return (EX_NOPERM);
+		if (e->status >= 500 || e->status == 429 || e->status == 412 ||
+		    code_in(e->code, retry_codes))
+			return (EX_TEMPFAIL);
+		if (code_in(e->code, data_codes))
+			return (EX_DATAERR);
+		return (EX_FAILURE);
+	default:
+		return (EX_FAILURE);
+	}
+}
+
+/* --------------------------------------------------------- the client */
+
+static int
+client_address(struct s3_client *c)
+{
+	struct strbuf b = STRBUF_INIT;
+	const char *ep = c->o.endpoint, *p, *slash;
+
+	if (ep == NULL) {
+		/* AWS: virtual-hosted, path-style for dotted buckets. */
+		if (strchr(c->o.bucket, '.') != NULL) {
+			strbuf_addf(&b, "s3.%s.amazonaws.com", c->o.region);
+			c->host = strbuf_detach(&b);
+			strbuf_addf(&b, "/%s/", c->o.bucket);
+			c->prefix = strbuf_detach(&b);
+		} else {
+			strbuf_addf(&b, "%s.s3.%s.amazonaws.com",
+			    c->o.bucket, c->o.region);
+			c->host = strbuf_detach(&b);
+			c->prefix = strdup("/");
+		}
+		strbuf_addf(&b, "https://%s", c->host ? c->host : "");
+		c->origin = strbuf_detach(&b);
+	} else {
+		if ((p = strstr(ep, "://")) == NULL ||
+		    (strncmp(ep, "http://", 7) != 0 &&
+		    strncmp(ep, "https://", 8) != 0)) {
+			warn0("cannot use endpoint '%s': not an http or "
+			    "https URL", ep);
+			return (-1);
+		}
+		p += 3;
+		slash = strchr(p, '/');
+		c->host = slash ? strndup(p, (size_t)(slash - p)) : strdup(p);
+		c->origin = strndup(ep, (size_t)(p - ep) + strlen(c->host));
+		strbuf_adds(&b, slash ? slash : "");
+		while (b.len > 0 && b.s[b.len - 1] == '/')
+			b.s[--b.len] = '\0';
+		strbuf_addf(&b, "/%s/", c->o.bucket);
+		c->prefix = strbuf_detach(&b);
+	}
+	if (c->host == NULL || c->origin == NULL || c->prefix == NULL) {
+		warnp("cannot allocate");
+		return (-1);
+	}
+	return (0);
+}
+
+struct s3_client *
+s3_client_new(const struct s3_opts *o, struct awscred_src *cred)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct s3_client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		warnp("cannot allocate");
+		return (NULL);
+	}
+	c->o = *o;
+	c->cred = cred;
+	sigv4_signer_init(&c->signer);
+	pthread_mutex_init(&c->lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &c->rl_last);
+	if (c->o.attempts < 1)
+		c->o.attempts = 1;
+	strbuf_addf(&b, "s3://%s", o->bucket);
+	if ((c->name = strbuf_detach(&b)) == NULL || client_address(c)) {
+		s3_client_free(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+void
+s3_client_free(struct s3_client *c)
+{
+
+	if (c == NULL)
+		return;
+	sigv4_signer_destroy(&c->signer);
+	pthread_mutex_destroy(&c->lock);
+	free(c->origin);
+	free(c->host);
+	free(c->prefix);
+	free(c->name);
+	free(c);
+}
+
+const char *
+s3_client_bucket(const struct s3_client *c)
+{
+
+	return (c->name);
+}
+
+struct s3_conn *
+s3_conn_new(struct s3_client *c)
+{
+	struct s3_conn *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	    (k->curl = curl_easy_init()) == NULL) {
+		warn0("cannot initialise libcurl");
+		free(k);
+		return (NULL);
+	}
+	k->c = c;
+	if (getrandom(&k->rng, sizeof(k->rng), 0) != sizeof(k->rng))
+		k->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)k;
+	k->rng |= 1;
+	return (k);
+}
+
+void
+s3_conn_free(struct s3_conn *k)
+{
+
+	if (k == NULL)
+		return;
+	curl_easy_cleanup(k->curl);
+	free(k);
+}
+
+/* --------------------------------------------------------- rate limit */
+
+void
+s3_rate_take(struct s3_client *c, size_t n)
+{
+	struct timespec now;
+	double rate = (double)c->o.rate_limit, burst, wait = 0;
+
+	if (c->o.rate_limit == 0)
+		return;
+	burst = rate / 20 > 16384 ? rate / 20 : 16384;
+	pthread_mutex_lock(&c->lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c->rl_tokens += rate * ((double)(now.tv_sec - c->rl_last.tv_sec) +
+	    (double)(now.tv_nsec - c->rl_last.tv_nsec) / 1e9);
+	if (c->rl_tokens > burst)
+		c->rl_tokens = burst;
+	c->rl_last = now;
+	c->rl_tokens -= (double)n;
+	if (c->rl_tokens < 0)
+		wait = -c->rl_tokens / rate;
+	pthread_mutex_unlock(&c->lock);
+	if (wait > 0) {
+		now.tv_sec = (time_t)wait;
+		now.tv_nsec = (long)((wait - (double)now.tv_sec) * 1e9);
+		nanosleep(&now, NULL);
+	}
+}
+
+/* ---------------------------------------------------- curl callbacks */
+
+static size_t
+cb_read(char *p, size_t sz, size_t nm, void *cookie)
+{
+	struct req *r = cookie;
+	size_t n = sz * nm;
+
+	if (n > r->blen - r->sent)
+		n = r->blen - r->sent;
+	if (n > 65536)
+		n = 65536;
+	s3_rate_take(r->k->c, n);
+	memcpy(p, r->body + r->sent, n);
+	r->sent += n;
+	return (n);
+}
+
+static size_t
+cb_write(char *p, size_t sz, size_t nm, void *cookie)
+{
+	struct req *r = cookie;
+	size_t n = sz * nm;
+
+	if (r->status == 0)
+		curl_easy_getinfo(r->k->curl, CURLINFO_RESPONSE_CODE,
+		    &r->status);
+	s3_rate_take(r->k->c, n);
+	if (r->out != NULL && r->status >= 200 && r->status < 300) {
+		if (n > r->outcap - r->outlen) {
+			r->overflow = 1;
+			return (0);
+		}
+		memcpy(r->out + r->outlen, p, n);
+		r->outlen += n;
+		return (n);
+	}
+	if (r->resp.len + n > RESP_MAX) {
+		r->overflow = 1;
+		return (0);
+	}
+	strbuf_add(&r->resp, p, n);
+	return (strbuf_failed(&r->resp) ? 0 : n);
+}
+
+static void
+hdr_value(char *dst, size_t size, const char *v, size_t len)
+{
+
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
+	    v[len - 1] == ' '))
+		len--;
+	while (len > 0 && *v == ' ') {
+		v++;
+		len--;
+	}
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+static int
+hdr_is(const char *line, size_t n, const char *name, const char **val)
+{
+	size_t l = strlen(name);
+
+	if (n <= l || strncasecmp(line, name, l) != 0 || line[l] != ':')
+		return (0);
+	*val = line + l + 1;
+	return (1);
+}
+
+static size_t
+cb_header(char *p, size_t sz, size_t nm, void *cookie)
+{
+	struct req *r = cookie;
+	size_t n = sz * nm;
+	const char *v, *slash;
+	char tmp[64];
+
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		memset(&r->info, 0, sizeof(r->info));
+		r->info.size = -1;
+	} else if (hdr_is(p, n, "etag", &v)) {
+		hdr_value(r->info.etag, sizeof(r->info.etag), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "last-modified", &v)) {
+		hdr_value(r->info.mtime, sizeof(r->info.mtime), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "date", &v)) {
+		hdr_value(r->date, sizeof(r->date), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "x-amz-server-side-encryption", &v)) {
+		hdr_value(r->info.sse, sizeof(r->info.sse), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "content-range", &v)) {
+		hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p));
+		if ((slash = strchr(tmp, '/')) != NULL && slash[1] != '*')
+			r->info.size = strtoll(slash + 1, NULL, 10);
+	} else if (hdr_is(p, n, "content-length", &v) && r->head) {
+		hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p));
+		r->info.size = strtoll(tmp, NULL, 10);
+	}
+	return (n);
+}
+
+static int
+cb_progress(void *cookie, curl_off_t a, curl_off_t b, curl_off_t c,
+    curl_off_t d)
+{
+	struct req *r = cookie;
+
+	(void)a; (void)b; (void)c; (void)d;
+	return (cancelled && !r->no_cancel);
+}
+
+/* Debug output of the headers, with the secrets redacted. */
+static int
+cb_debug(CURL *h, curl_infotype t, char *data, size_t n, void *cookie)
+{
+	const char *dir = t == CURLINFO_HEADER_OUT ? ">" : "<";
+	char *s, *line, *save = NULL;
+
+	(void)h;
+	(void)cookie;
+	if (t != CURLINFO_HEADER_OUT && t != CURLINFO_HEADER_IN)
+		return (0);
+	if ((s = strndup(data, n)) == NULL)
+		return (0);
+	for (line = strtok_r(s, "\r\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\r\n", &save)) {
+		if (strncasecmp(line, "authorization:", 14) == 0 ||
+		    strncasecmp(line, "x-amz-security-token:", 21) == 0)
+			warnp_debug(3, "%s %.*s: <redacted>", dir,
+			    (int)(strchr(line, ':') - line), line);
+		else
+			warnp_debug(3, "%s %s", dir, line);
+	}
+	free(s);
+	return (0);
+}
+
+/* ------------------------------------------------------------ a request */
+
+static void
+amz_date(struct s3_client *c, char out[17])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	pthread_mutex_lock(&c->lock);
+	now += c->skew;
+	pthread_mutex_unlock(&c->lock);
+	gmtime_r(&now, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static void
+req_hdr(struct req *r, const char *name, const char *value)
+{
+
+	if (r->nhdrs < MAX_HDRS && value != NULL) {
+		r->hdrs[r->nhdrs].name = name;
+		r->hdrs[r->nhdrs].value = value;
+		r->nhdrs++;
+	}
+}
+
+/* URL and raw canonical path of r. */
+static int
+req_target(struct s3_conn *k, struct req *r, const char *query,
+    struct strbuf *url, struct strbuf *path)
+{
+	struct s3_client *c = k->c;
+	char *enc;
+
+	strbuf_adds(path, c->prefix);
+	if (r->key != NULL)
+		strbuf_adds(path, r->key);
+	else if (path->len > 1)
+		path->s[--path->len] = '\0';	/* "/bucket", not "/bucket/" */
+	if (path->len == 0)
+		strbuf_addc(path, '/');
+	if (strbuf_failed(path) ||
+	    (enc = sigv4_uri_encode(path->s, path->len, 1)) == NULL)
+		return (-1);
+	strbuf_addf(url, "%s%s%s%s", c->origin, enc, *query ? "?" : "",
+	    query);
+	free(enc);
+	return (strbuf_failed(url) ? -1 : 0);
+}
+
+/* Sign r and build the header list; *hl is new. */
+static int
+req_sign(struct s3_conn *k, struct req *r, const char *path,
+    const char *query, struct curl_slist **hl, struct s3_error *e)
+{
+	struct s3_client *c = k->c;
+	struct sigv4_header h[MAX_HDRS + 4];
+	struct awscred cr;
+	struct sigv4_req sr;
+	struct strbuf b = STRBUF_INIT;
+	char date[17], sig[65], *auth = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (awscred_get(c->cred, &cr) != 0) {
+		s3_error_set(e, S3_ECRED, "credentials expired");
+		return (-1);
+	}
+	amz_date(c, date);
+	h[n++] = (struct sigv4_header){ "host", c->host };
+	h[n++] = (struct sigv4_header){ "x-amz-date", date };
+	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", r->payload };
+	if (cr.token[0] != '\0')
+		h[n++] = (struct sigv4_header){ "x-amz-security-token",
+		    cr.token };
+	for (i = 0; i < r->nhdrs; i++)
+		h[n++] = r->hdrs[i];
+	sr = (struct sigv4_req){ r->method, path, query, h, n, r->payload };
+	if (sigv4_sign(&c->signer, cr.akid, cr.secret, c->o.region, "s3",
+	    date, &sr, &auth, sig) != 0) {
+		s3_error_set(e, S3_ESYS, "cannot sign the request");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		strbuf_reset(&b);
+		strbuf_addf(&b, "%s: %s", h[i].name, h[i].value);
+		if (strbuf_failed(&b))
+			goto out;
+		*hl = curl_slist_append(*hl, b.s);
+	}
+	strbuf_reset(&b);
+	strbuf_addf(&b, "Authorization: %s", auth);
+	*hl = curl_slist_append(*hl, b.s);
+	*hl = curl_slist_append(*hl, "Expect:");
+	*hl = curl_slist_append(*hl, "Accept:");
+	rc = *hl != NULL && !strbuf_failed(&b) ? 0 : -1;
+	if (rc != 0)
+		s3_error_set(e, S3_ESYS, "cannot allocate");
+out:
+	if (b.s != NULL)
+		OPENSSL_cleanse(b.s, b.cap);
+	strbuf_free(&b);
+	if (auth != NULL)
+		OPENSSL_cleanse(auth, strlen(auth));
+	free(auth);
+	awscred_clear(&cr);
+	return (rc);
+}
+
+static void
+conn_setup(struct s3_conn *k, struct req *r, const char *url,
+    struct curl_slist *hl)
+{
+	CURL *h = k->curl;
+	const struct s3_opts *o = &k->c->o;
+	const char *ca = getenv("AWS_CA_BUNDLE");
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, k->errbuf);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->timeout);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca != NULL && *ca != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+	if (o->verbose >= 3) {
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, cb_debug);
+	}
+	if (r->head) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else if (r->body != NULL || strcmp(r->method, "PUT") == 0 ||
+	    strcmp(r->method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, cb_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, r);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)r->blen);
+	}
+	if (!r->head)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+}
+
+/* Note the server's clock from its Date header (RequestTimeTooSkewed). */
+static void
+req_skew(struct s3_conn *k, struct req *r)
+{
+	time_t t = curl_getdate(r->date, NULL);
+
+	if (t == -1)
+		return;
+	pthread_mutex_lock(&k->c->lock);
+	k->c->skew = (long)(t - time(NULL));
+	pthread_mutex_unlock(&k->c->lock);
+}
+
+struct errbody {
+	char	*code;
+	char	*msg;
+};
+
+static int
+err_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct errbody *b = cookie;
+
+	if (strcmp(path, "Error/Code") == 0)
+		snprintf(b->code, 64, "%.*s", (int)len, text);
+	else if (strcmp(path, "Error/Message") == 0)
+		snprintf(b->msg, 256, "%.*s", (int)len, text);
+	return (0);
+}
+
+/* The error of a non-2xx answer (or a 2xx with an <Error> body). */
+static void
+req_error(struct req *r, struct s3_error *e)
+{
+	struct errbody b = { e->code, e->msg };
+	const char *def = "";
+
+	memset(e, 0, sizeof(*e));
+	e->kind = S3_EHTTP;
+	e->status = r->status;
+	if (r->resp.len > 0)
+		xmlwalk(r->resp.s, r->resp.len, err_walk, &b, NULL, 0);
+	if (e->code[0] != '\0')
+		return;
+	switch (r->status) {
+	case 301: def = "PermanentRedirect"; break;
+	case 400: def = "BadRequest"; break;
+	case 403: def = "AccessDenied"; break;
+	case 404: def = r->key != NULL ? "NoSuchKey" : "NoSuchBucket"; break;
+	case 412: def = "PreconditionFailed"; break;
+	case 416: def = "InvalidRange"; break;
+	case 500: def = "InternalError"; break;
+	case 503: def = "ServiceUnavailable"; break;
+	}
+	snprintf(e->code, sizeof(e->code), "%s", def);
+}
+
+enum verdict { V_OK, V_RETRY, V_FAIL };
+
+static enum verdict
+req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
+{
+	char root[64];
+
+	if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		s3_error_set(e, S3_ECANCEL, "%s", "");
+		return (V_FAIL);
+	}
+	if (cc != CURLE_OK && r->overflow) {
+		s3_error_set(e, S3_EDATA, "answer longer than expected");
+		return (V_FAIL);
+	}
+	if (cc != CURLE_OK) {
+		s3_error_set(e, S3_ENET, "%s", k->errbuf[0] ? k->errbuf :
+		    curl_easy_strerror(cc));
+		return (V_RETRY);
+	}
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status >= 200 && r->status < 300) {
+		if (r->ok_root == NULL)
+			return (V_OK);
+		if (xmlwalk(r->resp.s ? r->resp.s : "", r->resp.len,
+		    err_walk, &(struct errbody){ e->code, e->msg }, root,
+		    sizeof(root)) == 0 && strcmp(root, r->ok_root) == 0)
+			return (V_OK);
+		req_error(r, e);
+		if (e->code[0] == '\0' || strcmp(root, "Error") != 0) {
+			s3_error_set(e, S3_EDATA, "malformed answer to %s",
+			    r->method);
+			return (V_RETRY);
+		}
+	} else {
+		req_error(r, e);
+	}
+	if (strcmp(e->code, "RequestTimeTooSkewed") == 0) {
+		req_skew(k, r);
+		return (V_RETRY);
+	}
+	if (strcmp(e->code, "ExpiredToken") == 0 ||
+	    strcmp(e->code, "TokenRefreshRequired") == 0)
+		return (awscred_invalidate(k->c->cred) == 0 ? V_RETRY : V_FAIL);
+	if (r->status >= 500 || r->status == 429 ||
+	    code_in(e->code, retry_codes))
+		return (V_RETRY);
+	return (V_FAIL);
+}
+
+static CURLcode
+req_attempt(struct s3_conn *k, struct req *r, const char *url,
+    struct curl_slist *hl)
+{
+
+	r->sent = 0;
+	r->outlen = 0;
+	r->overflow = 0;
+	r->status = 0;
+	r->date[0] = '\0';
+	strbuf_reset(&r->resp);
+	memset(&r->info, 0, sizeof(r->info));
+	r->info.size = -1;
+	k->errbuf[0] = '\0';
+	conn_setup(k, r, url, hl);
+	return (curl_easy_perform(k->curl));
+}
+
+/* Sleep up to ms, in slices, unless cancelled. */
+static void
+backoff_sleep(struct s3_conn *k, int try)
+{
+	const struct s3_opts *o = &k->c->o;
+	double ceil = (double)o->retry_base_ms * (double)(1ULL << (try < 30 ?
+	    try - 1 : 29));
+	struct timespec ts;
+	long ms;
+
+	if (ceil > o->retry_cap_ms)
+		ceil = o->retry_cap_ms;
+	k->rng ^= k->rng << 13;
+	k->rng ^= k->rng >> 7;
+	k->rng ^= k->rng << 17;
+	ms = (long)(ceil * (double)(k->rng % 1000001) / 1000000.0);
+	while (ms > 0 && !cancelled) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (ms > 100 ? 100 : ms) * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= 100;
+	}
+}
+
+static int
+req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
+{
+	struct strbuf url = STRBUF_INIT, path = STRBUF_INIT;
+	struct curl_slist *hl;
+	char *query = NULL;
+	enum verdict v = V_FAIL;
+	CURLcode cc;
+	int try;
+
+	r->k = k;
+	memset(e, 0, sizeof(*e));
+	if ((query = sigv4_query(r->params, r->nparams)) == NULL ||
+	    req_target(k, r, query, &url, &path) != 0) {
+		s3_error_set(e, S3_ESYS, "cannot allocate");
+		goto out;
+	}
+	for (try = 1; ; try++) {
+		if (cancelled && !r->no_cancel) {
+			s3_error_set(e, S3_ECANCEL, "%s", "");
+			break;
+		}
+		hl = NULL;
+		if (req_sign(k, r, path.s, query, &hl, e) != 0) {
+			curl_slist_free_all(hl);
+			break;
+		}
+		cc = req_attempt(k, r, url.s, hl);
+		curl_slist_free_all(hl);
+		v = req_judge(k, r, cc, e);
+		e->tries = try;
+		warnp_debug(2, "%s %s -> %ld%s%s (try %d)", r->method, url.s,
+		    r->status, e->code[0] ? " " : "", e->code, try);
+		if (v != V_RETRY || try >= k->c->o.attempts)
+			break;
+		backoff_sleep(k, try);
+	}
+out:
+	free(query);
+	strbuf_free(&url);
+	strbuf_free(&path);
+	if (v == V_OK) {
+		memset(e, 0, sizeof(*e));
+		return (0);
+	}
+	return (-1);
+}
+
+static void
+req_free(struct req *r)
+{
+
+	strbuf_free(&r->resp);
+}
+
+/* -------------------------------------------------------- operations */
+
+static void
+b64(const unsigned char *in, size_t n, char *out)
+{
+
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+/* Payload hash and checksum header of a body, per the checksum mode. */
+static void
+req_checksum(struct req *r, enum s3_checksum ck, char *ckval)
+{
+	unsigned char md[16];
+	unsigned int mdlen = 16;
+	uint32_t crc;
+	unsigned char be[4];
+
+	if (ck == S3_CK_SHA256) {
+		sigv4_sha256_hex(r->body != NULL ? (const void *)r->body : "",
+		    r->blen, r->payload);
+		return;
+	}
+	strcpy(r->payload, "UNSIGNED-PAYLOAD");
+	if (ck == S3_CK_CRC32C) {
+		crc = crc32c(0, r->body, r->blen);
+		be[0] = crc >> 24; be[1] = crc >> 16; be[2] = crc >> 8;
+		be[3] = crc;
+		b64(be, 4, ckval);
+		req_hdr(r, "x-amz-checksum-crc32c", ckval);
+	} else if (ck == S3_CK_MD5) {
+		EVP_Digest(r->body, r->blen, md, &mdlen, EVP_md5(), NULL);
+		b64(md, 16, ckval);
+		req_hdr(r, "content-md5", ckval);
+	}
+}
+
+static void
+req_put_opts(struct req *r, const struct s3_put_opts *po)
+{
+
+	req_hdr(r, "x-amz-server-side-encryption", po->sse);
+	req_hdr(r, "x-amz-server-side-encryption-aws-kms-key-id",
+	    po->kms_key_id);
+	req_hdr(r, "x-amz-storage-class", po->storage_class);
+	req_hdr(r, "content-type", po->content_type);
+}
+
+int
+s3_put_object(struct s3_conn *k, const char *key, const void *buf,
+    size_t len, const struct s3_put_opts *po, char etag[136],
+    struct s3_error *e)
+{
+	struct req r = { .method = "PUT", .key = key, .body = buf,
+	    .blen = len };
+	char ck[64];
+	int rc;
+
+	req_put_opts(&r, po);
+	req_checksum(&r, po->checksum, ck);
+	rc = req_run(k, &r, e);
+	if (rc == 0)
+		memcpy(etag, r.info.etag, 136);
+	req_free(&r);
+	return (rc);
+}
+
+static int
+upload_id_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	char **id = cookie;
+
+	if (strcmp(path, "InitiateMultipartUploadResult/UploadId") == 0 &&
+	    *id == NULL)
+		*id = strndup(text, len);
+	return (0);
+}
+
+int
+s3_mpu_create(struct s3_conn *k, const char *key,
+    const struct s3_put_opts *po, char **upload_id, struct s3_error *e)
+{
+	const struct sigv4_param p[] = { { "uploads", "" } };
+	struct req r = { .method = "POST", .key = key, .params = p,
+	    .nparams = 1, .ok_root = "InitiateMultipartUploadResult" };
+	int rc;
+
+	req_put_opts(&r, po);
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	*upload_id = NULL;
+	if ((rc = req_run(k, &r, e)) == 0) {
+		xmlwalk(r.resp.s, r.resp.len, upload_id_walk, upload_id,
+		    NULL, 0);
+		if (*upload_id == NULL || **upload_id == '\0') {
+			free(*upload_id);
+			*upload_id = NULL;
+			s3_error_set(e, S3_EDATA, "no UploadId in the answer");
+			rc = -1;
+		}
+	}
+	req_free(&r);
+	return (rc);
+}
+
+int
+s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
+    int n, const void *buf, size_t len, const struct s3_put_opts *po,
+    char etag[136], struct s3_error *e)
+{
+	char num[16], ck[64];
+	const struct sigv4_param p[] = { { "partNumber", num },
+	    { "uploadId", upload_id } };
+	struct req r = { .method = "PUT", .key = key, .params = p,
+	    .nparams = 2, .body = buf, .blen = len };
+	int rc;
+
+	snprintf(num, sizeof(num), "%d", n);
+	req_checksum(&r, po->checksum, ck);
+	rc = req_run(k, &r, e);
+	if (rc == 0 && r.info.etag[0] == '\0') {
+		s3_error_set(e, S3_EDATA, "no ETag for part %d", n);
+		rc = -1;
+	}
+	if (rc == 0)
+		memcpy(etag, r.info.etag, 136);
+	req_free(&r);
+	return (rc);
+}
+
+static int
+complete_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	char *etag = cookie;
+
+	if (strcmp(path, "CompleteMultipartUploadResult/ETag") == 0)
+		snprintf(etag, 136, "%.*s", (int)len, text);
+	return (0);
+}
+
+int
+s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
+    char (*etags)[136], int n, char etag[136], struct s3_error *e)
+{
+	const struct sigv4_param p[] = { { "uploadId", upload_id } };
+	struct req r = { .method = "POST", .key = key, .params = p,
+	    .nparams = 1, .ok_root = "CompleteMultipartUploadResult" };
+	struct strbuf b = STRBUF_INIT;
+	int i, rc;
+
+	strbuf_adds(&b, "<CompleteMultipartUpload xmlns=\""
+	    "http://s3.amazonaws.com/doc/2006-03-01/\">");
+	for (i = 0; i < n; i++)
+		strbuf_addf(&b, "<Part><PartNumber>%d</PartNumber>"
+		    "<ETag>%s</ETag></Part>", i + 1, etags[i]);
+	strbuf_adds(&b, "</CompleteMultipartUpload>");
+	if (strbuf_failed(&b)) {
+		s3_error_set(e, S3_ESYS, "cannot allocate");
+		return (-1);
+	}
+	r.body = (const unsigned char *)b.s;
+	r.blen = b.len;
+	req_checksum(&r, S3_CK_SHA256, NULL);
+	etag[0] = '\0';
+	if ((rc = req_run(k, &r, e)) == 0)
+		xmlwalk(r.resp.s, r.resp.len, complete_walk, etag, NULL, 0);
+	req_free(&r);
+	strbuf_free(&b);
+	return (rc);
+}
+
+int
+s3_mpu_abort(struct s3_conn *k, const char *key, const char *upload_id,
+    struct s3_error *e)
+{
+	const struct sigv4_param p[] = { { "uploadId", upload_id } };
+	struct req r = { .method = "DELETE", .key = key, .params = p,
+	    .nparams = 1, .no_cancel = 1 };
+	int rc;
+
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	rc = req_run(k, &r, e);
+	req_free(&r);
+	return (rc);
+}
+
+int
+s3_delete(struct s3_conn *k, const char *key, struct s3_error *e)
+{
+	struct req r = { .method = "DELETE", .key = key };
+	int rc;
+
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	rc = req_run(k, &r, e);
+	req_free(&r);
+	return (rc);
+}
+
+int
+s3_head(struct s3_conn *k, const char *key, struct s3_objinfo *info,
+    struct s3_error *e)
+{
+	struct req r = { .method = "HEAD", .key = key, .head = 1 };
+	int rc;
+
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	if ((rc = req_run(k, &r, e)) == 0)
+		*info = r.info;
+	req_free(&r);
+	return (rc);
+}
+
+int
+s3_get_range(struct s3_conn *k, const char *key, int64_t off, size_t len,
+    const char *if_match, void *buf, size_t *got, struct s3_objinfo *info,
+    struct s3_error *e)
+{
+	struct req r = { .method = "GET", .key = key, .out = buf,
+	    .outcap = len };
+	char range[64];
+	int rc;
+
+	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off,
+	    (long long)off + (long long)len - 1);
+	req_hdr(&r, "range", range);
+	req_hdr(&r, "if-match", if_match);
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	if ((rc = req_run(k, &r, e)) == 0) {
+		*got = r.outlen;
+		if (r.status != 206 && r.info.size < 0)
+			r.info.size = (int64_t)r.outlen;
+		if (info != NULL)
+			*info = r.info;
+	}
+	req_free(&r);
+	return (rc);
+}
+
+/* ------------------------------------------------------------ listing */
+
+void
+s3_url_decode(char *s)
+{
+	char *d = s, hex[3] = { 0, 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		if (*s == '+') {
+			*d++ = ' ';
+		} else if (*s == '%' && s[1] != '\0' && s[2] != '\0') {
+			hex[0] = s[1];
+			hex[1] = s[2];
+			*d++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+struct listpage {
+	s3_list_fn	*fn;
+	void		*cookie;
+	struct strbuf	 key;
+	char		 mtime[64];
+	char		 etag[136];
+	char		 sclass[64];
+	int64_t		 size;
+	int		 truncated;
+	char		*token;
+	int		 stopped;
+};
+
+static int
+list_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct listpage *l = cookie;
+	struct s3_listent ent;
+	char *q;
+
+	if (strncmp(path, "ListBucketResult/", 17) != 0)
+		return (0);
+	path += 17;
+	if (strcmp(path, "Contents/Key") == 0) {
+		strbuf_reset(&l->key);
+		strbuf_add(&l->key, text, len);
+	} else if (strcmp(path, "Contents/LastModified") == 0) {
+		snprintf(l->mtime, sizeof(l->mtime), "%.*s", (int)len, text);
+	} else if (strcmp(path, "Contents/ETag") == 0) {
+		snprintf(l->etag, sizeof(l->etag), "%.*s", (int)len,
+		    text + (len > 0 && *text == '"'));
+		if ((q = strchr(l->etag, '"')) != NULL)
+			*q = '\0';
+	} else if (strcmp(path, "Contents/Size") == 0) {
+		l->size = strtoll(text, NULL, 10);
+	} else if (strcmp(path, "Contents/StorageClass") == 0) {
+		snprintf(l->sclass, sizeof(l->sclass), "%.*s", (int)len, text);
+	} else if (strcmp(path, "IsTruncated") == 0) {
+		l->truncated = len == 4 && strncmp(text, "true", 4) == 0;
+	} else if (strcmp(path, "NextContinuationToken") == 0) {
+		free(l->token);
+		l->token = strndup(text, len);
+	} else if (strcmp(path, "Contents") == 0) {
+		if (strbuf_failed(&l->key) || l->key.s == NULL)
+			return (-1);
+		s3_url_decode(l->key.s);
+		ent = (struct s3_listent){ l->key.s, l->size, l->mtime,
+		    l->etag, l->sclass };
+		if (l->fn(l->cookie, &ent) != 0) {
+			l->stopped = 1;
+			return (-1);
+		}
+		l->mtime[0] = l->etag[0] = l->sclass[0] = '\0';
+		l->size = 0;
+	}
+	return (0);
+}
+
+static int
+list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
+    struct s3_error *e)
+{
+	struct sigv4_param p[4] = { { "list-type", "2" },
+	    { "encoding-type", "url" }, { "prefix", prefix } };
+	struct req r = { .method = "GET", .params = p, .nparams = 3,
+	    .ok_root = "ListBucketResult" };
+	char *tok = l->token;
+	int rc;
+
+	if (tok != NULL) {
+		p[3] = (struct sigv4_param){ "continuation-token", tok };
+		r.nparams = 4;
+	}
+	l->token = NULL;
+	l->truncated = 0;
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	if ((rc = req_run(k, &r, e)) == 0 && xmlwalk(r.resp.s, r.resp.len,
+	    list_walk, l, NULL, 0) != 0) {
+		if (l->stopped)
+			s3_error_set(e, S3_ESYS, "listing stopped");
+		else
+			s3_error_set(e, S3_EDATA, "malformed listing");
+		rc = -1;
+	}
+	if (rc == 0 && l->truncated && l->token == NULL) {
+		s3_error_set(e, S3_EDATA, "truncated listing without token");
+		rc = -1;
+	}
+	free(tok);
+	req_free(&r);
+	return (rc);
+}
+
+int
+s3_list(struct s3_conn *k, const char *prefix, s3_list_fn *fn, void *cookie,
+    struct s3_error *e)
+{
+	struct listpage l = { .fn = fn, .cookie = cookie };
+	int rc;
+
+	do {
+		rc = list_page(k, prefix, &l, e);
+	} while (rc == 0 && l.truncated);
+	free(l.token);
+	strbuf_free(&l.key);
+	return (rc);
+}

@@ -1,0 +1,182 @@
+#ifndef S3_H
+#define S3_H
+
+/*
+ * An S3 client over libcurl: addressing, SigV4 signing (sigv4.h) with
+ * credentials from awscred.h, retries with capped exponential backoff and
+ * full jitter, low-speed timeouts, a global rate limit, and the handful of
+ * S3 operations cb-s3put and cb-s3get need.
+ *
+ * One s3_client per process (shared by threads); one s3_conn per thread
+ * (a libcurl handle that keeps its connection alive between requests).
+ * Operations return 0 or -1 and fill a struct s3_error; they print
+ * nothing: the caller reports with s3_error_str() and picks the exit
+ * status with s3_error_exit().
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "awscred.h"
+
+struct s3_opts {
+	const char	*endpoint;	/* URL, or NULL: AWS from the region */
+	const char	*region;
+	const char	*bucket;
+	int		 attempts;	/* tries per request, >= 1 */
+	int		 retry_base_ms;	/* first backoff ceiling */
+	int		 retry_cap_ms;	/* backoff ceiling cap */
+	long		 timeout;	/* seconds below 1 byte/s = stalled */
+	long		 connect_timeout; /* seconds */
+	uint64_t	 rate_limit;	/* bytes/s for the process, 0 = none */
+	int		 verbose;	/* 2: requests, 3: redacted headers */
+};
+
+/* What went wrong, for messages and the exit status. */
+enum s3_errkind {
+	S3_OK = 0,
+	S3_ENET,	/* no (complete) answer: connect, reset, stall */
+	S3_EHTTP,	/* an error status, code from the body if any */
+	S3_EDATA,	/* bad data: malformed answer, checksum mismatch */
+	S3_ESYS,	/* local failure: memory, file I/O (errno in msg) */
+	S3_ECRED,	/* credentials unavailable (already reported) */
+	S3_ECANCEL	/* interrupted by s3_cancel() */
+};
+
+struct s3_error {
+	enum s3_errkind	 kind;
+	long		 status;	/* HTTP status, 0 if none */
+	int		 tries;
+	char		 code[64];	/* S3 <Code>, or "" */
+	char		 msg[256];	/* S3 <Message> or a local reason */
+};
+
+/* Checksum sent with each request body. */
+enum s3_checksum {
+	S3_CK_SHA256,	/* signed payload hash, x-amz-content-sha256 */
+	S3_CK_CRC32C,	/* x-amz-checksum-crc32c, unsigned payload */
+	S3_CK_MD5,	/* Content-MD5, unsigned payload */
+	S3_CK_NONE	/* UNSIGNED-PAYLOAD only */
+};
+
+/* Options of a new object (PUT or multipart create). */
+struct s3_put_opts {
+	const char	*sse;		/* "AES256", "aws:kms" or NULL */
+	const char	*kms_key_id;
+	const char	*storage_class;
+	const char	*content_type;
+	enum s3_checksum checksum;
+};
+
+/* What a HEAD or GET says about the object. */
+struct s3_objinfo {
+	int64_t		 size;		/* total size, -1 if unknown */
+	char		 etag[136];	/* with its quotes */
+	char		 mtime[64];	/* Last-Modified as sent */
+	char		 sse[32];	/* x-amz-server-side-encryption */
+};
+
+/* One entry of a listing. */
+struct s3_listent {
+	const char	*key;		/* decoded */
+	int64_t		 size;
+	const char	*mtime;		/* ISO 8601, as listed */
+	const char	*etag;		/* without quotes */
+	const char	*storage_class;
+};
+
+typedef int s3_list_fn(void *cookie, const struct s3_listent *e);
+
+struct s3_client;
+struct s3_conn;
+
+/*
+ * A client for bucket at the endpoint; cred is borrowed (it must outlive
+ * the client).  Returns NULL on a bad option or failure (reported).
+ */
+struct s3_client *s3_client_new(const struct s3_opts *o,
+    struct awscred_src *cred);
+void s3_client_free(struct s3_client *c);
+
+/* "s3://bucket" of the client, for messages. */
+const char *s3_client_bucket(const struct s3_client *c);
+
+/* A connection for one thread.  Returns NULL on failure (reported). */
+struct s3_conn *s3_conn_new(struct s3_client *c);
+void s3_conn_free(struct s3_conn *k);
+
+/*
+ * Make every request stop soon (async-signal-safe: a signal handler may
+ * call it).  Requests then fail with S3_ECANCEL, except those made with
+ * s3_mpu_abort(), which cleans up.
+ */
+void s3_cancel(void);
+int s3_cancelled(void);
+
+/* PUT a whole object from memory; etag gets the quoted ETag. */
+int s3_put_object(struct s3_conn *k, const char *key, const void *buf,
+    size_t len, const struct s3_put_opts *po, char etag[136],
+    struct s3_error *e);
+
+/* Start a multipart upload; *upload_id is a new string. */
+int s3_mpu_create(struct s3_conn *k, const char *key,
+    const struct s3_put_opts *po, char **upload_id, struct s3_error *e);
+
+/* Upload part n (1..10000); etag gets the part's quoted ETag. */
+int s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
+    int n, const void *buf, size_t len, const struct s3_put_opts *po,
+    char etag[136], struct s3_error *e);
+
+/*
+ * Complete with the ETags of parts 1..n; the body is checked for an error
+ * even on 200.  etag gets the object's ETag.
+ */
+int s3_mpu_complete(struct s3_conn *k, const char *key,
+    const char *upload_id, char (*etags)[136], int n, char etag[136],
+    struct s3_error *e);
+
+/* Abort (works after s3_cancel()). */
+int s3_mpu_abort(struct s3_conn *k, const char *key, const char *upload_id,
+    struct s3_error *e);
+
+/* HEAD the object. */
+int s3_head(struct s3_conn *k, const char *key, struct s3_objinfo *info,
+    struct s3_error *e);
+
+/*
+ * GET bytes [off, off + len) into buf (cap >= len), pinned to if_match
+ * (quoted ETag, or NULL).  *got receives the byte count; info (may be
+ * NULL) the object's total size, ETag and mtime.
+ */
+int s3_get_range(struct s3_conn *k, const char *key, int64_t off,
+    size_t len, const char *if_match, void *buf, size_t *got,
+    struct s3_objinfo *info, struct s3_error *e);
+
+/*
+ * List every object under prefix (ListObjectsV2, encoding-type=url, all
+ * pages), calling fn for each in order; fn returning -1 stops with
+ * S3_ESYS.
+ */
+int s3_list(struct s3_conn *k, const char *prefix, s3_list_fn *fn,
+    void *cookie, struct s3_error *e);
+
+/* DELETE the object. */
+int s3_delete(struct s3_conn *k, const char *key, struct s3_error *e);
+
+/* "SlowDown (HTTP 503) after 8 tries: message" into buf. */
+const char *s3_error_str(const struct s3_error *e, char *buf, size_t size);
+
+/* The exit status for e (see cb-s3put(1) EXIT STATUS). */
+int s3_error_exit(const struct s3_error *e);
+
+/* Set e to a local failure with msg (S3_ESYS or S3_EDATA). */
+void s3_error_set(struct s3_error *e, enum s3_errkind kind,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Throttle the process to the rate limit: account for n bytes. */
+void s3_rate_take(struct s3_client *c, size_t n);
+
+/* Decode S3's URL encoding (%XX and '+') of s in place. */
+void s3_url_decode(char *s);
+
+#endif
