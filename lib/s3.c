@@ -996,8 +996,10 @@ s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
 	r.blen = b.len;
 	req_checksum(&r, S3_CK_SHA256, NULL);
 	etag[0] = '\0';
-	if ((rc = req_run(k, &r, e)) == 0)
+	if ((rc = req_run(k, &r, e)) == 0) {
+		warnp_debug(3, "< %.*s", (int)r.resp.len, r.resp.s);
 		xmlwalk(r.resp.s, r.resp.len, complete_walk, etag, NULL, 0);
+	}
 	req_free(&r);
 	strbuf_free(&b);
 	return (rc);

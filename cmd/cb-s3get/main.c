@@ -1,0 +1,452 @@
+/*
+ * cb-s3get: download an S3 object to a file or stdout (concurrent ranged
+ * GETs pinned to the ETag, optionally lzop-decompressed and verified), or,
+ * in list mode, many objects named by records on stdin into a directory;
+ * or list the keys under a prefix (--ls).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dlfile.h"
+#include "ordpool.h"
+#include "records.h"
+#include "s3cli.h"
+#include "s3down.h"
+#include "strbuf.h"
+#include "warnp.h"
+
+static const char usage_text[] =
+    "usage: cb-s3get [-qv] [-j N] [--unpack] [--part-size SIZE]\n"
+    "                [--rate-limit RATE] [--endpoint URL] [--region REGION]\n"
+    "                [--profile NAME] [--retries N] [--retry-delay MS]\n"
+    "                [--timeout SECS] s3://BUCKET/KEY [FILE|-]\n"
+    "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
+    "s3://BUCKET[/PREFIX]\n"
+    "       cb-s3get --ls [-0] [--json] [options] s3://BUCKET[/PREFIX]\n";
+
+enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK };
+
+struct get {
+	struct s3cli	 cli;
+	struct s3down_opts down;
+	int		 list;
+	int		 ls;
+	int		 json;
+	int		 nul;
+	const char	*dir;
+	int		 dirfd;
+	char		*bucket;
+	char		*key;
+	int		 status;
+};
+
+static void
+usage(FILE *f, int status)
+{
+
+	fputs(usage_text, f);
+	exit(status);
+}
+
+static void
+parse_args(struct get *g, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		S3CLI_LONGOPTS,
+		{ "unpack", no_argument, NULL, OPT_UNPACK },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "ls", no_argument, NULL, OPT_LS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "null", no_argument, NULL, '0' },
+		{ "directory", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, "0C:j:qvhV", longopts,
+	    NULL)) != -1) {
+		if ((r = s3cli_option(&g->cli, ch, optarg)) != 0) {
+			if (r < 0)
+				usage(stderr, EX_USAGE);
+			continue;
+		}
+		switch (ch) {
+		case '0': g->nul = 1; break;
+		case 'C': g->dir = optarg; break;
+		case OPT_UNPACK: g->down.unpack = 1; break;
+		case OPT_LIST: g->list = 1; break;
+		case OPT_LS: g->ls = 1; break;
+		case OPT_JSON: g->json = 1; break;
+		case 'h': usage(stdout, 0); break;
+		case 'V':
+			printf("cb-s3get %s\n", CB_VERSION);
+			exit(0);
+		default: usage(stderr, EX_USAGE);
+		}
+	}
+}
+
+static int
+fd_write(void *cookie, const void *buf, size_t len)
+{
+	struct dlfile *f = cookie;
+
+	return (dlfile_write(f, buf, len));
+}
+
+/* Fetch key into out.  Returns 0 or an exit status (reported). */
+static int
+get_object(struct get *g, struct s3_conn *k, const char *key,
+    struct dlfile *out, const struct s3down_opts *o,
+    struct s3down_result *res, struct s3_error *e)
+{
+	char why[400];
+
+	if (s3down_run(g->cli.client, k, key, o, fd_write, out, res, e) == 0)
+		return (0);
+	if (e->kind == S3_ESYS && e->msg[0] == '\0')
+		return (EX_FAILURE);	/* the sink reported it */
+	warn0("cannot download '%s/%s': %s", s3_client_bucket(g->cli.client),
+	    key, s3_error_str(e, why, sizeof(why)));
+	return (s3_error_exit(e));
+}
+
+static int
+get_single(struct get *g, const char *path)
+{
+	struct s3down_result res;
+	struct s3_error e;
+	struct s3_conn *k;
+	struct dlfile *out;
+	int rc = EX_FAILURE;
+
+	if (*g->key == '\0') {
+		warn0("invalid S3 URL: no object key after the bucket");
+		return (EX_USAGE);
+	}
+	if ((out = dlfile_new(AT_FDCWD, path, 0)) == NULL)
+		return (EX_FAILURE);
+	if ((k = s3_conn_new(g->cli.client)) != NULL) {
+		rc = get_object(g, k, g->key, out, &g->down, &res, &e);
+		if (rc == 0 && dlfile_commit(out) != 0)
+			rc = EX_FAILURE;
+	}
+	s3_conn_free(k);
+	dlfile_free(out);
+	return (rc);
+}
+
+/* ------------------------------------------------------------ list mode */
+
+struct job {
+	char			*buf;		/* split record */
+	char			*f[4];		/* KEY SIZE SHA256 PATH */
+	char			*key;		/* with the URL prefix */
+	const char		*status;
+	int			 rc;
+	struct s3down_result	 res;
+};
+
+static void *
+job_init(void *ctx)
+{
+	struct get *g = ctx;
+
+	return (s3_conn_new(g->cli.client));
+}
+
+static void
+job_fini(void *ctx, void *ws)
+{
+
+	(void)ctx;
+	s3_conn_free(ws);
+}
+
+/* Compare what was written with the record's size and SHA-256. */
+static int
+job_verify(struct job *j)
+{
+	char *end;
+	unsigned long long sz;
+
+	if (strcmp(j->f[1], "-") != 0) {
+		sz = strtoull(j->f[1], &end, 10);
+		if (*end != '\0' || sz != j->res.raw_bytes) {
+			warn0("cannot restore '%s': size %" PRIu64 " is not "
+			    "the expected %s", j->f[3], j->res.raw_bytes,
+			    j->f[1]);
+			return (-1);
+		}
+	}
+	if (strcmp(j->f[2], "-") != 0 && strcmp(j->f[2], j->res.sha256) != 0) {
+		warn0("cannot restore '%s': SHA-256 %s is not the expected %s",
+		    j->f[3], j->res.sha256, j->f[2]);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+job_run(void *ctx, void *ws, void *arg)
+{
+	struct get *g = ctx;
+	struct job *j = arg;
+	struct s3down_opts o = g->down;
+	struct s3_error e;
+	struct dlfile *out;
+
+	o.concurrency = 1;
+	j->status = "LocalError";
+	j->rc = EX_FAILURE;
+	if (ws == NULL || (out = dlfile_new(g->dirfd, j->f[3], 1)) == NULL)
+		return;
+	j->rc = get_object(g, ws, j->key, out, &o, &j->res, &e);
+	if (j->rc != 0) {
+		j->status = e.kind == S3_EHTTP && e.code[0] ? e.code :
+		    e.kind == S3_ENET ? "Unreachable" :
+		    e.kind == S3_EDATA ? "BadData" :
+		    e.kind == S3_ECANCEL ? "Interrupted" : "LocalError";
+	} else if (job_verify(j) != 0) {
+		j->status = "Mismatch";
+		j->rc = EX_DATAERR;
+	} else if (dlfile_commit(out) != 0) {
+		j->rc = EX_FAILURE;
+	} else {
+		j->status = "ok";
+	}
+	dlfile_free(out);
+}
+
+static void
+job_emit(void *ctx, void *arg)
+{
+	struct get *g = ctx;
+	struct job *j = arg;
+	char bytes[32] = "-";
+	const char *f[5];
+
+	if (j->rc != 0 && g->status == 0)
+		g->status = j->rc;
+	if (j->rc == 0)
+		snprintf(bytes, sizeof(bytes), "%" PRIu64, j->res.raw_bytes);
+	f[0] = j->status;
+	f[1] = bytes;
+	f[2] = j->rc == 0 ? j->res.sha256 : "-";
+	f[3] = j->f[0];
+	f[4] = j->f[3];
+	if ((rec_write(stdout, g->nul, 5, f) != 0 || fflush(stdout) != 0) &&
+	    g->status == 0)
+		g->status = EX_FAILURE;
+	free(j->buf);
+	free(j->key);
+	free(j);
+}
+
+static struct job *
+job_new(struct get *g, const char *rec, size_t len, size_t recno)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->buf = strndup(rec, len)) == NULL) {
+		warnp("cannot allocate");
+		free(j);
+		return (NULL);
+	}
+	if (rec_split(j->buf, 4, j->f) != 0 || *j->f[0] == '\0' ||
+	    *j->f[3] == '\0') {
+		warn0("malformed record %zu on stdin: expected KEY, SIZE, "
+		    "SHA256 and PATH separated by TABs", recno);
+		goto bad;
+	}
+	if (dlfile_check_path(j->f[3]) != 0) {
+		warn0("refusing record %zu on stdin: path '%s' is absolute "
+		    "or has a '..' component", recno, j->f[3]);
+		goto bad;
+	}
+	strbuf_adds(&b, g->key);
+	strbuf_adds(&b, j->f[0]);
+	if ((j->key = strbuf_detach(&b)) == NULL)
+		goto bad;
+	return (j);
+bad:
+	free(j->buf);
+	free(j);
+	return (NULL);
+}
+
+static int
+get_list(struct get *g)
+{
+	static const struct ordpool_fns fns = { job_init, job_fini, job_run,
+	    job_emit };
+	struct rec_reader *r;
+	struct ordpool *pool;
+	struct job *j;
+	char *rec;
+	size_t len;
+	int n;
+
+	if ((g->dirfd = open(g->dir, O_RDONLY | O_DIRECTORY)) == -1) {
+		warnp("cannot open directory '%s'", g->dir);
+		return (EX_FAILURE);
+	}
+	if ((r = rec_reader_new(stdin, g->nul, "stdin")) == NULL ||
+	    (pool = ordpool_new(g->cli.concurrency, 4 * g->cli.concurrency,
+	    &fns, g)) == NULL) {
+		rec_reader_free(r);
+		close(g->dirfd);
+		return (EX_FAILURE);
+	}
+	while (!s3_cancelled() && (n = rec_reader_raw(r, &rec, &len)) == 1) {
+		if ((j = job_new(g, rec, len, rec_reader_number(r))) == NULL) {
+			n = -1;
+			break;
+		}
+		ordpool_submit(pool, j);
+	}
+	ordpool_finish(pool);
+	rec_reader_free(r);
+	close(g->dirfd);
+	if (n < 0)
+		return (EX_DATAERR);
+	if (s3_cancelled() && g->status == 0)
+		g->status = EX_FAILURE;
+	return (g->status);
+}
+
+/* -------------------------------------------------------------- listing */
+
+static void
+json_str(struct strbuf *b, const char *s)
+{
+	strbuf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			strbuf_addf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			strbuf_addf(b, "\\u%04x", c);
+		else
+			strbuf_addc(b, c);
+	}
+	strbuf_addc(b, '"');
+}
+
+static int
+ls_one(void *cookie, const struct s3_listent *e)
+{
+	struct get *g = cookie;
+	struct strbuf b = STRBUF_INIT;
+	char size[32];
+	const char *f[4];
+	int rc;
+
+	snprintf(size, sizeof(size), "%" PRId64, e->size);
+	if (g->json) {
+		strbuf_adds(&b, "{\"key\":");
+		json_str(&b, e->key);
+		strbuf_addf(&b, ",\"size\":%s,\"mtime\":", size);
+		json_str(&b, e->mtime);
+		strbuf_adds(&b, ",\"etag\":");
+		json_str(&b, e->etag);
+		strbuf_adds(&b, ",\"storage_class\":");
+		json_str(&b, e->storage_class);
+		strbuf_adds(&b, "}\n");
+		rc = strbuf_failed(&b) || fwrite(b.s, 1, b.len, stdout) !=
+		    b.len ? -1 : 0;
+		strbuf_free(&b);
+		return (rc);
+	}
+	f[0] = size;
+	f[1] = e->mtime;
+	f[2] = e->etag;
+	f[3] = e->key;
+	return (rec_write(stdout, g->nul, 4, f));
+}
+
+static int
+get_ls(struct get *g)
+{
+	struct s3_conn *k;
+	struct s3_error e;
+	char why[400];
+	int rc = 0;
+
+	if ((k = s3_conn_new(g->cli.client)) == NULL)
+		return (EX_FAILURE);
+	if (s3_list(k, g->key, ls_one, g, &e) != 0) {
+		if (e.kind == S3_ESYS) {
+			rc = EX_FAILURE;	/* reported by rec_write */
+		} else {
+			warn0("cannot list '%s/%s': %s",
+			    s3_client_bucket(g->cli.client), g->key,
+			    s3_error_str(&e, why, sizeof(why)));
+			rc = s3_error_exit(&e);
+		}
+	}
+	if (fflush(stdout) != 0 && rc == 0) {
+		warnp("cannot write the listing");
+		rc = EX_FAILURE;
+	}
+	s3_conn_free(k);
+	return (rc);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct get g;
+	int rc = EX_FAILURE;
+
+	warnp_init(argv[0]);
+	memset(&g, 0, sizeof(g));
+	s3cli_init(&g.cli);
+	parse_args(&g, argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > (g.list || g.ls ? 1 : 2) ||
+	    (g.list && g.ls))
+		usage(stderr, EX_USAGE);
+	if (g.list != (g.dir != NULL)) {
+		warn0("--list and -C DIR go together");
+		usage(stderr, EX_USAGE);
+	}
+	if ((g.json && !g.ls) || (g.nul && !g.list && !g.ls)) {
+		warn0("--json needs --ls; -0 needs --list or --ls");
+		usage(stderr, EX_USAGE);
+	}
+	if (s3cli_parse_url(argv[0], &g.bucket, &g.key) != 0)
+		return (EX_USAGE);
+	g.down.chunk = g.cli.part_size;
+	g.down.concurrency = g.cli.concurrency;
+	s3cli_signals();
+	if (s3cli_open(&g.cli, g.bucket) != 0) {
+		rc = EX_NOPERM;
+		goto done;
+	}
+	if (g.ls)
+		rc = get_ls(&g);
+	else if (g.list)
+		rc = get_list(&g);
+	else
+		rc = get_single(&g, argc == 2 ? argv[1] : "-");
+done:
+	s3cli_close(&g.cli);
+	free(g.bucket);
+	free(g.key);
+	return (rc);
+}

@@ -1,0 +1,448 @@
+/*
+ * cb-s3put: upload a file or a stream to S3 (single PUT or concurrent
+ * multipart), optionally lzop-compressed on the way, or, in list mode,
+ * many files named by records on stdin.  Prints a result record per
+ * object (cb-transfer(5)).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "records.h"
+#include "ordpool.h"
+#include "s3cli.h"
+#include "s3up.h"
+#include "strbuf.h"
+#include "warnp.h"
+
+static const char usage_text[] =
+    "usage: cb-s3put [-pqv] [-j N] [--part-size SIZE] [--sse AES256|aws:kms]\n"
+    "                [--sse-kms-key-id ID] [--storage-class CLASS]\n"
+    "                [--checksum sha256|crc32c|md5|none] [--rate-limit RATE]\n"
+    "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
+    "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
+    "                s3://BUCKET/KEY [FILE|-]\n"
+    "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
+    "                [--fields N] [options] s3://BUCKET[/PREFIX]\n";
+
+enum { OPT_SSE = 400, OPT_KMS, OPT_CLASS, OPT_CHECKSUM, OPT_LIST,
+    OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS };
+
+struct put {
+	struct s3cli	 cli;
+	struct s3up_opts up;
+	int		 list;
+	int		 nul;
+	int		 fields;
+	const char	*key_prefix;
+	const char	*key_suffix;
+	char		*bucket;
+	char		*key;		/* from the URL */
+	int		 status;	/* exit status of the first failure */
+};
+
+static void
+usage(FILE *f, int status)
+{
+
+	fputs(usage_text, f);
+	exit(status);
+}
+
+static int
+parse_checksum(const char *s, enum s3_checksum *ck)
+{
+	static const char *names[] = { "sha256", "crc32c", "md5", "none" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ck = (enum s3_checksum)i;
+			return (0);
+		}
+	warn0("invalid checksum '%s': expected sha256, crc32c, md5 or none",
+	    s);
+	return (-1);
+}
+
+static void
+parse_args(struct put *p, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		S3CLI_LONGOPTS,
+		{ "pack", no_argument, NULL, 'p' },
+		{ "sse", required_argument, NULL, OPT_SSE },
+		{ "sse-kms-key-id", required_argument, NULL, OPT_KMS },
+		{ "storage-class", required_argument, NULL, OPT_CLASS },
+		{ "checksum", required_argument, NULL, OPT_CHECKSUM },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "null", no_argument, NULL, '0' },
+		{ "key-prefix", required_argument, NULL, OPT_KEY_PREFIX },
+		{ "key-suffix", required_argument, NULL, OPT_KEY_SUFFIX },
+		{ "fields", required_argument, NULL, OPT_FIELDS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, r;
+	char *end;
+
+	while ((ch = getopt_long(argc, argv, "0j:pqvhV", longopts,
+	    NULL)) != -1) {
+		if ((r = s3cli_option(&p->cli, ch, optarg)) != 0) {
+			if (r < 0)
+				usage(stderr, EX_USAGE);
+			continue;
+		}
+		switch (ch) {
+		case '0': p->nul = 1; break;
+		case 'p': p->up.pack = 1; break;
+		case OPT_SSE:
+			if (strcmp(optarg, "AES256") != 0 &&
+			    strcmp(optarg, "aws:kms") != 0) {
+				warn0("invalid --sse '%s': expected AES256 "
+				    "or aws:kms", optarg);
+				usage(stderr, EX_USAGE);
+			}
+			p->up.put.sse = optarg;
+			break;
+		case OPT_KMS: p->up.put.kms_key_id = optarg; break;
+		case OPT_CLASS: p->up.put.storage_class = optarg; break;
+		case OPT_CHECKSUM:
+			if (parse_checksum(optarg, &p->up.put.checksum) != 0)
+				usage(stderr, EX_USAGE);
+			break;
+		case OPT_LIST: p->list = 1; break;
+		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
+		case OPT_KEY_SUFFIX: p->key_suffix = optarg; break;
+		case OPT_FIELDS:
+			p->fields = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || p->fields < 1 || p->fields > 64) {
+				warn0("invalid --fields '%s': expected 1 to 64",
+				    optarg);
+				usage(stderr, EX_USAGE);
+			}
+			break;
+		case 'h': usage(stdout, 0); break;
+		case 'V':
+			printf("cb-s3put %s\n", CB_VERSION);
+			exit(0);
+		default: usage(stderr, EX_USAGE);
+		}
+	}
+	if (p->up.put.kms_key_id != NULL && (p->up.put.sse == NULL ||
+	    strcmp(p->up.put.sse, "aws:kms") != 0)) {
+		warn0("--sse-kms-key-id needs --sse aws:kms");
+		usage(stderr, EX_USAGE);
+	}
+}
+
+/* Write a result record; ETag without its quotes. */
+static int
+put_result(struct put *p, const char *status, const struct s3up_result *r,
+    const char *key, const char *input)
+{
+	char raw[32] = "-", stored[32] = "-", etag[136] = "-";
+	const char *f[7];
+	size_t n;
+
+	if (r != NULL) {
+		snprintf(raw, sizeof(raw), "%" PRIu64, r->raw_bytes);
+		snprintf(stored, sizeof(stored), "%" PRIu64, r->stored_bytes);
+		n = strlen(r->etag);
+		if (n >= 2 && r->etag[0] == '"')
+			snprintf(etag, sizeof(etag), "%.*s", (int)n - 2,
+			    r->etag + 1);
+		else if (n > 0)
+			snprintf(etag, sizeof(etag), "%s", r->etag);
+	}
+	f[0] = status;
+	f[1] = raw;
+	f[2] = stored;
+	f[3] = r != NULL ? r->sha256 : "-";
+	f[4] = etag;
+	f[5] = key;
+	f[6] = input;
+	if (rec_write(stdout, p->nul, input != NULL ? 7 : 6, f) != 0 ||
+	    fflush(stdout) != 0) {
+		if (errno != 0)
+			warnp("cannot write the result record");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The short status word of a failure. */
+static const char *
+status_word(const struct s3_error *e, int err)
+{
+
+	switch (e->kind) {
+	case S3_EHTTP: return (e->code[0] ? e->code : "HTTPError");
+	case S3_ENET: return ("Unreachable");
+	case S3_EDATA: return ("BadData");
+	case S3_ECRED: return ("NoCredentials");
+	case S3_ECANCEL: return ("Interrupted");
+	default: break;
+	}
+	return (err == ENOENT ? "NoSuchFile" : err == EACCES ? "Unreadable" :
+	    "LocalError");
+}
+
+/*
+ * Upload path (or stdin for "-") to key on k.  Returns 0, or an exit
+ * status with *e set (and the failure reported).
+ */
+static int
+put_file(struct put *p, struct s3_conn *k, const char *path, const char *key,
+    struct s3up_opts *uo, struct s3up_result *res, struct s3_error *e,
+    int *err)
+{
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char why[400];
+	struct stat st;
+	int64_t size = -1;
+	int fd = STDIN_FILENO, rc;
+
+	*err = 0;
+	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY)) == -1) {
+		*err = errno;
+		warnp("cannot open '%s'", path);
+		s3_error_set(e, S3_ESYS, "%s", strerror(*err));
+		return (EX_FAILURE);
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		size = (int64_t)st.st_size;
+	uo->lzo.name = strcmp(path, "-") == 0 ? NULL : path;
+	uo->lzo.mode = size >= 0 || uo->lzo.name ? (uint32_t)st.st_mode : 0;
+	uo->lzo.mtime = size >= 0 || uo->lzo.name ? (int64_t)st.st_mtime :
+	    (int64_t)time(NULL);
+	uo->lzo.to_stdout = 1;
+	rc = s3up_fd(p->cli.client, k, fd, size, key, uo, res, e);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc == 0)
+		return (0);
+	warn0("cannot upload '%s' to '%s/%s': %s", name,
+	    s3_client_bucket(p->cli.client), key,
+	    s3_error_str(e, why, sizeof(why)));
+	return (s3_error_exit(e));
+}
+
+static int
+put_single(struct put *p, const char *path)
+{
+	struct s3up_result res;
+	struct s3_error e;
+	struct s3_conn *k;
+	int rc, err;
+
+	if (*p->key == '\0' || p->key[strlen(p->key) - 1] == '/') {
+		warn0("invalid S3 URL: no object key after the bucket");
+		return (EX_USAGE);
+	}
+	if ((k = s3_conn_new(p->cli.client)) == NULL)
+		return (EX_FAILURE);
+	rc = put_file(p, k, path, p->key, &p->up, &res, &e, &err);
+	s3_conn_free(k);
+	if (rc == 0 && put_result(p, "ok", &res, p->key, NULL) != 0)
+		rc = EX_FAILURE;
+	return (rc);
+}
+
+/* ------------------------------------------------------------ list mode */
+
+struct job {
+	char			*input;		/* the record as read */
+	char			*key;
+	const char		*path;		/* inside input copy */
+	char			*pathbuf;
+	int			 rc;
+	int			 err;
+	struct s3up_result	 res;
+	struct s3_error		 e;
+};
+
+static void *
+job_init(void *ctx)
+{
+	struct put *p = ctx;
+
+	return (s3_conn_new(p->cli.client));
+}
+
+static void
+job_fini(void *ctx, void *ws)
+{
+
+	(void)ctx;
+	s3_conn_free(ws);
+}
+
+static void
+job_run(void *ctx, void *ws, void *arg)
+{
+	struct put *p = ctx;
+	struct job *j = arg;
+	struct s3up_opts uo = p->up;
+
+	uo.concurrency = 1;
+	uo.lzo.nthreads = 1;
+	if (ws == NULL) {
+		s3_error_set(&j->e, S3_ESYS, "no connection");
+		j->rc = EX_FAILURE;
+		return;
+	}
+	if (s3_cancelled()) {
+		s3_error_set(&j->e, S3_ECANCEL, "%s", "");
+		j->rc = EX_FAILURE;
+		return;
+	}
+	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
+	    &j->err);
+}
+
+static void
+job_emit(void *ctx, void *arg)
+{
+	struct put *p = ctx;
+	struct job *j = arg;
+
+	if (j->rc != 0 && p->status == 0)
+		p->status = j->rc;
+	if (put_result(p, j->rc == 0 ? "ok" : status_word(&j->e, j->err),
+	    j->rc == 0 ? &j->res : NULL, j->key, j->input) != 0 &&
+	    p->status == 0)
+		p->status = EX_FAILURE;
+	free(j->input);
+	free(j->pathbuf);
+	free(j->key);
+	free(j);
+}
+
+/* Make a job of one record: key and path.  NULL if malformed. */
+static struct job *
+job_new(struct put *p, const char *rec, size_t len, size_t recno)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct job *j;
+	char **f;
+	int n = p->fields;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->input = strndup(rec, len)) == NULL ||
+	    (j->pathbuf = strndup(rec, len)) == NULL ||
+	    (f = calloc((size_t)n, sizeof(*f))) == NULL) {
+		warnp("cannot allocate");
+		goto bad;
+	}
+	if (rec_split(j->pathbuf, (size_t)n, f) != 0 || *f[n - 1] == '\0') {
+		warn0("malformed record %zu on stdin: expected %d "
+		    "TAB-separated fields, path last", recno, n);
+		free(f);
+		goto bad;
+	}
+	j->path = f[n - 1];
+	strbuf_adds(&b, p->key);
+	if (p->key_prefix != NULL)
+		strbuf_adds(&b, p->key_prefix);
+	strbuf_adds(&b, p->key_prefix != NULL ? j->path : f[0]);
+	if (p->key_suffix != NULL)
+		strbuf_adds(&b, p->key_suffix);
+	free(f);
+	if ((j->key = strbuf_detach(&b)) == NULL)
+		goto bad;
+	return (j);
+bad:
+	if (j != NULL) {
+		free(j->input);
+		free(j->pathbuf);
+	}
+	free(j);
+	return (NULL);
+}
+
+static int
+put_list(struct put *p)
+{
+	static const struct ordpool_fns fns = { job_init, job_fini, job_run,
+	    job_emit };
+	struct rec_reader *r;
+	struct ordpool *pool;
+	struct job *j;
+	char *rec;
+	size_t len;
+	int n;
+
+	if ((r = rec_reader_new(stdin, p->nul, "stdin")) == NULL ||
+	    (pool = ordpool_new(p->cli.concurrency, 4 * p->cli.concurrency,
+	    &fns, p)) == NULL) {
+		rec_reader_free(r);
+		return (EX_FAILURE);
+	}
+	while (!s3_cancelled() && (n = rec_reader_raw(r, &rec, &len)) == 1) {
+		if ((j = job_new(p, rec, len, rec_reader_number(r))) == NULL) {
+			n = -1;
+			break;
+		}
+		ordpool_submit(pool, j);
+	}
+	ordpool_finish(pool);
+	rec_reader_free(r);
+	if (n < 0)
+		return (EX_DATAERR);
+	if (s3_cancelled() && p->status == 0)
+		p->status = EX_FAILURE;
+	return (p->status);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct put p;
+	int rc = EX_FAILURE;
+
+	warnp_init(argv[0]);
+	memset(&p, 0, sizeof(p));
+	s3cli_init(&p.cli);
+	p.up.lzo.level = 3;
+	parse_args(&p, argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > (p.list ? 1 : 2))
+		usage(stderr, EX_USAGE);
+	if (!p.list && (p.nul || p.key_prefix || p.key_suffix || p.fields)) {
+		warn0("-0, --key-prefix, --key-suffix and --fields need "
+		    "--list");
+		usage(stderr, EX_USAGE);
+	}
+	if (p.fields == 0)
+		p.fields = p.key_prefix != NULL ? 4 : 2;
+	if (!p.key_prefix && p.fields < 2) {
+		warn0("--fields must be at least 2 without --key-prefix");
+		usage(stderr, EX_USAGE);
+	}
+	if (s3cli_parse_url(argv[0], &p.bucket, &p.key) != 0)
+		return (EX_USAGE);
+	p.up.part_size = p.cli.part_size;
+	p.up.concurrency = p.cli.concurrency;
+	s3cli_signals();
+	if (s3cli_open(&p.cli, p.bucket) != 0) {
+		rc = EX_NOPERM;
+		goto done;
+	}
+	rc = p.list ? put_list(&p) : put_single(&p, argc == 2 ? argv[1] : "-");
+done:
+	s3cli_close(&p.cli);
+	free(p.bucket);
+	free(p.key);
+	return (rc);
+}

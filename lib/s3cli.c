@@ -1,0 +1,214 @@
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "s3cli.h"
+#include "warnp.h"
+
+static volatile sig_atomic_t caught;
+
+void
+s3cli_init(struct s3cli *o)
+{
+
+	memset(o, 0, sizeof(*o));
+	o->attempts = 8;
+	o->retry_ms = 200;
+	o->timeout = 30;
+	o->connect_timeout = 10;
+	o->part_size = 8 * 1024 * 1024;
+	o->concurrency = 4;
+}
+
+int
+s3cli_parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+	uint64_t mul = 1;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	n = strtoull(s, &end, 10);
+	if (errno != 0)
+		return (-1);
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	case 'T': mul = 1ULL << 40; end++; break;
+	}
+	if (mul > 1 && (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end != '\0' || (n != 0 && mul > UINT64_MAX / n))
+		return (-1);
+	*v = n * mul;
+	return (0);
+}
+
+static int
+parse_int(const char *arg, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	return (errno != 0 || end == arg || *end != '\0' || *v < lo ||
+	    *v > hi ? -1 : 0);
+}
+
+static int
+bad(const char *what, const char *arg, const char *expect)
+{
+
+	warn0("invalid %s '%s': expected %s", what, arg, expect);
+	return (-1);
+}
+
+int
+s3cli_option(struct s3cli *o, int ch, const char *arg)
+{
+	uint64_t u;
+	long n;
+
+	switch (ch) {
+	case S3CLI_ENDPOINT: o->endpoint = arg; return (1);
+	case S3CLI_REGION: o->region = arg; return (1);
+	case S3CLI_PROFILE: o->profile = arg; return (1);
+	case 'v': o->verbose++; return (1);
+	case 'q': o->quiet = 1; return (1);
+	case S3CLI_RETRIES:
+		if (parse_int(arg, 1, 100, &n) != 0)
+			return (bad("try count", arg, "1 to 100"));
+		o->attempts = (int)n;
+		return (1);
+	case S3CLI_RETRY_DELAY:
+		if (parse_int(arg, 0, 60000, &n) != 0)
+			return (bad("retry delay", arg, "0 to 60000 ms"));
+		o->retry_ms = (int)n;
+		return (1);
+	case S3CLI_TIMEOUT:
+	case S3CLI_CONNECT_TIMEOUT:
+		if (parse_int(arg, 1, 86400, &n) != 0)
+			return (bad("timeout", arg, "1 to 86400 seconds"));
+		*(ch == S3CLI_TIMEOUT ? &o->timeout : &o->connect_timeout) = n;
+		return (1);
+	case 'j':
+		if (parse_int(arg, 1, 256, &n) != 0)
+			return (bad("concurrency", arg, "1 to 256"));
+		o->concurrency = (int)n;
+		return (1);
+	case S3CLI_RATE_LIMIT:
+		if (s3cli_parse_size(arg, &u) != 0 || u < 1024)
+			return (bad("rate limit", arg,
+			    "bytes per second, at least 1K"));
+		o->rate_limit = u;
+		return (1);
+	case S3CLI_PART_SIZE:
+		if (s3cli_parse_size(arg, &u) != 0 || u < 5 * 1024 * 1024 ||
+		    u > 5ULL * 1024 * 1024 * 1024)
+			return (bad("part size", arg, "5M to 5G"));
+		o->part_size = (size_t)u;
+		return (1);
+	}
+	return (0);
+}
+
+int
+s3cli_parse_url(const char *url, char **bucket, char **key)
+{
+	const char *b, *slash;
+
+	*bucket = *key = NULL;
+	if (strncmp(url, "s3://", 5) != 0 || url[5] == '\0' || url[5] == '/') {
+		warn0("invalid S3 URL '%s': expected s3://BUCKET/KEY", url);
+		return (-1);
+	}
+	b = url + 5;
+	slash = strchr(b, '/');
+	*bucket = slash ? strndup(b, (size_t)(slash - b)) : strdup(b);
+	*key = strdup(slash ? slash + 1 : "");
+	if (*bucket == NULL || *key == NULL) {
+		warnp("cannot allocate");
+		free(*bucket);
+		free(*key);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+s3cli_open(struct s3cli *o, const char *bucket)
+{
+	struct s3_opts so;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		warn0("cannot initialise libcurl");
+		return (-1);
+	}
+	warnp_set_verbose(o->verbose);
+	if ((o->region_res = awscred_region(o->region, o->profile)) == NULL) {
+		warnp("cannot allocate");
+		return (-1);
+	}
+	o->endpoint_res = awscred_endpoint(o->endpoint, o->profile);
+	if ((o->cred = awscred_new(o->profile, o->profile != NULL)) == NULL)
+		return (-1);
+	so = (struct s3_opts){ .endpoint = o->endpoint_res,
+	    .region = o->region_res, .bucket = bucket,
+	    .attempts = o->attempts, .retry_base_ms = o->retry_ms,
+	    .retry_cap_ms = 20000, .timeout = o->timeout,
+	    .connect_timeout = o->connect_timeout,
+	    .rate_limit = o->rate_limit, .verbose = o->verbose };
+	if (so.retry_cap_ms < so.retry_base_ms)
+		so.retry_cap_ms = so.retry_base_ms;
+	if ((o->client = s3_client_new(&so, o->cred)) == NULL)
+		return (-1);
+	return (0);
+}
+
+void
+s3cli_close(struct s3cli *o)
+{
+
+	s3_client_free(o->client);
+	awscred_free(o->cred);
+	free(o->region_res);
+	free(o->endpoint_res);
+	o->client = NULL;
+	o->cred = NULL;
+	curl_global_cleanup();
+}
+
+static void
+on_signal(int sig)
+{
+
+	caught = sig;
+	s3_cancel();
+}
+
+void
+s3cli_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+s3cli_signal_caught(void)
+{
+
+	return (caught);
+}

@@ -1,0 +1,92 @@
+#ifndef S3CLI_H
+#define S3CLI_H
+
+/*
+ * The options cb-s3put and cb-s3get share (endpoint, credentials,
+ * retries, timeouts, concurrency, rate limit), their parsing, and setting
+ * up the client from them.
+ */
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "awscred.h"
+#include "s3.h"
+
+/* Option codes of the shared long options (beyond any char). */
+enum {
+	S3CLI_ENDPOINT = 300, S3CLI_REGION, S3CLI_PROFILE, S3CLI_RETRIES,
+	S3CLI_RETRY_DELAY, S3CLI_TIMEOUT, S3CLI_CONNECT_TIMEOUT,
+	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE
+};
+
+/* Entries for a getopt_long table, ending without the terminator. */
+#define S3CLI_LONGOPTS							\
+	{ "endpoint", required_argument, NULL, S3CLI_ENDPOINT },	\
+	{ "region", required_argument, NULL, S3CLI_REGION },		\
+	{ "profile", required_argument, NULL, S3CLI_PROFILE },		\
+	{ "retries", required_argument, NULL, S3CLI_RETRIES },		\
+	{ "retry-delay", required_argument, NULL, S3CLI_RETRY_DELAY },	\
+	{ "timeout", required_argument, NULL, S3CLI_TIMEOUT },		\
+	{ "connect-timeout", required_argument, NULL,			\
+	    S3CLI_CONNECT_TIMEOUT },					\
+	{ "rate-limit", required_argument, NULL, S3CLI_RATE_LIMIT },	\
+	{ "part-size", required_argument, NULL, S3CLI_PART_SIZE },	\
+	{ "concurrency", required_argument, NULL, 'j' },		\
+	{ "verbose", no_argument, NULL, 'v' },				\
+	{ "quiet", no_argument, NULL, 'q' }
+
+struct s3cli {
+	const char		*endpoint;
+	const char		*region;
+	const char		*profile;
+	int			 attempts;
+	int			 retry_ms;
+	long			 timeout;
+	long			 connect_timeout;
+	uint64_t		 rate_limit;
+	size_t			 part_size;
+	int			 concurrency;
+	int			 verbose;
+	int			 quiet;
+	/* set by s3cli_open() */
+	struct awscred_src	*cred;
+	struct s3_client	*client;
+	char			*region_res;
+	char			*endpoint_res;
+};
+
+/* Defaults. */
+void s3cli_init(struct s3cli *o);
+
+/*
+ * Handle a shared option: 1 if ch was one (and valid), 0 if not ours,
+ * -1 if its argument is invalid (reported).
+ */
+int s3cli_option(struct s3cli *o, int ch, const char *arg);
+
+/*
+ * Split "s3://BUCKET/KEY" into new strings; *key is "" when absent.
+ * Returns 0, or -1 if url is not an S3 URL (reported).
+ */
+int s3cli_parse_url(const char *url, char **bucket, char **key);
+
+/* Parse "123", "8M", "8MiB", "1G" ...  Returns 0 or -1 (not reported). */
+int s3cli_parse_size(const char *s, uint64_t *v);
+
+/*
+ * Find credentials and make the client for bucket.  Returns 0, or -1
+ * (reported); s3cli_close() releases either way.
+ */
+int s3cli_open(struct s3cli *o, const char *bucket);
+void s3cli_close(struct s3cli *o);
+
+/*
+ * Catch SIGINT and SIGTERM (s3_cancel()), ignore SIGPIPE.  Returns the
+ * signal caught so far, or 0.
+ */
+void s3cli_signals(void);
+int s3cli_signal_caught(void);
+
+#endif

@@ -1,0 +1,52 @@
+#ifndef S3UP_H
+#define S3UP_H
+
+/*
+ * Upload one stream as one S3 object: a single PUT when it fits in one
+ * part, else a multipart upload whose parts go up concurrently.  Memory is
+ * bounded by (concurrency + 1) part buffers whatever the size.  The part
+ * size grows (doubling every 1000 parts) so that a stream of unknown
+ * length can reach 5 TiB within 10,000 parts.  With pack, the bytes are
+ * compressed on the way through the lzop stream (lzop.h).  A failed or
+ * interrupted multipart upload is aborted.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lzop.h"
+#include "s3.h"
+
+#define S3UP_MIN_PART	(5 * 1024 * 1024)
+#define S3UP_MAX_PART	(5ULL * 1024 * 1024 * 1024)
+
+struct s3up_opts {
+	size_t			 part_size;	/* first part size */
+	int			 concurrency;	/* parts in flight, >= 1 */
+	int			 pack;
+	struct lzop_pack_opts	 lzo;
+	struct s3_put_opts	 put;
+};
+
+struct s3up_result {
+	uint64_t	raw_bytes;	/* bytes read */
+	uint64_t	stored_bytes;	/* bytes stored in the object */
+	char		sha256[65];	/* of the bytes read */
+	char		etag[136];	/* the object's, with quotes */
+	int		parts;		/* 0: single PUT */
+};
+
+/*
+ * Read fd to its end and store it under key.  size is the input's size if
+ * known (a regular file), else -1.  k is the caller's connection (used for
+ * everything when concurrency is 1).  Returns 0, or -1 with e set; a read
+ * error is S3_ESYS with the reason in e->msg.
+ */
+int s3up_fd(struct s3_client *c, struct s3_conn *k, int fd, int64_t size,
+    const char *key, const struct s3up_opts *o, struct s3up_result *res,
+    struct s3_error *e);
+
+/* The part size for a stream of size bytes (-1: unknown) given base. */
+size_t s3up_part_size(size_t base, int64_t size);
+
+#endif

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# cb-s3get against a real S3 server (Ceph RGW), with the aws CLI as the
+# second client.
+
+load helpers
+load s3_helpers
+
+setup_file() { s3_setup_file; }
+teardown_file() { s3_teardown_file; }
+setup() { s3_setup; }
+
+@test "cb-s3get: --help prints the usage on stdout, exit 0" {
+	run cb-s3get -h
+	expect_status 0
+	[[ "$output" == usage:\ cb-s3get* ]]
+	run cb-s3get --list s3://b
+	expect_status 64
+	run cb-s3get --json s3://b/k
+	expect_status 64
+}
+
+@test "cb-s3get: reads what aws wrote: single PUT and multipart" {
+	mkdata small 1234
+	mkdata big $((17 * 1024 * 1024 + 3))
+	awscli s3 cp small "$B/$T/small"
+	awscli s3 cp big "$B/$T/big"
+	cb-s3get "$B/$T/small" small.back
+	cmp small small.back
+	cb-s3get -j 3 --part-size 5M "$B/$T/big" big.back
+	cmp big big.back
+	cb-s3get -j 2 --part-size 5M "$B/$T/big" | cmp - big
+	awscli s3 rm "$B/$T/big"
+}
+
+@test "cb-s3get: reads a stream aws uploaded from a pipe" {
+	mkdata f $((9 * 1024 * 1024 + 11))
+	cat f | awscli s3 cp - "$B/$T/stream"
+	cb-s3get --part-size 5M "$B/$T/stream" back
+	cmp f back
+}
+
+@test "cb-s3get: zero bytes and 5 MiB + 1 byte" {
+	: >empty
+	awscli s3 cp empty "$B/$T/empty"
+	cb-s3get "$B/$T/empty" e
+	[ -f e ] && [ ! -s e ]
+	mkdata f $((5 * 1024 * 1024 + 1))
+	cb-s3put "$B/$T/five" f >/dev/null
+	cb-s3get --part-size 5M "$B/$T/five" back
+	cmp f back
+}
+
+@test "cb-s3get: --unpack verifies and restores what --pack stored" {
+	mkdata f 200000
+	seq 1 300000 >>f
+	cb-s3put --pack "$B/$T/f.lzo" f >/dev/null
+	cb-s3get --unpack "$B/$T/f.lzo" back
+	cmp f back
+	# a corrupt lzop object: exit 65 and no file left behind
+	cb-pack f >f.lzo
+	printf 'X' | dd of=f.lzo bs=1 seek=5000 conv=notrunc 2>/dev/null
+	awscli s3 cp f.lzo "$B/$T/bad.lzo"
+	run cb-s3get --unpack "$B/$T/bad.lzo" out
+	expect_status 65
+	[ ! -e out ]
+	[ -z "$(ls -A | grep '^\.out')" ]
+}
+
+@test "cb-s3get: a missing key or bucket is a clear error, nothing written" {
+	run cb-s3get "$B/$T/nope" out
+	expect_status 1
+	[[ "$output" == *"'$B/$T/nope'"*NoSuchKey* ]]
+	[ -z "$(ls -A)" ]
+	run cb-s3get s3://no-such-bucket-here/k out
+	expect_status 1
+	[[ "$output" == *NoSuchBucket* ]]
+	[ -z "$(ls -A)" ]
+}
+
+@test "cb-s3get: --ls with pagination, --json and -0" {
+	echo x >f
+	for i in $(seq 1 12); do
+		cb-s3put "$B/$T/k $i+%" f >/dev/null
+	done
+	printf 'tab\tkey' >g
+	run cb-s3get --ls "$B/$T/"
+	expect_status 0
+	[ "${#lines[@]}" = 12 ]
+	IFS=$'\t' read -r size mtime etag key <<<"${lines[0]}"
+	[ "$size" = 2 ] && [ "$key" = "$T/k 1+%" ]
+	[ "$etag" = "$(md5sum f | cut -d' ' -f1)" ]
+	[[ "$mtime" == 20*T*Z ]]
+	run cb-s3get --ls --json "$B/$T/k 1"
+	expect_status 0
+	[ "${#lines[@]}" = 4 ]
+	[[ "${lines[0]}" == '{"key":"'"$T"'/k 1+%","size":2,'* ]]
+	[ "$(cb-s3get --ls -0 "$B/$T/" | tr -cd '\0' | wc -c)" = 12 ]
+}
+
+@test "cb-s3get: list mode restores into -C DIR, verified, in input order" {
+	mkdir src dst
+	for i in 1 2 3 4 5; do mkdata "src/f$i" $((i * 70000)); done
+	for i in 1 2 3 4 5; do
+		cb-s3put --pack "$B/$T/f$i.lzo" "src/f$i" >/dev/null
+		printf '%s\t%s\t%s\t%s\n' "f$i.lzo" "$(stat -c %s "src/f$i")" \
+		    "$(sha "src/f$i")" "d$i/sub/f$i"
+	done >in
+	run cb-s3get --list -C dst --unpack -j 3 "$B/$T/" <in
+	expect_status 0
+	[ "${#lines[@]}" = 5 ]
+	for i in 1 2 3 4 5; do
+		cmp "src/f$i" "dst/d$i/sub/f$i"
+		[[ "${lines[$((i - 1))]}" == ok$'\t'*$'\t'"f$i.lzo"$'\t'"d$i/sub/f$i" ]]
+	done
+}
+
+@test "cb-s3get: list mode: a mismatch or a missing key fails alone" {
+	mkdir dst
+	mkdata f 1000
+	cb-s3put "$B/$T/f" f >/dev/null
+	{
+		printf 'f\t1000\t%s\tgood\n' "$(sha f)"
+		printf 'f\t1000\t%s\tbadsum\n' "$(sha /dev/null)"
+		printf 'nope\t-\t-\tmissing\n'
+		printf 'f\t-\t-\tgood2\n'
+	} >in
+	run cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 65
+	grep -q "^ok	1000	$(sha f)	f	good$" <<<"$output"
+	[[ "$output" == *"SHA-256"*"is not the expected"* ]]
+	grep -q "^Mismatch	-	-	f	badsum$" <<<"$output"
+	grep -q "^NoSuchKey	-	-	nope	missing$" <<<"$output"
+	grep -q "^ok	1000	.*	f	good2$" <<<"$output"
+	[ -f dst/good ] && [ -f dst/good2 ]
+	[ ! -e dst/badsum ] && [ ! -e dst/missing ]
+	[ -z "$(ls -A dst | grep '^\.')" ]
+}
+
+@test "cb-s3get: list mode refuses paths outside the directory" {
+	mkdir dst
+	printf 'k\t-\t-\t../escape\n' >in
+	run cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 65
+	[[ "$output" == *"refusing record 1"*"'../escape'"* ]]
+	printf 'k\t-\t-\t/etc/passwd\n' >in
+	run cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 65
+	printf 'k\t-\t-\ta/../../b\n' >in
+	run cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 65
+	[ -z "$(ls -A dst)" ]
+}
