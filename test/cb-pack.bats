@@ -2,22 +2,11 @@
 # cb-pack: byte-exact lzop 1.04 output, multi-threaded, --store, errors.
 
 load helpers
+load lzop_data
 
 setup_file() {
 	export D="$BATS_FILE_TMPDIR"
-	local n
-	for n in 0 1 262143 262144 262145; do
-		head -c "$n" /dev/urandom >"$D/rand$n"
-	done
-	head -c 3145728 /dev/urandom >"$D/rand3m"
-	python3 - "$D/text3m" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    i = 0
-    while f.tell() < 3 * 1024 * 1024:
-        f.write("row %d key-%d value %d ts 17%08d\n" % (i, i % 97, i * 7, i))
-        i += 1
-PY
+	lzop_make_data "$D"
 	# Incompressible, then compressible: exercises give-up and probe.
 	cat "$D/rand3m" "$D/text3m" >"$D/mixed"
 	touch -d 2020-01-01T00:00:00Z "$D"/*
