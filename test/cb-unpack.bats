@@ -85,7 +85,7 @@ no_leftovers() {
 # behind with -o.
 corrupt() {
 	local spec rc
-	mkdir -p "$D/bad" "$D/out"
+	mkdir -p "$D/bad" "$D/matrix"
 	/usr/bin/python3 - "$D/small.lzo" "$D/bad" "$@" <<'PY'
 import sys
 src = open(sys.argv[1], "rb").read()
@@ -96,14 +96,14 @@ for spec in sys.argv[3:]:
     open("%s/%s" % (sys.argv[2], spec), "wb").write(b)
 PY
 	for spec in "$@"; do
-		cb-unpack -o "$D/out/file" "$D/bad/$spec" 2>"$D/err"
-		rc=$?
+		rc=0
+		cb-unpack -o "$D/matrix/file" "$D/bad/$spec" 2>"$D/err" || rc=$?
 		if [ "$rc" -ne 65 ] || ! grep -q ' at byte [0-9]*$' "$D/err"
 		then
 			echo "byte:xor $spec: exit $rc: $(cat "$D/err")" >&2
 			return 1
 		fi
-		no_leftovers "$D/out"
+		no_leftovers "$D/matrix"
 	done
 	rm -rf "$D/bad"
 }
