@@ -309,9 +309,12 @@ main(int argc, char **argv)
 	struct opts o = { CASSCONF_DEFAULT_DIR, NULL, NULL, 0, 0, 0, 0 };
 	struct node_select *sel;
 	struct cassconf *conf = NULL;
+	const char *env;
 	int rc;
 
 	warnp_init(argv[0]);
+	if ((env = getenv("CASSANDRA_CONF")) != NULL && *env != '\0')
+		o.confdir = env;
 	if ((sel = node_select_new()) == NULL) {
 		warnp("cannot start");
 		return (EX_FAILURE);

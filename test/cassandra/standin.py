@@ -394,7 +394,8 @@ def mknode(argv):
     p.add_argument("--rack", default="rack1")
     p.add_argument("--cluster", default="Test Cluster")
     p.add_argument("--num-tokens", type=int)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int,
+                   help="default: derived from --root and --address")
     p.add_argument("--keyspaces", type=int, default=0,
                    help="extra generated keyspaces bulkN")
     p.add_argument("--tables", type=int, default=4)
@@ -424,6 +425,9 @@ def mknode(argv):
     ver = a.version
     vnum = tuple(int(x) for x in ver.split("."))
     ntok = a.num_tokens or (16 if vnum >= (4, 0) else 256)
+    if a.seed is None:
+        a.seed = zlib.crc32(("%s %s" % (os.path.abspath(root),
+                                        a.address)).encode())
     rng = random.Random(a.seed)
     lines = ["# cassandra.yaml written by the test stand-in (%s)" % ver,
              "cluster_name: '%s'" % a.cluster,

@@ -1,0 +1,786 @@
+/*
+ * cb-snapshot: the nodetool and cqlsh side of a backup.  Subcommands
+ * create and clear a tagged snapshot, flush memtables, and capture the
+ * node's schema and topology (host id, datacenter, rack, tokens, version).
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cassconf.h"
+#include "node.h"
+#include "nodetool.h"
+#include "proc.h"
+#include "warnp.h"
+
+#define MAXKS	64
+
+struct opts {
+	const char	*bindir;
+	const char	*confdir;
+	const char	*cmd;
+	const char	*tag;
+	const char	*table;
+	const char	*user;
+	const char	*pwfile;
+	char		*kslist;
+	char		*ks[MAXKS];
+	size_t		 nks;
+	int		 skip_flush;
+	int		 reuse;
+	int		 quiet;
+	int		 verbose;
+};
+
+static void
+usage(FILE *f)
+{
+
+	fprintf(f,
+	    "usage: cb-snapshot [-qv] [--cassandra-tools-bin-dir DIR] "
+	    "[--cassandra-conf-path DIR]\n"
+	    "                   create -t TAG [--keyspaces KS,...] "
+	    "[--table T] [--skip-flush] [--reuse]\n"
+	    "       cb-snapshot [options] clear -t TAG [--keyspaces KS,...]\n"
+	    "       cb-snapshot [options] flush [--keyspaces KS,...] "
+	    "[--table T]\n"
+	    "       cb-snapshot [options] schema [-t TAG] [--cqlsh-user USER]\n"
+	    "                   [--cqlsh-password-file FILE]\n"
+	    "       cb-snapshot [options] topology\n"
+	    "       cb-snapshot -h | -V\n");
+}
+
+/* Letters, digits and '_' (and '-' when dash), at least one. */
+static int
+name_ok(const char *s, int dash)
+{
+	size_t n = strspn(s, dash ? "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-" :
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	return (n > 0 && s[n] == '\0');
+}
+
+/* Split --keyspaces into o->ks (in place in o->kslist). */
+static int
+split_keyspaces(struct opts *o)
+{
+	char *p, *save = NULL;
+
+	for (p = strtok_r(o->kslist, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (!name_ok(p, 0) || o->nks == MAXKS) {
+			warn0("invalid keyspace '%s'", p);
+			return (-1);
+		}
+		o->ks[o->nks++] = p;
+	}
+	if (o->nks == 0) {
+		warn0("invalid --keyspaces: empty list");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Per-command checks of the options given. */
+static int
+check_opts(struct opts *o)
+{
+	const char *c = o->cmd;
+	int snap = strcmp(c, "create") == 0, clear = strcmp(c, "clear") == 0;
+
+	if (!snap && !clear && strcmp(c, "flush") != 0 &&
+	    strcmp(c, "schema") != 0 && strcmp(c, "topology") != 0) {
+		warn0("unknown command '%s'", c);
+		return (-1);
+	}
+	if ((snap || clear) && o->tag == NULL) {
+		warn0("%s needs -t TAG", c);
+		return (-1);
+	}
+	if (o->tag != NULL && !name_ok(o->tag, 1)) {
+		warn0("invalid snapshot tag '%s': expected letters, digits, "
+		    "'_' and '-'", o->tag);
+		return (-1);
+	}
+	if (o->table != NULL && (!name_ok(o->table, 0) || o->nks == 0 ||
+	    (!snap && strcmp(c, "flush") != 0))) {
+		warn0("--table takes one table name, with --keyspaces, for "
+		    "create and flush");
+		return (-1);
+	}
+	if ((o->user != NULL || o->pwfile != NULL) && strcmp(c, "schema")) {
+		warn0("--cqlsh-user and --cqlsh-password-file are for schema");
+		return (-1);
+	}
+	if ((o->skip_flush || o->reuse) && !snap) {
+		warn0("--skip-flush and --reuse are for create");
+		return (-1);
+	}
+	if (o->nks > 0 && !snap && !clear && strcmp(c, "flush") != 0) {
+		warn0("--keyspaces is for create, clear and flush");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "cassandra-tools-bin-dir", required_argument, NULL, 'B' },
+		{ "cassandra-conf-path", required_argument, NULL, 'C' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "keyspaces", required_argument, NULL, 'k' },
+		{ "table", required_argument, NULL, 'T' },
+		{ "skip-flush", no_argument, NULL, 'f' },
+		{ "reuse", no_argument, NULL, 'r' },
+		{ "cqlsh-user", required_argument, NULL, 'u' },
+		{ "cqlsh-password-file", required_argument, NULL, 'p' },
+		{ "cqlsh-password", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "t:qvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'B': o->bindir = optarg; break;
+		case 'C':
+			o->confdir = optarg;
+			/* nodetool and cqlsh find their node the same way. */
+			if (setenv("CASSANDRA_CONF", optarg, 1) != 0) {
+				warnp("cannot set CASSANDRA_CONF");
+				return (EX_FAILURE);
+			}
+			break;
+		case 't': o->tag = optarg; break;
+		case 'k': o->kslist = optarg; break;
+		case 'T': o->table = optarg; break;
+		case 'f': o->skip_flush = 1; break;
+		case 'r': o->reuse = 1; break;
+		case 'u': o->user = optarg; break;
+		case 'p': o->pwfile = optarg; break;
+		case 'P':
+			warn0("--cqlsh-password would put the password in argv: "
+			    "use --cqlsh-password-file FILE (or -) or "
+			    "CB_CQLSH_PASSWORD");
+			return (EX_USAGE);
+		case 'q': o->quiet = 1; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("cb-snapshot %s\n", CB_VERSION); exit(0);
+		default: usage(stderr); return (EX_USAGE);
+		}
+	}
+	if (optind + 1 != argc) {
+		if (optind == argc)
+			warn0("no command given");
+		usage(stderr);
+		return (EX_USAGE);
+	}
+	o->cmd = argv[optind];
+	if ((o->kslist != NULL && split_keyspaces(o) != 0) ||
+	    check_opts(o) != 0) {
+		usage(stderr);
+		return (EX_USAGE);
+	}
+	return (0);
+}
+
+/* ------------------------------------------------------------ tools */
+
+/* DIR/name into buf; 69 if it cannot be run. */
+static int
+tool_path(const struct opts *o, const char *name, char *buf, size_t size)
+{
+
+	if ((size_t)snprintf(buf, size, "%s/%s", o->bindir, name) >= size) {
+		warn0("cannot run '%s/%s': path too long", o->bindir, name);
+		return (EX_UNAVAILABLE);
+	}
+	if (access(buf, X_OK) != 0) {
+		warnp("cannot run '%s'", buf);
+		return (EX_UNAVAILABLE);
+	}
+	return (0);
+}
+
+/* Print what a failed tool said, each line prefixed with its name. */
+static void
+relay(const char *name, const char *text)
+{
+	const char *nl;
+
+	while (*text != '\0') {
+		nl = strchr(text, '\n');
+		warn0("%s: %.*s", name, nl ? (int)(nl - text) :
+		    (int)strlen(text), text);
+		if (nl == NULL)
+			break;
+		text = nl + 1;
+	}
+}
+
+/*
+ * Run nodetool with args (NULL-terminated).  On success po holds its
+ * output (free it); on failure its output is relayed and freed.  Returns
+ * 0, 69 (nodetool missing or the node not reachable) or 1.
+ */
+static int
+nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
+{
+	char path[PATH_MAX], *argv[16];
+	size_t i;
+	int rc;
+
+	memset(po, 0, sizeof(*po));
+	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0)
+		return (rc);
+	argv[0] = path;
+	for (i = 0; args[i] != NULL && i + 2 < 16; i++)
+		argv[i + 1] = (char *)(uintptr_t)args[i];
+	argv[i + 1] = NULL;
+	if ((rc = proc_run(argv, po)) < 0)
+		return (EX_UNAVAILABLE);
+	if (o->verbose)
+		relay("nodetool", po->out);
+	if (rc == 0)
+		return (0);
+	warn0("nodetool %s failed (exit %d):", args[0], rc);
+	relay("nodetool", po->err);
+	relay("nodetool", po->out);
+	rc = strstr(po->err, "Failed to connect") != NULL ||
+	    strstr(po->err, "Connection refused") != NULL ?
+	    EX_UNAVAILABLE : EX_FAILURE;
+	proc_out_free(po);
+	return (rc);
+}
+
+/* nodetool with args, output discarded. */
+static int
+nodetool_do(const struct opts *o, const char *const *args)
+{
+	struct proc_out po;
+	int rc;
+
+	if ((rc = nodetool(o, args, &po)) == 0)
+		proc_out_free(&po);
+	return (rc);
+}
+
+/* ------------------------------------------------- snapshots on disk */
+
+static int
+count_file(void *cookie, const struct node_file *f)
+{
+
+	(*(size_t *)cookie)++;
+	return (0);
+}
+
+/*
+ * Does snapshot o->tag exist in the selected tables?  1 yes, 0 no, -1 if
+ * the data directories could not be read (reported).
+ */
+static int
+snapshot_on_disk(const struct opts *o, const struct cassconf *c)
+{
+	struct node_walk w = { c->data_dirs, c->ndata_dirs, NODE_SNAPSHOT,
+	    o->tag, NULL };
+	struct node_walk_stats st;
+	size_t i, n = 0;
+	int rc = -1;
+
+	if ((w.sel = node_select_new()) == NULL)
+		return (-1);
+	for (i = 0; i < o->nks; i++)
+		if (node_select_keyspaces(w.sel, o->ks[i]) != 0)
+			goto done;
+	if (o->table != NULL && node_select_tables(w.sel, o->table) != 0)
+		goto done;
+	if (node_walk(&w, count_file, &n, &st) == 0)
+		rc = st.kinddirs > 0;
+done:
+	node_select_free(w.sel);
+	return (rc);
+}
+
+static int
+snapshot_nodetool(const struct opts *o)
+{
+	const char *args[8 + MAXKS];
+	size_t i, n = 0;
+	int rc;
+
+	args[n++] = "snapshot";
+	args[n++] = "-t";
+	args[n++] = o->tag;
+	if (o->skip_flush)
+		args[n++] = "-sf";
+	if (o->table == NULL) {
+		for (i = 0; i < o->nks && n < 15; i++)
+			args[n++] = o->ks[i];
+		args[n] = NULL;
+		return (nodetool_do(o, args));
+	}
+	/* One table: -cf TABLE KS, once per keyspace (works on 2.1 too). */
+	args[n++] = "-cf";
+	args[n++] = o->table;
+	for (i = 0; i < o->nks; i++) {
+		args[n] = o->ks[i];
+		args[n + 1] = NULL;
+		if ((rc = nodetool_do(o, args)) != 0)
+			return (rc);
+	}
+	return (0);
+}
+
+static int
+cmd_create(const struct opts *o)
+{
+	struct cassconf *c = NULL;
+	char path[PATH_MAX];
+	int rc, have;
+
+	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0)
+		return (rc);
+	if ((rc = cassconf_load(o->confdir, &c)) != 0) {
+		warn0("cannot check for an existing snapshot '%s'", o->tag);
+		return (rc == CASSCONF_EDATA ? EX_DATAERR :
+		    errno == EACCES ? EX_NOPERM : EX_FAILURE);
+	}
+	if ((have = snapshot_on_disk(o, c)) == 1 && !o->reuse) {
+		warn0("snapshot '%s' already exists (--reuse keeps it)",
+		    o->tag);
+		rc = EX_FAILURE;
+	} else if (have == 1) {
+		if (!o->quiet)
+			warn0("reusing the existing snapshot '%s'", o->tag);
+		rc = 0;
+	} else if (have < 0)
+		rc = errno == EACCES ? EX_NOPERM : EX_FAILURE;
+	else if ((rc = snapshot_nodetool(o)) == 0 &&
+	    snapshot_on_disk(o, c) != 1) {
+		warn0("nodetool made snapshot '%s', but it is not under the "
+		    "data directories of '%s'", o->tag, c->path);
+		rc = EX_FAILURE;
+	}
+	cassconf_free(c);
+	return (rc);
+}
+
+static int
+cmd_clear(const struct opts *o)
+{
+	const char *args[4 + MAXKS] = { "clearsnapshot", "-t", o->tag };
+	size_t i;
+
+	/* Always with -t: before 4.0 a bare clearsnapshot clears them all. */
+	for (i = 0; i < o->nks; i++)
+		args[3 + i] = o->ks[i];
+	args[3 + o->nks] = NULL;
+	return (nodetool_do(o, args));
+}
+
+static int
+cmd_flush(const struct opts *o)
+{
+	const char *args[4] = { "flush", NULL, NULL, NULL };
+	size_t i;
+	int rc;
+
+	if (o->nks == 0)
+		return (nodetool_do(o, args));
+	for (i = 0; i < o->nks; i++) {
+		args[1] = o->ks[i];
+		args[2] = o->table;
+		if ((rc = nodetool_do(o, args)) != 0)
+			return (rc);
+	}
+	return (0);
+}
+
+/* ---------------------------------------------------------- topology */
+
+static void
+put(const char *k, const char *v)
+{
+
+	printf("%s\t%s\n", k, v != NULL && *v != '\0' ? v : "-");
+}
+
+static int
+topo_gather(const struct opts *o, struct nodetool_topo *t)
+{
+	static const char *const info[] = { "info", "-T", NULL };
+	static const char *const ver[] = { "version", NULL };
+	static const char *const dc[] = { "describecluster", NULL };
+	static const char *const st[] = { "status", NULL };
+	struct proc_out po;
+	int rc;
+
+	if ((rc = nodetool(o, info, &po)) != 0)
+		return (rc);
+	rc = nodetool_parse_info(po.out, t);
+	proc_out_free(&po);
+	if (rc != 0 || t->host_id == NULL) {
+		warn0("cannot find the host ID in the output of 'nodetool "
+		    "info'");
+		return (EX_FAILURE);
+	}
+	if ((rc = nodetool(o, ver, &po)) != 0)
+		return (rc);
+	rc = nodetool_parse_version(po.out, t);
+	proc_out_free(&po);
+	if (rc != 0 || (rc = nodetool(o, dc, &po)) != 0)
+		return (rc ? rc : EX_FAILURE);
+	rc = nodetool_parse_describecluster(po.out, t);
+	proc_out_free(&po);
+	if (rc != 0 || (rc = nodetool(o, st, &po)) != 0)
+		return (rc ? rc : EX_FAILURE);
+	rc = nodetool_parse_status(po.out, t);
+	proc_out_free(&po);
+	return (rc != 0 ? EX_FAILURE : 0);
+}
+
+static int
+cmd_topology(const struct opts *o)
+{
+	struct nodetool_topo t;
+	char n[24];
+	size_t i;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = topo_gather(o, &t)) == 0) {
+		snprintf(n, sizeof(n), "%zu", t.ntokens);
+		put("format", "cb-topology 1");
+		put("host_id", t.host_id);
+		put("address", t.address);
+		put("datacenter", t.datacenter);
+		put("rack", t.rack);
+		put("cassandra_version", t.version);
+		put("cluster_name", t.cluster_name);
+		put("partitioner", t.partitioner);
+		put("schema_version", t.schema_version);
+		put("num_tokens", n);
+		for (i = 0; i < t.ntokens; i++)
+			put("token", t.tokens[i]);
+	}
+	nodetool_topo_free(&t);
+	return (rc);
+}
+
+/* ------------------------------------------------------------ schema */
+
+struct creds {
+	char	 dir[PATH_MAX - 32];	/* temp dir, "" if none */
+	char	 rc[PATH_MAX];		/* cqlshrc in it */
+	char	 cred[PATH_MAX];	/* credentials file in it */
+};
+
+/* Read the password: first line of --cqlsh-password-file, or the env. */
+static char *
+password_read(const struct opts *o)
+{
+	char *line = NULL, *env;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (o->pwfile == NULL) {
+		if ((env = getenv("CB_CQLSH_PASSWORD")) == NULL)
+			return (NULL);
+		return (strdup(env));
+	}
+	f = strcmp(o->pwfile, "-") == 0 ? stdin : fopen(o->pwfile, "r");
+	if (f == NULL) {
+		warnp("cannot open '%s'", o->pwfile);
+		return (NULL);
+	}
+	if ((n = getline(&line, &cap, f)) < 0) {
+		warn0("cannot read a password from '%s'", o->pwfile);
+		free(line);
+		line = NULL;
+	} else if (n > 0 && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	if (f != stdin)
+		fclose(f);
+	return (line);
+}
+
+/* Create path with mode 0600 holding text. */
+static int
+write_secret(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
+	    write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
+		warnp("cannot write '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+creds_remove(struct creds *cr)
+{
+
+	if (cr->dir[0] == '\0')
+		return;
+	(void)unlink(cr->rc);
+	(void)unlink(cr->cred);
+	(void)rmdir(cr->dir);
+	cr->dir[0] = '\0';
+}
+
+/*
+ * A private cqlshrc for --cqlsh-user: the legacy [authentication]
+ * username/password (2.1 to 5.0) and a credentials file (4.1+, where the
+ * legacy form is deprecated).  Returns 0, or an exit status.
+ */
+static int
+creds_write(const struct opts *o, const char *pw, struct creds *cr)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *text;
+	size_t size;
+	int rc = -1;
+
+	if (strpbrk(o->user, "\n\r") != NULL || pw[0] == ' ' ||
+	    pw[0] == '\t' || (*pw != '\0' && strchr(" \t\r", pw[strlen(pw) - 1]))) {
+		warn0("cannot pass this user or password to cqlsh: no "
+		    "newlines, no blanks at either end of the password");
+		return (EX_FAILURE);
+	}
+	if ((size_t)snprintf(cr->dir, sizeof(cr->dir), "%s/cb-snapshot.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp") >= sizeof(cr->dir))
+		errno = ENAMETOOLONG;
+	else if (mkdtemp(cr->dir) != NULL)
+		errno = 0;
+	if (errno != 0) {
+		warnp("cannot create '%s'", cr->dir);
+		cr->dir[0] = '\0';
+		return (EX_FAILURE);
+	}
+	snprintf(cr->rc, sizeof(cr->rc), "%s/cqlshrc", cr->dir);
+	snprintf(cr->cred, sizeof(cr->cred), "%s/credentials", cr->dir);
+	size = strlen(o->user) + strlen(pw) + strlen(cr->cred) + 128;
+	if ((text = malloc(size)) == NULL)
+		return (EX_FAILURE);
+	snprintf(text, size, "[PlainTextAuthProvider]\nusername = %s\n"
+	    "password = %s\n", o->user, pw);
+	if (write_secret(cr->cred, text) == 0) {
+		snprintf(text, size, "[authentication]\nusername = %s\n"
+		    "password = %s\ncredentials = %s\n", o->user, pw, cr->cred);
+		rc = write_secret(cr->rc, text);
+	}
+	OPENSSL_cleanse(text, size);
+	free(text);
+	return (rc == 0 ? 0 : EX_FAILURE);
+}
+
+/* cqlsh's host and port from cassandra.yaml, as the node listens. */
+static void
+cqlsh_target(const struct cassconf *c, const char **host, char *port,
+    size_t psize)
+{
+	const char *h = c->rpc_address;
+
+	if (h == NULL || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
+		h = c->broadcast_rpc_address;
+	*host = h;
+	port[0] = '\0';
+	if (c->native_transport_port > 0) {
+		snprintf(port, psize, "%d", c->native_transport_port);
+		if (*host == NULL)
+			*host = "localhost";
+	}
+}
+
+/* Run cqlsh -e 'DESCRIBE SCHEMA'.  Returns its status, -1 if not run. */
+static int
+cqlsh_describe(const struct opts *o, const char *path, const char *rcfile,
+    struct proc_out *po)
+{
+	struct cassconf *c = NULL;
+	char port[16] = "", *argv[10];
+	const char *host = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (cassconf_load(o->confdir, &c) == 0)
+		cqlsh_target(c, &host, port, sizeof(port));
+	argv[n++] = (char *)(uintptr_t)path;
+	if (rcfile != NULL) {
+		argv[n++] = "--cqlshrc";
+		argv[n++] = (char *)(uintptr_t)rcfile;
+	}
+	if (host != NULL)
+		argv[n++] = (char *)(uintptr_t)host;
+	if (host != NULL && port[0] != '\0')
+		argv[n++] = port;
+	argv[n++] = "-e";
+	argv[n++] = "DESCRIBE SCHEMA";
+	argv[n] = NULL;
+	rc = proc_run(argv, po);
+	cassconf_free(c);
+	return (rc);
+}
+
+static int
+print_schema_file(void *cookie, const struct node_file *f)
+{
+	size_t *n = cookie;
+	char buf[8192];
+	size_t got;
+	FILE *in;
+
+	if (f->index != NULL || strcmp(f->name, "schema.cql") != 0)
+		return (0);
+	if ((in = fopen(f->path, "r")) == NULL) {
+		warnp("cannot open '%s'", f->path);
+		return (-1);
+	}
+	printf("-- %s.%s, from %s\n", f->keyspace, f->tabledir, f->path);
+	while ((got = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, got, stdout);
+	fclose(in);
+	printf("\n");
+	(*n)++;
+	return (0);
+}
+
+/* The snapshot's schema.cql files, when cqlsh cannot give the schema. */
+static int
+schema_fallback(const struct opts *o, int cqlsh_rc)
+{
+	struct cassconf *c = NULL;
+	struct node_walk w = { NULL, 0, NODE_SNAPSHOT, o->tag, NULL };
+	struct node_walk_stats st;
+	size_t n = 0;
+	int rc = cqlsh_rc == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_FAILURE;
+
+	if (o->tag == NULL) {
+		warn0("cannot fall back to a snapshot's schema.cql files "
+		    "without -t TAG");
+		return (rc);
+	}
+	if (cassconf_load(o->confdir, &c) != 0)
+		return (rc);
+	w.datadirs = c->data_dirs;
+	w.ndatadirs = c->ndata_dirs;
+	printf("-- schema of snapshot %s from its schema.cql files (cqlsh "
+	    "was not available); CREATE KEYSPACE statements are missing\n",
+	    o->tag);
+	if (node_walk(&w, print_schema_file, &n, &st) == 0 && n > 0)
+		rc = 0;
+	else if (n == 0)
+		warn0("cannot find any schema.cql in snapshot '%s'", o->tag);
+	cassconf_free(c);
+	if (rc == 0 && !o->quiet)
+		warn0("warning: schema taken from %zu schema.cql files of "
+		    "snapshot '%s'", n, o->tag);
+	return (rc);
+}
+
+/* Does cqlsh's stderr say the credentials given were refused? */
+static int
+bad_credentials(const struct proc_out *po)
+{
+
+	return (strstr(po->err, "Bad credentials") != NULL ||
+	    strstr(po->err, "password are incorrect") != NULL);
+}
+
+static int
+cmd_schema(const struct opts *o)
+{
+	struct creds cr = { "", "", "" };
+	struct proc_out po = { NULL, 0, NULL, 0 };
+	char path[PATH_MAX], *pw = NULL;
+	int rc;
+
+	if ((rc = tool_path(o, "cqlsh", path, sizeof(path))) != 0)
+		return (schema_fallback(o, rc));
+	if (o->user != NULL && (pw = password_read(o)) == NULL) {
+		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
+		    "or CB_CQLSH_PASSWORD)", o->user);
+		return (schema_fallback(o, EX_FAILURE));
+	}
+	if (pw != NULL) {
+		rc = creds_write(o, pw, &cr);
+		OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+		if (rc != 0) {
+			creds_remove(&cr);
+			return (rc);
+		}
+	}
+	rc = cqlsh_describe(o, path, cr.dir[0] ? cr.rc : NULL, &po);
+	creds_remove(&cr);
+	if (rc == 0 && po.outlen > 0) {
+		fwrite(po.out, 1, po.outlen, stdout);
+	} else if (rc > 0 && o->user != NULL && bad_credentials(&po)) {
+		warn0("cqlsh refused the credentials of user '%s':", o->user);
+		relay("cqlsh", po.err);
+		rc = EX_NOPERM;
+	} else {
+		warn0("cqlsh failed (exit %d):", rc);
+		if (rc > 0)
+			relay("cqlsh", po.err);
+		rc = schema_fallback(o, rc < 0 ? EX_UNAVAILABLE : EX_FAILURE);
+	}
+	proc_out_free(&po);
+	return (rc);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	const char *env;
+	int rc;
+
+	warnp_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.bindir = "/usr/bin";
+	env = getenv("CASSANDRA_CONF");
+	o.confdir = env != NULL && *env != '\0' ? env : CASSCONF_DEFAULT_DIR;
+	if ((rc = parse_args(argc, argv, &o)) != 0)
+		return (rc);
+	if (strcmp(o.cmd, "create") == 0)
+		rc = cmd_create(&o);
+	else if (strcmp(o.cmd, "clear") == 0)
+		rc = cmd_clear(&o);
+	else if (strcmp(o.cmd, "flush") == 0)
+		rc = cmd_flush(&o);
+	else if (strcmp(o.cmd, "schema") == 0)
+		rc = cmd_schema(&o);
+	else
+		rc = cmd_topology(&o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warnp("cannot write to stdout");
+		rc = EX_FAILURE;
+	}
+	return (rc);
+}

@@ -1,0 +1,331 @@
+#!/usr/bin/env bats
+# cb-snapshot against stand-in nodes (test/cassandra/): nodetool and cqlsh.
+
+load helpers
+
+TOOLS=$REPO/test/cassandra/bin
+
+mk() {
+	local name=$1
+	shift
+	standin mknode --root "$BATS_FILE_TMPDIR/$name" "$@" >/dev/null
+}
+
+setup_file() {
+	export PATH=$REPO/test/cassandra/bin:$PATH
+	mk v21 --version 2.1 --data-dirs 2
+	mk v311 --version 3.11 --data-dirs 3
+	mk v41 --version 4.1 --data-dirs 2 --uuid-ids --incremental-backups
+	mk v50 --version 5.0 --data-dirs 2 --format bti
+	printf 's3cr%%et pw\n' >"$BATS_FILE_TMPDIR/pw"
+	mk auth --version 4.1 --auth-user admin \
+	    --auth-password-file "$BATS_FILE_TMPDIR/pw" \
+	    --address 127.0.0.2 --native-port 9142
+}
+
+setup() {
+	export PATH=$REPO/test/cassandra/bin:$PATH
+}
+
+conf() { echo "$BATS_FILE_TMPDIR/$1/etc/cassandra"; }
+
+# cbs NODE ARGS...: cb-snapshot with the stand-in tools and NODE's conf.
+cbs() {
+	local n=$1
+	shift
+	cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+	    --cassandra-conf-path "$(conf "$n")" "$@"
+}
+
+@test "cb-snapshot create: a snapshot of every table, every version" {
+	for n in v21 v311 v41 v50; do
+		run cbs $n create -t full1
+		expect_status 0
+		run cb-list --cassandra-conf-path "$(conf $n)" --snapshot full1
+		expect_status 0
+		# Every live sstable of ks1.users is in it, in its data dir.
+		export CASSANDRA_CONF=$(conf $n)
+		for p in $(standin sstables ks1 users); do
+			grep -q "/ks1/users-[0-9a-f]*/snapshots/full1/$p""Data.db\$" \
+			    <<<"$output"
+		done
+		grep -q '/system_auth/' <<<"$output" || [ $n = v21 ]
+	done
+}
+
+@test "cb-snapshot create --keyspaces, --table" {
+	run cbs v311 create -t ks1only --keyspaces ks1
+	expect_status 0
+	run cb-list --cassandra-conf-path "$(conf v311)" --snapshot ks1only
+	[ "$(printf '%s\n' "$output" | grep -vc '/ks1/')" -eq 0 ]
+	run cbs v311 create -t usersonly --keyspaces ks1 --table users
+	expect_status 0
+	run cb-list --cassandra-conf-path "$(conf v311)" --snapshot usersonly
+	[ "$(printf '%s\n' "$output" | grep -vc '/ks1/users-')" -eq 0 ]
+	# 2.1 has no -kt: one -cf per keyspace.
+	run cbs v21 create -t t1s --keyspaces ks2 --table t1
+	expect_status 0
+	run cb-list --cassandra-conf-path "$(conf v21)" --snapshot t1s
+	grep -q '/ks2/t1-' <<<"$output"
+}
+
+@test "cb-snapshot create: an existing tag is an error unless --reuse" {
+	run cbs v41 create -t dup
+	expect_status 0
+	before=$(cb-list --cassandra-conf-path "$(conf v41)" --snapshot dup)
+	run cbs v41 create -t dup
+	expect_status 1
+	grep -q "snapshot 'dup' already exists" <<<"$output"
+	CASSANDRA_CONF=$(conf v41) standin write ks1 users 4
+	run cbs v41 create -t dup --reuse
+	expect_status 0
+	grep -q "reusing the existing snapshot 'dup'" <<<"$output"
+	[ "$before" = "$(cb-list --cassandra-conf-path "$(conf v41)" --snapshot dup)" ]
+	# In another keyspace than the one asked for, the tag is free.
+	run cbs v41 create -t ks2tag --keyspaces ks2
+	expect_status 0
+	run cbs v41 create -t ks2tag --keyspaces ks1
+	expect_status 0
+}
+
+@test "cb-snapshot create --skip-flush leaves pending writes alone" {
+	export CASSANDRA_CONF=$(conf v41)
+	standin write ks2 t2 1
+	run cbs v41 create -t noflush --keyspaces ks2 --skip-flush
+	expect_status 0
+	run cb-list --cassandra-conf-path "$CASSANDRA_CONF" --snapshot noflush --table t2
+	! grep -q -- '-Data.db$' <<<"$output"
+	run cbs v41 create -t flushed --keyspaces ks2
+	run cb-list --cassandra-conf-path "$CASSANDRA_CONF" --snapshot flushed --table t2
+	grep -q -- '-Data.db$' <<<"$output"
+}
+
+@test "cb-snapshot: nodetool's error is relayed, exit 1" {
+	run cbs v41 create -t x1 --keyspaces nosuch
+	expect_status 1
+	grep -q "cb-snapshot: nodetool snapshot failed (exit 2):" <<<"$output"
+	grep -q "nodetool: error: Keyspace nosuch does not exist" <<<"$output"
+	run cbs v41 create -t x2 --keyspaces ks1 --table nosuch
+	expect_status 1
+	grep -q "Table nosuch does not exist" <<<"$output"
+	run cbs v21 create -t x3 --skip-flush
+	expect_status 1
+	grep -q "Found unexpected parameters: \[-sf\]" <<<"$output"
+}
+
+@test "cb-snapshot: nodetool or cqlsh missing is exit 69" {
+	for cmd in "create -t m" "clear -t m" flush topology; do
+		# shellcheck disable=SC2086
+		run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR" \
+		    --cassandra-conf-path "$(conf v41)" $cmd
+		expect_status 69
+		grep -q "cannot run '$BATS_TEST_TMPDIR/nodetool'" <<<"$output"
+	done
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR" \
+	    --cassandra-conf-path "$(conf v41)" schema
+	expect_status 69
+	grep -q "cannot run '$BATS_TEST_TMPDIR/cqlsh'" <<<"$output"
+}
+
+@test "cb-snapshot: a node that is down is exit 69" {
+	export CASSANDRA_CONF=$(conf v311)
+	standin stop
+	run cbs v311 create -t down
+	s1=$status
+	run cbs v311 topology
+	s2=$status
+	o2=$output
+	run cbs v311 schema
+	s3=$status
+	o3=$output
+	standin start
+	[ "$s1" -eq 69 ] && [ "$s2" -eq 69 ] && [ "$s3" -eq 1 ]
+	grep -q "nodetool: nodetool: Failed to connect" <<<"$o2"
+	grep -q "cqlsh: Connection error" <<<"$o3"
+	grep -q "without -t TAG" <<<"$o3"
+}
+
+@test "cb-snapshot flush: pending writes into backups/ (incremental on)" {
+	export CASSANDRA_CONF=$(conf v41)
+	n0=$(cb-list -q --cassandra-conf-path "$CASSANDRA_CONF" --backups | wc -l)
+	standin write ks1 counters 2
+	standin write ks2 t1 2
+	run cbs v41 flush --keyspaces ks1 --table counters
+	expect_status 0
+	n1=$(cb-list -q --cassandra-conf-path "$CASSANDRA_CONF" --backups | wc -l)
+	[ "$n1" -eq $((n0 + 8)) ]
+	run cbs v41 flush
+	expect_status 0
+	n2=$(cb-list -q --cassandra-conf-path "$CASSANDRA_CONF" --backups | wc -l)
+	[ "$n2" -eq $((n1 + 8)) ]
+	run cbs v41 flush --keyspaces nosuch
+	expect_status 1
+}
+
+@test "cb-snapshot clear: only the tag given" {
+	run cbs v311 create -t keep
+	run cbs v311 create -t gone
+	run cbs v311 clear -t gone
+	expect_status 0
+	run cb-list --cassandra-conf-path "$(conf v311)" --snapshot gone
+	expect_status 1
+	run cb-list --cassandra-conf-path "$(conf v311)" --snapshot keep
+	expect_status 0
+	# The dropped table's auto-snapshot is still there too.
+	ls -d "$BATS_FILE_TMPDIR"/v311/var/lib/cassandra/data1/ks1/events-*/snapshots/*-events
+}
+
+@test "cb-snapshot schema: cqlsh DESCRIBE SCHEMA" {
+	run cbs v50 schema
+	expect_status 0
+	grep -q "^CREATE KEYSPACE ks1 WITH replication" <<<"$output"
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	! grep -q "system_schema" <<<"$output"
+}
+
+# A cqlsh that records its argv and its cqlshrc, then runs the stand-in.
+spy_tools() {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -sf "$TOOLS/nodetool" "$BATS_TEST_TMPDIR/bin/nodetool"
+	cat >"$BATS_TEST_TMPDIR/bin/cqlsh" <<EOF
+#!/bin/bash
+printf '%s\n' "\$@" >"$BATS_TEST_TMPDIR/argv"
+args=("\$@")
+while [ \$# -gt 0 ]; do
+	if [ "\$1" = --cqlshrc ]; then
+		stat -c %a "\$2" >"$BATS_TEST_TMPDIR/mode"
+		cp "\$2" "$BATS_TEST_TMPDIR/rc"
+		echo "\$2" >"$BATS_TEST_TMPDIR/rcpath"
+	fi
+	shift
+done
+exec -a cqlsh "$TOOLS/cqlsh" "\${args[@]}"
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/bin/cqlsh"
+}
+
+@test "cb-snapshot schema: credentials through a private cqlshrc, never argv" {
+	spy_tools
+	c=$(conf auth)
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR/bin" \
+	    --cassandra-conf-path "$c" schema --cqlsh-user admin \
+	    --cqlsh-password-file "$BATS_FILE_TMPDIR/pw"
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	# Host and port from rpc_address and native_transport_port.
+	grep -qx 127.0.0.2 "$BATS_TEST_TMPDIR/argv"
+	grep -qx 9142 "$BATS_TEST_TMPDIR/argv"
+	! grep -q 's3cr' "$BATS_TEST_TMPDIR/argv"
+	[ "$(cat "$BATS_TEST_TMPDIR/mode")" = 600 ]
+	grep -qx 'password = s3cr%et pw' "$BATS_TEST_TMPDIR/rc"
+	grep -q '^credentials = ' "$BATS_TEST_TMPDIR/rc"
+	# Removed after use.
+	[ ! -e "$(cat "$BATS_TEST_TMPDIR/rcpath")" ]
+	[ ! -e "$(dirname "$(cat "$BATS_TEST_TMPDIR/rcpath")")" ]
+	# From stdin, and from the environment.
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR/bin" \
+	    --cassandra-conf-path "$c" schema --cqlsh-user admin \
+	    --cqlsh-password-file - <"$BATS_FILE_TMPDIR/pw"
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	CB_CQLSH_PASSWORD='s3cr%et pw' run cbs auth schema --cqlsh-user admin
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+}
+
+@test "cb-snapshot schema: refused credentials are exit 77" {
+	echo wrong >"$BATS_TEST_TMPDIR/pw"
+	run cbs auth schema -t any --cqlsh-user admin \
+	    --cqlsh-password-file "$BATS_TEST_TMPDIR/pw"
+	expect_status 77
+	grep -q "cqlsh refused the credentials of user 'admin'" <<<"$output"
+	! grep -q wrong <<<"$output"
+}
+
+@test "cb-snapshot schema: falls back to the snapshot's schema.cql files" {
+	run cbs auth create -t sch
+	expect_status 0
+	# No credentials given: cqlsh cannot log in.
+	run cbs auth schema -t sch
+	expect_status 0
+	grep -q "Remote end requires authentication" <<<"$output"
+	grep -q "warning: schema taken from [0-9]* schema.cql files" <<<"$output"
+	grep -q "^CREATE TABLE IF NOT EXISTS ks1.users" <<<"$output"
+	grep -q "WITH ID = " <<<"$output"
+	# cqlsh not installed at all.
+	ln -s "$TOOLS/nodetool" "$BATS_TEST_TMPDIR/nodetool"
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR" \
+	    --cassandra-conf-path "$(conf auth)" schema -t sch
+	expect_status 0
+	grep -q "^CREATE TABLE IF NOT EXISTS ks2.t1" <<<"$output"
+	# A user without a password: no cqlsh, the fallback.
+	run cbs auth schema -t sch --cqlsh-user admin
+	expect_status 0
+	grep -q "no password for cqlsh user 'admin'" <<<"$output"
+	# 2.1 writes no schema.cql: nothing to fall back to.
+	run cbs v21 create -t s21
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR" \
+	    --cassandra-conf-path "$(conf v21)" schema -t s21
+	expect_status 69
+	grep -q "cannot find any schema.cql in snapshot 's21'" <<<"$output"
+	run cbs auth schema --cqlsh-password-file "$BATS_TEST_TMPDIR/none" \
+	    --cqlsh-user admin -t sch
+	expect_status 0
+	grep -q "cannot open '$BATS_TEST_TMPDIR/none'" <<<"$output"
+}
+
+@test "cb-snapshot topology: key TAB value records from nodetool" {
+	export CASSANDRA_CONF=$(conf v41)
+	run cbs v41 topology
+	expect_status 0
+	[ "$(sed -n 1p <<<"$output")" = "format	cb-topology 1" ]
+	id=$(nodetool info | sed -n 's/^ID *: //p')
+	grep -qx "host_id	$id" <<<"$output"
+	grep -qx "address	127.0.0.1" <<<"$output"
+	grep -qx "datacenter	dc1" <<<"$output"
+	grep -qx "rack	rack1" <<<"$output"
+	grep -qx "cassandra_version	4.1.3" <<<"$output"
+	grep -qx "cluster_name	Test Cluster" <<<"$output"
+	grep -qx "num_tokens	16" <<<"$output"
+	[ "$(grep -c '^token	-\{0,1\}[0-9]*$' <<<"$output")" -eq 16 ]
+	diff <(grep '^token' <<<"$output" | cut -f2) \
+	    <(nodetool info -T | sed -n 's/^Token *: //p')
+	run cbs v21 topology
+	expect_status 0
+	grep -qx "num_tokens	256" <<<"$output"
+	grep -qx "cassandra_version	2.1.22" <<<"$output"
+	# Two nodes side by side have different host ids.
+	a=$(cbs v41 topology | grep host_id)
+	b=$(cbs v50 topology | grep host_id)
+	[ "$a" != "$b" ]
+}
+
+@test "cb-snapshot: malformed cassandra.yaml is exit 65" {
+	mkdir -p "$BATS_TEST_TMPDIR/c"
+	printf 'data_file_directories: [/a\n' >"$BATS_TEST_TMPDIR/c/cassandra.yaml"
+	run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+	    --cassandra-conf-path "$BATS_TEST_TMPDIR/c" create -t y
+	expect_status 65
+	run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+	    --cassandra-conf-path "$BATS_TEST_TMPDIR/none" create -t y
+	expect_status 1
+}
+
+@test "cb-snapshot: usage errors exit 64; -h and -V exit 0" {
+	for args in "" "bogus" "create" "clear" "create -t a/b" \
+	    "create -t x --table users" "create -t x --keyspaces a,b-c" \
+	    "schema --cqlsh-password secret" "create -t x extra" \
+	    "topology --reuse" "flush --cqlsh-user u" "--nope topology" \
+	    "clear -t x --keyspaces ks1 --table users"; do
+		# shellcheck disable=SC2086
+		run cbs v41 $args
+		expect_status 64
+	done
+	run cbs v41 schema --cqlsh-password secret
+	grep -q "would put the password in argv" <<<"$output"
+	run cb-snapshot -h
+	expect_status 0
+	grep -q '^usage: cb-snapshot' <<<"$output"
+	run cb-snapshot -V
+	expect_status 0
+}
