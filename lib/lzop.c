@@ -99,6 +99,7 @@ struct pool {
 	pthread_cond_t	 done_cv;
 	struct job	*jobs;
 	size_t		 njobs;
+	size_t		 outsize;	/* of each job's output buffer */
 	uint64_t	 head;		/* oldest job not yet emitted */
 	uint64_t	 tail;		/* next job to fill */
 	uint64_t	 next;		/* next queued job for a worker */
@@ -234,20 +235,11 @@ pool_free(struct pool *pl)
 }
 
 static int
-pool_alloc_jobs(struct pool *pl, size_t outsize)
+pool_alloc_jobs(struct pool *pl)
 {
-	size_t i;
 
 	if ((pl->jobs = calloc(pl->njobs, sizeof(*pl->jobs))) == NULL)
 		return (-1);
-	for (i = 0; i < pl->njobs; i++) {
-		pl->jobs[i].inbase = malloc(ROOM + BLOCK_SIZE);
-		pl->jobs[i].outbase = malloc(ROOM + outsize);
-		if (pl->jobs[i].inbase == NULL || pl->jobs[i].outbase == NULL)
-			return (-1);
-		pl->jobs[i].in = pl->jobs[i].inbase + ROOM;
-		pl->jobs[i].out = pl->jobs[i].outbase + ROOM;
-	}
 	return (0);
 }
 
@@ -292,7 +284,8 @@ pool_new(int nthreads, size_t outsize, size_t wrksize, job_fn *fn, void *ctx)
 	pl->nw = nthreads > 1 ? nthreads : 0;
 	pl->njobs = pl->nw > 0 ? (size_t)pl->nw * JOBS_PER_THREAD + 1 : 1;
 	pl->w = calloc(pl->nw > 0 ? (size_t)pl->nw : 1, sizeof(*pl->w));
-	if (pl->w == NULL || pool_alloc_jobs(pl, outsize) != 0 ||
+	pl->outsize = outsize;
+	if (pl->w == NULL || pool_alloc_jobs(pl) != 0 ||
 	    (wrksize > 0 && (pl->wrkmem = malloc(wrksize)) == NULL)) {
 		warnp("cannot allocate the lzop buffers");
 		pool_free(pl);
@@ -312,6 +305,31 @@ pool_slot(struct pool *pl)
 {
 
 	return (&pl->jobs[pl->tail % pl->njobs]);
+}
+
+/*
+ * The job to fill next, its buffers allocated at first use (short streams
+ * never pay for the whole ring).  Returns NULL on failure (reported).
+ */
+static struct job *
+pool_slot_ready(struct pool *pl)
+{
+	struct job *j = pool_slot(pl);
+
+	if (j->inbase != NULL)
+		return (j);
+	j->inbase = malloc(ROOM + BLOCK_SIZE);
+	j->outbase = malloc(ROOM + pl->outsize);
+	if (j->inbase == NULL || j->outbase == NULL) {
+		warnp("cannot allocate the lzop buffers");
+		free(j->inbase);
+		free(j->outbase);
+		j->inbase = j->outbase = NULL;
+		return (NULL);
+	}
+	j->in = j->inbase + ROOM;
+	j->out = j->outbase + ROOM;
+	return (j);
 }
 
 static size_t
@@ -682,7 +700,10 @@ lzop_packer_space(struct lzop_packer *p, size_t *len)
 			p->failed = 1;
 			return (NULL);
 		}
-		j = pool_slot(p->pool);
+		if ((j = pool_slot_ready(p->pool)) == NULL) {
+			p->failed = 1;
+			return (NULL);
+		}
 		j->in_len = 0;
 		p->filling = 1;
 	}
@@ -1193,7 +1214,8 @@ unpack_bsums(struct lzop_unpacker *u)
 
 	if ((rc = pool_drain(u->pool, u->pool->njobs - 1, unpack_emit)) != 0)
 		return (rc);
-	j = pool_slot(u->pool);
+	if ((j = pool_slot_ready(u->pool)) == NULL)
+		return (-1);
 	memset(j->sum, 0, sizeof(j->sum));
 	if (f & F_ADLER32_D)
 		j->sum[0] = get32(b), b += 4;
