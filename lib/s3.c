@@ -66,6 +66,9 @@ struct req {
 	size_t			 sent;
 	size_t			 outlen;
 	int			 overflow;
+	int			 stalled;
+	curl_off_t		 moved;		/* bytes both ways so far */
+	struct timespec		 last_move;
 	long			 status;
 	struct strbuf		 resp;
 	struct s3_objinfo	 info;
@@ -440,9 +443,25 @@ cb_progress(void *cookie, curl_off_t a, curl_off_t b, curl_off_t c,
     curl_off_t d)
 {
 	struct req *r = cookie;
+	struct timespec now;
 
-	(void)a; (void)b; (void)c; (void)d;
-	return (cancelled && !r->no_cancel);
+	(void)a;
+	(void)c;
+	if (cancelled && !r->no_cancel)
+		return (1);
+	/*
+	 * A connection that moves no byte for the timeout is stalled.
+	 * (curl's own low-speed check averages over several seconds.)
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (b + d != r->moved) {
+		r->moved = b + d;
+		r->last_move = now;
+	} else if (now.tv_sec - r->last_move.tv_sec >= r->k->c->o.timeout) {
+		r->stalled = 1;
+		return (1);
+	}
+	return (0);
 }
 
 /* Debug output of the headers, with the secrets redacted. */
@@ -693,6 +712,11 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 {
 	char root[64];
 
+	if (cc == CURLE_ABORTED_BY_CALLBACK && r->stalled) {
+		s3_error_set(e, S3_ENET, "stalled: no data for %ld s",
+		    k->c->o.timeout);
+		return (V_RETRY);
+	}
 	if (cc == CURLE_ABORTED_BY_CALLBACK) {
 		s3_error_set(e, S3_ECANCEL, "%s", "");
 		return (V_FAIL);
@@ -744,6 +768,9 @@ req_attempt(struct s3_conn *k, struct req *r, const char *url,
 	r->sent = 0;
 	r->outlen = 0;
 	r->overflow = 0;
+	r->stalled = 0;
+	r->moved = 0;
+	clock_gettime(CLOCK_MONOTONIC, &r->last_move);
 	r->status = 0;
 	r->date[0] = '\0';
 	strbuf_reset(&r->resp);

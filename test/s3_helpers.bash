@@ -65,3 +65,35 @@ mkdata() {
 sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
+
+# proxy_start [--plan SPEC] [--always SPEC]: start test/s3-fault-proxy.py
+# in front of the server; sets PROXY (its URL) and PROXY_LOG.
+proxy_start() {
+	local i
+	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
+	rm -f "$BATS_TEST_TMPDIR/proxy.port"
+	/usr/bin/python3 "$REPO/test/s3-fault-proxy.py" \
+	    --upstream "$S3_ENDPOINT" --port-file "$BATS_TEST_TMPDIR/proxy.port" \
+	    --log "$PROXY_LOG" "$@" </dev/null >/dev/null 2>&1 3>&- &
+	PROXY_PID=$!
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/proxy.port" ] && break
+		sleep 0.05
+	done
+	PROXY=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/proxy.port")
+}
+
+proxy_stop() {
+	if [ -n "${PROXY_PID:-}" ]; then
+		kill "$PROXY_PID" 2>/dev/null
+		wait "$PROXY_PID" 2>/dev/null || true
+		PROXY_PID=
+	fi
+}
+
+# no_uploads_left KEY: no multipart upload in progress for KEY.
+no_uploads_left() {
+	awscli s3api list-multipart-uploads --bucket "$S3_BUCKET" \
+	    --prefix "$1" --output text >mpu.txt
+	! grep -q UPLOADS mpu.txt
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# cb-s3put and cb-s3get through test/s3-fault-proxy.py: 500s, 503
+# SlowDown, connections reset in the middle of a body, stalls, an error
+# inside a 200 answer, and interruption.
+
+load helpers
+load s3_helpers
+
+setup_file() { s3_setup_file; }
+teardown_file() { s3_teardown_file; }
+setup() { s3_setup; }
+teardown() { proxy_stop; }
+
+# Short retries and stall detection for the tests.
+FAST=(--retries 6 --retry-delay 20 --timeout 1)
+
+@test "faults: a multipart upload survives 500, 503, resets and stalls" {
+	mkdata f $((16 * 1024 * 1024 + 99))
+	proxy_start --plan 'PUT=500,503,reset-req,stall-req;POST=pass,200err'
+	run cb-s3put "${FAST[@]}" --endpoint "$PROXY" -j 2 --part-size 5M \
+	    "$B/$T/f" f
+	expect_status 0
+	for x in 500 503 reset-req stall-req; do
+		grep -q "^PUT .* $x\$" "$PROXY_LOG"
+	done
+	# the error inside a 200 answer to CompleteMultipartUpload
+	grep -q "^POST .*uploadId=.* 200err\$" "$PROXY_LOG"
+	awscli s3 cp "$B/$T/f" back
+	cmp f back
+	no_uploads_left "$T/"
+	awscli s3 rm "$B/$T/f"
+}
+
+@test "faults: a download survives resets, stalls, 500 and 503" {
+	mkdata f $((11 * 1024 * 1024 + 7))
+	awscli s3 cp f "$B/$T/f"
+	proxy_start --plan 'GET=reset,stall,500,503,reset'
+	run cb-s3get "${FAST[@]}" --endpoint "$PROXY" -j 2 --part-size 5M \
+	    "$B/$T/f" back
+	expect_status 0
+	cmp f back
+	[ "$(grep -c '^GET ' "$PROXY_LOG")" -ge 8 ]
+	proxy_stop
+	proxy_start --plan 'GET=stall,reset'
+	cb-s3get "${FAST[@]}" --endpoint "$PROXY" "$B/$T/f" | cmp - f
+}
+
+@test "faults: 500 on every part: exit 75, aborted, nothing left" {
+	mkdata f $((11 * 1024 * 1024))
+	proxy_start --always 'PUT=500'
+	run cb-s3put --retries 3 --retry-delay 10 --endpoint "$PROXY" \
+	    --part-size 5M "$B/$T/f" f
+	expect_status 75
+	[[ "$output" == *"cannot upload 'f' to '$B/$T/f': InternalError (HTTP 500) after 3 tries"* ]]
+	grep -q '^DELETE .*uploadId=' "$PROXY_LOG"
+	run awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/f"
+	[ "$status" -ne 0 ]
+	no_uploads_left "$T/"
+}
+
+@test "faults: 503 SlowDown on every try of a single PUT: exit 75" {
+	echo data >f
+	proxy_start --always 'PUT=503'
+	run cb-s3put --retries 4 --retry-delay 10 --endpoint "$PROXY" \
+	    "$B/$T/f" f
+	expect_status 75
+	[[ "$output" == *"SlowDown (HTTP 503) after 4 tries"* ]]
+	[ "$(grep -c '^PUT' "$PROXY_LOG")" = 4 ]
+	run awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/f"
+	[ "$status" -ne 0 ]
+}
+
+@test "faults: stalls on every try of a download: exit 69, no file" {
+	echo data >f
+	awscli s3 cp f "$B/$T/f"
+	proxy_start --always 'GET=stall'
+	run cb-s3get --retries 2 --retry-delay 10 --timeout 1 \
+	    --endpoint "$PROXY" "$B/$T/f" out
+	expect_status 69
+	[[ "$output" == *"after 2 tries"* ]]
+	[ -z "$(ls -A | grep out)" ]
+}
+
+@test "faults: SIGTERM in the middle of a multipart upload aborts it" {
+	mkdata f $((11 * 1024 * 1024))
+	proxy_start --always 'PUT=stall-req'
+	cb-s3put --endpoint "$PROXY" --timeout 60 --part-size 5M \
+	    "$B/$T/f" f >out 2>err &
+	pid=$!
+	for i in $(seq 1 100); do
+		grep -q '^PUT .*partNumber' "$PROXY_LOG" && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 1 ]
+	grep -q interrupted err
+	[ ! -s out ]
+	grep -q '^DELETE .*uploadId=' "$PROXY_LOG"
+	no_uploads_left "$T/"
+}
