@@ -1130,6 +1130,7 @@ struct listpage {
 	char		 sclass[64];
 	int64_t		 size;
 	int		 truncated;
+	int		 max_keys;
 	char		*token;
 	int		 stopped;
 };
@@ -1183,16 +1184,19 @@ static int
 list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
     struct s3_error *e)
 {
-	struct sigv4_param p[4] = { { "list-type", "2" },
+	struct sigv4_param p[5] = { { "list-type", "2" },
 	    { "encoding-type", "url" }, { "prefix", prefix } };
 	struct req r = { .method = "GET", .params = p, .nparams = 3,
 	    .ok_root = "ListBucketResult" };
-	char *tok = l->token;
+	char *tok = l->token, mk[16];
 	int rc;
 
-	if (tok != NULL) {
-		p[3] = (struct sigv4_param){ "continuation-token", tok };
-		r.nparams = 4;
+	if (tok != NULL)
+		p[r.nparams++] = (struct sigv4_param){ "continuation-token",
+		    tok };
+	if (l->max_keys > 0) {
+		snprintf(mk, sizeof(mk), "%d", l->max_keys);
+		p[r.nparams++] = (struct sigv4_param){ "max-keys", mk };
 	}
 	l->token = NULL;
 	l->truncated = 0;
@@ -1215,10 +1219,11 @@ list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
 }
 
 int
-s3_list(struct s3_conn *k, const char *prefix, s3_list_fn *fn, void *cookie,
-    struct s3_error *e)
+s3_list(struct s3_conn *k, const char *prefix, int max_keys, s3_list_fn *fn,
+    void *cookie, struct s3_error *e)
 {
-	struct listpage l = { .fn = fn, .cookie = cookie };
+	struct listpage l = { .fn = fn, .cookie = cookie,
+	    .max_keys = max_keys };
 	int rc;
 
 	do {

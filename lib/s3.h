@@ -154,11 +154,11 @@ int s3_get_range(struct s3_conn *k, const char *key, int64_t off,
 
 /*
  * List every object under prefix (ListObjectsV2, encoding-type=url, all
- * pages), calling fn for each in order; fn returning -1 stops with
- * S3_ESYS.
+ * pages of max_keys keys, 0 for the server's default of 1000), calling fn
+ * for each in order; fn returning -1 stops with S3_ESYS.
  */
-int s3_list(struct s3_conn *k, const char *prefix, s3_list_fn *fn,
-    void *cookie, struct s3_error *e);
+int s3_list(struct s3_conn *k, const char *prefix, int max_keys,
+    s3_list_fn *fn, void *cookie, struct s3_error *e);
 
 /* DELETE the object. */
 int s3_delete(struct s3_conn *k, const char *key, struct s3_error *e);

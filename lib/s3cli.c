@@ -157,6 +157,8 @@ s3cli_open(struct s3cli *o, const char *bucket)
 		return (-1);
 	}
 	o->endpoint_res = awscred_endpoint(o->endpoint, o->profile);
+	warnp_debug(1, "endpoint %s, region %s", o->endpoint_res ?
+	    o->endpoint_res : "AWS", o->region_res);
 	if ((o->cred = awscred_new(o->profile, o->profile != NULL)) == NULL)
 		return (-1);
 	so = (struct s3_opts){ .endpoint = o->endpoint_res,

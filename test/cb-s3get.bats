@@ -83,7 +83,10 @@ setup() { s3_setup; }
 		cb-s3put "$B/$T/k $i+%" f >/dev/null
 	done
 	printf 'tab\tkey' >g
-	run cb-s3get --ls "$B/$T/"
+	run cb-s3get --ls --max-keys 5 -vv "$B/$T/"
+	expect_status 0
+	[ "$(grep -c 'continuation-token=' <<<"$output")" = 2 ]
+	run cb-s3get --ls --max-keys 5 "$B/$T/"
 	expect_status 0
 	[ "${#lines[@]}" = 12 ]
 	IFS=$'\t' read -r size mtime etag key <<<"${lines[0]}"

@@ -138,3 +138,104 @@ setup() { s3_setup; }
 	[[ "$output" == *$'\t'"$T/unicodé✓"* ]]
 	[[ "$output" == *$'\t'"$T/a//b"* ]]
 }
+
+@test "cb-s3put: list mode with cb-list records, --pack, -0, in order" {
+	mkdir -p data/ks/t1
+	for i in 1 2 3 4 5 6; do
+		mkdata "data/ks/t1/nb-$i-big-Data.db" $((i * 50000))
+		seq 1 $((i * 10000)) >>"data/ks/t1/nb-$i-big-Data.db"
+	done
+	printf 'sp ace' >"data/ks/t1/odd name"
+	{
+		for f in "$PWD"/data/ks/t1/nb-*; do
+			printf '%s\t%s\t%s\t%s\0' "$(stat -c %s "$f")" 1 2 "$f"
+		done
+		printf '1\t2\t3\t%s\0' "$PWD/data/ks/t1/missing"
+		printf '9\t9\t9\t%s\0' "$PWD/data/ks/t1/odd name"
+	} >in
+	rc=0
+	cb-s3put -0 --list --pack -j 3 --key-prefix "$T/host1" \
+	    --key-suffix .lzo "$B" <in >out 2>err || rc=$?
+	[ "$rc" = 1 ]
+	grep -q "cannot open '$PWD/data/ks/t1/missing'" err
+	tr '\0' '\n' <out >res
+	[ "$(wc -l <res)" = 8 ]
+	n=0
+	while IFS=$'\t' read -r st raw stored sum etag key size mt ino path; do
+		n=$((n + 1))
+		if [ "$n" = 7 ]; then
+			[ "$st" = NoSuchFile ] && [ "$raw" = - ]
+			[ "$path" = "$PWD/data/ks/t1/missing" ]
+			continue
+		fi
+		[ "$st" = ok ]
+		[ "$key" = "$T/host1$path.lzo" ]
+		[ "$raw" = "$(stat -c %s "$path")" ]
+		[ "$sum" = "$(sha "$path")" ]
+		[ "$size" != "" ] && [ "$mt" != "" ] && [ "$ino" != "" ]
+		[ "$n" = 8 ] || [[ "$path" == */nb-$n-big-Data.db ]]
+	done <res
+	[ "$n" = 8 ]
+	f=$PWD/data/ks/t1/nb-4-big-Data.db
+	cb-s3get "$B/$T/host1$f.lzo" got.lzo
+	cb-pack "$f" | cmp - got.lzo
+	cb-s3get --unpack "$B/$T/host1$PWD/data/ks/t1/odd name.lzo" | \
+	    cmp - "data/ks/t1/odd name"
+	# a key with a TAB could not be reported: refused, exit 65
+	printf 'x' >"t	ab"
+	printf '1\t2\t3\t%s\0' "$PWD/t	ab" >in
+	rc=0
+	cb-s3put -0 --list --key-prefix "$T/" "$B" <in >out 2>err || rc=$?
+	[ "$rc" = 65 ]
+	grep -q "refusing record 1 on stdin: key .* holds a TAB" err
+}
+
+@test "cb-s3put: list mode with KEY TAB PATH records; bad records exit 65" {
+	echo one >a
+	echo two >b
+	printf '%s\t%s\n' "$T/x/a" a "$T/x/b" b >in
+	run cb-s3put --list "$B" <in
+	expect_status 0
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" == ok$'\t'4$'\t'4$'\t'*$'\t'"$T/x/b"$'\t'"$T/x/b"$'\t'b ]]
+	[ "$(cb-s3get "$B/$T/x/a")" = one ]
+	printf 'no-tab-here\n' | { run cb-s3put --list "$B"; \
+	    expect_status 65; [[ "$output" == *"malformed record 1"* ]]; }
+}
+
+@test "cb-s3put: SSE AES256 and SSE-KMS round trips, storage class" {
+	mkdata f $((6 * 1024 * 1024))
+	cb-s3put --sse AES256 --storage-class STANDARD "$B/$T/aes" f >/dev/null
+	cb-s3get "$B/$T/aes" | cmp - f
+	cb-s3put --sse aws:kms --sse-kms-key-id testkey-1 --part-size 5M \
+	    "$B/$T/kms" f >/dev/null
+	cb-s3get "$B/$T/kms" | cmp - f
+	awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/kms" >head
+	grep -q '"ServerSideEncryption": "aws:kms"' head
+	grep -q '"SSEKMSKeyId": "testkey-1"' head
+	awscli s3 cp "$B/$T/kms" back
+	cmp f back
+	run cb-s3put --sse-kms-key-id testkey-1 "$B/$T/kms" f
+	expect_status 64
+	run cb-s3put --sse aes "$B/$T/kms" f
+	expect_status 64
+}
+
+@test "cb-s3put: per-request checksums sha256, md5, crc32c and none" {
+	mkdata f $((5 * 1024 * 1024 + 300))
+	for ck in sha256 md5 crc32c none; do
+		cb-s3put --checksum $ck --part-size 5M "$B/$T/$ck" f >/dev/null
+		cb-s3get "$B/$T/$ck" | cmp - f
+	done
+	run cb-s3put --checksum crc32 "$B/$T/x" f
+	expect_status 64
+}
+
+@test "cb-s3put: --rate-limit caps the transfer and still completes" {
+	mkdata f $((1024 * 1024))
+	run cb-s3put --rate-limit 2M -vv "$B/$T/f" f
+	expect_status 0
+	cb-s3get --rate-limit 4M "$B/$T/f" | cmp - f
+	run cb-s3put --rate-limit 10 "$B/$T/f" f
+	expect_status 64
+}

@@ -97,3 +97,29 @@ no_uploads_left() {
 	    --prefix "$1" --output text >mpu.txt
 	! grep -q UPLOADS mpu.txt
 }
+
+# imds_start ARGS...: start test/imds-server.py with the server's two key
+# pairs; sets IMDS (its URL) and IMDS_LOG.
+imds_start() {
+	local i
+	IMDS_LOG=$BATS_TEST_TMPDIR/imds.log
+	rm -f "$BATS_TEST_TMPDIR/imds.port"
+	/usr/bin/python3 "$REPO/test/imds-server.py" \
+	    --port-file "$BATS_TEST_TMPDIR/imds.port" --log "$IMDS_LOG" \
+	    --keys "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY,$S3_ACCESS_KEY2:$S3_SECRET_KEY2" \
+	    "$@" </dev/null >/dev/null 2>&1 3>&- &
+	IMDS_PID=$!
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/imds.port" ] && break
+		sleep 0.05
+	done
+	IMDS=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/imds.port")
+}
+
+imds_stop() {
+	if [ -n "${IMDS_PID:-}" ]; then
+		kill "$IMDS_PID" 2>/dev/null
+		wait "$IMDS_PID" 2>/dev/null || true
+		IMDS_PID=
+	fi
+}

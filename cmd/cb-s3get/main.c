@@ -30,9 +30,10 @@ static const char usage_text[] =
     "                [--timeout SECS] s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
-    "       cb-s3get --ls [-0] [--json] [options] s3://BUCKET[/PREFIX]\n";
+    "       cb-s3get --ls [-0] [--json] [--max-keys N] [options] "
+    "s3://BUCKET[/PREFIX]\n";
 
-enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK };
+enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS };
 
 struct get {
 	struct s3cli	 cli;
@@ -40,6 +41,7 @@ struct get {
 	int		 list;
 	int		 ls;
 	int		 json;
+	int		 max_keys;
 	int		 nul;
 	const char	*dir;
 	int		 dirfd;
@@ -65,6 +67,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "ls", no_argument, NULL, OPT_LS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 		{ "null", no_argument, NULL, '0' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -87,6 +90,14 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LIST: g->list = 1; break;
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
+		case OPT_MAX_KEYS:
+			g->max_keys = atoi(optarg);
+			if (g->max_keys < 1 || g->max_keys > 1000) {
+				warn0("invalid --max-keys '%s': expected 1 "
+				    "to 1000", optarg);
+				usage(stderr, EX_USAGE);
+			}
+			break;
 		case 'h': usage(stdout, 0); break;
 		case 'V':
 			printf("cb-s3get %s\n", CB_VERSION);
@@ -388,7 +399,7 @@ get_ls(struct get *g)
 
 	if ((k = s3_conn_new(g->cli.client)) == NULL)
 		return (EX_FAILURE);
-	if (s3_list(k, g->key, ls_one, g, &e) != 0) {
+	if (s3_list(k, g->key, g->max_keys, ls_one, g, &e) != 0) {
 		if (e.kind == S3_ESYS) {
 			rc = EX_FAILURE;	/* reported by rec_write */
 		} else {
@@ -425,8 +436,10 @@ main(int argc, char *argv[])
 		warn0("--list and -C DIR go together");
 		usage(stderr, EX_USAGE);
 	}
-	if ((g.json && !g.ls) || (g.nul && !g.list && !g.ls)) {
-		warn0("--json needs --ls; -0 needs --list or --ls");
+	if (((g.json || g.max_keys) && !g.ls) ||
+	    (g.nul && !g.list && !g.ls)) {
+		warn0("--json and --max-keys need --ls; -0 needs --list or "
+		    "--ls");
 		usage(stderr, EX_USAGE);
 	}
 	if (s3cli_parse_url(argv[0], &g.bucket, &g.key) != 0)

@@ -148,11 +148,12 @@ parse_args(struct put *p, int argc, char *argv[])
 /* Write a result record; ETag without its quotes. */
 static int
 put_result(struct put *p, const char *status, const struct s3up_result *r,
-    const char *key, const char *input)
+    const char *key, char *const *input, int ninput)
 {
 	char raw[32] = "-", stored[32] = "-", etag[136] = "-";
-	const char *f[7];
+	const char *f[6 + 64];
 	size_t n;
+	int i;
 
 	if (r != NULL) {
 		snprintf(raw, sizeof(raw), "%" PRIu64, r->raw_bytes);
@@ -170,8 +171,9 @@ put_result(struct put *p, const char *status, const struct s3up_result *r,
 	f[3] = r != NULL ? r->sha256 : "-";
 	f[4] = etag;
 	f[5] = key;
-	f[6] = input;
-	if (rec_write(stdout, p->nul, input != NULL ? 7 : 6, f) != 0 ||
+	for (i = 0; i < ninput && i < 64; i++)
+		f[6 + i] = input[i];
+	if (rec_write(stdout, p->nul, 6 + (size_t)i, f) != 0 ||
 	    fflush(stdout) != 0) {
 		if (errno != 0)
 			warnp("cannot write the result record");
@@ -253,7 +255,7 @@ put_single(struct put *p, const char *path)
 		return (EX_FAILURE);
 	rc = put_file(p, k, path, p->key, &p->up, &res, &e, &err);
 	s3_conn_free(k);
-	if (rc == 0 && put_result(p, "ok", &res, p->key, NULL) != 0)
+	if (rc == 0 && put_result(p, "ok", &res, p->key, NULL, 0) != 0)
 		rc = EX_FAILURE;
 	return (rc);
 }
@@ -261,10 +263,10 @@ put_single(struct put *p, const char *path)
 /* ------------------------------------------------------------ list mode */
 
 struct job {
-	char			*input;		/* the record as read */
+	char			*buf;		/* the record, split */
+	char			**f;		/* its fields */
 	char			*key;
-	const char		*path;		/* inside input copy */
-	char			*pathbuf;
+	const char		*path;		/* the last field */
 	int			 rc;
 	int			 err;
 	struct s3up_result	 res;
@@ -319,11 +321,11 @@ job_emit(void *ctx, void *arg)
 	if (j->rc != 0 && p->status == 0)
 		p->status = j->rc;
 	if (put_result(p, j->rc == 0 ? "ok" : status_word(&j->e, j->err),
-	    j->rc == 0 ? &j->res : NULL, j->key, j->input) != 0 &&
+	    j->rc == 0 ? &j->res : NULL, j->key, j->f, p->fields) != 0 &&
 	    p->status == 0)
 		p->status = EX_FAILURE;
-	free(j->input);
-	free(j->pathbuf);
+	free(j->buf);
+	free(j->f);
 	free(j->key);
 	free(j);
 }
@@ -334,37 +336,40 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 {
 	struct strbuf b = STRBUF_INIT;
 	struct job *j;
-	char **f;
 	int n = p->fields;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->input = strndup(rec, len)) == NULL ||
-	    (j->pathbuf = strndup(rec, len)) == NULL ||
-	    (f = calloc((size_t)n, sizeof(*f))) == NULL) {
+	    (j->buf = strndup(rec, len)) == NULL ||
+	    (j->f = calloc((size_t)n, sizeof(*j->f))) == NULL) {
 		warnp("cannot allocate");
 		goto bad;
 	}
-	if (rec_split(j->pathbuf, (size_t)n, f) != 0 || *f[n - 1] == '\0') {
+	if (rec_split(j->buf, (size_t)n, j->f) != 0 || *j->f[n - 1] == '\0') {
 		warn0("malformed record %zu on stdin: expected %d "
 		    "TAB-separated fields, path last", recno, n);
-		free(f);
 		goto bad;
 	}
-	j->path = f[n - 1];
+	j->path = j->f[n - 1];
 	strbuf_adds(&b, p->key);
 	if (p->key_prefix != NULL)
 		strbuf_adds(&b, p->key_prefix);
-	strbuf_adds(&b, p->key_prefix != NULL ? j->path : f[0]);
+	strbuf_adds(&b, p->key_prefix != NULL ? j->path : j->f[0]);
 	if (p->key_suffix != NULL)
 		strbuf_adds(&b, p->key_suffix);
-	free(f);
 	if ((j->key = strbuf_detach(&b)) == NULL)
 		goto bad;
+	if (strchr(j->key, '\t') != NULL || strchr(j->key, '\n') != NULL) {
+		/* A result record could not hold it (cb-transfer(5)). */
+		warn0("refusing record %zu on stdin: key '%s' holds a TAB or "
+		    "newline", recno, j->key);
+		free(j->key);
+		goto bad;
+	}
 	return (j);
 bad:
 	if (j != NULL) {
-		free(j->input);
-		free(j->pathbuf);
+		free(j->buf);
+		free(j->f);
 	}
 	free(j);
 	return (NULL);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Credentials in the aws CLI's order: environment, shared credentials and
+# config files with profiles, container credentials, IMDSv2 (served by
+# test/imds-server.py), refreshed during a long upload; secrets never in
+# argv or output.
+
+load helpers
+load s3_helpers
+
+setup_file() { s3_setup_file; }
+teardown_file() { s3_teardown_file; }
+setup() {
+	s3_setup
+	GOOD_AK=$AWS_ACCESS_KEY_ID
+	GOOD_SK=$AWS_SECRET_ACCESS_KEY
+	echo data >f
+}
+teardown() { imds_stop; }
+
+no_env_keys() {
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+}
+
+@test "credentials: profiles in the shared credentials file" {
+	cat >creds <<EOT
+[default]
+aws_access_key_id = $GOOD_AK
+aws_secret_access_key = not-the-secret
+
+[good]
+aws_access_key_id=$GOOD_AK
+aws_secret_access_key=$GOOD_SK
+EOT
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/creds
+	no_env_keys
+	run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *SignatureDoesNotMatch* ]]
+	AWS_PROFILE=good run cb-s3put "$B/$T/f" f
+	expect_status 0
+	# an explicit profile wins over keys in the environment
+	AWS_ACCESS_KEY_ID=AKWRONG AWS_SECRET_ACCESS_KEY=wrong \
+	    run cb-s3put --profile good "$B/$T/f" f
+	expect_status 0
+	run cb-s3put --profile nosuch "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot find profile 'nosuch'"* ]]
+}
+
+@test "credentials: a config file profile with region and endpoint_url" {
+	cat >config <<EOT
+[profile cfg]
+region = eu-west-3
+endpoint_url = $S3_ENDPOINT
+aws_access_key_id = $GOOD_AK
+aws_secret_access_key = $GOOD_SK
+EOT
+	export AWS_CONFIG_FILE=$PWD/config AWS_SHARED_CREDENTIALS_FILE=$PWD/none
+	unset AWS_ENDPOINT_URL AWS_DEFAULT_REGION
+	no_env_keys
+	run cb-s3put -vvv --profile cfg "$B/$T/f" f
+	expect_status 0
+	[[ "$output" == *"endpoint $S3_ENDPOINT, region eu-west-3"* ]]
+	[[ "$output" != *"$GOOD_SK"* ]]
+}
+
+@test "credentials: none at all is exit 77 with a clear message" {
+	no_env_keys
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot find AWS credentials"* ]]
+}
+
+@test "credentials: IMDSv2 token and keys, refreshed during an upload" {
+	mkdata big $((12 * 1024 * 1024))
+	imds_start --lifetime 302
+	no_env_keys
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	# about 4 s at 3 MiB/s: the keys expire within their 300 s margin
+	# after 2 s, so they are fetched again in the middle.
+	run cb-s3put -j 1 --part-size 5M --rate-limit 3M "$B/$T/big" big
+	expect_status 0
+	grep -q '^PUT /latest/api/token token$' "$IMDS_LOG"
+	grep -q "creds $GOOD_AK\$" "$IMDS_LOG"
+	grep -q "creds $S3_ACCESS_KEY2\$" "$IMDS_LOG"
+	! grep -q ' 401$' "$IMDS_LOG"
+	cb-s3get "$B/$T/big" | cmp - big
+	AWS_ACCESS_KEY_ID=$GOOD_AK AWS_SECRET_ACCESS_KEY=$GOOD_SK \
+	    awscli s3 rm "$B/$T/big"
+}
+
+@test "credentials: container credentials with an authorization token" {
+	imds_start
+	no_env_keys
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	export AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS/container/creds
+	echo container-secret-token >tokfile
+	AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$PWD/tokfile \
+	    run cb-s3put "$B/$T/f" f
+	expect_status 0
+	AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot get container credentials: HTTP 401"* ]]
+	[[ "$output" != *wrong* ]]
+}
+
+@test "credentials: secrets are in no argv and no debug output" {
+	export AWS_SESSION_TOKEN=SESSIONTOKENSECRET
+	run cb-s3put -vvv "$B/$T/f" f
+	[[ "$output" == *"Authorization: <redacted>"* ]]
+	[[ "$output" == *"x-amz-security-token: <redacted>"* ]]
+	[[ "$output" != *SESSIONTOKENSECRET* ]]
+	[[ "$output" != *"$GOOD_SK"* ]]
+	unset AWS_SESSION_TOKEN
+	mkdata big $((6 * 1024 * 1024))
+	cb-s3put --rate-limit 2M "$B/$T/big" big >/dev/null &
+	pid=$!
+	sleep 0.5
+	tr '\0' ' ' </proc/$pid/cmdline >cmdline
+	wait "$pid"
+	grep -q cb-s3put cmdline
+	! grep -q "$GOOD_SK" cmdline
+}
