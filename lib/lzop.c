@@ -23,9 +23,9 @@
 #include "lzop.h"
 #include "warnp.h"
 
-#define BLOCK_SIZE	262144u		/* lzop's block, also its read limit */
+#define BLOCK_SIZE	262144u		/* lzop's block and read limit */
 #define OUT_SIZE	(BLOCK_SIZE + BLOCK_SIZE / 16 + 64 + 3)
-#define ROOM		16		/* block header room before the data */
+#define ROOM		16		/* block header room before data */
 #define JOBS_PER_THREAD	2
 #define MAX_THREADS	256
 
@@ -69,15 +69,15 @@ struct job {
 	unsigned char	*out;		/* outbase + ROOM */
 	size_t		 in_len;	/* bytes in in */
 	size_t		 out_len;	/* packer: compressed length */
-	size_t		 d_len;		/* unpacker: uncompressed length */
-	uint64_t	 off;		/* unpacker: input offset of the block */
+	size_t		 d_len;		/* unpacker: uncompressed size */
+	uint64_t	 off;		/* unpacker: input offset */
 	uint32_t	 flags;		/* unpacker: member flags */
 	uint32_t	 sum[4];	/* unpacker: Adler/CRC of data, comp. */
-	const char	*err;		/* unpacker: what failed, or NULL */
+	const char	*err;		/* unpacker: failure or NULL */
 	uint32_t	 adler;		/* packer: Adler-32 of in */
-	int		 tried;		/* packer: compression attempted */
+	int		 tried;		/* packer: compressed */
 	int		 packed;	/* packer: compression shrank it */
-	int		 hint;		/* packer: a sample of it shrank */
+	int		 hint;		/* packer: its sample shrank */
 	int		 sampled;	/* packer: hint is known */
 	int		 state;
 };
@@ -252,7 +252,8 @@ pool_start(struct pool *pl, size_t wrksize)
 		pl->w[k].pool = pl;
 		if (wrksize > 0 && (pl->w[k].wrkmem = malloc(wrksize)) == NULL)
 			return (-1);
-		rc = pthread_create(&pl->w[k].tid, NULL, pool_worker, &pl->w[k]);
+		rc = pthread_create(&pl->w[k].tid, NULL, pool_worker,
+		    &pl->w[k]);
 		if (rc != 0) {
 			errno = rc;
 			return (-1);
@@ -426,8 +427,8 @@ struct lzop_packer {
 	/* Adaptive mode, advanced in stream order by pack_emit(). */
 	uint64_t	 emitted;	/* blocks emitted */
 	int		 skipping;	/* gave up compressing */
-	int		 fails;		/* consecutive blocks that did not shrink */
-	uint64_t	 skipn;		/* blocks emitted while skipping */
+	int		 fails;		/* blocks in a row not shrunk */
+	uint64_t	 skipn;		/* blocks since skipping */
 };
 
 static int
@@ -679,7 +680,8 @@ lzop_packer_new(const struct lzop_pack_opts *opts, lzop_sink_fn *sink,
 		free(p);
 		return (NULL);
 	}
-	p->pool = pool_new(threads_default(opts->nthreads), OUT_SIZE + SAMPLE_OUT,
+	p->pool = pool_new(threads_default(opts->nthreads),
+	    OUT_SIZE + SAMPLE_OUT,
 	    pack_wrksize(p->method), pack_run, p);
 	if (p->pool == NULL) {
 		free(p);
@@ -826,9 +828,9 @@ struct lzop_unpacker {
 	size_t		 hlen;		/* bytes in hdr */
 	unsigned char	 buf[16];	/* a field being gathered */
 	size_t		 have;		/* bytes in buf */
-	size_t		 want;		/* bytes wanted in hdr or buf */
+	size_t		 want;		/* bytes wanted there */
 	uint32_t	 flags;
-	uint32_t	 xleft;		/* extra field bytes still to skip */
+	uint32_t	 xleft;		/* extra field left to skip */
 	uint32_t	 xsum;		/* running extra field checksum */
 	uint32_t	 d_len, c_len;
 	uint64_t	 block_off;

@@ -23,6 +23,18 @@
  */
 typedef int lzop_sink_fn(void *cookie, const void *buf, size_t len);
 
+/*
+ * Packer options.  level: 1 (method 2), 0 or 2..6 (method 1, level 5, the
+ * default), 7..9 (method 3, LZO1X-999); anything else fails.  The output
+ * equals `lzop -c` byte for byte for the same header fields, except where
+ * the adaptive mode stores a block lzop would have compressed: after 4
+ * blocks in a row that did not shrink, blocks are stored untried unless an
+ * 8 KiB sample from their middle shrinks by 1/8, or every 16th block; a
+ * tried block that shrinks resumes compressing.  The choice depends only
+ * on the data, never on nthreads.  store: every block stored.  For stdin,
+ * lzop writes name NULL, mode 0 and the current time as mtime (or the mode
+ * and mtime of a regular file redirected to stdin).
+ */
 struct lzop_pack_opts {
 	int		 level;	   /* lzop's -1, -3 (default), -7, -8, -9 */
 	int		 store;	   /* 1: stored blocks only (--store) */

@@ -205,3 +205,26 @@ PY
 	run cb-unpack -o "$D/no/such/dir/x" "$D/small.lzo"
 	expect_status 1
 }
+
+@test "cb-unpack -o removes its temporary file when killed" {
+	mkdir -p "$D/sig"
+	mkfifo "$D/fifo"
+	# the writer holds the fifo open after the first bytes
+	{ head -c 1000 "$D/small.lzo"; exec sleep 5; } >"$D/fifo" &
+	local writer=$!
+	cb-unpack -o "$D/sig/x" "$D/fifo" &
+	local pid=$!
+	local i
+	for i in $(seq 50); do
+		[ -n "$(ls -A "$D/sig")" ] && break
+		sleep 0.1
+	done
+	[ -n "$(ls -A "$D/sig")" ]
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	no_leftovers "$D/sig"
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+}

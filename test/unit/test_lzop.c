@@ -375,6 +375,117 @@ t_round_trip(void)
 	free(src);
 }
 
+static void
+put32(unsigned char *b, uint32_t v)
+{
+
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+}
+
+/*
+ * A hand-built member: header with the given fields (CRC-32 or Adler-32
+ * header checksum as flags say, an extra field of xlen bytes if flagged),
+ * one stored block "xyz" with the data checksums flags ask for, end marker.
+ */
+static size_t
+build(unsigned char *b, uint32_t need, int method, int level, uint32_t fl,
+    uint32_t xlen)
+{
+	size_t n = 9, h;
+	uint32_t sum;
+	int crc = (fl & 0x1000) != 0;
+
+	memcpy(b, vec_c, 9);
+	b[n++] = 0x10; b[n++] = 0x40; b[n++] = 0x20; b[n++] = 0xa0;
+	b[n++] = (unsigned char)(need >> 8); b[n++] = (unsigned char)need;
+	b[n++] = (unsigned char)method;
+	b[n++] = (unsigned char)level;
+	put32(b + n, fl), n += 4;
+	if (fl & 0x800)
+		put32(b + n, 1), n += 4;
+	memset(b + n, 0, 12), n += 12;		/* mode, mtime */
+	b[n++] = 1;
+	b[n++] = 'x';
+	sum = crc ? lzo_crc32(0, b + 9, n - 9) : lzo_adler32(1, b + 9, n - 9);
+	put32(b + n, sum), n += 4;
+	if (fl & 0x40) {
+		h = n;
+		put32(b + n, xlen), n += 4;
+		memset(b + n, 'e', xlen), n += xlen;
+		sum = crc ? lzo_crc32(0, b + h, n - h) :
+		    lzo_adler32(1, b + h, n - h);
+		put32(b + n, sum), n += 4;
+	}
+	put32(b + n, 3), n += 4;
+	put32(b + n, 3), n += 4;
+	if (fl & 0x1)
+		put32(b + n, lzo_adler32(1, (const unsigned char *)"xyz", 3)),
+		    n += 4;
+	if (fl & 0x100)
+		put32(b + n, lzo_crc32(0, (const unsigned char *)"xyz", 3)),
+		    n += 4;
+	memcpy(b + n, "xyz", 3), n += 3;
+	put32(b + n, 0), n += 4;
+	return (n);
+}
+
+/* Header variants lzop 1.x may write are read; the rest is refused. */
+static void
+t_header_rules(void)
+{
+	static const struct {
+		uint32_t	 need, fl, xlen;
+		int		 method, level;
+		const char	*err;		/* NULL: decodes to "xyz" */
+	} c[] = {
+		{ 0x0940, 0x03000001, 0, 1, 5, NULL },
+		{ 0x1001, 0x03001100, 0, 1, 5, NULL },	/* CRC-32 everywhere */
+		{ 0x0940, 0x03000041, 300, 2, 1, NULL },	/* extra field */
+		{ 0x1001, 0x03001141, 0, 3, 9, NULL },
+		{ 0x0940, 0x03000000, 0, 3, 0, NULL },	/* level 0, no sums */
+		{ 0x1041, 0x03000001, 0, 1, 5,
+		    "needs lzop version 0x1041 at byte 13" },
+		{ 0x0940, 0x03000001, 0, 4, 5, "unknown method 4 at byte 15" },
+		{ 0x0940, 0x03000001, 0, 1, 10, "invalid level 10 at byte 16" },
+		{ 0x0940, 0x03004001, 0, 1, 5,
+		    "reserved flags 0x00004000 set at byte 17" },
+		{ 0x0940, 0x03000002, 0, 1, 5,
+		    "compressed-data checksum flag without its data flag "
+		    "at byte 17" },
+		{ 0x0950, 0x03000801, 0, 1, 5, "unsupported filter 1 at byte 21" },
+	};
+	unsigned char b[600];
+	struct mem m = { 0 };
+	char err[200];
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = build(b, c[i].need, c[i].method, c[i].level, c[i].fl,
+		    c[i].xlen);
+		rc = unpack(&m, b, n, 11, 1, err, sizeof(err));
+		if (c[i].err == NULL) {
+			EXPECT(rc == 0 && m.len == 3 &&
+			    memcmp(m.buf, "xyz", 3) == 0);
+			if (rc != 0)
+				printf("# case %zu: %s\n", i, err);
+		} else {
+			EXPECT(rc == LZOP_EDATA);
+			EXPECT_STR(err, c[i].err);
+		}
+		mem_reset(&m);
+	}
+	/* a wrong extra-field checksum */
+	n = build(b, 0x0940, 1, 5, 0x03000041, 5);
+	b[38 + 4 + 5] ^= 1;
+	EXPECT(unpack(&m, b, n, 64, 1, err, sizeof(err)) == LZOP_EDATA);
+	EXPECT_STR(err, "extra field checksum mismatch at byte 48");
+	mem_reset(&m);
+}
+
 int
 main(void)
 {
@@ -389,5 +500,6 @@ main(void)
 	TEST(t_corrupt_every_byte);
 	TEST(t_padding_and_garbage);
 	TEST(t_round_trip);
+	TEST(t_header_rules);
 	return (unit_done());
 }
