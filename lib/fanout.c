@@ -124,7 +124,8 @@ linebuf_drain(struct linebuf *lb, int fd, const char *label, int flush)
 		relay_line(fd, label, p, left);
 		left = 0;
 	}
-	memmove(lb->buf, p, left);
+	if (left > 0 && p != lb->buf)
+		memmove(lb->buf, p, left);
 	lb->len = left;
 }
 
