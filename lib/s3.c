@@ -457,7 +457,9 @@ cb_progress(void *cookie, curl_off_t a, curl_off_t b, curl_off_t c,
 	if (b + d != r->moved) {
 		r->moved = b + d;
 		r->last_move = now;
-	} else if (now.tv_sec - r->last_move.tv_sec >= r->k->c->o.timeout) {
+	} else if ((now.tv_sec - r->last_move.tv_sec) * 1000 +
+	    (now.tv_nsec - r->last_move.tv_nsec) / 1000000 >=
+	    r->k->c->o.timeout * 1000) {
 		r->stalled = 1;
 		return (1);
 	}

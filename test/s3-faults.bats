@@ -12,7 +12,7 @@ setup() { s3_setup; }
 teardown() { proxy_stop; }
 
 # Short retries and stall detection for the tests.
-FAST=(--retries 6 --retry-delay 20 --timeout 1)
+FAST=(--retries 6 --retry-delay 20 --timeout 2)
 
 @test "faults: a multipart upload survives 500, 503, resets and stalls" {
 	mkdata f $((16 * 1024 * 1024 + 99))
