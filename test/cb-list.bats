@@ -326,3 +326,21 @@ stat_records() {
 	expect_status 0
 	grep -q '^cb-list ' <<<"$output"
 }
+
+@test "cb-list: local_system_data_file_directory, and a data dir given twice" {
+	r=$BATS_TEST_TMPDIR/n
+	standin mknode --root "$r" --version 4.1 >/dev/null
+	CASSANDRA_CONF=$r/etc/cassandra nodetool snapshot -t s >/dev/null
+	mkdir "$r/sys"
+	mv "$r"/var/lib/cassandra/data/system* "$r/sys/"
+	ln -s "$r/var/lib/cassandra/data" "$r/alias"
+	printf 'data_file_directories:\n  - %s\n  - %s\nlocal_system_data_file_directory: %s\n' \
+	    "$r/var/lib/cassandra/data" "$r/alias" "$r/sys" \
+	    >"$r/etc/cassandra/cassandra.yaml"
+	cb-list --cassandra-conf-path "$r/etc/cassandra" --snapshot s \
+	    >"$r/out" 2>"$r/err"
+	grep -q "data directory '$r/alias' is '$r/var/lib/cassandra/data' again: listed once" "$r/err"
+	diff <(cut -f4 "$r/out" | sort) \
+	    <(find "$r/var" "$r/sys" -path '*/snapshots/s/*' -type f | sort)
+	grep -q "	$r/sys/system_schema/tables-" "$r/out"
+}

@@ -219,7 +219,30 @@ parse_args(int argc, char **argv, struct opts *o, struct node_select *sel)
 	return (0);
 }
 
-/* The data directories to walk: the yaml's, and the local system one. */
+/* Is dir the same directory as one of v[0..n)?  Reports it. */
+static int
+dir_seen(char **v, size_t n, const char *dir)
+{
+	struct stat a, b;
+	size_t i;
+
+	if (stat(dir, &a) != 0)
+		return (0);	/* the walk reports it */
+	for (i = 0; i < n; i++) {
+		if (stat(v[i], &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			warn0("data directory '%s' is '%s' again: listed once",
+			    dir, v[i]);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * The data directories to walk: the yaml's and the local system one, each
+ * directory once (a file must never be listed twice).
+ */
 static char **
 datadirs(const struct cassconf *c, size_t *n)
 {
@@ -230,15 +253,13 @@ datadirs(const struct cassconf *c, size_t *n)
 		warnp("cannot list data directories");
 		return (NULL);
 	}
+	*n = 0;
 	for (i = 0; i < c->ndata_dirs; i++)
-		v[i] = c->data_dirs[i];
-	*n = c->ndata_dirs;
-	if (c->local_system_dir == NULL)
-		return (v);
-	for (i = 0; i < c->ndata_dirs; i++)
-		if (strcmp(c->data_dirs[i], c->local_system_dir) == 0)
-			return (v);
-	v[(*n)++] = c->local_system_dir;
+		if (!dir_seen(v, *n, c->data_dirs[i]))
+			v[(*n)++] = c->data_dirs[i];
+	if (c->local_system_dir != NULL &&
+	    !dir_seen(v, *n, c->local_system_dir))
+		v[(*n)++] = c->local_system_dir;
 	return (v);
 }
 

@@ -244,18 +244,25 @@ relay(const char *name, const char *text)
 static int
 nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 {
-	char path[PATH_MAX], *argv[16];
-	size_t i;
+	char path[PATH_MAX], **argv;
+	size_t i, n;
 	int rc;
 
 	memset(po, 0, sizeof(*po));
 	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0)
 		return (rc);
+	for (n = 0; args[n] != NULL; n++)
+		;
+	if ((argv = calloc(n + 2, sizeof(char *))) == NULL) {
+		warnp("cannot run '%s'", path);
+		return (EX_FAILURE);
+	}
 	argv[0] = path;
-	for (i = 0; args[i] != NULL && i + 2 < 16; i++)
+	for (i = 0; i < n; i++)
 		argv[i + 1] = (char *)(uintptr_t)args[i];
-	argv[i + 1] = NULL;
-	if ((rc = proc_run(argv, po)) < 0)
+	rc = proc_run(argv, po);
+	free(argv);
+	if (rc < 0)
 		return (EX_UNAVAILABLE);
 	if (o->verbose)
 		relay("nodetool", po->out);
@@ -333,7 +340,7 @@ snapshot_nodetool(const struct opts *o)
 	if (o->skip_flush)
 		args[n++] = "-sf";
 	if (o->table == NULL) {
-		for (i = 0; i < o->nks && n < 15; i++)
+		for (i = 0; i < o->nks; i++)
 			args[n++] = o->ks[i];
 		args[n] = NULL;
 		return (nodetool_do(o, args));
