@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "cassconf.h"
+#include "cqlsh.h"
 #include "node.h"
 #include "nodetool.h"
 #include "proc.h"
@@ -495,12 +495,6 @@ cmd_topology(const struct opts *o)
 
 /* ------------------------------------------------------------ schema */
 
-struct creds {
-	char	 dir[PATH_MAX - 32];	/* temp dir, "" if none */
-	char	 rc[PATH_MAX];		/* cqlshrc in it */
-	char	 cred[PATH_MAX];	/* credentials file in it */
-};
-
 /* Read the password: first line of --cqlsh-password-file, or the env. */
 static char *
 password_read(const struct opts *o)
@@ -529,129 +523,6 @@ password_read(const struct opts *o)
 	if (f != stdin)
 		fclose(f);
 	return (line);
-}
-
-/* Create path with mode 0600 holding text. */
-static int
-write_secret(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-		warnp("cannot write '%s'", path);
-		if (fd >= 0)
-			close(fd);
-		return (-1);
-	}
-	return (0);
-}
-
-static void
-creds_remove(struct creds *cr)
-{
-
-	if (cr->dir[0] == '\0')
-		return;
-	(void)unlink(cr->rc);
-	(void)unlink(cr->cred);
-	(void)rmdir(cr->dir);
-	cr->dir[0] = '\0';
-}
-
-/*
- * A private cqlshrc for --cqlsh-user: the legacy [authentication]
- * username/password (2.1 to 5.0) and a credentials file (4.1+, where the
- * legacy form is deprecated).  Returns 0, or an exit status.
- */
-static int
-creds_write(const struct opts *o, const char *pw, struct creds *cr)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *text;
-	size_t size;
-	int rc = -1;
-
-	if (strpbrk(o->user, "\n\r") != NULL || pw[0] == ' ' ||
-	    pw[0] == '\t' || (*pw != '\0' && strchr(" \t\r", pw[strlen(pw) - 1]))) {
-		warn0("cannot pass this user or password to cqlsh: no "
-		    "newlines, no blanks at either end of the password");
-		return (EX_FAILURE);
-	}
-	if ((size_t)snprintf(cr->dir, sizeof(cr->dir), "%s/cb-snapshot.XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp") >= sizeof(cr->dir))
-		errno = ENAMETOOLONG;
-	else if (mkdtemp(cr->dir) != NULL)
-		errno = 0;
-	if (errno != 0) {
-		warnp("cannot create '%s'", cr->dir);
-		cr->dir[0] = '\0';
-		return (EX_FAILURE);
-	}
-	snprintf(cr->rc, sizeof(cr->rc), "%s/cqlshrc", cr->dir);
-	snprintf(cr->cred, sizeof(cr->cred), "%s/credentials", cr->dir);
-	size = strlen(o->user) + strlen(pw) + strlen(cr->cred) + 128;
-	if ((text = malloc(size)) == NULL)
-		return (EX_FAILURE);
-	snprintf(text, size, "[PlainTextAuthProvider]\nusername = %s\n"
-	    "password = %s\n", o->user, pw);
-	if (write_secret(cr->cred, text) == 0) {
-		snprintf(text, size, "[authentication]\nusername = %s\n"
-		    "password = %s\ncredentials = %s\n", o->user, pw, cr->cred);
-		rc = write_secret(cr->rc, text);
-	}
-	OPENSSL_cleanse(text, size);
-	free(text);
-	return (rc == 0 ? 0 : EX_FAILURE);
-}
-
-/* cqlsh's host and port from cassandra.yaml, as the node listens. */
-static void
-cqlsh_target(const struct cassconf *c, const char **host, char *port,
-    size_t psize)
-{
-	const char *h = c->rpc_address;
-
-	if (h == NULL || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
-		h = c->broadcast_rpc_address;
-	*host = h;
-	port[0] = '\0';
-	if (c->native_transport_port > 0) {
-		snprintf(port, psize, "%d", c->native_transport_port);
-		if (*host == NULL)
-			*host = "localhost";
-	}
-}
-
-/* Run cqlsh -e 'DESCRIBE SCHEMA'.  Returns its status, -1 if not run. */
-static int
-cqlsh_describe(const struct opts *o, const char *path, const char *rcfile,
-    struct proc_out *po)
-{
-	struct cassconf *c = NULL;
-	char port[16] = "", *argv[10];
-	const char *host = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (cassconf_load(o->confdir, &c) == 0)
-		cqlsh_target(c, &host, port, sizeof(port));
-	argv[n++] = (char *)(uintptr_t)path;
-	if (rcfile != NULL) {
-		argv[n++] = "--cqlshrc";
-		argv[n++] = (char *)(uintptr_t)rcfile;
-	}
-	if (host != NULL)
-		argv[n++] = (char *)(uintptr_t)host;
-	if (host != NULL && port[0] != '\0')
-		argv[n++] = port;
-	argv[n++] = "-e";
-	argv[n++] = "DESCRIBE SCHEMA";
-	argv[n] = NULL;
-	rc = proc_run(argv, po);
-	cassconf_free(c);
-	return (rc);
 }
 
 static int
@@ -722,8 +593,9 @@ bad_credentials(const struct proc_out *po)
 static int
 cmd_schema(const struct opts *o)
 {
-	struct creds cr = { "", "", "" };
+	struct cqlsh_creds *cr = NULL;
 	struct proc_out po = { NULL, 0, NULL, 0 };
+	struct cassconf *c = NULL;
 	char path[PATH_MAX], *pw = NULL;
 	int rc;
 
@@ -735,16 +607,17 @@ cmd_schema(const struct opts *o)
 		return (schema_fallback(o, EX_FAILURE));
 	}
 	if (pw != NULL) {
-		rc = creds_write(o, pw, &cr);
+		cr = cqlsh_creds_new(o->user, pw);
 		OPENSSL_cleanse(pw, strlen(pw));
 		free(pw);
-		if (rc != 0) {
-			creds_remove(&cr);
-			return (rc);
-		}
+		if (cr == NULL)
+			return (EX_FAILURE);
 	}
-	rc = cqlsh_describe(o, path, cr.dir[0] ? cr.rc : NULL, &po);
-	creds_remove(&cr);
+	(void)cassconf_load(o->confdir, &c);
+	rc = cqlsh_run(path, cr != NULL ? cqlsh_creds_rc(cr) : NULL, c,
+	    "DESCRIBE SCHEMA", &po);
+	cqlsh_creds_free(cr);
+	cassconf_free(c);
 	if (rc == 0 && po.outlen > 0) {
 		fwrite(po.out, 1, po.outlen, stdout);
 	} else if (rc > 0 && o->user != NULL && bad_credentials(&po)) {
