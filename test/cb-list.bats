@@ -19,6 +19,8 @@ setup_file() {
 	mk v41 --version 4.1 --data-dirs 2 --uuid-ids --incremental-backups
 	mk v50 --version 5.0 --data-dirs 2 --incremental-backups
 	mk v50bti --version 5.0 --format bti --data-dirs 1 --uuid-ids
+	mk v311mc --version 3.11 --letters mc --data-dirs 2
+	mk v50nc --version 5.0 --letters nc --data-dirs 2
 	# Litter a snapshot and backups/ the way crashed tools and early-open
 	# compactions do; none of it may be listed.
 	local d
@@ -51,7 +53,7 @@ stat_records() {
 }
 
 @test "cb-list --snapshot: exactly the snapshot's files, every version" {
-	for n in v21 v311 v41 v50 v50bti; do
+	for n in v21 v311 v311mc v41 v50 v50nc v50bti; do
 		run cb-list --cassandra-conf-path "$(conf $n)" --snapshot bk
 		expect_status 0
 		[ -n "$output" ]
@@ -78,6 +80,10 @@ stat_records() {
 	grep -q 'oa-[0-9]*-big-SAI+aa+users_name_sai+TermsData\.db$' <<<"$output"
 	grep -q '/snapshots/bk/schema\.cql$' <<<"$output"
 	grep -q '/snapshots/bk/manifest\.json$' <<<"$output"
+	run cb-list --cassandra-conf-path "$(conf v311mc)" --snapshot bk
+	grep -q '/mc-[0-9]*-big-Data\.db$' <<<"$output"
+	run cb-list --cassandra-conf-path "$(conf v50nc)" --snapshot bk
+	grep -q '/nc-[0-9]*-big-SAI+aa+GroupComplete\.db$' <<<"$output"
 	run cb-list --cassandra-conf-path "$(conf v50bti)" --snapshot bk
 	grep -q '/da-[0-9a-z_]*-bti-Partitions\.db$' <<<"$output"
 	grep -q '/da-[0-9a-z]\{4\}_[0-9a-z]\{4\}_[0-9a-z]\{18\}-bti-Rows\.db$' \
@@ -231,6 +237,23 @@ stat_records() {
 	grep -q '/ks1/users-.*/bk2/manifest.json$' <<<"$out"
 	grep -q '/ks2/t2-.*/bk2/nb-.*-Data.db$' <<<"$out"
 	nodetool clearsnapshot -t bk2 >/dev/null
+}
+
+@test "cb-list --since-uploaded: cb-s3put results, only ok ones count" {
+	c=$(conf v50)
+	cb-list -q --cassandra-conf-path "$c" --backups >"$BATS_TEST_TMPDIR/recs"
+	awk '{ printf "%s\t10\t9\tsum\tetag\tk/%d\t%s\n",
+	    NR == 2 ? "SlowDown" : "ok", NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
+	    >"$BATS_TEST_TMPDIR/results"
+	run cb-list -q --cassandra-conf-path "$c" --backups \
+	    --since-uploaded "$BATS_TEST_TMPDIR/results"
+	expect_status 0
+	[ "$output" = "$(sed -n 2p "$BATS_TEST_TMPDIR/recs")" ]
+	cut -f1-6 "$BATS_TEST_TMPDIR/results" >"$BATS_TEST_TMPDIR/bad"
+	run cb-list -q --cassandra-conf-path "$c" --backups \
+	    --since-uploaded "$BATS_TEST_TMPDIR/bad"
+	expect_status 65
+	grep -q "malformed record 1 in" <<<"$output"
 }
 
 @test "cb-list --since: malformed or missing records" {

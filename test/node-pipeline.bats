@@ -50,6 +50,8 @@ restore_check() {
 	    cb-s3put -0 --list --pack -j 3 --key-prefix "$T/node1" \
 	    --key-suffix .lzo "$B" >result
 	upload_check list result
+	# Everything uploaded: nothing left to carry.
+	[ -z "$(cb-list -0 --snapshot e2e --since-uploaded result)" ]
 	# Keys are the seed's layout: <host>/<absolute path>.lzo
 	tr '\0' '\n' <result | cut -f6 | grep -q \
 	    "^$T/node1$BATS_FILE_TMPDIR/n1/var/lib/cassandra/data2/ks1/users-[0-9a-f]*/snapshots/e2e/nb-.*-big-Data.db.lzo\$"

@@ -24,7 +24,8 @@
 struct opts {
 	const char	*confdir;
 	const char	*tag;
-	const char	*since;
+	const char	*since;		/* --since: file records */
+	const char	*uploaded;	/* --since-uploaded: cb-s3put results */
 	int		 backups;
 	int		 nul;
 	int		 quiet;
@@ -47,7 +48,8 @@ usage(FILE *f)
 	    "(--snapshot TAG | --backups)\n"
 	    "               [--keyspaces KS,...] [--table T,...] "
 	    "[--exclude-tables T,...]\n"
-	    "               [--exclude-system] [--since FILE]\n"
+	    "               [--exclude-system] [--since FILE] "
+	    "[--since-uploaded FILE]\n"
 	    "       cb-list -h | -V\n");
 }
 
@@ -83,13 +85,46 @@ parse_num(const char *s, int sign, int64_t *out)
 	return (errno != 0 || *end != '\0' || end == s ? -1 : 0);
 }
 
-/* Read earlier file records into a set keyed by node_path_key(). */
+/* Fields of a cb-s3put result before the input record it carries. */
+#define RESULT_FIELDS	6
+
+/*
+ * Add one file record (fields f[0..3]) to the set, keyed by
+ * node_path_key().  Returns 0, EX_DATAERR or EX_FAILURE (reported).
+ */
 static int
-since_load(const char *path, int nul, struct fileset *set)
+since_add(struct fileset *set, char **f, const struct rec_reader *r,
+    const char *path)
 {
-	struct rec_reader *r;
-	char *f[4], key[PATH_MAX];
+	char key[PATH_MAX];
 	int64_t size, mtime, ino;
+
+	if (parse_num(f[0], 0, &size) != 0 || parse_num(f[1], 1, &mtime) != 0 ||
+	    parse_num(f[2], 0, &ino) != 0) {
+		warn0("malformed record %zu in '%s': expected SIZE, MTIME_NS "
+		    "and INODE as decimal numbers", rec_reader_number(r), path);
+		return (EX_DATAERR);
+	}
+	if (node_path_key(f[3], key, sizeof(key)) < 0) {
+		warn0("malformed record %zu in '%s': path too long",
+		    rec_reader_number(r), path);
+		return (EX_DATAERR);
+	}
+	if (fileset_add(set, key, (uint64_t)size, mtime, (uint64_t)ino) != 0)
+		return (EX_FAILURE);
+	return (0);
+}
+
+/*
+ * Read earlier records into the set: file records, or (results) cb-s3put
+ * result records, of which only those with status ok count.
+ */
+static int
+since_load(const char *path, int nul, int results, struct fileset *set)
+{
+	size_t skip = results ? RESULT_FIELDS : 0;
+	char *f[RESULT_FIELDS + 4];
+	struct rec_reader *r;
 	FILE *in;
 	int rc;
 
@@ -102,26 +137,15 @@ since_load(const char *path, int nul, struct fileset *set)
 		fclose(in);
 		return (EX_FAILURE);
 	}
-	while ((rc = rec_reader_next(r, 4, f)) == 1) {
-		if (parse_num(f[0], 0, &size) != 0 ||
-		    parse_num(f[1], 1, &mtime) != 0 ||
-		    parse_num(f[2], 0, &ino) != 0) {
-			warn0("malformed record %zu in '%s': expected SIZE, "
-			    "MTIME_NS and INODE as decimal numbers",
-			    rec_reader_number(r), path);
-			rc = -1;
+	while ((rc = rec_reader_next(r, skip + 4, f)) == 1) {
+		if (results && strcmp(f[0], "ok") != 0)
+			continue;	/* not uploaded: list it again */
+		if ((rc = since_add(set, f + skip, r, path)) != 0)
 			break;
-		}
-		if (node_path_key(f[3], key, sizeof(key)) < 0 ||
-		    fileset_add(set, key, (uint64_t)size, mtime,
-		    (uint64_t)ino) != 0) {
-			rc = -2;
-			break;
-		}
 	}
 	rec_reader_free(r);
 	fclose(in);
-	return (rc == 0 ? 0 : rc == -2 ? EX_FAILURE : EX_DATAERR);
+	return (rc == 0 ? 0 : rc == -1 ? EX_DATAERR : rc);
 }
 
 static int
@@ -170,6 +194,7 @@ parse_args(int argc, char **argv, struct opts *o, struct node_select *sel)
 		{ "exclude-tables", required_argument, NULL, 'x' },
 		{ "exclude-system", no_argument, NULL, 'S' },
 		{ "since", required_argument, NULL, 'n' },
+		{ "since-uploaded", required_argument, NULL, 'U' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -187,6 +212,7 @@ parse_args(int argc, char **argv, struct opts *o, struct node_select *sel)
 		case 's': o->tag = optarg; break;
 		case 'b': o->backups = 1; break;
 		case 'n': o->since = optarg; break;
+		case 'U': o->uploaded = optarg; break;
 		case 'S': node_select_no_system(sel); break;
 		case 'k':
 			if (node_select_keyspaces(sel, optarg) != 0)
@@ -308,8 +334,15 @@ run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
 		w.kind = NODE_SNAPSHOT;
 		w.tag = o->tag;
 	}
-	if (o->since != NULL && ((out->since = fileset_new()) == NULL ||
-	    (rc = since_load(o->since, o->nul, out->since)) != 0))
+	if ((o->since != NULL || o->uploaded != NULL) &&
+	    (out->since = fileset_new()) == NULL) {
+		rc = EX_FAILURE;
+		goto done;
+	}
+	if ((o->since != NULL &&
+	    (rc = since_load(o->since, o->nul, 0, out->since)) != 0) ||
+	    (o->uploaded != NULL &&
+	    (rc = since_load(o->uploaded, o->nul, 1, out->since)) != 0))
 		goto done;
 	errno = 0;
 	if (node_walk(&w, emit, out, &st) != 0) {
@@ -327,7 +360,7 @@ done:
 int
 main(int argc, char **argv)
 {
-	struct opts o = { CASSCONF_DEFAULT_DIR, NULL, NULL, 0, 0, 0, 0 };
+	struct opts o = { .confdir = CASSCONF_DEFAULT_DIR };
 	struct node_select *sel;
 	struct cassconf *conf = NULL;
 	const char *env;
