@@ -623,7 +623,9 @@ walk_file(struct walk *wk, int dfd, const char *name, const char *index)
 		return (-1);
 	if (!S_ISREG(sb.st_mode)) {
 		wk->st->skipped++;
-		warn0("skipping '%s': not a regular file", wk->path);
+		wk->st->odd++;
+		if (wk->w->odd != NULL)
+			wk->w->odd(wk->cookie, wk->path);
 		path_pop(wk, old);
 		return (0);
 	}

@@ -119,19 +119,24 @@ struct node_file {
 
 typedef int node_file_fn(void *cookie, const struct node_file *f);
 
+/* An entry skipped because it is not a regular file (a symlink, a dir). */
+typedef void node_odd_fn(void *cookie, const char *path);
+
 struct node_walk {
 	char *const	*datadirs;	/* absolute, no trailing '/' */
 	size_t		 ndatadirs;
 	enum node_kind	 kind;		/* NODE_SNAPSHOT or NODE_BACKUPS */
 	const char	*tag;		/* NODE_SNAPSHOT: the tag */
 	struct node_select *sel;	/* NULL: every table */
+	node_odd_fn	*odd;		/* NULL, or told of odd entries */
 };
 
 struct node_walk_stats {
 	size_t	 tabledirs;	/* selected table directories seen */
 	size_t	 kinddirs;	/* of them, with snapshots/TAG or backups/ */
 	size_t	 files;		/* files passed to the callback */
-	size_t	 skipped;	/* temporary files and markers skipped */
+	size_t	 skipped;	/* temporary files, markers, odd entries */
+	size_t	 odd;		/* of them, not regular files */
 	size_t	 multi;		/* tables with several directories holding
 				   files (dropped and recreated) */
 };
@@ -141,7 +146,8 @@ struct node_walk_stats {
  * fixed order: data directories as given, then keyspaces, table
  * directories and files by name.  Skipped names are counted, not passed;
  * entries that are neither regular files nor index directories are
- * reported and skipped.  Returns 0; -1 on a system error (reported, errno
+ * counted as odd and passed to w->odd.  Nothing is printed but errors.
+ * Returns 0; -1 on a system error (reported, errno
  * kept, e.g. EACCES); or fn's return value when that is not 0, which stops
  * the walk.
  */

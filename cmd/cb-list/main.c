@@ -148,6 +148,13 @@ since_load(const char *path, int nul, int results, struct fileset *set)
 	return (rc == 0 ? 0 : rc == -1 ? EX_DATAERR : rc);
 }
 
+static void
+odd(void *cookie, const char *path)
+{
+
+	warn0("skipping '%s': not a regular file", path);
+}
+
 static int
 emit(void *cookie, const struct node_file *f)
 {
@@ -316,7 +323,7 @@ check_walk(const struct opts *o, struct node_select *sel,
 static int
 run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
 {
-	struct node_walk w = { NULL, 0, NODE_BACKUPS, NULL, sel };
+	struct node_walk w = { NULL, 0, NODE_BACKUPS, NULL, sel, odd };
 	struct node_walk_stats st;
 	struct out *out;
 	char **dirs = NULL;

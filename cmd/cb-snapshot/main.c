@@ -308,7 +308,7 @@ static int
 snapshot_on_disk(const struct opts *o, const struct cassconf *c)
 {
 	struct node_walk w = { c->data_dirs, c->ndata_dirs, NODE_SNAPSHOT,
-	    o->tag, NULL };
+	    o->tag, NULL, NULL };
 	struct node_walk_stats st;
 	size_t i, n = 0;
 	int rc = -1;
@@ -553,7 +553,7 @@ static int
 schema_fallback(const struct opts *o, int cqlsh_rc)
 {
 	struct cassconf *c = NULL;
-	struct node_walk w = { NULL, 0, NODE_SNAPSHOT, o->tag, NULL };
+	struct node_walk w = { NULL, 0, NODE_SNAPSHOT, o->tag, NULL, NULL };
 	struct node_walk_stats st;
 	size_t n = 0;
 	int rc = cqlsh_rc == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_FAILURE;
