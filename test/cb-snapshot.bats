@@ -18,6 +18,9 @@ setup_file() {
 	mk v41 --version 4.1 --data-dirs 2 --uuid-ids --incremental-backups
 	mk v50 --version 5.0 --data-dirs 2 --format bti
 	printf 's3cr%%et pw\n' >"$BATS_FILE_TMPDIR/pw"
+	printf 'jmxpw\n' >"$BATS_FILE_TMPDIR/jmxpw"
+	mk jmx --version 3.11 --jmx-user monitor \
+	    --jmx-password-file "$BATS_FILE_TMPDIR/jmxpw"
 	mk auth --version 4.1 --auth-user admin \
 	    --auth-password-file "$BATS_FILE_TMPDIR/pw" \
 	    --address 127.0.0.2 --native-port 9142
@@ -143,6 +146,27 @@ cbs() {
 	grep -q "nodetool: nodetool: Failed to connect" <<<"$o2"
 	grep -q "cqlsh: Connection error" <<<"$o3"
 	grep -q "without -t TAG" <<<"$o3"
+}
+
+@test "cb-snapshot: JMX credentials through nodetool's password file" {
+	printf 'monitor jmxpw\n' >"$BATS_TEST_TMPDIR/jmx.pw"
+	run cbs jmx --jmx-user monitor --jmx-password-file \
+	    "$BATS_TEST_TMPDIR/jmx.pw" create -t j1
+	expect_status 0
+	run cbs jmx --jmx-user monitor --jmx-password-file \
+	    "$BATS_TEST_TMPDIR/jmx.pw" topology
+	expect_status 0
+	grep -qx "cassandra_version	3.11.16" <<<"$output"
+	run cbs jmx topology
+	expect_status 77
+	grep -q "Authentication failed! Credentials required" <<<"$output"
+	printf 'monitor nope\n' >"$BATS_TEST_TMPDIR/jmx.pw"
+	run cbs jmx --jmx-user monitor --jmx-password-file \
+	    "$BATS_TEST_TMPDIR/jmx.pw" flush
+	expect_status 77
+	grep -q "Invalid username or password" <<<"$output"
+	run cbs jmx --jmx-user monitor topology
+	expect_status 64
 }
 
 @test "cb-snapshot flush: pending writes into backups/ (incremental on)" {

@@ -34,6 +34,8 @@ struct opts {
 	const char	*table;
 	const char	*user;
 	const char	*pwfile;
+	const char	*jmx_user;
+	const char	*jmx_pwfile;
 	char		*kslist;
 	char		*ks[MAXKS];
 	size_t		 nks;
@@ -50,6 +52,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cb-snapshot [-qv] [--cassandra-tools-bin-dir DIR] "
 	    "[--cassandra-conf-path DIR]\n"
+	    "                   [--jmx-user USER --jmx-password-file FILE]\n"
 	    "                   create -t TAG [--keyspaces KS,...] "
 	    "[--table T] [--skip-flush] [--reuse]\n"
 	    "       cb-snapshot [options] clear -t TAG [--keyspaces KS,...]\n"
@@ -124,6 +127,10 @@ check_opts(struct opts *o)
 		warn0("--cqlsh-user and --cqlsh-password-file are for schema");
 		return (-1);
 	}
+	if ((o->jmx_user == NULL) != (o->jmx_pwfile == NULL)) {
+		warn0("--jmx-user and --jmx-password-file go together");
+		return (-1);
+	}
 	if ((o->skip_flush || o->reuse) && !snap) {
 		warn0("--skip-flush and --reuse are for create");
 		return (-1);
@@ -149,6 +156,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "cqlsh-user", required_argument, NULL, 'u' },
 		{ "cqlsh-password-file", required_argument, NULL, 'p' },
 		{ "cqlsh-password", required_argument, NULL, 'P' },
+		{ "jmx-user", required_argument, NULL, 'J' },
+		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -175,6 +184,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'r': o->reuse = 1; break;
 		case 'u': o->user = optarg; break;
 		case 'p': o->pwfile = optarg; break;
+		case 'J': o->jmx_user = optarg; break;
+		case 'W': o->jmx_pwfile = optarg; break;
 		case 'P':
 			warn0("--cqlsh-password would put the password in argv: "
 			    "use --cqlsh-password-file FILE (or -) or "
@@ -245,7 +256,7 @@ static int
 nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 {
 	char path[PATH_MAX], **argv;
-	size_t i, n;
+	size_t i, j, n;
 	int rc;
 
 	memset(po, 0, sizeof(*po));
@@ -253,13 +264,21 @@ nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 		return (rc);
 	for (n = 0; args[n] != NULL; n++)
 		;
-	if ((argv = calloc(n + 2, sizeof(char *))) == NULL) {
+	if ((argv = calloc(n + 6, sizeof(char *))) == NULL) {
 		warnp("cannot run '%s'", path);
 		return (EX_FAILURE);
 	}
 	argv[0] = path;
+	j = 1;
+	if (o->jmx_user != NULL) {
+		/* JMX login: the password stays in its file. */
+		argv[j++] = "-u";
+		argv[j++] = (char *)(uintptr_t)o->jmx_user;
+		argv[j++] = "-pwf";
+		argv[j++] = (char *)(uintptr_t)o->jmx_pwfile;
+	}
 	for (i = 0; i < n; i++)
-		argv[i + 1] = (char *)(uintptr_t)args[i];
+		argv[j++] = (char *)(uintptr_t)args[i];
 	rc = proc_run(argv, po);
 	free(argv);
 	if (rc < 0)
@@ -271,9 +290,14 @@ nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 	warn0("nodetool %s failed (exit %d):", args[0], rc);
 	relay("nodetool", po->err);
 	relay("nodetool", po->out);
-	rc = strstr(po->err, "Failed to connect") != NULL ||
-	    strstr(po->err, "Connection refused") != NULL ?
-	    EX_UNAVAILABLE : EX_FAILURE;
+	if (strstr(po->err, "Authentication failed") != NULL ||
+	    strstr(po->err, "SecurityException") != NULL)
+		rc = EX_NOPERM;
+	else if (strstr(po->err, "Failed to connect") != NULL ||
+	    strstr(po->err, "Connection refused") != NULL)
+		rc = EX_UNAVAILABLE;
+	else
+		rc = EX_FAILURE;
 	proc_out_free(po);
 	return (rc);
 }

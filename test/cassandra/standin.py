@@ -388,6 +388,8 @@ def mknode(argv):
     p.add_argument("--incremental-backups", action="store_true")
     p.add_argument("--auth-user")
     p.add_argument("--auth-password-file")
+    p.add_argument("--jmx-user")
+    p.add_argument("--jmx-password-file")
     p.add_argument("--address", default="127.0.0.1")
     p.add_argument("--native-port", type=int)
     p.add_argument("--dc", default="dc1")
@@ -470,6 +472,10 @@ def mknode(argv):
     if a.auth_user:
         with open(a.auth_password_file) as f:
             auth = {"user": a.auth_user, "password": f.read().rstrip("\n")}
+    jmx = None
+    if a.jmx_user:
+        with open(a.jmx_password_file) as f:
+            jmx = {"user": a.jmx_user, "password": f.read().rstrip("\n")}
     st = {"series": ver, "release": RELEASES[ver],
           "letters": a.letters or LETTERS[ver],
           "format": a.format if vnum >= (5, 0) else "big",
@@ -480,6 +486,7 @@ def mknode(argv):
           "schema_version": str(uuid.UUID(int=rng.getrandbits(128),
                                           version=4)),
           "up": True, "backup_override": None, "auth": auth,
+          "jmx": jmx,
           "keyspaces": {}}
     if a.format == "bti" and vnum >= (5, 0):
         st["letters"] = a.letters or "da"
@@ -1011,11 +1018,13 @@ NODETOOL = {
 
 def nodetool(argv):
     # Global JMX options come before the command, as in the real one.
-    i = 0
-    while i < len(argv) and argv[i] in ("-h", "--host", "-p", "--port",
-                                        "-u", "--username", "-pw",
-                                        "--password", "-pwf",
-                                        "--password-file"):
+    names = {"-h": "host", "--host": "host", "-p": "port", "--port": "port",
+             "-u": "user", "--username": "user", "-pw": "password",
+             "--password": "password", "-pwf": "pwfile",
+             "--password-file": "pwfile"}
+    i, g = 0, {}
+    while i + 1 < len(argv) and argv[i] in names:
+        g[names[argv[i]]] = argv[i + 1]
         i += 2
     argv = argv[i:]
     if not argv or argv[0] not in NODETOOL:
@@ -1029,6 +1038,8 @@ def nodetool(argv):
             sys.stderr.write("nodetool: Failed to connect to '127.0.0.1:7199' "
                              "- ConnectException: 'Connection refused "
                              "(Connection refused)'.\n")
+            return 1
+        if n.st.get("jmx") and not jmx_login(n.st["jmx"], g):
             return 1
         try:
             return NODETOOL[argv[0]](n, argv[1:])
@@ -1044,6 +1055,28 @@ def nodetool(argv):
                              (msg, exc, msg))
             return 2
     return with_node(run)
+
+
+def jmx_login(jmx, g):
+    """JMX authentication: -u USER with -pw PASS, or -pwf FILE of
+    `user password` lines as nodetool reads it."""
+    user, pw = g.get("user"), g.get("password")
+    if g.get("pwfile"):
+        with open(g["pwfile"]) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == user:
+                    pw = parts[1]
+    if user is None or pw is None:
+        why = "Credentials required"
+    elif user != jmx["user"] or pw != jmx["password"]:
+        why = "Invalid username or password"
+    else:
+        return True
+    sys.stderr.write("nodetool: Failed to connect to '127.0.0.1:7199' - "
+                     "SecurityException: 'Authentication failed! %s'.\n" %
+                     why)
+    return False
 
 
 # ------------------------------------------------------------------- cqlsh
