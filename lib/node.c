@@ -819,6 +819,12 @@ node_walk(const struct node_walk *w, node_file_fn *fn, void *cookie,
 	int rc = 0, saved;
 
 	memset(stats, 0, sizeof(*stats));
+	if (w->kind == NODE_LIVE || (w->kind == NODE_SNAPSHOT &&
+	    (w->tag == NULL || *w->tag == '\0' || strchr(w->tag, '/')))) {
+		errno = EINVAL;
+		warnp("cannot walk data directories");
+		return (-1);
+	}
 	if ((wk = calloc(1, sizeof(*wk))) == NULL) {
 		warnp("cannot walk data directories");
 		return (-1);

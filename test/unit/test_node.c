@@ -137,6 +137,28 @@ t_fileset(void)
 	fileset_free(NULL);
 }
 
+static int
+never(void *cookie, const struct node_file *f)
+{
+
+	return (-1);
+}
+
+static void
+t_walk_refuses_bad_kind(void)
+{
+	char *dirs[] = { "/nonexistent" };
+	struct node_walk w = { dirs, 1, NODE_LIVE, NULL, NULL, NULL };
+	struct node_walk_stats st;
+
+	EXPECT(node_walk(&w, never, NULL, &st) == -1);
+	w.kind = NODE_SNAPSHOT;
+	w.tag = "a/b";
+	EXPECT(node_walk(&w, never, NULL, &st) == -1);
+	w.tag = "ok";
+	EXPECT(node_walk(&w, never, NULL, &st) == -1);	/* no such dir */
+}
+
 int
 main(void)
 {
@@ -147,5 +169,6 @@ main(void)
 	TEST(t_skipped_names);
 	TEST(t_select);
 	TEST(t_fileset);
+	TEST(t_walk_refuses_bad_kind);
 	return (unit_done());
 }
