@@ -205,6 +205,17 @@ cbs() {
 	grep -q "^CREATE KEYSPACE ks1 WITH replication" <<<"$output"
 	grep -q "^CREATE TABLE ks1.users" <<<"$output"
 	! grep -q "system_schema" <<<"$output"
+	! grep -q "WITH ID = " <<<"$output"
+	run cbs v50 schema --with-internals
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	grep -q "WITH ID = " <<<"$output"
+	# 3.11 has no WITH INTERNALS: the snapshot's files, then.
+	run cbs v311 create -t wi
+	run cbs v311 schema --with-internals -t wi
+	expect_status 0
+	grep -q "SyntaxException" <<<"$output"
+	grep -q "^CREATE TABLE IF NOT EXISTS ks1.users" <<<"$output"
 }
 
 # A cqlsh that records its argv and its cqlshrc, then runs the stand-in.
@@ -340,6 +351,7 @@ EOF
 	    "create -t x --table users" "create -t x --keyspaces a,b-c" \
 	    "schema --cqlsh-password secret" "create -t x extra" \
 	    "topology --reuse" "flush --cqlsh-user u" "--nope topology" \
+	    "create -t x --with-internals" \
 	    "clear -t x --keyspaces ks1 --table users"; do
 		# shellcheck disable=SC2086
 		run cbs v41 $args

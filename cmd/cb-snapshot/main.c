@@ -40,6 +40,7 @@ struct opts {
 	char		*ks[MAXKS];
 	size_t		 nks;
 	int		 skip_flush;
+	int		 internals;
 	int		 reuse;
 	int		 quiet;
 	int		 verbose;
@@ -58,8 +59,9 @@ usage(FILE *f)
 	    "       cb-snapshot [options] clear -t TAG [--keyspaces KS,...]\n"
 	    "       cb-snapshot [options] flush [--keyspaces KS,...] "
 	    "[--table T]\n"
-	    "       cb-snapshot [options] schema [-t TAG] [--cqlsh-user USER]\n"
-	    "                   [--cqlsh-password-file FILE]\n"
+	    "       cb-snapshot [options] schema [-t TAG] [--with-internals]\n"
+	    "                   [--cqlsh-user USER] "
+	    "[--cqlsh-password-file FILE]\n"
 	    "       cb-snapshot [options] topology\n"
 	    "       cb-snapshot -h | -V\n");
 }
@@ -123,8 +125,10 @@ check_opts(struct opts *o)
 		    "create and flush");
 		return (-1);
 	}
-	if ((o->user != NULL || o->pwfile != NULL) && strcmp(c, "schema")) {
-		warn0("--cqlsh-user and --cqlsh-password-file are for schema");
+	if ((o->user != NULL || o->pwfile != NULL || o->internals) &&
+	    strcmp(c, "schema") != 0) {
+		warn0("--cqlsh-user, --cqlsh-password-file and --with-internals "
+		    "are for schema");
 		return (-1);
 	}
 	if ((o->jmx_user == NULL) != (o->jmx_pwfile == NULL)) {
@@ -157,6 +161,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "cqlsh-password-file", required_argument, NULL, 'p' },
 		{ "cqlsh-password", required_argument, NULL, 'P' },
 		{ "jmx-user", required_argument, NULL, 'J' },
+		{ "with-internals", no_argument, NULL, 'I' },
 		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -185,6 +190,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'u': o->user = optarg; break;
 		case 'p': o->pwfile = optarg; break;
 		case 'J': o->jmx_user = optarg; break;
+		case 'I': o->internals = 1; break;
 		case 'W': o->jmx_pwfile = optarg; break;
 		case 'P':
 			warn0("--cqlsh-password would put the password in argv: "
@@ -639,7 +645,8 @@ cmd_schema(const struct opts *o)
 	}
 	(void)cassconf_load(o->confdir, &c);
 	rc = cqlsh_run(path, cr != NULL ? cqlsh_creds_rc(cr) : NULL, c,
-	    "DESCRIBE SCHEMA", &po);
+	    o->internals ? "DESCRIBE SCHEMA WITH INTERNALS" : "DESCRIBE SCHEMA",
+	    &po);
 	cqlsh_creds_free(cr);
 	cassconf_free(c);
 	if (rc == 0 && po.outlen > 0) {

@@ -280,14 +280,14 @@ class Node:
                            "ephemeral": False}, indent=2) + "\n"
 
     # -- schema text
-    def table_cql(self, ks, t, tab, snapshot=False):
+    def table_cql(self, ks, t, tab, snapshot=False, internals=False):
         cols = tab["columns"]
         body = ",\n".join("    %s %s%s" % (c, ty,
                                             " PRIMARY KEY" if i == 0 else "")
                           for i, (c, ty) in enumerate(cols))
         ine = "IF NOT EXISTS " if snapshot else ""
         s = "CREATE TABLE %s%s.%s (\n%s\n) WITH " % (ine, ks, t, body)
-        if snapshot and self.vnum() >= (4, 0):
+        if (snapshot or internals) and self.vnum() >= (4, 0):
             s += "ID = %s\n    AND " % str(uuid.UUID(tab["id"]))
         s += ("bloom_filter_fp_chance = 0.01\n    AND compaction = "
               "{'class': 'org.apache.cassandra.db.compaction."
@@ -301,7 +301,7 @@ class Node:
                 idx, ks, t, cols[-1][0])
         return s
 
-    def describe(self, full=False, only=None):
+    def describe(self, full=False, only=None, internals=False):
         out = []
         for ks in sorted(self.keyspaces()):
             k = self.keyspaces()[ks]
@@ -314,7 +314,8 @@ class Node:
             out.append("CREATE KEYSPACE %s WITH replication = {%s}  AND "
                        "durable_writes = true;\n" % (ks, rep))
             for t in sorted(k["tables"]):
-                out.append(self.table_cql(ks, t, k["tables"][t]))
+                out.append(self.table_cql(ks, t, k["tables"][t],
+                                          internals=internals))
         return "\n" + "\n".join(out) + "\n"
 
     def live_bytes(self):
@@ -1131,6 +1132,10 @@ def cqlsh(argv):
         if words[:1] in (["DESCRIBE"], ["DESC"]):
             if words[1:] == ["SCHEMA"]:
                 sys.stdout.write(n.describe())
+                return 0
+            if words[1:] == ["SCHEMA", "WITH", "INTERNALS"] and \
+                    n.vnum() >= (4, 0):
+                sys.stdout.write(n.describe(internals=True))
                 return 0
             if words[1:] == ["FULL", "SCHEMA"]:
                 sys.stdout.write(n.describe(full=True))
