@@ -842,3 +842,68 @@ node_walk(const struct node_walk *w, node_file_fn *fn, void *cookie,
 	errno = saved;
 	return (rc);
 }
+
+/* ----------------------------------------------------------- removal */
+
+/* Does path hold an empty, "." or ".." segment? */
+static int
+path_has_dots(const char *path)
+{
+	const char *p = path, *e;
+	size_t len;
+
+	for (;;) {
+		e = strchr(p, '/');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if ((p != path && len == 0) || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return (1);
+		if (e == NULL)
+			return (0);
+		p = e + 1;
+	}
+}
+
+static int
+backup_path_ok(const char *path, char *const *datadirs, size_t n)
+{
+	struct node_path np;
+	size_t i;
+
+	if (path[0] != '/' || path_has_dots(path) ||
+	    node_path_parse(path, &np) != 0 || np.kind != NODE_BACKUPS)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (strlen(datadirs[i]) == np.datadir.len &&
+		    memcmp(datadirs[i], path, np.datadir.len) == 0)
+			return (1);
+	return (0);
+}
+
+int
+node_backup_remove(const char *path, char *const *datadirs, size_t n,
+    uint64_t size, int64_t mtime_ns, uint64_t ino)
+{
+	struct stat sb;
+	int64_t ns;
+
+	if (!backup_path_ok(path, datadirs, n))
+		return (NODE_REMOVE_REFUSED);
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return (NODE_REMOVE_GONE);
+		warnp("cannot stat '%s'", path);
+		return (-1);
+	}
+	ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != size ||
+	    ns != mtime_ns || (uint64_t)sb.st_ino != ino)
+		return (NODE_REMOVE_CHANGED);
+	if (unlink(path) != 0) {
+		if (errno == ENOENT)
+			return (NODE_REMOVE_GONE);
+		warnp("cannot remove '%s'", path);
+		return (-1);
+	}
+	return (NODE_REMOVED);
+}

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum node_kind {
 	NODE_LIVE,		/* the table directory itself */
@@ -153,5 +154,24 @@ struct node_walk_stats {
  */
 int node_walk(const struct node_walk *w, node_file_fn *fn, void *cookie,
     struct node_walk_stats *stats);
+
+/* What node_backup_remove() did. */
+enum node_removed {
+	NODE_REMOVED,		/* unlinked */
+	NODE_REMOVE_GONE,	/* no such file any more */
+	NODE_REMOVE_CHANGED,	/* not the file uploaded: kept */
+	NODE_REMOVE_REFUSED	/* not a file of backups/ in datadirs: kept */
+};
+
+/*
+ * Remove a file of an incremental backups/ directory once it is safely
+ * uploaded, if it is still the file that was: path must parse as
+ * DATADIR/KS/TABLE-ID/backups/[.INDEX/]NAME with DATADIR one of datadirs,
+ * hold no "." or ".." segment, and be a regular file with this size,
+ * mtime (ns) and inode.  Returns an enum node_removed value, or -1 on a
+ * system error (reported, errno kept: EACCES...).
+ */
+int node_backup_remove(const char *path, char *const *datadirs, size_t n,
+    uint64_t size, int64_t mtime_ns, uint64_t ino);
 
 #endif

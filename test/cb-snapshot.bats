@@ -309,6 +309,69 @@ EOF
 	grep -q "cannot open '$BATS_TEST_TMPDIR/none'" <<<"$output"
 }
 
+@test "cb-snapshot prune-backups: only uploaded, unchanged backups/ files" {
+	c=$(conf v41)
+	export CASSANDRA_CONF=$c
+	standin write ks1 users 2
+	cbs v41 create -t pr
+	cb-list -q --cassandra-conf-path "$c" --backups >"$BATS_TEST_TMPDIR/recs"
+	n=$(wc -l <"$BATS_TEST_TMPDIR/recs")
+	[ "$n" -gt 10 ]
+	# Record 2 failed to upload; record 3 changed after it was listed;
+	# record 4 points into a snapshot; record 5 is already gone.
+	awk '{ printf "%s\t1\t1\tsum\tetag\tk%d\t%s\n",
+	    NR == 2 ? "SlowDown" : "ok", NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
+	    >"$BATS_TEST_TMPDIR/res"
+	f3=$(sed -n 3p "$BATS_TEST_TMPDIR/recs" | cut -f4)
+	touch -d '2001-01-01' "$f3"
+	snapfile=$(cb-list --cassandra-conf-path "$c" --snapshot pr | sed -n 1p)
+	awk -v s="$snapfile" 'NR == 4 { $0 = "ok\t1\t1\tsum\tetag\tk\t" s } 1' \
+	    "$BATS_TEST_TMPDIR/res" >"$BATS_TEST_TMPDIR/res2"
+	f5=$(sed -n 5p "$BATS_TEST_TMPDIR/recs" | cut -f4)
+	rm "$f5"
+	run cbs v41 -v prune-backups --uploaded "$BATS_TEST_TMPDIR/res2"
+	expect_status 0
+	grep -q "not removing '$f3': changed since it was uploaded" <<<"$output"
+	grep -q "not removing '$(cut -f4 <<<"$snapfile")': not a file of backups/" <<<"$output"
+	grep -q "removed $((n - 4)), already gone 1, kept 1 changed and 1 refused, 1 not uploaded" <<<"$output"
+	[ -f "$(cut -f4 <<<"$snapfile")" ]
+	run cb-list -q --cassandra-conf-path "$c" --backups
+	# Left: the one not uploaded, the changed one, and the one whose
+	# record was replaced by the snapshot file's.
+	[ "$(printf '%s\n' "$output" | cut -f4 | sort)" = \
+	  "$(sed -n 2,4p "$BATS_TEST_TMPDIR/recs" | cut -f4 | sort)" ]
+	# -0, from stdin; and a malformed record.
+	tr '\n' '\0' <"$BATS_TEST_TMPDIR/res" | cbs v41 -0 prune-backups --uploaded -
+	printf 'ok\t1\t1\ts\te\tk\tx\t1\t1\t/p\n' >"$BATS_TEST_TMPDIR/bad"
+	run cbs v41 prune-backups --uploaded "$BATS_TEST_TMPDIR/bad"
+	expect_status 65
+	run cbs v41 prune-backups --uploaded "$BATS_TEST_TMPDIR/none"
+	expect_status 1
+}
+
+@test "cb-snapshot prune-backups: permission denied is exit 77" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" = 0 ] || skip "needs root to drop to nobody"
+	d=$(mktemp -d /tmp/cb-prune-perm.XXXXXX)
+	b=$d/data/ks/t-00000000000000000000000000000001/backups
+	mkdir -p "$b"
+	echo x >"$b/nb-1-big-Data.db"
+	printf 'data_file_directories: [%s/data]\n' "$d" >"$d/cassandra.yaml"
+	printf 'ok\t1\t1\ts\te\tk\t%s\n' "$(stat -c '%s	%.9Y	%i	%n' "$b/nb-1-big-Data.db" |
+	    sed 's/^\([0-9]*\)	\([0-9]*\)\.\([0-9]*\)	/\1	\2\3	/')" >"$d/res"
+	chmod -R a+rX "$d"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$CB_BIN/cb-snapshot" --cassandra-conf-path "$d" prune-backups \
+	    --uploaded "$d/res"
+	expect_status 77
+	grep -q "cannot remove '$b/nb-1-big-Data.db': Permission denied" <<<"$output"
+	run "$CB_BIN/cb-snapshot" --cassandra-conf-path "$d" prune-backups \
+	    --uploaded "$d/res"
+	expect_status 0
+	[ ! -e "$b/nb-1-big-Data.db" ]
+	rm -rf "$d"
+}
+
 @test "cb-snapshot topology: key TAB value records from nodetool" {
 	export CASSANDRA_CONF=$(conf v41)
 	run cbs v41 topology
@@ -351,7 +414,8 @@ EOF
 	    "create -t x --table users" "create -t x --keyspaces a,b-c" \
 	    "schema --cqlsh-password secret" "create -t x extra" \
 	    "topology --reuse" "flush --cqlsh-user u" "--nope topology" \
-	    "create -t x --with-internals" \
+	    "create -t x --with-internals" "prune-backups" "-0 flush" \
+	    "flush --uploaded x" \
 	    "clear -t x --keyspaces ks1 --table users"; do
 		# shellcheck disable=SC2086
 		run cbs v41 $args

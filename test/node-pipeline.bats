@@ -81,4 +81,9 @@ restore_check() {
 	    "$B" <new >result
 	upload_check new result
 	restore_check result
+	# Uploaded and verified: removed from backups/, the rest kept.
+	cb-snapshot -0 prune-backups --uploaded result
+	[ -z "$(cb-list -0 --backups --since base)" ]
+	[ "$(cb-list -0 --backups | tr -cd '\0' | wc -c)" = \
+	    "$(tr -cd '\0' <base | wc -c)" ]
 }

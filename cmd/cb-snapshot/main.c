@@ -22,6 +22,7 @@
 #include "node.h"
 #include "nodetool.h"
 #include "proc.h"
+#include "records.h"
 #include "warnp.h"
 
 #define MAXKS	64
@@ -35,12 +36,14 @@ struct opts {
 	const char	*user;
 	const char	*pwfile;
 	const char	*jmx_user;
+	const char	*uploaded;
 	const char	*jmx_pwfile;
 	char		*kslist;
 	char		*ks[MAXKS];
 	size_t		 nks;
 	int		 skip_flush;
 	int		 internals;
+	int		 nul;
 	int		 reuse;
 	int		 quiet;
 	int		 verbose;
@@ -63,6 +66,7 @@ usage(FILE *f)
 	    "                   [--cqlsh-user USER] "
 	    "[--cqlsh-password-file FILE]\n"
 	    "       cb-snapshot [options] topology\n"
+	    "       cb-snapshot [options] [-0] prune-backups --uploaded FILE\n"
 	    "       cb-snapshot -h | -V\n");
 }
 
@@ -106,7 +110,8 @@ check_opts(struct opts *o)
 	int snap = strcmp(c, "create") == 0, clear = strcmp(c, "clear") == 0;
 
 	if (!snap && !clear && strcmp(c, "flush") != 0 &&
-	    strcmp(c, "schema") != 0 && strcmp(c, "topology") != 0) {
+	    strcmp(c, "schema") != 0 && strcmp(c, "topology") != 0 &&
+	    strcmp(c, "prune-backups") != 0) {
 		warn0("unknown command '%s'", c);
 		return (-1);
 	}
@@ -129,6 +134,12 @@ check_opts(struct opts *o)
 	    strcmp(c, "schema") != 0) {
 		warn0("--cqlsh-user, --cqlsh-password-file and --with-internals "
 		    "are for schema");
+		return (-1);
+	}
+	if ((o->uploaded != NULL) != (strcmp(c, "prune-backups") == 0) ||
+	    (o->nul && strcmp(c, "prune-backups") != 0)) {
+		warn0("prune-backups takes --uploaded FILE (and -0), and only "
+		    "it does");
 		return (-1);
 	}
 	if ((o->jmx_user == NULL) != (o->jmx_pwfile == NULL)) {
@@ -162,6 +173,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "cqlsh-password", required_argument, NULL, 'P' },
 		{ "jmx-user", required_argument, NULL, 'J' },
 		{ "with-internals", no_argument, NULL, 'I' },
+		{ "uploaded", required_argument, NULL, 'L' },
 		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -171,7 +183,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "t:qvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "0t:qvhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'B': o->bindir = optarg; break;
 		case 'C':
@@ -191,6 +203,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'p': o->pwfile = optarg; break;
 		case 'J': o->jmx_user = optarg; break;
 		case 'I': o->internals = 1; break;
+		case 'L': o->uploaded = optarg; break;
+		case '0': o->nul = 1; break;
 		case 'W': o->jmx_pwfile = optarg; break;
 		case 'P':
 			warn0("--cqlsh-password would put the password in argv: "
@@ -452,6 +466,108 @@ cmd_flush(const struct opts *o)
 	return (0);
 }
 
+/* ------------------------------------------------------ prune-backups */
+
+struct prune {
+	size_t	 n[4];		/* by enum node_removed */
+	size_t	 failed;	/* records not uploaded */
+};
+
+/* Strict decimal, as cb-records(5) says.  0 or -1. */
+static int
+num(const char *s, int sign, int64_t *out)
+{
+	char *end;
+
+	if (!((*s >= '0' && *s <= '9') || (sign && *s == '-')))
+		return (-1);
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return (errno != 0 || *end != '\0' ? -1 : 0);
+}
+
+/* One result record: remove its file if uploaded and unchanged. */
+static int
+prune_one(const struct cassconf *c, char **f, struct prune *pr,
+    const struct rec_reader *r)
+{
+	int64_t size, mtime, ino;
+	int rc;
+
+	if (strcmp(f[0], "ok") != 0) {
+		pr->failed++;
+		return (0);
+	}
+	if (num(f[6], 0, &size) != 0 || num(f[7], 1, &mtime) != 0 ||
+	    num(f[8], 0, &ino) != 0) {
+		warn0("malformed record %zu: expected a cb-s3put result "
+		    "carrying a file record", rec_reader_number(r));
+		return (EX_DATAERR);
+	}
+	rc = node_backup_remove(f[9], c->data_dirs, c->ndata_dirs,
+	    (uint64_t)size, mtime, (uint64_t)ino);
+	if (rc < 0)
+		return (errno == EACCES || errno == EPERM ? EX_NOPERM :
+		    EX_FAILURE);
+	if (rc == NODE_REMOVE_REFUSED)
+		warn0("not removing '%s': not a file of backups/ in a data "
+		    "directory", f[9]);
+	else if (rc == NODE_REMOVE_CHANGED)
+		warn0("not removing '%s': changed since it was uploaded", f[9]);
+	pr->n[rc]++;
+	return (0);
+}
+
+static int
+prune_records(const struct opts *o, const struct cassconf *c, FILE *in,
+    struct prune *pr)
+{
+	struct rec_reader *r;
+	char *f[10];
+	int rc;
+
+	if ((r = rec_reader_new(in, o->nul, o->uploaded)) == NULL) {
+		warnp("cannot read '%s'", o->uploaded);
+		return (EX_FAILURE);
+	}
+	while ((rc = rec_reader_next(r, 10, f)) == 1)
+		if ((rc = prune_one(c, f, pr, r)) != 0)
+			break;
+	rec_reader_free(r);
+	return (rc == -1 ? EX_DATAERR : rc);
+}
+
+static int
+cmd_prune(const struct opts *o)
+{
+	struct prune pr;
+	struct cassconf *c = NULL;
+	FILE *in;
+	int rc;
+
+	memset(&pr, 0, sizeof(pr));
+	if ((rc = cassconf_load(o->confdir, &c)) != 0)
+		return (rc == CASSCONF_EDATA ? EX_DATAERR :
+		    errno == EACCES ? EX_NOPERM : EX_FAILURE);
+	in = strcmp(o->uploaded, "-") == 0 ? stdin : fopen(o->uploaded, "r");
+	if (in == NULL) {
+		warnp("cannot open '%s'", o->uploaded);
+		cassconf_free(c);
+		return (EX_FAILURE);
+	}
+	rc = prune_records(o, c, in, &pr);
+	if (in != stdin)
+		fclose(in);
+	cassconf_free(c);
+	if (o->verbose || (rc == 0 && !o->quiet && pr.n[NODE_REMOVE_CHANGED] +
+	    pr.n[NODE_REMOVE_REFUSED] > 0))
+		warn0("removed %zu, already gone %zu, kept %zu changed and %zu "
+		    "refused, %zu not uploaded", pr.n[NODE_REMOVED],
+		    pr.n[NODE_REMOVE_GONE], pr.n[NODE_REMOVE_CHANGED],
+		    pr.n[NODE_REMOVE_REFUSED], pr.failed);
+	return (rc);
+}
+
 /* ---------------------------------------------------------- topology */
 
 static void
@@ -685,6 +801,8 @@ main(int argc, char **argv)
 		rc = cmd_clear(&o);
 	else if (strcmp(o.cmd, "flush") == 0)
 		rc = cmd_flush(&o);
+	else if (strcmp(o.cmd, "prune-backups") == 0)
+		rc = cmd_prune(&o);
 	else if (strcmp(o.cmd, "schema") == 0)
 		rc = cmd_schema(&o);
 	else

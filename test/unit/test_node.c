@@ -159,6 +159,23 @@ t_walk_refuses_bad_kind(void)
 	EXPECT(node_walk(&w, never, NULL, &st) == -1);	/* no such dir */
 }
 
+static void
+t_backup_remove_refuses(void)
+{
+	char *dirs[] = { "/d" };
+
+	EXPECT(node_backup_remove("/d/ks/t-" ID "/backups/../x", dirs, 1,
+	    0, 0, 0) == NODE_REMOVE_REFUSED);
+	EXPECT(node_backup_remove("/d/ks/t-" ID "/snapshots/s/x", dirs, 1,
+	    0, 0, 0) == NODE_REMOVE_REFUSED);
+	EXPECT(node_backup_remove("/e/ks/t-" ID "/backups/x", dirs, 1,
+	    0, 0, 0) == NODE_REMOVE_REFUSED);
+	EXPECT(node_backup_remove("/d/./ks/t-" ID "/backups/x", dirs, 1,
+	    0, 0, 0) == NODE_REMOVE_REFUSED);
+	EXPECT(node_backup_remove("/d/ks/t-" ID "/backups/x", dirs, 1,
+	    0, 0, 0) == NODE_REMOVE_GONE);
+}
+
 int
 main(void)
 {
@@ -170,5 +187,6 @@ main(void)
 	TEST(t_select);
 	TEST(t_fileset);
 	TEST(t_walk_refuses_bad_kind);
+	TEST(t_backup_remove_refuses);
 	return (unit_done());
 }
