@@ -153,3 +153,26 @@ setup() { s3_setup; }
 	expect_status 65
 	[ -z "$(ls -A dst)" ]
 }
+
+@test "cb-s3get: a wrong secret exits 77 naming SignatureDoesNotMatch" {
+	AWS_SECRET_ACCESS_KEY=wrong-secret-value run cb-s3get "$B/$T/x" out
+	expect_status 77
+	[[ "$output" == *SignatureDoesNotMatch* ]]
+	[[ "$output" != *wrong-secret-value* ]]
+	[ ! -e out ]
+}
+
+@test "cb-s3get: restores a cb-s3put manifest (the man page pipeline)" {
+	mkdir -p src/ks/t dst
+	for i in 1 2 3; do mkdata "src/ks/t/nb-$i-big-Data.db" $((i * 40000)); done
+	for f in "$PWD"/src/ks/t/*; do
+		printf '%s\t1\t2\t%s\n' "$(stat -c %s "$f")" "$f"
+	done | cb-s3put --list --pack --key-prefix "$T/h1" --key-suffix .lzo \
+	    "$B" >manifest
+	awk -F '\t' -v OFS='\t' '$1 == "ok" { print $6, $2, $4, "." $10 }' \
+	    manifest | cb-s3get --list --unpack -C dst "$B" >restored
+	[ "$(grep -c '^ok' restored)" = 3 ]
+	for i in 1 2 3; do
+		cmp "src/ks/t/nb-$i-big-Data.db" "dst$PWD/src/ks/t/nb-$i-big-Data.db"
+	done
+}

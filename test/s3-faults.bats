@@ -100,3 +100,14 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	grep -q '^DELETE .*uploadId=' "$PROXY_LOG"
 	no_uploads_left "$T/"
 }
+
+@test "faults: cb-s3get with 503 SlowDown on every try: exit 75" {
+	echo data >f
+	awscli s3 cp f "$B/$T/f"
+	proxy_start --always 'GET=503'
+	run cb-s3get --retries 2 --retry-delay 10 --endpoint "$PROXY" \
+	    "$B/$T/f" out
+	expect_status 75
+	[[ "$output" == *"SlowDown (HTTP 503) after 2 tries"* ]]
+	[ ! -e out ]
+}
