@@ -24,7 +24,8 @@ measure() {
 		echo "bench: '$label' failed (exit $rc):" >&2
 		tail -5 "$out.err" >&2
 	fi
-	read -r w u s m <"$out"
+	# a failed command adds a "Command exited..." line first
+	read -r w u s m < <(tail -n 1 "$out")
 	rm -f "$out" "$out.err"
 	WALL[$label]=$w
 	CPU[$label]=$(echo "$u + $s" | bc -l)

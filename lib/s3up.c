@@ -415,6 +415,7 @@ up_drain(struct up *u)
 	pthread_mutex_unlock(&u->lock);
 	for (i = 0; i < u->nthreads; i++)
 		pthread_join(u->tids[i], NULL);
+	u->nthreads = 0;	/* joined: never again */
 }
 
 static int

@@ -43,7 +43,7 @@ setup() { s3_setup; }
 
 @test "cb-s3put: multipart with concurrent parts, read back by aws" {
 	mkdata f $((21 * 1024 * 1024 + 17))
-	run cb-s3put -j 3 --part-size 5M "$B/$T/mp" f
+	run cb-s3put -j 8 --part-size 5M "$B/$T/mp" f
 	expect_status 0
 	[[ "$output" == ok*-5$'\t'"$T/mp" ]]
 	awscli s3 cp "$B/$T/mp" back
