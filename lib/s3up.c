@@ -65,12 +65,11 @@ s3up_part_size(size_t base, int64_t size)
 	return (base);
 }
 
-/* Size of part n: doubles every 1000 parts, at most 5 GiB. */
-static size_t
-part_want(const struct up *u, int n)
+size_t
+s3up_part_want(size_t base, int n)
 {
 	int shift = (n - 1) / 1000;
-	uint64_t s = (uint64_t)u->base << (shift < 20 ? shift : 20);
+	uint64_t s = (uint64_t)base << (shift < 20 ? shift : 20);
 
 	return (s > S3UP_MAX_PART ? (size_t)S3UP_MAX_PART : (size_t)s);
 }
@@ -266,7 +265,7 @@ up_take(struct up *u, int n)
 	}
 	p->len = 0;
 	p->n = n;
-	p->want = part_want(u, n);
+	p->want = s3up_part_want(u->base, n);
 	u->cur = p;
 	return (0);
 }

@@ -46,7 +46,10 @@ int s3up_fd(struct s3_client *c, struct s3_conn *k, int fd, int64_t size,
     const char *key, const struct s3up_opts *o, struct s3up_result *res,
     struct s3_error *e);
 
-/* The part size for a stream of size bytes (-1: unknown) given base. */
+/* The size of part n (from 1) of an upload whose first part is base. */
+size_t s3up_part_want(size_t base, int n);
+
+/* The first part size for a stream of size bytes (-1: unknown). */
 size_t s3up_part_size(size_t base, int64_t size);
 
 #endif

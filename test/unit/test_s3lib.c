@@ -1,0 +1,197 @@
+/*
+ * The pure parts of the S3 client: credentials files and JSON, XML walk,
+ * CRC-32C, URL decoding, part sizes, size parsing, path confinement.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "awscred.h"
+#include "crc32c.h"
+#include "dlfile.h"
+#include "s3.h"
+#include "s3cli.h"
+#include "s3up.h"
+#include "xmlwalk.h"
+#include "unit.h"
+
+static void
+t_ini(void)
+{
+	char path[] = "/tmp/cb-ini.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *v;
+
+	fputs("# comment\n[default]\nregion = eu-west-1\n"
+	    "[profile p]\naws_access_key_id=AK\n ; x\n"
+	    "services = mine\n[services mine]\ns3 =\n"
+	    "  endpoint_url = http://h:1\nregion = r\n", f);
+	fclose(f);
+	EXPECT_STR(v = awscred_ini_get(path, "default", "region"),
+	    "eu-west-1");
+	free(v);
+	EXPECT_STR(v = awscred_ini_get(path, "profile p",
+	    "aws_access_key_id"), "AK");
+	free(v);
+	EXPECT_STR(v = awscred_ini_get(path, "services mine",
+	    "s3.endpoint_url"), "http://h:1");
+	free(v);
+	EXPECT_STR(v = awscred_ini_get(path, "services mine", "region"),
+	    "r");
+	free(v);
+	EXPECT(awscred_ini_get(path, "profile p", "region") == NULL);
+	EXPECT_STR(v = awscred_ini_get(path, "profile p", NULL), "");
+	free(v);
+	EXPECT(awscred_ini_get(path, "profile q", NULL) == NULL);
+	unlink(path);
+}
+
+static void
+t_json(void)
+{
+	static const char ok[] = "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\","
+	    "\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s/e+c\","
+	    "\"Token\":\"tok==\",\"Expiration\":\"2024-01-01T12:00:00Z\"}";
+	static const char bad[] = "{\"AccessKeyId\":\"ASIA1\"}";
+	struct awscred c;
+
+	EXPECT(awscred_parse_json(ok, strlen(ok), &c) == 0);
+	EXPECT_STR(c.akid, "ASIA1");
+	EXPECT_STR(c.secret, "s/e+c");
+	EXPECT_STR(c.token, "tok==");
+	EXPECT(c.expires == 1704110400);
+	EXPECT(awscred_parse_json(bad, strlen(bad), &c) == -1);
+	EXPECT(awscred_parse_json("{", 1, &c) == -1);
+}
+
+static int
+walk_cb(void *cookie, const char *path, const char *text, size_t len)
+{
+	char *out = cookie;
+
+	if (strcmp(path, "Error/Code") == 0 ||
+	    strcmp(path, "Error/Message") == 0)
+		strncat(out, text, len);
+	strcat(out, "|");
+	return (0);
+}
+
+static void
+t_xmlwalk(void)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?>\n<Error>"
+	    "<Code>SlowDown</Code><Message>a &amp; b</Message>"
+	    "<RequestId/></Error>";
+	char out[256] = "", root[32];
+
+	EXPECT(xmlwalk(doc, strlen(doc), walk_cb, out, root,
+	    sizeof(root)) == 0);
+	EXPECT_STR(root, "Error");
+	EXPECT_STR(out, "SlowDown|a & b|||");
+	EXPECT(xmlwalk("<a><b></a>", 10, walk_cb, out, NULL, 0) == -1);
+}
+
+static void
+t_crc32c(void)
+{
+	char big[1000];
+
+	EXPECT(crc32c(0, "123456789", 9) == 0xe3069283);
+	EXPECT(crc32c(0, "", 0) == 0);
+	memset(big, 'x', sizeof(big));
+	EXPECT(crc32c(crc32c(0, big, 333), big + 333, 667) ==
+	    crc32c(0, big, 1000));
+}
+
+static void
+t_url_decode(void)
+{
+	char s[] = "a%20b+c%2Bd%25%C3%A9";
+
+	s3_url_decode(s);
+	EXPECT_STR(s, "a b c+d%\xc3\xa9");
+}
+
+static void
+t_part_sizes(void)
+{
+	uint64_t total = 0;
+	size_t base = s3up_part_size(8 << 20, -1);
+	int n;
+
+	EXPECT(base == 8 << 20);
+	for (n = 1; n <= 10000; n++) {
+		EXPECT(s3up_part_want(base, n) >= S3UP_MIN_PART);
+		EXPECT(s3up_part_want(base, n) <= S3UP_MAX_PART);
+		total += s3up_part_want(base, n);
+	}
+	EXPECT(total >= 5ULL << 40);	/* 5 TiB in 10,000 parts */
+	/* a known size that needs bigger parts than asked */
+	EXPECT(s3up_part_size(5 << 20, 1LL << 40) >= (1LL << 40) / 10000);
+	EXPECT(s3up_part_size(1, 100) == S3UP_MIN_PART);
+}
+
+static void
+t_sizes(void)
+{
+	uint64_t v;
+
+	EXPECT(s3cli_parse_size("8M", &v) == 0 && v == 8 << 20);
+	EXPECT(s3cli_parse_size("8MiB", &v) == 0 && v == 8 << 20);
+	EXPECT(s3cli_parse_size("1g", &v) == 0 && v == 1 << 30);
+	EXPECT(s3cli_parse_size("123", &v) == 0 && v == 123);
+	EXPECT(s3cli_parse_size("-1", &v) == -1);
+	EXPECT(s3cli_parse_size("1X", &v) == -1);
+	EXPECT(s3cli_parse_size("", &v) == -1);
+}
+
+static void
+t_paths(void)
+{
+
+	EXPECT(dlfile_check_path("a/b/c") == 0);
+	EXPECT(dlfile_check_path("./a/..b/c..") == 0);
+	EXPECT(dlfile_check_path("/etc/passwd") == -1);
+	EXPECT(dlfile_check_path("..") == -1);
+	EXPECT(dlfile_check_path("a/../b") == -1);
+	EXPECT(dlfile_check_path("a/..") == -1);
+	EXPECT(dlfile_check_path("") == -1);
+}
+
+static void
+t_error_exit(void)
+{
+	struct s3_error e = { .kind = S3_EHTTP, .status = 403 };
+
+	strcpy(e.code, "SignatureDoesNotMatch");
+	EXPECT(s3_error_exit(&e) == 77);
+	e.status = 503;
+	strcpy(e.code, "SlowDown");
+	EXPECT(s3_error_exit(&e) == 75);
+	e.status = 404;
+	strcpy(e.code, "NoSuchKey");
+	EXPECT(s3_error_exit(&e) == 1);
+	e.status = 400;
+	strcpy(e.code, "BadDigest");
+	EXPECT(s3_error_exit(&e) == 65);
+	e.kind = S3_ENET;
+	EXPECT(s3_error_exit(&e) == 69);
+}
+
+int
+main(void)
+{
+
+	TEST(t_ini);
+	TEST(t_json);
+	TEST(t_xmlwalk);
+	TEST(t_crc32c);
+	TEST(t_url_decode);
+	TEST(t_part_sizes);
+	TEST(t_sizes);
+	TEST(t_paths);
+	TEST(t_error_exit);
+	return (unit_done());
+}
