@@ -5,8 +5,9 @@
 # CB_TEST_NODES=N), port CB_TEST_SSH_PORT (default 2222).  Each sshd runs in
 # its own mount namespace (unshare -m) where STATEDIR/hosts/<ip>/etc-cassandra
 # is bind-mounted on /etc/cassandra and STATEDIR/hosts/<ip>/var-lib-cassandra
-# on /var/lib/cassandra, so every node sees its own Cassandra configuration
-# and data at the standard paths.  Logins are as root with a key generated
+# on /var/lib/cassandra (and STATEDIR/hosts/<ip>/tmp on /tmp), so every node
+# sees its own Cassandra configuration, data and scratch space at the
+# standard paths, as separate machines would.  Logins are as root with a key generated
 # here.  start writes STATEDIR/hosts.env:
 #
 #   CB_TEST_HOSTS        "127.0.0.2 127.0.0.3 127.0.0.4"
@@ -15,7 +16,8 @@
 #   CB_TEST_SSH_CONFIG   an ssh_config (port, key, user, host key policy) for
 #                        the addresses and for the aliases n1, n2, n3...
 #   CB_TEST_HOSTS_DIR    STATEDIR/hosts (node roots: <ip>/etc-cassandra,
-#                        <ip>/var-lib-cassandra as seen from outside)
+#                        <ip>/var-lib-cassandra, <ip>/tmp as seen from
+#                        outside)
 #
 # By hand:
 #   bash test/services/hosts.sh start /tmp/h && . /tmp/h/hosts.env
@@ -45,15 +47,19 @@ node_ips() {
 # at stop: removing one would detach the mounts of any other instance
 # (another STATEDIR) still running.
 make_mountpoints() {
-	mkdir -p /etc/cassandra /var/lib/cassandra
+	mkdir -p /etc/cassandra /var/lib/cassandra "$mnt"
 }
+
+# Inside a namespace, STATEDIR/hosts is reached as $mnt: STATEDIR may lie
+# under /tmp, which the node's own /tmp hides.
+mnt=/run/cb-test-hosts/$port
 
 write_sshd_config() { # write_sshd_config IP NODEDIR
 	cat >"$2/sshd_config" <<EOF
 ListenAddress $1:$port
-HostKey $dir/host_ed25519
-PidFile $2/sshd.pid
-AuthorizedKeysFile $dir/authorized_keys
+HostKey $mnt/host_ed25519
+PidFile $mnt/$1/sshd.pid
+AuthorizedKeysFile $mnt/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -93,14 +99,17 @@ EOF
 
 start_node() { # start_node IP
 	local nd=$dir/$1
-	mkdir -p "$nd/etc-cassandra" "$nd/var-lib-cassandra"
+	mkdir -p "$nd/etc-cassandra" "$nd/var-lib-cassandra" "$nd/tmp"
+	chmod 1777 "$nd/tmp"
 	write_sshd_config "$1" "$nd"
 	# unshare -m makes mounts private to the new namespace; sshd -D stays
 	# in the foreground of that namespace, and its sessions inherit it.
 	unshare -m --propagation private sh -c '
-		mount --bind "$1/etc-cassandra" /etc/cassandra &&
-		mount --bind "$1/var-lib-cassandra" /var/lib/cassandra &&
-		exec "$2" -D -e -f "$1/sshd_config"' sh "$nd" "$SSHD" \
+		mount --bind "$1" "$3" &&
+		mount --bind "$1/$4/etc-cassandra" /etc/cassandra &&
+		mount --bind "$1/$4/var-lib-cassandra" /var/lib/cassandra &&
+		mount --bind "$1/$4/tmp" /tmp &&
+		exec "$2" -D -e -f "$3/$4/sshd_config"' sh "$dir" "$SSHD" "$mnt" "$1" \
 		>"$nd/sshd.log" 2>&1 </dev/null &
 	echo $! >"$nd/unshare.pid"
 }
@@ -170,6 +179,7 @@ do_stop() {
 		rm -f "$dir/hosts.pids"
 	fi
 	rm -f "$state/hosts.env"
+	rm -rf "$dir"
 }
 
 case $cmd in

@@ -1,0 +1,174 @@
+/*
+ * cb-manifest: build, merge and read backup manifests (cb-manifest(5)).
+ *
+ *	node	 cb-s3put results (+ topology, schema, previous) -> node manifest
+ *	merge	 node manifests -> cluster manifest
+ *	restore	 node manifest (or a seed-format key listing) -> cb-s3get records
+ *	uploaded cb-s3put results -> paths uploaded ok
+ *	info	 cluster manifest (or a seed one) -> KEY TAB VALUE records
+ *	summary	 cluster manifest -> one line (or one JSON object)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "manifest.h"
+#include "warnp.h"
+
+static void
+usage(FILE *f)
+{
+
+	fprintf(f,
+"usage: cb-manifest node [-0] --backup NAME --run RUN --host HOST\n"
+"                   [--kind full|incremental] [--topology FILE] [--schema FILE]\n"
+"                   [--previous FILE] [--keyspaces KS,...] [--table T]\n"
+"                   [--input-fields N]\n"
+"       cb-manifest merge --backup NAME --base-path PATH --run RUN\n"
+"                   [--kind full|incremental] --hosts HOST,... [--keyspaces KS,...]\n"
+"                   [--table T] [--previous FILE]\n"
+"       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
+"                   [--exclude-system] [--listing PREFIX]\n"
+"       cb-manifest uploaded [-0] [--input-fields N]\n"
+"       cb-manifest info | summary [--json]\n"
+"       cb-manifest -h | -V\n");
+}
+
+enum {
+	O_BACKUP = 256, O_RUN, O_HOST, O_KIND, O_TOPO, O_SCHEMA, O_PREV,
+	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON
+};
+
+static const struct option longopts[] = {
+	{ "null",	no_argument,	   NULL, '0' },
+	{ "backup",	required_argument, NULL, O_BACKUP },
+	{ "run",	required_argument, NULL, O_RUN },
+	{ "host",	required_argument, NULL, O_HOST },
+	{ "kind",	required_argument, NULL, O_KIND },
+	{ "topology",	required_argument, NULL, O_TOPO },
+	{ "schema",	required_argument, NULL, O_SCHEMA },
+	{ "previous",	required_argument, NULL, O_PREV },
+	{ "keyspaces",	required_argument, NULL, O_KS },
+	{ "table",	required_argument, NULL, O_TABLE },
+	{ "input-fields", required_argument, NULL, O_FIELDS },
+	{ "base-path",	required_argument, NULL, O_BASE },
+	{ "hosts",	required_argument, NULL, O_HOSTS },
+	{ "exclude-system", no_argument,   NULL, O_EXSYS },
+	{ "listing",	required_argument, NULL, O_LISTING },
+	{ "json",	no_argument,	   NULL, O_JSON },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ "version",	no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+parse(struct mf_opts *o, int argc, char **argv)
+{
+	char *end;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+0hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '0': o->nul = 1; break;
+		case O_BACKUP: o->backup = optarg; break;
+		case O_RUN: o->run = optarg; break;
+		case O_HOST: o->host = optarg; break;
+		case O_KIND:
+			if (strcmp(optarg, "full") != 0 &&
+			    strcmp(optarg, "incremental") != 0) {
+				warn0("invalid --kind '%s': expected full or "
+				    "incremental", optarg);
+				return (EX_USAGE);
+			}
+			o->kind = optarg;
+			break;
+		case O_TOPO: o->topology = optarg; break;
+		case O_SCHEMA: o->schema = optarg; break;
+		case O_PREV: o->previous = optarg; break;
+		case O_KS: o->keyspaces = optarg; break;
+		case O_TABLE: o->table = optarg; break;
+		case O_FIELDS:
+			o->input_fields = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || o->input_fields < 1 ||
+			    o->input_fields > 32) {
+				warn0("invalid --input-fields '%s'", optarg);
+				return (EX_USAGE);
+			}
+			break;
+		case O_BASE: o->base_path = optarg; break;
+		case O_HOSTS: o->hosts = optarg; break;
+		case O_EXSYS: o->exclude_system = 1; break;
+		case O_LISTING: o->listing = optarg; break;
+		case O_JSON: o->json = 1; break;
+		case 'h': usage(stdout); return (-1);
+		case 'V': printf("cb-manifest %s\n", CB_VERSION); return (-1);
+		default: usage(stderr); return (EX_USAGE);
+		}
+	}
+	return (0);
+}
+
+static int
+need(const char *v, const char *opt)
+{
+
+	if (v != NULL && *v != '\0')
+		return (0);
+	warn0("%s is required", opt);
+	usage(stderr);
+	return (-1);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mf_opts o;
+	const char *cmd;
+	int rc;
+
+	warnp_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.kind = "full";
+	o.input_fields = 4;
+	if (argc >= 2 && argv[1][0] != '-') {
+		cmd = argv[1];
+		argc--;
+		argv++;
+	} else
+		cmd = NULL;
+	if ((rc = parse(&o, argc, argv)) != 0)
+		return (rc < 0 ? 0 : rc);
+	if (cmd == NULL || optind != argc) {
+		warn0(cmd == NULL ? "no subcommand given" : "too many arguments");
+		usage(stderr);
+		return (EX_USAGE);
+	}
+	o.now = time(NULL);
+	if (strcmp(cmd, "node") == 0) {
+		if (need(o.backup, "--backup") || need(o.run, "--run") ||
+		    need(o.host, "--host"))
+			return (EX_USAGE);
+		return (mf_node(&o));
+	}
+	if (strcmp(cmd, "merge") == 0) {
+		if (need(o.backup, "--backup") || need(o.run, "--run") ||
+		    need(o.base_path, "--base-path") || need(o.hosts, "--hosts"))
+			return (EX_USAGE);
+		return (mf_merge(&o));
+	}
+	if (strcmp(cmd, "restore") == 0)
+		return (mf_restore(&o));
+	if (strcmp(cmd, "uploaded") == 0)
+		return (mf_uploaded(&o));
+	if (strcmp(cmd, "info") == 0)
+		return (mf_info(&o));
+	if (strcmp(cmd, "summary") == 0)
+		return (mf_summary(&o));
+	warn0("unknown subcommand '%s'", cmd);
+	usage(stderr);
+	return (EX_USAGE);
+}

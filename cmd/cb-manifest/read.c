@@ -1,0 +1,243 @@
+/* cb-manifest uploaded, info, summary. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "manifest.h"
+#include "records.h"
+#include "warnp.h"
+
+int
+mf_uploaded(const struct mf_opts *o)
+{
+	struct rec_reader *r;
+	char *f[6 + 32];
+	size_t nf = 6 + (size_t)o->input_fields;
+	const char *p[1];
+	int rc;
+
+	if ((r = rec_reader_new(stdin, o->nul, "stdin")) == NULL)
+		return (EX_FAILURE);
+	while ((rc = rec_reader_next(r, nf, f)) == 1) {
+		if (strcmp(f[0], "ok") != 0)
+			continue;
+		p[0] = f[nf - 1];
+		if (rec_write(stdout, o->nul, 1, p) != 0) {
+			rec_reader_free(r);
+			return (EX_FAILURE);
+		}
+	}
+	rec_reader_free(r);
+	if (fflush(stdout) != 0)
+		return (EX_FAILURE);
+	return (rc < 0 ? EX_DATAERR : 0);
+}
+
+/* A sequence of scalars joined by commas into buf (malloc'd). */
+static char *
+joined(struct json_doc *d, yaml_node_t *seq)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < json_len(seq); i++)
+		if (json_str(json_item(d, seq, i)) != NULL)
+			len += strlen(json_str(json_item(d, seq, i))) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		return (NULL);
+	for (i = 0; i < json_len(seq); i++) {
+		if (json_str(json_item(d, seq, i)) == NULL)
+			continue;
+		if (*s != '\0')
+			strcat(s, ",");
+		strcat(s, json_str(json_item(d, seq, i)));
+	}
+	return (s);
+}
+
+static struct json_doc *
+load(void)
+{
+	struct json_doc *d;
+
+	if ((d = json_load(stdin, "stdin")) == NULL)
+		return (NULL);
+	if (json_root(d)->type != YAML_MAPPING_NODE ||
+	    json_get_str(d, json_root(d), "name", NULL) == NULL) {
+		warn0("cannot read 'stdin': not a backup manifest");
+		json_free(d);
+		return (NULL);
+	}
+	return (d);
+}
+
+static int
+is_v1(struct json_doc *d)
+{
+
+	return (strcmp(json_get_str(d, json_root(d), "format", ""),
+	    MF_CLUSTER_FORMAT) == 0);
+}
+
+static void
+kv(const char *k, const char *v)
+{
+	const char *f[2] = { k, v != NULL ? v : "" };
+
+	rec_write(stdout, 0, 2, f);
+}
+
+int
+mf_info(const struct mf_opts *o)
+{
+	struct json_doc *d;
+	yaml_node_t *root, *nodes, *e;
+	const char *f[4];
+	char *hosts, *ks;
+	size_t i;
+
+	if ((d = load()) == NULL)
+		return (EX_DATAERR);
+	root = json_root(d);
+	hosts = joined(d, json_get(d, root, "hosts"));
+	ks = joined(d, json_get(d, root, "keyspaces"));
+	kv("format", is_v1(d) ? "cluster 1" : "seed");
+	kv("name", json_get_str(d, root, "name", ""));
+	kv("base_path", json_get_str(d, root, "base_path", ""));
+	kv("hosts", hosts);
+	kv("keyspaces", ks);
+	kv("table", json_get_str(d, root, "table", ""));
+	kv("complete", !is_v1(d) ? "unknown" :
+	    json_get_str(d, root, "complete", "false"));
+	nodes = json_get(d, root, "nodes");
+	for (i = 0; i < json_len(nodes); i++) {
+		e = json_item(d, nodes, i);
+		f[0] = "node";
+		f[1] = json_get_str(d, e, "host", "");
+		f[2] = json_get_str(d, e, "status", "missing");
+		f[3] = json_get_str(d, e, "manifest", "-");
+		rec_write(stdout, 0, 4, f);
+	}
+	free(hosts);
+	free(ks);
+	json_free(d);
+	(void)o;
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+}
+
+static void
+human(uint64_t n, char *buf, size_t size)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void
+summary_json(struct json_doc *d, yaml_node_t *root, int v1)
+{
+	yaml_node_t *tot = json_get(d, root, "totals");
+	yaml_node_t *runs = json_get(d, root, "runs"), *nodes, *e;
+	char *hosts = joined(d, json_get(d, root, "hosts"));
+	char *ks = joined(d, json_get(d, root, "keyspaces"));
+	size_t i;
+
+	fputs("{\"name\": ", stdout);
+	json_put_str(stdout, json_get_str(d, root, "name", ""));
+	printf(", \"format\": \"%s\", \"complete\": %s, \"hosts\": ",
+	    v1 ? "cassandra-backups 1" : "seed", !v1 ? "null" :
+	    strcmp(json_get_str(d, root, "complete", ""), "true") == 0 ?
+	    "true" : "false");
+	mf_put_list(stdout, hosts);
+	fputs(", \"keyspaces\": ", stdout);
+	mf_put_list(stdout, ks);
+	fputs(", \"table\": ", stdout);
+	json_put_str(stdout, json_get_str(d, root, "table", ""));
+	printf(", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+	    ", \"stored_bytes\": %" PRIu64 ", \"runs\": [",
+	    json_get_u64(d, tot, "files", 0), json_get_u64(d, tot, "bytes", 0),
+	    json_get_u64(d, tot, "stored_bytes", 0));
+	for (i = 0; i < json_len(runs); i++) {
+		e = json_item(d, runs, i);
+		fputs(i ? ", {\"run\": " : "{\"run\": ", stdout);
+		json_put_str(stdout, json_get_str(d, e, "run", ""));
+		fputs(", \"kind\": ", stdout);
+		json_put_str(stdout, json_get_str(d, e, "kind", ""));
+		fputs("}", stdout);
+	}
+	fputs("], \"nodes\": [", stdout);
+	nodes = json_get(d, root, "nodes");
+	for (i = 0; i < json_len(nodes); i++) {
+		e = json_item(d, nodes, i);
+		fputs(i ? ", {\"host\": " : "{\"host\": ", stdout);
+		json_put_str(stdout, json_get_str(d, e, "host", ""));
+		fputs(", \"status\": ", stdout);
+		json_put_str(stdout, json_get_str(d, e, "status", ""));
+		fputs(", \"error\": ", stdout);
+		json_put_strn(stdout, json_get_str(d, e, "error", NULL));
+		fputs("}", stdout);
+	}
+	fputs("]}\n", stdout);
+	free(hosts);
+	free(ks);
+}
+
+static void
+summary_line(struct json_doc *d, yaml_node_t *root, int v1)
+{
+	yaml_node_t *tot = json_get(d, root, "totals");
+	yaml_node_t *runs = json_get(d, root, "runs"), *nodes, *e;
+	char *hosts = joined(d, json_get(d, root, "hosts"));
+	char *ks = joined(d, json_get(d, root, "keyspaces"));
+	const char *table = json_get_str(d, root, "table", "");
+	char b1[32], b2[32];
+	size_t i;
+
+	printf("%s  %s  hosts: %s  keyspaces: %s%s%s",
+	    json_get_str(d, root, "name", ""), !v1 ? "seed-format" :
+	    strcmp(json_get_str(d, root, "complete", ""), "true") == 0 ?
+	    "complete" : "INCOMPLETE", hosts ? hosts : "",
+	    ks && *ks ? ks : "all", *table ? "  table: " : "", table);
+	if (v1) {
+		human(json_get_u64(d, tot, "bytes", 0), b1, sizeof(b1));
+		human(json_get_u64(d, tot, "stored_bytes", 0), b2, sizeof(b2));
+		printf("  %" PRIu64 " files, %s (%s stored)  runs: 1 full + "
+		    "%zu incremental", json_get_u64(d, tot, "files", 0), b1,
+		    b2, json_len(runs) ? json_len(runs) - 1 : 0);
+	}
+	putchar('\n');
+	nodes = json_get(d, root, "nodes");
+	for (i = 0; i < json_len(nodes); i++) {
+		e = json_item(d, nodes, i);
+		if (strcmp(json_get_str(d, e, "status", ""), "ok") == 0)
+			continue;
+		printf("    host %s: %s%s%s\n", json_get_str(d, e, "host", ""),
+		    json_get_str(d, e, "status", "missing"),
+		    json_get_str(d, e, "error", NULL) ? ": " : "",
+		    json_get_str(d, e, "error", ""));
+	}
+	free(hosts);
+	free(ks);
+}
+
+int
+mf_summary(const struct mf_opts *o)
+{
+	struct json_doc *d;
+
+	if ((d = load()) == NULL)
+		return (EX_DATAERR);
+	if (o->json)
+		summary_json(d, json_root(d), is_v1(d));
+	else
+		summary_line(d, json_root(d), is_v1(d));
+	json_free(d);
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+}

@@ -1,0 +1,56 @@
+#ifndef JSON_H
+#define JSON_H
+
+/*
+ * JSON in and out for the manifests (cb-manifest(5)).  Reading goes
+ * through libyaml, which reads JSON as YAML flow style, into a document
+ * held in memory; writing is a small emitter into a FILE.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <yaml.h>
+
+struct json_doc;
+
+/*
+ * Parse one JSON (or YAML) document from f; name is used in messages.
+ * Returns NULL on a syntax error or an empty input (reported).
+ */
+struct json_doc *json_load(FILE *f, const char *name);
+
+/* Free the document; NULL is a no-op. */
+void json_free(struct json_doc *d);
+
+/* The root node, or NULL. */
+yaml_node_t *json_root(struct json_doc *d);
+
+/* The value of key in mapping m, or NULL (also if m is not a mapping). */
+yaml_node_t *json_get(struct json_doc *d, yaml_node_t *m, const char *key);
+
+/* A scalar's text (NUL-terminated), or NULL if n is not a scalar. */
+const char *json_str(yaml_node_t *n);
+
+/* A scalar's text, or def if n is missing, null or not a scalar. */
+const char *json_get_str(struct json_doc *d, yaml_node_t *m, const char *key,
+    const char *def);
+
+/* An unsigned integer value of key, or def. */
+uint64_t json_get_u64(struct json_doc *d, yaml_node_t *m, const char *key,
+    uint64_t def);
+
+/* 1 if n is null (missing, ~, or the JSON null literal). */
+int json_is_null(yaml_node_t *n);
+
+/* Number of items of sequence n (0 if not a sequence), and item i. */
+size_t json_len(yaml_node_t *n);
+yaml_node_t *json_item(struct json_doc *d, yaml_node_t *n, size_t i);
+
+/* Write s as a JSON string (quoted, escaped) to f. */
+void json_put_str(FILE *f, const char *s);
+
+/* Write s as a JSON string, or null if s is NULL. */
+void json_put_strn(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,310 @@
+#!/usr/bin/env bats
+# cassandra-backups end to end: three stand-in Cassandra nodes behind real
+# sshd test hosts (test/services/hosts.sh) and the RGW test S3 server
+# (test/services/s3.sh).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	export E2E_STATE=
+	if [ -n "${CB_TEST_STATE:-}" ] && [ -f "$CB_TEST_STATE/hosts.env" ] &&
+	    [ -f "$CB_TEST_STATE/s3.env" ]; then
+		return 0
+	fi
+	# Run by hand: start our own services (root needed).
+	E2E_STATE=$(mktemp -d /tmp/cb-e2e-bats.XXXXXX)
+	if [ "$(id -u)" = 0 ]; then
+		bash "$REPO/test/services/hosts.sh" start "$E2E_STATE" >"$E2E_STATE/hosts.log" 2>&1
+		bash "$REPO/test/services/s3.sh" start "$E2E_STATE" >"$E2E_STATE/s3.log" 2>&1
+	fi
+}
+
+teardown_file() {
+	if [ -n "${E2E_STATE:-}" ]; then
+		bash "$REPO/test/services/s3.sh" stop "$E2E_STATE" >/dev/null 2>&1
+		bash "$REPO/test/services/hosts.sh" stop "$E2E_STATE" >/dev/null 2>&1
+		rm -rf "$E2E_STATE"
+	fi
+}
+
+setup() {
+	local st=${E2E_STATE:-${CB_TEST_STATE:-}}
+	[ -n "$st" ] && [ -f "$st/hosts.env" ] && [ -f "$st/s3.env" ] ||
+	    skip "needs the ssh test hosts and the S3 test server (root)"
+	. "$st/hosts.env"
+	. "$st/s3.env"
+	T=$BATS_TEST_TMPDIR
+	TOOLS=$REPO/test/cassandra/bin
+	set -- $CB_TEST_HOSTS
+	H1=$1 H2=$2 H3=$3
+	HOSTS=$H1,$H2,$H3
+	# A base path of its own per test: tests never see each other's backups.
+	BASE=e2e/$BATS_TEST_NUMBER-$$
+	CBA=(cassandra-backups --s3-bucket-name "$S3_BUCKET" --s3-base-path "$BASE"
+	    --s3-endpoint "$S3_ENDPOINT")
+	SSHO=(--ssh-config "$CB_TEST_SSH_CONFIG")
+	BKO=(--cassandra-tools-bin-dir "$TOOLS" --connection-pool-size 3)
+}
+
+# on HOST CMD: run a shell command on a test host, stand-in tools first.
+on() {
+	local h=$1
+	shift
+	ssh -F "$CB_TEST_SSH_CONFIG" "$h" "PATH=$TOOLS:\$PATH; $*"
+}
+
+# fresh_nodes: a new 4.1 stand-in node on each host.
+fresh_nodes() {
+	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    "PATH=$TOOLS:\$PATH; rm -rf /etc/cassandra/* /var/lib/cassandra/* /tmp/cassandra_restore;
+	     standin mknode --version 4.1 --incremental-backups --address {host} >/dev/null"
+}
+
+# snap_ref HOST TAG: a reference snapshot of what a backup must hold.
+snap_ref() {
+	on "$1" "nodetool snapshot -t $2 >/dev/null"
+}
+
+# same_as_ref HOST TAG [KS...]: every file of snapshot TAG (user keyspaces,
+# or KS...) is in the restore dir of HOST, byte for byte.  Prints the count.
+same_as_ref() {
+	local h=$1 tag=$2 root=$CB_TEST_HOSTS_DIR/$1 f rel ks tdir rest n=0
+	shift 2
+	while IFS= read -r f; do
+		rel=${f#"$root/var-lib-cassandra/data/"}
+		ks=${rel%%/*}
+		rel=${rel#*/}
+		tdir=${rel%%/*}
+		rest=${rel#*/snapshots/"$tag"/}
+		case $ks in system*) [ $# -eq 0 ] && continue ;; esac
+		if [ $# -gt 0 ]; then
+			case " $* " in *" $ks "*) ;; *) continue ;; esac
+		fi
+		[ "${f##*/}" = manifest.json ] && continue
+		cmp "$f" "$root/tmp/cassandra_restore/$ks/$tdir/$rest" || return 1
+		n=$((n + 1))
+	done < <(find "$root/var-lib-cassandra/data" -type f -path "*/snapshots/$tag/*")
+	echo "$n"
+	[ "$n" -gt 0 ]
+}
+
+restored_count() {
+	find "$CB_TEST_HOSTS_DIR/$1/tmp/cassandra_restore" -type f ! -name schema.cql 2>/dev/null | wc -l
+}
+
+@test "cassandra-backups --help, -V and usage errors" {
+	run cassandra-backups --help
+	expect_status 0
+	[[ "$output" == *"usage: cassandra-backups"* ]]
+	run cassandra-backups backup --help
+	expect_status 0
+	[[ "$output" == *"--connection-pool-size"* ]]
+	run cassandra-backups restore --help
+	expect_status 0
+	[[ "$output" == *"--restore-dir"* ]]
+	run cassandra-backups -V
+	expect_status 0
+	[[ "$output" == "cassandra-backups "* ]]
+	run cassandra-backups --s3-bucket-name b backup --hosts a
+	expect_status 64
+	[[ "$output" == *"--s3-base-path is required"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p backup
+	expect_status 64
+	[[ "$output" == *"--hosts is required"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p backup --hosts a --table t
+	expect_status 64
+	[[ "$output" == *"--table needs --keyspaces"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p backup --hosts a --use-sudo=maybe
+	expect_status 64
+	run cassandra-backups --s3-bucket-name b --s3-base-path p restore --hosts a --restore-dir /var/lib/cassandra/data
+	expect_status 64
+	[[ "$output" == *"refusing --restore-dir"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p frobnicate
+	expect_status 64
+	run cassandra-backups --s3-bucket-name b --s3-base-path p backup --hosts '-oProxyCommand=x'
+	expect_status 64
+}
+
+@test "full and incremental backups of three nodes, restored byte for byte" {
+	fresh_nodes
+	for h in $H1 $H2 $H3; do snap_ref "$h" ref1; done
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	[[ "$output" == *"complete"* ]]
+	[[ "$output" == *"3 full, 0 incremental"* ]]
+	# No snapshot of the run is left on any node.
+	for h in $H1 $H2 $H3; do
+		run on "$h" "nodetool listsnapshots"
+		[[ "$output" != *cb-* ]]
+	done
+	# More data, flushed by the incremental run into backups/.
+	for h in $H1 $H2 $H3; do on "$h" "standin write ks1 users 20; standin write ks2 t1 5"; done
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	[[ "$output" == *"0 full, 3 incremental"* ]]
+	[[ "$output" == *"runs: 1 full + 1 incremental"* ]]
+	# backups/ is emptied once its files are safely up.
+	run find "$CB_TEST_HOSTS_DIR/$H1/var-lib-cassandra/data/ks1" -path '*/backups/*' -type f
+	[ -z "$output" ]
+	for h in $H1 $H2 $H3; do snap_ref "$h" ref2; done
+
+	# All keyspaces of all hosts.
+	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
+	expect_status 0
+	[[ "$output" == *"nodetool import"* ]]
+	for h in $H1 $H2 $H3; do
+		same_as_ref "$h" ref1
+		same_as_ref "$h" ref2
+	done
+	# The host's own keyspaces only: nothing of system*.
+	[ -z "$(ls "$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore" | grep '^system')" ]
+}
+
+@test "restore of one keyspace of one host, and list" {
+	fresh_nodes
+	snap_ref "$H2" ref
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	run "${CBA[@]}" restore --host "$H2" --keyspace ks2 "${SSHO[@]}"
+	expect_status 0
+	same_as_ref "$H2" ref ks2
+	[ "$(ls "$CB_TEST_HOSTS_DIR/$H2/tmp/cassandra_restore")" = ks2 ]
+	[ ! -e "$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore" ]
+	run "${CBA[@]}" list
+	expect_status 0
+	[[ "$output" == "$(date -u +%Y%m%d)  complete  hosts: $HOSTS"* ]]
+	run "${CBA[@]}" list --json
+	expect_status 0
+	python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["complete"] is True; assert len(d[0]["nodes"]) == 3' <<<"$output"
+}
+
+@test "a node down during backup: the others finish, the rerun completes it" {
+	fresh_nodes
+	on "$H3" "standin stop"
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 1
+	[[ "$output" == *"INCOMPLETE"* ]]
+	[[ "$output" == *"$H3:"* ]]
+	run "${CBA[@]}" list
+	[[ "$output" == *"INCOMPLETE"* ]]
+	[[ "$output" == *"host $H3: failed"* ]]
+	on "$H3" "standin start"
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	[[ "$output" == *"1 full, 2 incremental"* ]]
+	[[ "$output" == *" complete "* ]]
+	snap_ref "$H3" ref
+	run "${CBA[@]}" restore --host "$H3" "${SSHO[@]}"
+	expect_status 0
+	same_as_ref "$H3" ref
+}
+
+@test "an unreachable host fails alone, with the reason" {
+	fresh_nodes
+	run "${CBA[@]}" backup --hosts "$H1,127.0.0.99" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 1
+	[[ "$output" == *"127.0.0.99: ssh failed (host down or unreachable)"* ]]
+	run "${CBA[@]}" list
+	[[ "$output" == *"INCOMPLETE"* ]]
+}
+
+@test "a corrupted object in S3: that file fails clearly and is not left behind" {
+	fresh_nodes
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	key=$(cb-s3get --endpoint "$S3_ENDPOINT" --ls "s3://$S3_BUCKET/$BASE/" |
+	    cut -f4 | grep '/ks1/users-.*-Data\.db\.lzo$' | head -1)
+	[ -n "$key" ]
+	# Same size class, other bytes: a valid lzop stream of the wrong data.
+	head -c 1000 /dev/urandom | cb-pack | cb-s3put --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$key" - >/dev/null
+	run "${CBA[@]}" restore --host "$H1" --keyspace ks1 "${SSHO[@]}"
+	[ "$status" -ne 0 ]
+	rel=$(printf '%s\n' "${key%.lzo}" | sed 's|.*/data/\([^/]*/[^/]*\)/snapshots/[^/]*/|\1/|')
+	[[ "$output" == *"$H1: not restored: $rel"* ]]
+	[[ "$output" == *"$H1: FAILED"* ]]
+	dir=$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore
+	[ ! -e "$dir/$rel" ]
+	# No temporary file left beside it either.
+	[ -z "$(ls -A "$(dirname "$dir/$rel")" | grep -v -- '-big-')" ]
+	# The other files are there.
+	[ "$(restored_count "$H1")" -gt 10 ]
+}
+
+@test "a seed-format backup (single and double slash keys) restores; a hostile listing is refused" {
+	fresh_nodes
+	root=$CB_TEST_HOSTS_DIR/$H1/var-lib-cassandra/data
+	tdir=$(cd "$root/ks1" && ls -d users-* | head -1)
+	d=/var/lib/cassandra/data/ks1/$tdir/snapshots/20170104
+	head -c 5000 /dev/urandom >"$T/data"
+	head -c 300 /dev/urandom >"$T/index"
+	lzop -c "$T/data" | cb-s3put --endpoint "$S3_ENDPOINT" -q \
+	    "s3://$S3_BUCKET/$BASE/20170104/$H1$d/mc-1-big-Data.db.lzo" - >/dev/null
+	lzop -c "$T/index" | cb-s3put --endpoint "$S3_ENDPOINT" -q \
+	    "s3://$S3_BUCKET/$BASE/20170104/$H1/$d/mc-1-big-Index.db.lzo" - >/dev/null
+	printf '{"name": "20170104", "base_path": "%s", "hosts": ["%s"], "keyspaces": null, "table": ""}' \
+	    "$BASE" "$H1" | cb-s3put --endpoint "$S3_ENDPOINT" -q \
+	    "s3://$S3_BUCKET/$BASE/20170104/manifest.json" - >/dev/null
+	run "${CBA[@]}" list
+	expect_status 0
+	[[ "$output" == *"20170104  seed-format  hosts: $H1"* ]]
+	run "${CBA[@]}" restore --host "$H1" --keyspace ks1 --snapshot-name 20170104 "${SSHO[@]}"
+	expect_status 0
+	cmp "$T/data" "$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore/ks1/$tdir/mc-1-big-Data.db"
+	cmp "$T/index" "$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore/ks1/$tdir/mc-1-big-Index.db"
+	# A key with a '..' component (RGW will not store one, so the listing
+	# is made here) is refused and nothing is fetched.
+	printf '10\t2017-01-04T00:00:00Z\tx\t%s\n' \
+	    "$BASE/20170104/$H1/var/lib/cassandra/data/ks1/$tdir/snapshots/t/../../../../../../etc/evil-0/snapshots/t/f.lzo" \
+	    "$BASE/20170104/$H1/var/lib/cassandra/data/ks1/$tdir/snapshots/t/ok-Data.db.lzo" >"$T/ls"
+	run cb-manifest restore --listing "$BASE/20170104/$H1" <"$T/ls"
+	expect_status 65
+	[[ "$output" == *"refusing key"*"escape the restore directory"* ]]
+}
+
+@test "a backup killed mid-way leaves no complete marker; the rerun completes it" {
+	fresh_nodes
+	# Enough files that the run is still uploading when it is killed.
+	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    "PATH=$TOOLS:\$PATH; standin write ks1 users 200 >/dev/null"
+	"${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
+	    --rate-limit 20 >"$T/out" 2>&1 &
+	pid=$!
+	sleep 3
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" -ne 0 ]
+	run cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$BASE/$(date -u +%Y%m%d)/manifest.json" "$T/m"
+	[ "$status" -ne 0 ]
+	run "${CBA[@]}" list
+	[[ "$output" == *"INCOMPLETE  no manifest.json"* ]]
+	sleep 2
+	for h in $H1 $H2 $H3; do snap_ref "$h" ref; done
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	[[ "$output" == *"3 full"* ]]
+	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
+	expect_status 0
+	for h in $H1 $H2 $H3; do same_as_ref "$h" ref; done
+}
+
+@test "credentials never appear in any process's argv on the nodes" {
+	fresh_nodes
+	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
+	: >"$T/ps"
+	( for i in $(seq 1 80); do ps -eo args >>"$T/ps"; sleep 0.1; done ) &
+	watcher=$!
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
+	    --cqlsh-user cassandra --cqlsh-password 'Pw-never-in-argv'
+	kill $watcher 2>/dev/null || true
+	wait $watcher 2>/dev/null || true
+	expect_status 0
+	grep -q 'cb-s3put' "$T/ps" || grep -q 'cb-fanout' "$T/ps"
+	! grep -qF "$AWS_SECRET_ACCESS_KEY" "$T/ps"
+	! grep -qF "$AWS_ACCESS_KEY_ID" "$T/ps"
+	# The driver's own command line holds what it was given (documented:
+	# use the environment); nothing it starts does.
+	[ -z "$(grep -F 'Pw-never-in-argv' "$T/ps" | grep -v 'cassandra-backups')" ]
+}
