@@ -262,6 +262,17 @@ restored_count() {
 	[[ "$output" == *"refusing key"*"escape the restore directory"* ]]
 }
 
+@test "a manifest that is not JSON: restore exits 65, list says so" {
+	printf 'not { json' | cb-s3put --endpoint "$S3_ENDPOINT" -q \
+	    "s3://$S3_BUCKET/$BASE/20260101/manifest.json" - >/dev/null
+	run "${CBA[@]}" restore --host "$H1" --snapshot-name 20260101 "${SSHO[@]}"
+	expect_status 65
+	[[ "$output" == *"cannot read the manifest of backup '20260101'"* ]]
+	run "${CBA[@]}" list
+	expect_status 1
+	[[ "$output" == *"cannot read the manifest of backup '20260101'"* ]]
+}
+
 @test "a backup killed mid-way leaves no complete marker; the rerun completes it" {
 	fresh_nodes
 	# Enough files that the run is still uploading when it is killed.
@@ -274,7 +285,7 @@ restored_count() {
 	kill -TERM $pid
 	rc=0
 	wait $pid || rc=$?
-	[ "$rc" -ne 0 ]
+	[ "$rc" -eq 143 ]
 	run cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$BASE/$(date -u +%Y%m%d)/manifest.json" "$T/m"
 	[ "$status" -ne 0 ]
 	run "${CBA[@]}" list

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# cb-manifest: node and cluster manifests, restore records, seed listings.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+SHA_A=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+SHA_B=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+TD=users-0123456789abcdef0123456789abcdef
+D=/var/lib/cassandra/data
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	# cb-s3put results: STATUS RAW STORED SHA ETAG KEY SIZE MTIME INODE PATH
+	{
+	printf 'ok\t100\t60\t%s\te1\tb/n/h1%s.lzo\t100\t1000\t11\t%s\n' \
+	    $SHA_A "$D/ks1/$TD/snapshots/t1/nb-1-big-Data.db" "$D/ks1/$TD/snapshots/t1/nb-1-big-Data.db"
+	printf 'ok\t7\t9\t%s\te2\tb/n/h1%s.lzo\t7\t1001\t12\t%s\n' \
+	    $SHA_B "$D/ks1/$TD/snapshots/t1/manifest.json" "$D/ks1/$TD/snapshots/t1/manifest.json"
+	printf 'ok\t5\t9\t%s\te3\tb/n/h1%s.lzo\t5\t1002\t13\t%s\n' \
+	    $SHA_B "$D/system/local-0123456789abcdef0123456789abcdef/snapshots/t1/nb-1-big-Data.db" \
+	    "$D/system/local-0123456789abcdef0123456789abcdef/snapshots/t1/nb-1-big-Data.db"
+	} >"$T/results"
+	printf 'format\tcb-topology 1\nhost_id\tabc-123\ndatacenter\tdc1\nrack\tr1\ncassandra_version\t4.1.3\ntoken\t-5\ntoken\t7\n' >"$T/topo"
+	printf 'CREATE KEYSPACE ks1 WITH replication = {"x": 1};\n\tand a tab\n' >"$T/schema"
+}
+
+node1() {
+	cb-manifest node --backup 20261125 --run R1 --host h1 \
+	    --topology "$T/topo" --schema "$T/schema" <"$T/results" >"$T/node1.json"
+}
+
+@test "cb-manifest --help, -V, usage errors exit 64" {
+	run cb-manifest --help
+	expect_status 0
+	[[ "$output" == "usage: cb-manifest node"* ]]
+	run cb-manifest -V
+	expect_status 0
+	run cb-manifest
+	expect_status 64
+	run cb-manifest frob
+	expect_status 64
+	run cb-manifest node --run R --host h
+	expect_status 64
+	[[ "$output" == *"--backup is required"* ]]
+	run cb-manifest node --backup b --run R --host h --kind partial
+	expect_status 64
+}
+
+@test "cb-manifest node writes a versioned JSON manifest that python reads back" {
+	node1
+	python3 - "$T/node1.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["format"] == "cassandra-backups node manifest" and m["version"] == 1
+assert m["host"] == "h1" and m["backup"] == "20261125" and m["run"] == "R1"
+assert m["topology"]["host_id"] == "abc-123" and m["topology"]["tokens"] == ["-5", "7"]
+assert m["schema"].endswith('{"x": 1};\n\tand a tab\n')
+assert m["totals"] == {"files": 3, "bytes": 112, "stored_bytes": 78}
+f = m["files"][0]
+assert f["size"] == 100 and f["stored_size"] == 60 and f["sha256"] == "a" * 64
+assert f["mtime_ns"] == 1000 and f["inode"] == 11 and f["run"] == "R1"
+assert f["source"] == "snapshot" and f["key"].endswith("nb-1-big-Data.db.lzo")
+assert m["files"][1]["source"] == "other"
+assert m["runs"] == [{"run": "R1", "kind": "full", "files": 3, "bytes": 112, "stored_bytes": 78}]
+EOF
+}
+
+@test "cb-manifest node: an incremental run keeps the earlier files by reference" {
+	node1
+	printf 'ok\t50\t30\t%s\te9\tb/n/h1%s.lzo\t50\t2000\t21\t%s\n' \
+	    $SHA_B "$D/ks1/$TD/backups/nb-2-big-Data.db" "$D/ks1/$TD/backups/nb-2-big-Data.db" |
+	    cb-manifest node --backup 20261125 --run R2 --host h1 --kind incremental \
+	    --previous "$T/node1.json" >"$T/node2.json"
+	python3 - "$T/node2.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert len(m["files"]) == 4
+assert [f["run"] for f in m["files"]] == ["R1", "R1", "R1", "R2"]
+assert m["files"][0]["key"] == "b/n/h1/var/lib/cassandra/data/ks1/users-0123456789abcdef0123456789abcdef/snapshots/t1/nb-1-big-Data.db.lzo"
+assert [r["kind"] for r in m["runs"]] == ["full", "incremental"]
+assert m["runs"][1]["files"] == 1
+EOF
+}
+
+@test "cb-manifest node: a failed upload means no manifest and exit 1" {
+	printf 'SlowDown\t-\t-\t-\t-\tb/k.lzo\t1\t1\t1\t%s\n' "$D/ks1/$TD/backups/x" >>"$T/results"
+	run --separate-stderr cb-manifest node --backup b --run R --host h1 <"$T/results"
+	expect_status 1
+	[ -z "$output" ]
+	[[ "$stderr" == *"cannot back up '$D/ks1/$TD/backups/x': SlowDown"* ]]
+}
+
+@test "cb-manifest: malformed input exits 65" {
+	printf 'ok\tnot-a-number\t1\t%s\te\tk\t1\t1\t1\t/p\n' $SHA_A >"$T/bad"
+	run cb-manifest node --backup b --run R --host h <"$T/bad"
+	expect_status 65
+	printf 'ok\t1\n' >"$T/short"
+	run cb-manifest node --backup b --run R --host h <"$T/short"
+	expect_status 65
+	printf '{"files": [' >"$T/broken.json"
+	run cb-manifest restore <"$T/broken.json"
+	expect_status 65
+	printf '{"name": "x"}' >"$T/other.json"
+	run cb-manifest restore <"$T/other.json"
+	expect_status 65
+	[[ "$output" == *"not a node manifest"* ]]
+}
+
+@test "cb-manifest restore: records for cb-s3get, filtered, system keyspaces optional" {
+	node1
+	run cb-manifest restore <"$T/node1.json"
+	expect_status 0
+	[ "${lines[0]}" = "b/n/h1$D/ks1/$TD/snapshots/t1/nb-1-big-Data.db.lzo	100	$SHA_A	ks1/$TD/nb-1-big-Data.db" ]
+	[ "${#lines[@]}" -eq 2 ]
+	run cb-manifest restore --exclude-system <"$T/node1.json"
+	[ "${#lines[@]}" -eq 1 ]
+	run cb-manifest restore --keyspaces system <"$T/node1.json"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *"	system/local-"* ]]
+	run cb-manifest restore --keyspaces ks1 --table users <"$T/node1.json"
+	[ "${#lines[@]}" -eq 1 ]
+	run --separate-stderr cb-manifest restore --keyspaces ks1 --table other <"$T/node1.json"
+	expect_status 0
+	[ -z "$output" ]
+	[[ "$stderr" == *"no files match"* ]]
+	cb-manifest restore -0 <"$T/node1.json" | tr '\0' '\n' >"$T/z"
+	[ "$(wc -l <"$T/z")" -eq 2 ]
+}
+
+@test "cb-manifest restore --listing: seed layout, one or two slashes, exact host" {
+	p=base/20170104
+	{
+	printf '9\tm\te\t%s\n' "$p/10.0.0.1$D/ks1/$TD/snapshots/20170104/mc-1-big-Data.db.lzo"
+	printf '9\tm\te\t%s\n' "$p/10.0.0.1/$D/ks1/$TD/snapshots/20170104/mc-1-big-Index.db.lzo"
+	printf '9\tm\te\t%s\n' "$p/10.0.0.1/$D/ks1/$TD/backups/mc-1-big-Data.db.lzo"
+	printf '9\tm\te\t%s\n' "$p/10.0.0.10$D/ks1/$TD/snapshots/20170104/mc-9-big-Data.db.lzo"
+	printf '9\tm\te\t%s\n' "$p/10.0.0.1/ring"
+	printf '9\tm\te\t%s\n' "$p/manifest.json"
+	} >"$T/ls"
+	run cb-manifest restore --listing "$p/10.0.0.1" <"$T/ls"
+	expect_status 0
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "$p/10.0.0.1$D/ks1/$TD/snapshots/20170104/mc-1-big-Data.db.lzo	-	-	ks1/$TD/mc-1-big-Data.db" ]
+	[ "${lines[1]}" = "$p/10.0.0.1/$D/ks1/$TD/snapshots/20170104/mc-1-big-Index.db.lzo	-	-	ks1/$TD/mc-1-big-Index.db" ]
+}
+
+@test "cb-manifest restore refuses keys that escape the restore directory (65)" {
+	printf '9\tm\te\t%s\n' \
+	    "p/h/var/lib/cassandra/data/ks1/$TD/snapshots/t/../../../../../../../etc/x-1/snapshots/t/passwd.lzo" \
+	    "p/h/var/lib/cassandra/data/ks1/$TD/snapshots/t/f.lzo" >"$T/ls"
+	run --separate-stderr cb-manifest restore --listing p/h <"$T/ls"
+	expect_status 65
+	[[ "$stderr" == *"refusing key 'p/h/var/lib/cassandra/data/ks1/$TD/snapshots/t/../"* ]]
+	node1
+	sed 's|/snapshots/t1/nb-1-big-Data.db"|/snapshots/t1/../../../x/snapshots/t/evil"|' "$T/node1.json" >"$T/evil.json"
+	run cb-manifest restore <"$T/evil.json"
+	expect_status 65
+}
+
+@test "cb-manifest merge, info and summary: complete, incomplete, previous runs" {
+	node1
+	sed 's/"host": "h1"/"host": "h2"/' "$T/node1.json" >"$T/node2.json"
+	printf 'h1\tok\tb/n/h1/manifest-R1.json\t%s\nh2\tfailed\t-\tssh: connect refused\n' \
+	    "$T/node1.json" | cb-manifest merge --backup 20261125 --base-path b \
+	    --run R1 --hosts h1,h2 >"$T/c1.json"
+	run cb-manifest info <"$T/c1.json"
+	expect_status 0
+	[[ "$output" == *"complete	false"* ]]
+	[[ "$output" == *"node	h1	ok	b/n/h1/manifest-R1.json"* ]]
+	[[ "$output" == *"node	h2	failed	-"* ]]
+	run cb-manifest summary <"$T/c1.json"
+	[[ "$output" == "20261125  INCOMPLETE  hosts: h1,h2"* ]]
+	[[ "$output" == *"host h2: failed: ssh: connect refused"* ]]
+	printf 'h2\tok\tb/n/h2/manifest-R2.json\t%s\n' "$T/node2.json" |
+	    cb-manifest merge --backup 20261125 --base-path b --run R2 \
+	    --kind incremental --hosts h1,h2 --previous "$T/c1.json" >"$T/c2.json"
+	python3 - "$T/c2.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["format"] == "cassandra-backups cluster manifest" and m["version"] == 1
+assert m["complete"] is True and m["hosts"] == ["h1", "h2"] and m["keyspaces"] is None
+assert [n["manifest"] for n in m["nodes"]] == ["b/n/h1/manifest-R1.json", "b/n/h2/manifest-R2.json"]
+assert m["nodes"][0]["host_id"] == "abc-123" and m["nodes"][0]["datacenter"] == "dc1"
+assert [r["run"] for r in m["runs"]] == ["R1", "R2"]
+assert m["runs"][0]["failed_hosts"] == ["h2"] and m["runs"][1]["failed_hosts"] == ["h1"]
+assert m["totals"]["files"] == 6
+EOF
+	run cb-manifest summary --json <"$T/c2.json"
+	python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["complete"] and len(d["runs"]) == 2' <<<"$output"
+	run cb-manifest merge --backup n --base-path b --run R --hosts h1 <<<"$(printf 'h3\tok\tk\t%s' "$T/node1.json")"
+	expect_status 65
+}
+
+@test "cb-manifest info and summary read seed (0.7) manifests" {
+	printf '{"name": "20170104", "base_path": "webapp_prod", "hosts": ["n1.example.com", "n2.example.com"], "keyspaces": null, "table": ""}' >"$T/seed.json"
+	run cb-manifest info <"$T/seed.json"
+	expect_status 0
+	[[ "$output" == *"format	seed"* ]]
+	[[ "$output" == *"hosts	n1.example.com,n2.example.com"* ]]
+	run cb-manifest summary <"$T/seed.json"
+	[ "$output" = "20170104  seed-format  hosts: n1.example.com,n2.example.com  keyspaces: all" ]
+}
+
+@test "cb-manifest uploaded prints the paths uploaded ok" {
+	printf 'NoSuchBucket\t-\t-\t-\t-\tk\t1\t1\t1\t/x/failed\n' >>"$T/results"
+	run cb-manifest uploaded <"$T/results"
+	expect_status 0
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$output" != *failed* ]]
+}
