@@ -281,7 +281,12 @@ restored_count() {
 	"${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
 	    --rate-limit 20 >"$T/out" 2>&1 &
 	pid=$!
-	sleep 3
+	# Kill it once the nodes are uploading.
+	for i in $(seq 1 300); do
+		cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/" |
+		    grep -q '\.lzo$' && break
+		sleep 0.1
+	done
 	kill -TERM $pid
 	rc=0
 	wait $pid || rc=$?
