@@ -38,7 +38,7 @@ echo "S3 at $S3_ENDPOINT, bucket $S3_BUCKET; hosts $HOSTS"
 step "making a stand-in Cassandra 4.1 node on each host (2 data directories)"
 cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
     "$TOOLS/standin mknode --version 4.1 --data-dirs 2 --incremental-backups \
-        --address {host} >/dev/null && PATH=$TOOLS:\$PATH nodetool status | tail -1" ||
+        --address {host} >/dev/null && PATH=$TOOLS:\$PATH nodetool status | grep UN" ||
     fail "cannot make the nodes"
 
 CBA=(cassandra-backups --s3-bucket-name "$S3_BUCKET" --s3-base-path demo
