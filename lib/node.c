@@ -534,7 +534,8 @@ dlist_read(struct dlist *d, int fd)
 		d->ent[i] = d->buf + off;
 		off += strlen(d->buf + off + 1) + 2;
 	}
-	qsort(d->ent, d->n, sizeof(char *), ent_cmp);
+	if (d->n > 1)
+		qsort(d->ent, d->n, sizeof(char *), ent_cmp);
 	return (0);
 fail:
 	closedir(dir);

@@ -322,13 +322,14 @@ stat_records() {
 	local d
 	d=$(echo "$BATS_FILE_TMPDIR"/v311/var/lib/cassandra/data1/ks2/t1-*)
 	ln -s /etc/passwd "$d/snapshots/bk/me-99-big-Data.db"
-	mkdir "$d/snapshots/bk/stray"
+	mkdir "$d/snapshots/bk/stray" "$d/snapshots/bk/.empty_index"
 	run cb-list --cassandra-conf-path "$(conf v311)" --snapshot bk
 	expect_status 0
+	! grep -q 'runtime error' <<<"$output"
 	grep -q "skipping '.*/me-99-big-Data.db': not a regular file" <<<"$output"
 	grep -q "skipping '.*/stray': not a regular file" <<<"$output"
 	rm "$d/snapshots/bk/me-99-big-Data.db"
-	rmdir "$d/snapshots/bk/stray"
+	rmdir "$d/snapshots/bk/stray" "$d/snapshots/bk/.empty_index"
 }
 
 @test "cb-list: usage errors exit 64; -h and -V exit 0" {
