@@ -31,13 +31,13 @@
 
 /*
  * Adaptive mode: after GIVEUP blocks in a row that did not shrink, store
- * blocks without trying, except that a block is tried again when an
- * SAMPLE-byte piece of its middle shrinks by an eighth, and every PROBE-th
- * block is tried anyway.  A tried block that shrinks resumes compressing.
+ * blocks without trying, except that a block is tried again when a
+ * SAMPLE-byte piece of its start, middle or end shrinks by an eighth, and
+ * every PROBE-th block is tried anyway.  A tried block that shrinks resumes compressing.
  */
 #define GIVEUP		4
 #define PROBE		16
-#define SAMPLE		8192
+#define SAMPLE		4096
 #define SAMPLE_OUT	(SAMPLE + SAMPLE / 16 + 64 + 3)
 
 #define F_ADLER32_D	0x00000001u
@@ -80,6 +80,7 @@ struct job {
 	int		 hint;		/* packer: its sample shrank */
 	int		 sampled;	/* packer: hint is known */
 	int		 state;
+	uint64_t	 seq;		/* position in the stream of jobs */
 };
 
 struct pool;
@@ -193,7 +194,13 @@ pool_worker(void *arg)
 			pthread_cond_wait(&pl->work_cv, &pl->mtx);
 		if (pl->stop)
 			break;
-		j = &pl->jobs[pl->next++ % pl->njobs];
+		j = &pl->jobs[pl->next % pl->njobs];
+		/* Ran in the calling thread (the slot may even be reused). */
+		if (j->state != J_QUEUED || j->seq != pl->next) {
+			pl->next++;
+			continue;
+		}
+		pl->next++;
 		pthread_mutex_unlock(&pl->mtx);
 		pl->run(pl, j, w->wrkmem);
 		pthread_mutex_lock(&pl->mtx);
@@ -340,12 +347,23 @@ pool_pending(const struct pool *pl)
 	return ((size_t)(pl->tail - pl->head));
 }
 
-/* Hand the filled job at the tail to the workers (or run it now). */
+/*
+ * Hand the filled job at the tail to the workers, or run it now when there
+ * are none or when it is too little work to be worth a hand-over (inline).
+ */
 static void
-pool_submit(struct pool *pl)
+pool_submit(struct pool *pl, int inline_)
 {
 	struct job *j = pool_slot(pl);
 
+	if (pl->nw > 0 && inline_) {
+		pl->run(pl, j, pl->wrkmem);
+		pthread_mutex_lock(&pl->mtx);
+		j->state = J_DONE;
+		pl->tail++;
+		pthread_mutex_unlock(&pl->mtx);
+		return;
+	}
 	if (pl->nw == 0) {
 		pl->run(pl, j, pl->wrkmem);
 		j->state = J_DONE;
@@ -355,7 +373,7 @@ pool_submit(struct pool *pl)
 	}
 	pthread_mutex_lock(&pl->mtx);
 	j->state = J_QUEUED;
-	pl->tail++;
+	j->seq = pl->tail++;
 	pthread_cond_signal(&pl->work_cv);
 	pthread_mutex_unlock(&pl->mtx);
 }
@@ -521,20 +539,31 @@ pack_wants(const struct lzop_packer *p, uint64_t n, int hint)
 	return (k % PROBE == PROBE - 1);
 }
 
-/* Does a piece from the middle of the block compress well? */
+/* Does a SAMPLE-byte piece at offset at compress by an eighth? */
 static int
-pack_sample(struct job *j, void *wrkmem)
+pack_sample_at(struct job *j, size_t at, size_t len, void *wrkmem)
 {
 	lzo_uint olen = SAMPLE_OUT;
-	size_t len, at;
 
-	len = j->in_len < SAMPLE ? j->in_len : SAMPLE;
-	at = (j->in_len - len) / 2;
 	/* The sample's output goes after the block's own. */
 	if (lzo1x_1_compress(j->in + at, len, j->out + OUT_SIZE, &olen,
 	    wrkmem) != LZO_E_OK)
 		return (0);
 	return (olen < len - len / 8);
+}
+
+/*
+ * Is the block worth trying?  Samples at its start, middle and end, so a
+ * block where data turns compressible part-way is caught too.
+ */
+static int
+pack_sample(struct job *j, void *wrkmem)
+{
+	size_t len = j->in_len < SAMPLE ? j->in_len : SAMPLE;
+
+	return (pack_sample_at(j, 0, len, wrkmem) ||
+	    pack_sample_at(j, (j->in_len - len) / 2, len, wrkmem) ||
+	    pack_sample_at(j, j->in_len - len, len, wrkmem));
 }
 
 static void
@@ -722,7 +751,8 @@ pack_submit(struct lzop_packer *p)
 
 	j->tried = pack_wants(p, p->pool->tail, 0);
 	p->filling = 0;
-	pool_submit(p->pool);
+	/* A block stored untried costs a checksum and a sample: do it here. */
+	pool_submit(p->pool, !j->tried);
 	if (pool_drain(p->pool, p->pool->njobs, pack_emit) != 0) {
 		p->failed = 1;
 		return (-1);
@@ -1235,11 +1265,41 @@ unpack_bsums(struct lzop_unpacker *u)
 	return (0);
 }
 
+/*
+ * The whole block is in the caller's buffer and nothing is pending before
+ * it: decode it from there, without a copy, when it would run in this
+ * thread anyway.
+ */
+static int
+unpack_direct(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
+{
+	struct pool *pl = u->pool;
+	struct job *j = pool_slot(pl);
+	unsigned char *own = j->in;
+	int rc;
+
+	j->in = (unsigned char *)(uintptr_t)*p;	/* only read */
+	j->in_len = u->c_len;
+	pl->run(pl, j, pl->wrkmem);
+	rc = unpack_emit(u, j);
+	j->in = own;
+	j->in_len = 0;
+	*p += u->c_len;
+	*n -= u->c_len;
+	u->off += u->c_len;
+	unpack_field(u, U_DLEN, 4);
+	return (rc);
+}
+
 static int
 unpack_data(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 {
 	struct job *j = pool_slot(u->pool);
 	size_t k = u->c_len - j->in_len;
+
+	if (j->in_len == 0 && *n >= u->c_len && pool_pending(u->pool) == 0 &&
+	    (u->pool->nw == 0 || u->c_len == u->d_len))
+		return (unpack_direct(u, p, n));
 
 	if (k > *n)
 		k = *n;
@@ -1250,7 +1310,8 @@ unpack_data(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 	u->off += k;
 	if (j->in_len < u->c_len)
 		return (0);
-	pool_submit(u->pool);
+	/* A stored block costs only its checksums: check it here. */
+	pool_submit(u->pool, j->in_len == j->d_len);
 	unpack_field(u, U_DLEN, 4);
 	return (pool_drain(u->pool, u->pool->njobs, unpack_emit));
 }

@@ -28,9 +28,9 @@ typedef int lzop_sink_fn(void *cookie, const void *buf, size_t len);
  * default), 7..9 (method 3, LZO1X-999); anything else fails.  The output
  * equals `lzop -c` byte for byte for the same header fields, except where
  * the adaptive mode stores a block lzop would have compressed: after 4
- * blocks in a row that did not shrink, blocks are stored untried unless an
- * 8 KiB sample from their middle shrinks by 1/8, or every 16th block; a
- * tried block that shrinks resumes compressing.  The choice depends only
+ * blocks in a row that did not shrink, blocks are stored untried unless a
+ * 4 KiB sample of their start, middle or end shrinks by 1/8, or every
+ * 16th block; a tried block that shrinks resumes compressing.  The choice depends only
  * on the data, never on nthreads.  store: every block stored.  For stdin,
  * lzop writes name NULL, mode 0 and the current time as mtime (or the mode
  * and mtime of a regular file redirected to stdin).

@@ -76,6 +76,12 @@ setup_file() {
 	lzop -c "$D/mixed" >"$D/want"
 	cb-pack -j2 "$D/mixed" >"$D/got"
 	cmp "$D/want" "$D/got"
+	# turns compressible (and back) in the middle of blocks
+	{ head -c 2000000 "$D/rand3m"; head -c 1500000 "$D/text3m"
+	  head -c 1234567 "$D/rand3m"; head -c 700000 "$D/text3m"; } >"$D/mid"
+	lzop -c "$D/mid" >"$D/want"
+	cb-pack -j3 "$D/mid" >"$D/got"
+	cmp "$D/want" "$D/got"
 	cat "$D/text3m" "$D/rand3m" "$D/text3m" | cb-pack -j3 >"$D/got"
 	lzop -dc "$D/got" |
 	    cmp - <(cat "$D/text3m" "$D/rand3m" "$D/text3m")
