@@ -210,12 +210,12 @@ PY
 	mkdir -p "$D/sig"
 	mkfifo "$D/fifo"
 	# the writer holds the fifo open after the first bytes
-	{ head -c 1000 "$D/small.lzo"; exec sleep 5; } >"$D/fifo" &
+	{ head -c 1000 "$D/small.lzo"; exec sleep 60; } >"$D/fifo" &
 	local writer=$!
 	cb-unpack -o "$D/sig/x" "$D/fifo" &
 	local pid=$!
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 200); do
 		[ -n "$(ls -A "$D/sig")" ] && break
 		sleep 0.1
 	done
