@@ -42,6 +42,7 @@ struct put {
 	int		 list;
 	int		 nul;
 	int		 fields;
+	int		 checksum_set;
 	const char	*key_prefix;
 	const char	*key_suffix;
 	char		*bucket;
@@ -119,6 +120,7 @@ parse_args(struct put *p, int argc, char *argv[])
 		case OPT_CHECKSUM:
 			if (parse_checksum(optarg, &p->up.put.checksum) != 0)
 				usage(stderr, EX_USAGE);
+			p->checksum_set = 1;
 			break;
 		case OPT_LIST: p->list = 1; break;
 		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
@@ -444,6 +446,14 @@ main(int argc, char *argv[])
 		rc = EX_NOPERM;
 		goto done;
 	}
+	/*
+	 * Over plain HTTP the signed payload hash is the integrity check (and
+	 * the server verifies it); over TLS, a cheap CRC-32C suffices.
+	 */
+	if (!p.checksum_set)
+		p.up.put.checksum = p.cli.endpoint_res != NULL &&
+		    strncmp(p.cli.endpoint_res, "http://", 7) == 0 ?
+		    S3_CK_SHA256 : S3_CK_CRC32C;
 	rc = p.list ? put_list(&p) : put_single(&p, argc == 2 ? argv[1] : "-");
 done:
 	s3cli_close(&p.cli);
