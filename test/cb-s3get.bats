@@ -176,3 +176,18 @@ setup() { s3_setup; }
 		cmp "src/ks/t/nb-$i-big-Data.db" "dst$PWD/src/ks/t/nb-$i-big-Data.db"
 	done
 }
+
+@test "cb-s3get: an object replaced during the download fails (If-Match)" {
+	mkdata f $((11 * 1024 * 1024))
+	mkdata g $((11 * 1024 * 1024))
+	cb-s3put "$B/$T/f" f >/dev/null
+	cb-s3get -j 1 --part-size 5M --rate-limit 3M "$B/$T/f" out 2>err &
+	pid=$!
+	sleep 0.5
+	cb-s3put "$B/$T/f" g >/dev/null
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 75 ]
+	grep -q PreconditionFailed err
+	[ ! -e out ]
+}

@@ -15,7 +15,7 @@ setup() {
 	GOOD_SK=$AWS_SECRET_ACCESS_KEY
 	echo data >f
 }
-teardown() { imds_stop; }
+teardown() { imds_stop; proxy_stop; }
 
 no_env_keys() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
@@ -123,4 +123,24 @@ EOT
 	wait "$pid"
 	grep -q cb-s3put cmdline
 	! grep -q "$GOOD_SK" cmdline
+}
+
+@test "credentials: ExpiredToken makes temporary credentials refresh" {
+	imds_start
+	proxy_start --plan 'PUT=expired'
+	no_env_keys
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	run cb-s3put --endpoint "$PROXY" "$B/$T/f" f
+	expect_status 0
+	grep -q '^PUT .* expired$' "$PROXY_LOG"
+	[ "$(grep -c ' creds ' "$IMDS_LOG")" = 2 ]
+	proxy_stop
+	# static keys cannot be refreshed: the error stands
+	export AWS_ACCESS_KEY_ID=$GOOD_AK AWS_SECRET_ACCESS_KEY=$GOOD_SK
+	proxy_start --plan 'PUT=expired'
+	run cb-s3put --endpoint "$PROXY" "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *ExpiredToken* ]]
 }

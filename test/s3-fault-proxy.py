@@ -16,6 +16,7 @@ Faults:
   reset-req  read half the request body, then reset
   stall-req  read half the request body, then go silent
   200err     answer 200 OK with an <Error> body (InternalError)
+  expired    answer 400 ExpiredToken without forwarding
   pass       forward unchanged
 One line per request goes to the log: METHOD PATH FAULT.
 """
@@ -77,7 +78,7 @@ def stall(sock):
 def error_answer(sock, status, code):
     body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s"
             "</Code><Message></Message></Error>" % code).encode()
-    reason = {200: "OK", 500: "Internal Server Error",
+    reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error",
               503: "Slow Down"}[status]
     sock.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\n"
                  b"Content-Length: %d\r\nConnection: close\r\n\r\n"
@@ -150,6 +151,8 @@ def handle(sock, args):
             return error_answer(sock, 500, "InternalError")
         if fault == "503":
             return error_answer(sock, 503, "SlowDown")
+        if fault == "expired":
+            return error_answer(sock, 400, "ExpiredToken")
         if fault == "200err":
             return error_answer(sock, 200, "InternalError")
         resp = forward(args.upstream_addr, head, rest)
