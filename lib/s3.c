@@ -37,6 +37,7 @@ struct s3_client {
 	double			 rl_tokens;
 	struct timespec		 rl_last;
 	long			 skew;		/* server - local, seconds */
+	uint64_t		 moved;		/* body bytes, both ways */
 };
 
 struct s3_conn {
@@ -271,6 +272,13 @@ s3_client_free(struct s3_client *c)
 	free(c);
 }
 
+uint64_t
+s3_client_moved(const struct s3_client *c)
+{
+
+	return (__atomic_load_n(&c->moved, __ATOMIC_RELAXED));
+}
+
 const char *
 s3_client_bucket(const struct s3_client *c)
 {
@@ -348,6 +356,7 @@ cb_read(char *p, size_t sz, size_t nm, void *cookie)
 	if (n > 65536)
 		n = 65536;
 	s3_rate_take(r->k->c, n);
+	__atomic_add_fetch(&r->k->c->moved, n, __ATOMIC_RELAXED);
 	memcpy(p, r->body + r->sent, n);
 	r->sent += n;
 	return (n);
@@ -363,6 +372,7 @@ cb_write(char *p, size_t sz, size_t nm, void *cookie)
 		curl_easy_getinfo(r->k->curl, CURLINFO_RESPONSE_CODE,
 		    &r->status);
 	s3_rate_take(r->k->c, n);
+	__atomic_add_fetch(&r->k->c->moved, n, __ATOMIC_RELAXED);
 	if (r->out != NULL && r->status >= 200 && r->status < 300) {
 		if (n > r->outcap - r->outlen) {
 			r->overflow = 1;

@@ -98,6 +98,9 @@ struct s3_client *s3_client_new(const struct s3_opts *o,
     struct awscred_src *cred);
 void s3_client_free(struct s3_client *c);
 
+/* Body bytes sent and received so far (retries included). */
+uint64_t s3_client_moved(const struct s3_client *c);
+
 /* "s3://bucket" of the client, for messages. */
 const char *s3_client_bucket(const struct s3_client *c);
 

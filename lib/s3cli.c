@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -82,6 +84,7 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 	case S3CLI_PROFILE: o->profile = arg; return (1);
 	case 'v': o->verbose++; return (1);
 	case 'q': o->quiet = 1; return (1);
+	case S3CLI_PROGRESS: o->progress = 1; return (1);
 	case S3CLI_RETRIES:
 		if (parse_int(arg, 1, 100, &n) != 0)
 			return (bad("try count", arg, "1 to 100"));
@@ -174,10 +177,72 @@ s3cli_open(struct s3cli *o, const char *bucket)
 	return (0);
 }
 
+static void *
+progress_run(void *arg)
+{
+	struct s3cli *o = arg;
+	struct timespec start, now, until;
+	uint64_t b;
+	double secs;
+	char line[128];
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pthread_mutex_lock(&o->progress_lock);
+	while (!o->progress_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&o->progress_cv, &o->progress_lock,
+		    &until);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		secs = (double)(now.tv_sec - start.tv_sec) +
+		    (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		b = s3_client_moved(o->client);
+		n = snprintf(line, sizeof(line), "\r%s: %.1f MiB in %.0f s, "
+		    "%.1f MiB/s%s", warnp_progname(), (double)b / 1048576,
+		    secs, secs > 0 ? (double)b / 1048576 / secs : 0.0,
+		    o->progress_stop ? "\n" : "   ");
+		if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
+			break;
+	}
+	pthread_mutex_unlock(&o->progress_lock);
+	return (NULL);
+}
+
+void
+s3cli_progress_start(struct s3cli *o)
+{
+
+	if (o->quiet || (!o->progress && !isatty(STDERR_FILENO)) ||
+	    o->client == NULL)
+		return;
+	pthread_mutex_init(&o->progress_lock, NULL);
+	pthread_cond_init(&o->progress_cv, NULL);
+	if (pthread_create(&o->progress_tid, NULL, progress_run, o) == 0)
+		o->progress_on = 1;
+}
+
+static void
+progress_end(struct s3cli *o)
+{
+
+	if (!o->progress_on)
+		return;
+	pthread_mutex_lock(&o->progress_lock);
+	o->progress_stop = 1;
+	pthread_cond_signal(&o->progress_cv);
+	pthread_mutex_unlock(&o->progress_lock);
+	pthread_join(o->progress_tid, NULL);
+	pthread_mutex_destroy(&o->progress_lock);
+	pthread_cond_destroy(&o->progress_cv);
+	o->progress_on = 0;
+}
+
 void
 s3cli_close(struct s3cli *o)
 {
 
+	progress_end(o);
 	s3_client_free(o->client);
 	awscred_free(o->cred);
 	free(o->region_res);

@@ -8,6 +8,7 @@
  */
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,7 @@
 enum {
 	S3CLI_ENDPOINT = 300, S3CLI_REGION, S3CLI_PROFILE, S3CLI_RETRIES,
 	S3CLI_RETRY_DELAY, S3CLI_TIMEOUT, S3CLI_CONNECT_TIMEOUT,
-	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE
+	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE, S3CLI_PROGRESS
 };
 
 /* Entries for a getopt_long table, ending without the terminator. */
@@ -34,6 +35,7 @@ enum {
 	{ "rate-limit", required_argument, NULL, S3CLI_RATE_LIMIT },	\
 	{ "part-size", required_argument, NULL, S3CLI_PART_SIZE },	\
 	{ "concurrency", required_argument, NULL, 'j' },		\
+	{ "progress", no_argument, NULL, S3CLI_PROGRESS },		\
 	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "quiet", no_argument, NULL, 'q' }
 
@@ -50,11 +52,17 @@ struct s3cli {
 	int			 concurrency;
 	int			 verbose;
 	int			 quiet;
+	int			 progress;
 	/* set by s3cli_open() */
 	struct awscred_src	*cred;
 	struct s3_client	*client;
 	char			*region_res;
 	char			*endpoint_res;
+	pthread_t		 progress_tid;
+	int			 progress_on;
+	int			 progress_stop;
+	pthread_mutex_t		 progress_lock;
+	pthread_cond_t		 progress_cv;
 };
 
 /* Defaults. */
@@ -81,6 +89,13 @@ int s3cli_parse_size(const char *s, uint64_t *v);
  */
 int s3cli_open(struct s3cli *o, const char *bucket);
 void s3cli_close(struct s3cli *o);
+
+/*
+ * A live progress line on stderr (bytes moved, rate), once a second, when
+ * stderr is a terminal or --progress was given, unless -q.  Stopped (and
+ * its line ended) by s3cli_close().
+ */
+void s3cli_progress_start(struct s3cli *o);
 
 /*
  * Catch SIGINT and SIGTERM (s3_cancel()), ignore SIGPIPE.  Returns the

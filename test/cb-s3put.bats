@@ -239,3 +239,12 @@ setup() { s3_setup; }
 	run cb-s3put --rate-limit 10 "$B/$T/f" f
 	expect_status 64
 }
+
+@test "cb-s3put: --progress draws a progress line, -q silences it" {
+	mkdata f $((1024 * 1024))
+	cb-s3put --progress --rate-limit 512K "$B/$T/f" f 2>err >/dev/null
+	grep -q 'cb-s3put: .* MiB in .* s, .* MiB/s' err
+	cb-s3get --progress -q "$B/$T/f" back 2>err
+	[ ! -s err ]
+	cmp f back
+}

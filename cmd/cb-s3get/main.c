@@ -24,10 +24,11 @@
 #include "warnp.h"
 
 static const char usage_text[] =
-    "usage: cb-s3get [-qv] [-j N] [--unpack] [--part-size SIZE]\n"
-    "                [--rate-limit RATE] [--endpoint URL] [--region REGION]\n"
-    "                [--profile NAME] [--retries N] [--retry-delay MS]\n"
-    "                [--timeout SECS] s3://BUCKET/KEY [FILE|-]\n"
+    "usage: cb-s3get [-qv] [--progress] [-j N] [--unpack]\n"
+    "                [--part-size SIZE] [--rate-limit RATE]\n"
+    "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
+    "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
+    "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
     "       cb-s3get --ls [-0] [--json] [--max-keys N] [options] "
@@ -451,6 +452,8 @@ main(int argc, char *argv[])
 		rc = EX_NOPERM;
 		goto done;
 	}
+	if (!g.ls)
+		s3cli_progress_start(&g.cli);
 	if (g.ls)
 		rc = get_ls(&g);
 	else if (g.list)

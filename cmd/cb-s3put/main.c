@@ -24,8 +24,9 @@
 #include "warnp.h"
 
 static const char usage_text[] =
-    "usage: cb-s3put [-pqv] [-j N] [--part-size SIZE] [--sse AES256|aws:kms]\n"
-    "                [--sse-kms-key-id ID] [--storage-class CLASS]\n"
+    "usage: cb-s3put [-pqv] [--progress] [-j N] [--part-size SIZE]\n"
+    "                [--sse AES256|aws:kms] [--sse-kms-key-id ID]\n"
+    "                [--storage-class CLASS]\n"
     "                [--checksum sha256|crc32c|md5|none] [--rate-limit RATE]\n"
     "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
@@ -454,6 +455,7 @@ main(int argc, char *argv[])
 		p.up.put.checksum = p.cli.endpoint_res != NULL &&
 		    strncmp(p.cli.endpoint_res, "http://", 7) == 0 ?
 		    S3_CK_SHA256 : S3_CK_CRC32C;
+	s3cli_progress_start(&p.cli);
 	rc = p.list ? put_list(&p) : put_single(&p, argc == 2 ? argv[1] : "-");
 done:
 	s3cli_close(&p.cli);
