@@ -35,6 +35,7 @@ port=${CB_TEST_SSH_PORT:-2222}
 nodes=${CB_TEST_NODES:-3}
 dir=$state/hosts
 SSHD=${SSHD:-/usr/sbin/sshd}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 node_ips() {
 	local i
@@ -104,13 +105,18 @@ start_node() { # start_node IP
 	write_sshd_config "$1" "$nd"
 	# unshare -m makes mounts private to the new namespace; sshd -D stays
 	# in the foreground of that namespace, and its sessions inherit it.
+	# The checkout under test (programs, stand-in tools) must stay visible
+	# at its own path even when it lies under /tmp, as a CI clone may: it
+	# is parked on $mnt/repo before the node's /tmp covers it.
 	unshare -m --propagation private sh -c '
 		mount --bind "$1" "$3" &&
+		mkdir -p "$3/repo" && mount --bind "$5" "$3/repo" &&
 		mount --bind "$1/$4/etc-cassandra" /etc/cassandra &&
 		mount --bind "$1/$4/var-lib-cassandra" /var/lib/cassandra &&
 		mount --bind "$1/$4/tmp" /tmp &&
+		mkdir -p "$5" && mount --bind "$3/repo" "$5" &&
 		exec "$2" -D -e -f "$3/$4/sshd_config"' sh "$dir" "$SSHD" "$mnt" "$1" \
-		>"$nd/sshd.log" 2>&1 </dev/null &
+		"$repo" >"$nd/sshd.log" 2>&1 </dev/null &
 	echo $! >"$nd/unshare.pid"
 }
 
