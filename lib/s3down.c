@@ -303,7 +303,7 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 	pthread_cond_init(&d.cv, NULL);
 	if ((d.sha = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL) ||
-	    (o->unpack && (d.unp = lzop_unpacker_new(0, down_out,
+	    (o->unpack && (d.unp = lzop_unpacker_new(o->unpack_threads, down_out,
 	    &d)) == NULL)) {
 		s3_error_set(e, S3_ESYS, "cannot start");
 		goto out;

@@ -19,6 +19,7 @@ struct s3down_opts {
 	size_t		 chunk;		/* bytes per ranged GET */
 	int		 concurrency;	/* GETs in flight, >= 1 */
 	int		 unpack;
+	int		 unpack_threads;	/* 0: online CPUs */
 };
 
 struct s3down_result {

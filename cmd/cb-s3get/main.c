@@ -219,6 +219,7 @@ job_run(void *ctx, void *ws, void *arg)
 	struct dlfile *out;
 
 	o.concurrency = 1;
+	o.unpack_threads = 1;	/* the objects run in parallel instead */
 	j->status = "LocalError";
 	j->rc = EX_FAILURE;
 	if (ws == NULL || (out = dlfile_new(g->dirfd, j->f[3], 1)) == NULL)
