@@ -3,8 +3,8 @@
 # BENCH_DIR, PATH and bench/lib.sh).
 #
 #   BENCH_S3_MIB     size of the single object (default 1024)
-#   BENCH_S3_FILES   SSTable-like files for the list-mode run: 32 per
-#                    table directory (default 800, i.e. 25 tables)
+#   BENCH_S3_FILES   SSTable-like files for the list-mode run: 28 per
+#                    table directory (default 800, i.e. 29 tables)
 #
 # Starts its own server (test/services/s3.sh, port CB_TEST_S3_PORT) and
 # stops it at the end.
@@ -38,7 +38,7 @@ bench_s3_main() {
 	cat "$big" >/dev/null
 	bench_s3_single "$mib" "$big" || rc=1
 
-	tables=$(((nfiles + 31) / 32))
+	tables=$(((nfiles + 27) / 28))
 	tree=$BENCH_DIR/s3-tree-$tables
 	if [ ! -f "$tree/.done" ]; then
 		echo "bench-s3: generating $tables table directories"
@@ -63,10 +63,13 @@ bench_s3_single() {
 
 	bench_header "S3: one $mib MiB object, up and down"
 	measure "cb-s3put" cb-s3put --endpoint "$S3_ENDPOINT" "$url/cb" "$big"
+	measure "cb-s3put --checksum crc32c" cb-s3put --checksum crc32c \
+	    --endpoint "$S3_ENDPOINT" "$url/cbcrc" "$big"
 	measure "aws s3 cp (up)" "${aws[@]}" "$big" "$url/aws"
 	measure "rclone copyto (up)" env -u AWS_CA_BUNDLE rclone copyto "$big" "bench:$S3_BUCKET/bench/rclone"
 	ratio "cb-s3put" "aws s3 cp (up)"
 	ratio "cb-s3put" "rclone copyto (up)"
+	ratio "cb-s3put --checksum crc32c" "aws s3 cp (up)"
 	measure "cb-s3get" cb-s3get --endpoint "$S3_ENDPOINT" "$url/cb" "$out"
 	cmp -s "$big" "$out" || echo "bench-s3: cb-s3get: wrong bytes" >&2
 	measure "aws s3 cp (down)" "${aws[@]}" "$url/aws" "$out"

@@ -165,7 +165,8 @@ dlfile_write(struct dlfile *f, const void *buf, size_t len)
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(f->fd, p, len);
+		/* Slices: one 8 MiB write(2) costs the kernel far more. */
+		n = write(f->fd, p, len < 262144 ? len : 262144);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
