@@ -1,0 +1,109 @@
+# bench/bench-node.sh: a whole-node backup and restore with
+# cassandra-backups (--use-local: the node pipeline without ssh) against
+# the seed-like pipeline (lzop each file, then aws s3 cp --recursive; for
+# the restore aws s3 cp --recursive, then lzop -d) and rclone copy of the
+# raw files, on the same Ceph RGW in the same run (sourced by bench/run.sh).
+#
+#   BENCH_NODE_MIB   generated data (default 1024), in 16 tables
+#
+# Starts its own S3 server (port CB_TEST_S3_PORT) and stops it at the end.
+
+bench_node_make() { # bench_node_make ROOT MIB
+	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin conf t dir
+	conf=$root/etc/cassandra
+	[ -f "$root/.ready" ] && return 0
+	rm -rf "$root"
+	echo "bench-node: generating a $mib MiB node in $root ..." >&2
+	PATH=$tools:$PATH nice standin mknode --root "$root" --version 4.1 \
+	    --no-sample --keyspaces 1 --tables 16 --sstables 1 >/dev/null ||
+	    return 1
+	for t in $(seq 0 15); do
+		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/t"$t"-* | head -1)
+		[ -d "$dir" ] || return 1
+		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
+		    "$root/gen" $((mib / 16)) >/dev/null || return 1
+		# Later generations than the stand-in's own sstable.
+		for f in "$root"/gen/nb-*; do
+			g=${f##*/nb-}
+			mv "$f" "$dir/nb-$((${g%%-*} + 10))-${g#*-}"
+		done
+		CASSANDRA_CONF=$conf PATH=$tools:$PATH \
+		    nodetool refresh bulk0 "t$t" || return 1
+	done
+	rm -rf "$root/gen"
+	touch "$root/.ready"
+}
+
+bench_node_main() {
+	local mib=${BENCH_NODE_MIB:-1024} state root conf tools data rc=0
+	local cba stage url
+	tools=$REPO/test/cassandra/bin
+	root=$BENCH_DIR/node-$mib
+	conf=$root/etc/cassandra
+	data=$root/var/lib/cassandra/data
+	bench_node_make "$root" "$mib" || return 1
+	state=$(mktemp -d /tmp/cb-bench-node.XXXXXX)
+	echo "bench-node: starting the S3 server"
+	if ! MEMSTORE_BYTES=$((6 * 1024 * 1024 * 1024)) \
+	    bash "$REPO/test/services/s3.sh" start "$state" >"$state.log" 2>&1
+	then
+		tail -5 "$state.log" >&2
+		return 1
+	fi
+	# shellcheck disable=SC1091
+	. "$state/s3.env"
+	export AWS_EC2_METADATA_DISABLED=true
+	export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Ceph
+	export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
+	export RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+	export RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+	url=s3://$S3_BUCKET
+	stage=$BENCH_DIR/node-stage
+	cba="cassandra-backups --s3-bucket-name $S3_BUCKET --s3-base-path cb
+	    --s3-endpoint $S3_ENDPOINT"
+	local nodeopts="--hosts node1 --use-local --cassandra-conf-path $conf
+	    --cassandra-tools-bin-dir $tools"
+	local raw
+	raw=$(du -sb --apparent-size "$data" | cut -f1)
+	find "$data" -type f -print0 | xargs -0 cat >/dev/null
+
+	bench_header "whole node: backup of $((raw / 1048576)) MiB (one snapshot)"
+	measure "cassandra-backups backup" $cba backup $nodeopts --new-snapshot ||
+	    rc=1
+	measure "seed-like: lzop each + aws cp -r" sh -c "
+	    export CASSANDRA_CONF='$conf'; PATH='$tools':\$PATH
+	    nodetool snapshot -t seed >/dev/null || exit 1
+	    rm -rf '$stage' && mkdir -p '$stage' || exit 1
+	    find '$data' -path '*/snapshots/seed/*' -type f | while read -r f; do
+		mkdir -p '$stage'\"\${f%/*}\" &&
+		lzop -q -c \"\$f\" >'$stage'\"\$f.lzo\" || exit 1
+	    done &&
+	    /usr/bin/aws --endpoint-url '$S3_ENDPOINT' s3 cp --recursive \
+		--only-show-errors '$stage' '$url/seed/node1'" || rc=1
+	measure "rclone copy (raw files)" env -u AWS_CA_BUNDLE rclone copy \
+	    "$data" "bench:$S3_BUCKET/rclone" --include '/*/*/snapshots/seed/**' ||
+	    rc=1
+	ratio "cassandra-backups backup" "seed-like: lzop each + aws cp -r"
+	ratio "cassandra-backups backup" "rclone copy (raw files)"
+	CASSANDRA_CONF=$conf PATH=$tools:$PATH nodetool clearsnapshot -t seed >/dev/null
+
+	bench_header "whole node: restore of $((raw / 1048576)) MiB"
+	rm -rf "$BENCH_DIR/node-restore" "$stage"
+	measure "cassandra-backups restore" $cba restore $nodeopts \
+	    --keyspaces bulk0 --restore-dir "$BENCH_DIR/node-restore" || rc=1
+	measure "aws cp -r + lzop -d each" sh -c "
+	    /usr/bin/aws --endpoint-url '$S3_ENDPOINT' s3 cp --recursive \
+		--only-show-errors '$url/seed/node1' '$stage' &&
+	    find '$stage' -name '*.lzo' -exec lzop -q -d -U {} +" || rc=1
+	measure "rclone copy (down, raw)" env -u AWS_CA_BUNDLE rclone copy \
+	    "bench:$S3_BUCKET/rclone" "$BENCH_DIR/node-rclone" || rc=1
+	ratio "cassandra-backups restore" "aws cp -r + lzop -d each"
+	ratio "cassandra-backups restore" "rclone copy (down, raw)"
+	rm -rf "$BENCH_DIR/node-restore" "$BENCH_DIR/node-rclone" "$stage"
+
+	bash "$REPO/test/services/s3.sh" stop "$state" >/dev/null 2>&1
+	rm -rf "$state" "$state.log"
+	return "$rc"
+}
+
+bench_node_main
