@@ -324,3 +324,28 @@ restored_count() {
 	# use the environment); nothing it starts does.
 	[ -z "$(grep -F 'Pw-never-in-argv' "$T/ps" | grep -v 'cassandra-backups')" ]
 }
+
+@test "--use-local: backup and restore of a node on this machine" {
+	R=$T/node
+	PATH=$TOOLS:$PATH standin mknode --root "$R" --version 3.11 --data-dirs 2 \
+	    --incremental-backups >/dev/null
+	CASSANDRA_CONF=$R/etc/cassandra PATH=$TOOLS:$PATH nodetool snapshot -t ref >/dev/null
+	LOC=(--hosts local --use-local=true --cassandra-conf-path "$R/etc/cassandra"
+	    --cassandra-tools-bin-dir "$TOOLS")
+	run "${CBA[@]}" backup "${LOC[@]}" --keyspaces ks1,ks2 --exclude-tables counters
+	expect_status 0
+	[[ "$output" == *"keyspaces: ks1,ks2"* ]]
+	run "${CBA[@]}" restore "${LOC[@]}" --keyspaces ks1 --restore-dir "$T/restore"
+	expect_status 0
+	n=0
+	while IFS= read -r f; do
+		rel=${f#"$R"/var/lib/cassandra/data*/ks1/}
+		tdir=${rel%%/*}
+		case $tdir in counters-*) continue ;; esac
+		[ "${f##*/}" = manifest.json ] && continue
+		cmp "$f" "$T/restore/ks1/$tdir/${rel#*/snapshots/ref/}"
+		n=$((n + 1))
+	done < <(find "$R"/var/lib/cassandra/data*/ks1 -type f -path '*/snapshots/ref/*')
+	[ "$n" -gt 10 ]
+	[ -z "$(ls "$T/restore/ks1" | grep counters)" ]
+}
