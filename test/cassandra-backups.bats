@@ -303,6 +303,16 @@ restored_count() {
 	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
 	expect_status 0
 	for h in $H1 $H2 $H3; do same_as_ref "$h" ref; done
+	# The killed run's snapshots are cleared too, once its nodes notice.
+	for i in $(seq 1 60); do
+		n=0
+		for h in $H1 $H2 $H3; do
+			on "$h" "nodetool listsnapshots" | grep -q '^cb-' && n=1
+		done
+		[ "$n" = 0 ] && break
+		sleep 1
+	done
+	[ "$n" = 0 ]
 }
 
 @test "credentials never appear in any process's argv on the nodes" {

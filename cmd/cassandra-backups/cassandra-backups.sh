@@ -450,13 +450,18 @@ cleared=0
 clear_snapshot() {
 	[ "$MODE" = full ] && [ "$cleared" = 0 ] || return 0
 	cleared=1
-	eval "cb-snapshot -q $TOOLS $CONF clear -t \"\$TAG\"" >&2 ||
-	    echo "$CB_HOST: cannot clear snapshot '$TAG'" >&2
+	# Not through stderr: if the driver is gone, writing there kills us.
+	eval "cb-snapshot -q $TOOLS $CONF clear -t \"\$TAG\"" \
+	    >/dev/null 2>"$tmp/clear.err" || {
+		cat "$tmp/clear.err" >&2
+		echo "$CB_HOST: cannot clear snapshot '$TAG'" >&2
+	}
 }
 trap 'clear_snapshot; rm -rf "$tmp"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
+trap 'exit 141' PIPE
 if [ -n "${CB_CQLSH_PASSWORD:-}" ]; then
 	(umask 077; printf '%s\n' "$CB_CQLSH_PASSWORD" >"$tmp/cqlpw")
 	CQLUSER="$CQLUSER --cqlsh-password-file $tmp/cqlpw"
@@ -660,6 +665,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
+trap 'exit 141' PIPE
 if [ -n "$KEY" ]; then
 	eval "cb-s3get $S3OPTS -q \"s3://\$BUCKET/\$KEY\" \"\$tmp/node.json\"" ||
 	    fail "cannot fetch the node manifest '$KEY'"
