@@ -651,7 +651,7 @@ NAME=$(q "$SNAPSHOT"); PREFIX=$(q "$BASE/$SNAPSHOT"); DIR=$(q "$RESTORE_DIR")
 SEL="$( { [ -n "$RKEYSPACES" ] && printf ' --keyspaces %s' "$(q "$RKEYSPACES")"
 	[ -n "$RKEYSPACES" ] || printf ' --exclude-system'
 	[ -n "$RTABLE" ] && printf ' --table %s' "$(q "$RTABLE")"; } | sed 's/["$\\`]/\\&/g')"
-GETOPTS="$([ -n "$CONCURRENCY" ] && printf ' -j %s' "$CONCURRENCY")"
+GETOPTS=" -j ${CONCURRENCY:-10}"
 KEY=
 case \$CB_HOST in
 EOF

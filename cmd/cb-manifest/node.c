@@ -215,7 +215,7 @@ put_topology(FILE *out, const char *path)
 {
 	struct rec_reader *r;
 	FILE *f;
-	char *fl[2], *last = NULL;
+	char *fl[2];
 	int rc, first = 1, inarr = 0;
 
 	fputs("  \"topology\": {", out);
@@ -248,7 +248,6 @@ put_topology(FILE *out, const char *path)
 		}
 		first = 0;
 	}
-	(void)last;
 	if (inarr)
 		fputs("]", out);
 	fputs(first ? "},\n" : "\n  },\n", out);
