@@ -273,6 +273,13 @@ restored_count() {
 	[[ "$output" == *"cannot read the manifest of backup '20260101'"* ]]
 }
 
+@test "a wrong secret: list passes on cb-s3get's 77" {
+	AWS_SECRET_ACCESS_KEY=wrong-$AWS_SECRET_ACCESS_KEY run "${CBA[@]}" list
+	expect_status 77
+	[[ "$output" == *"cannot list 's3://$S3_BUCKET/$BASE/'"* ]]
+	[[ "$output" != *"wrong-"* ]]
+}
+
 @test "a backup killed mid-way leaves no complete marker; the rerun completes it" {
 	fresh_nodes
 	# Enough files that the run is still uploading when it is killed.
