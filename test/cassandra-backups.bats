@@ -28,6 +28,17 @@ teardown_file() {
 	fi
 }
 
+# The end-to-end runs are slow (ssh, a snapshot per node, RGW), so the
+# sanitizer pass of test/run.sh runs only the main one (full, incremental,
+# restore of everything): the C programs get their ASan/UBSan coverage from
+# their own tests, and the driver is sh.  CB_E2E_ALL=1 runs them all.
+asan_light() {
+	case $CB_BIN in
+	*/asan/*) [ "${CB_E2E_ALL:-0}" = 1 ] ||
+	    skip "sanitizer pass: only the main end-to-end test (CB_E2E_ALL=1 for all)" ;;
+	esac
+}
+
 setup() {
 	local st=${E2E_STATE:-${CB_TEST_STATE:-}}
 	[ -n "$st" ] && [ -f "$st/hosts.env" ] && [ -f "$st/s3.env" ] ||
@@ -162,6 +173,7 @@ restored_count() {
 }
 
 @test "restore of one keyspace of one host, and list" {
+	asan_light
 	fresh_nodes
 	snap_ref "$H2" ref
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
@@ -180,6 +192,7 @@ restored_count() {
 }
 
 @test "a node down during backup: the others finish, the rerun completes it" {
+	asan_light
 	fresh_nodes
 	on "$H3" "standin stop"
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
@@ -201,6 +214,7 @@ restored_count() {
 }
 
 @test "an unreachable host fails alone, with the reason" {
+	asan_light
 	fresh_nodes
 	run "${CBA[@]}" backup --hosts "$H1,127.0.0.99" "${SSHO[@]}" "${BKO[@]}"
 	expect_status 1
@@ -210,6 +224,7 @@ restored_count() {
 }
 
 @test "a corrupted object in S3: that file fails clearly and is not left behind" {
+	asan_light
 	fresh_nodes
 	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
 	expect_status 0
@@ -232,6 +247,7 @@ restored_count() {
 }
 
 @test "a seed-format backup (single and double slash keys) restores; a hostile listing is refused" {
+	asan_light
 	fresh_nodes
 	root=$CB_TEST_HOSTS_DIR/$H1/var-lib-cassandra/data
 	tdir=$(cd "$root/ks1" && ls -d users-* | head -1)
@@ -263,6 +279,7 @@ restored_count() {
 }
 
 @test "a manifest that is not JSON: restore exits 65, list says so" {
+	asan_light
 	printf 'not { json' | cb-s3put --endpoint "$S3_ENDPOINT" -q \
 	    "s3://$S3_BUCKET/$BASE/20260101/manifest.json" - >/dev/null
 	run "${CBA[@]}" restore --host "$H1" --snapshot-name 20260101 "${SSHO[@]}"
@@ -274,6 +291,7 @@ restored_count() {
 }
 
 @test "a wrong secret: list passes on cb-s3get's 77" {
+	asan_light
 	AWS_SECRET_ACCESS_KEY=wrong-$AWS_SECRET_ACCESS_KEY run "${CBA[@]}" list
 	expect_status 77
 	[[ "$output" == *"cannot list 's3://$S3_BUCKET/$BASE/'"* ]]
@@ -281,6 +299,7 @@ restored_count() {
 }
 
 @test "a backup killed mid-way leaves no complete marker; the rerun completes it" {
+	asan_light
 	fresh_nodes
 	# Enough files that the run is still uploading when it is killed.
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
@@ -323,6 +342,7 @@ restored_count() {
 }
 
 @test "credentials never appear in any process's argv on the nodes" {
+	asan_light
 	fresh_nodes
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
 	    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
@@ -343,6 +363,7 @@ restored_count() {
 }
 
 @test "--use-local: backup and restore of a node on this machine" {
+	asan_light
 	R=$T/node
 	PATH=$TOOLS:$PATH standin mknode --root "$R" --version 3.11 --data-dirs 2 \
 	    --incremental-backups >/dev/null
