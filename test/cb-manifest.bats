@@ -202,10 +202,3 @@ EOF
 	[ "$output" = "20170104  seed-format  hosts: n1.example.com,n2.example.com  keyspaces: all" ]
 }
 
-@test "cb-manifest uploaded prints the paths uploaded ok" {
-	printf 'NoSuchBucket\t-\t-\t-\t-\tk\t1\t1\t1\t/x/failed\n' >>"$T/results"
-	run cb-manifest uploaded <"$T/results"
-	expect_status 0
-	[ "${#lines[@]}" -eq 3 ]
-	[[ "$output" != *failed* ]]
-}

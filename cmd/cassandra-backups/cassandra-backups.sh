@@ -502,8 +502,9 @@ cb-manifest node -0 --backup "$NAME" --run "$RUN" --host "$CB_HOST" \
 eval "cb-s3put $S3OPTS -q \"s3://\$BUCKET/\$PREFIX/\$CB_HOST/manifest-\$RUN.json\" \"\$tmp/node.json\"" >/dev/null ||
     fail "cannot upload the node manifest"
 if [ "$MODE" = incremental ]; then
-	# Cassandra never deletes backups/ files: delete what is safely up.
-	cb-manifest uploaded -0 <"$tmp/results" | xargs -0 rm -f -- ||
+	# Cassandra never deletes backups/ files: delete what is safely up
+	# and unchanged since (cb-snapshot prune-backups checks both).
+	eval "cb-snapshot -q $CONF -0 prune-backups --uploaded \"\$tmp/results\"" >&2 ||
 	    echo "$CB_HOST: cannot delete uploaded backups/ files" >&2
 fi
 clear_snapshot

@@ -4,7 +4,6 @@
  *	node	 cb-s3put results (+ topology, schema, previous) -> node manifest
  *	merge	 node manifests -> cluster manifest
  *	restore	 node manifest (or a seed-format key listing) -> cb-s3get records
- *	uploaded cb-s3put results -> paths uploaded ok
  *	info	 cluster manifest (or a seed one) -> KEY TAB VALUE records
  *	summary	 cluster manifest -> one line (or one JSON object)
  */
@@ -33,7 +32,6 @@ usage(FILE *f)
 "                   [--table T] [--previous FILE]\n"
 "       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
 "                   [--exclude-system] [--listing PREFIX]\n"
-"       cb-manifest uploaded [-0] [--input-fields N]\n"
 "       cb-manifest info | summary [--json]\n"
 "       cb-manifest -h | -V\n");
 }
@@ -162,8 +160,6 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "restore") == 0)
 		return (mf_restore(&o));
-	if (strcmp(cmd, "uploaded") == 0)
-		return (mf_uploaded(&o));
 	if (strcmp(cmd, "info") == 0)
 		return (mf_info(&o));
 	if (strcmp(cmd, "summary") == 0)

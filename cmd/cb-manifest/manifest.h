@@ -46,7 +46,6 @@ void mf_put_list(FILE *f, const char *list);
 int mf_node(const struct mf_opts *o);
 int mf_merge(const struct mf_opts *o);
 int mf_restore(const struct mf_opts *o);
-int mf_uploaded(const struct mf_opts *o);
 int mf_info(const struct mf_opts *o);
 int mf_summary(const struct mf_opts *o);
 

@@ -1,4 +1,4 @@
-/* cb-manifest uploaded, info, summary. */
+/* cb-manifest info, summary. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,32 +7,6 @@
 #include "manifest.h"
 #include "records.h"
 #include "warnp.h"
-
-int
-mf_uploaded(const struct mf_opts *o)
-{
-	struct rec_reader *r;
-	char *f[6 + 32];
-	size_t nf = 6 + (size_t)o->input_fields;
-	const char *p[1];
-	int rc;
-
-	if ((r = rec_reader_new(stdin, o->nul, "stdin")) == NULL)
-		return (EX_FAILURE);
-	while ((rc = rec_reader_next(r, nf, f)) == 1) {
-		if (strcmp(f[0], "ok") != 0)
-			continue;
-		p[0] = f[nf - 1];
-		if (rec_write(stdout, o->nul, 1, p) != 0) {
-			rec_reader_free(r);
-			return (EX_FAILURE);
-		}
-	}
-	rec_reader_free(r);
-	if (fflush(stdout) != 0)
-		return (EX_FAILURE);
-	return (rc < 0 ? EX_DATAERR : 0);
-}
 
 /* A sequence of scalars joined by commas into buf (malloc'd). */
 static char *
