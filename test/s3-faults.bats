@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# cb-s3put and cb-s3get through test/s3-fault-proxy.py: 500s, 503
+# cb-s3put and cb-s3get through test/s3-proxy.py: 500s, 503
 # SlowDown, connections reset in the middle of a body, stalls, an error
 # inside a 200 answer, and interruption.
 

@@ -66,13 +66,13 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
-# proxy_start [--plan SPEC] [--always SPEC]: start test/s3-fault-proxy.py
+# proxy_start [--plan SPEC] [--always SPEC]: start test/s3-proxy.py
 # in front of the server; sets PROXY (its URL) and PROXY_LOG.
 proxy_start() {
 	local i
 	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
 	rm -f "$BATS_TEST_TMPDIR/proxy.port"
-	/usr/bin/python3 "$REPO/test/s3-fault-proxy.py" \
+	/usr/bin/python3 "$REPO/test/s3-proxy.py" \
 	    --upstream "$S3_ENDPOINT" --port-file "$BATS_TEST_TMPDIR/proxy.port" \
 	    --log "$PROXY_LOG" "$@" </dev/null >/dev/null 2>&1 3>&- &
 	PROXY_PID=$!
