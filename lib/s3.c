@@ -24,16 +24,26 @@
 
 #define MAX_HDRS	16
 #define RESP_MAX	(16 * 1024 * 1024)	/* XML answers we collect */
+#define EXPECT_MIN	(1024 * 1024)	/* bodies that ask 100-continue */
+#define MAX_MOVES	3		/* region redirects per request */
 
-struct s3_client {
-	struct s3_opts		 o;
+/* Where requests go, for one region; immutable once made. */
+struct s3_addr {
+	char			 region[64];	/* signing region */
 	char			*origin;	/* scheme://host[:port] */
 	char			*host;		/* Host header */
 	char			*prefix;	/* raw path before the key */
+	struct s3_addr		*older;		/* the one this replaced */
+};
+
+struct s3_client {
+	struct s3_opts		 o;
+	struct s3_addr		*addr;		/* current, under lock */
+	struct curl_slist	*connect_to;	/* CURLOPT_CONNECT_TO */
 	char			*name;		/* s3://bucket */
 	struct awscred_src	*cred;
 	struct sigv4_signer	 signer;
-	pthread_mutex_t		 lock;		/* rate limit, skew */
+	pthread_mutex_t		 lock;		/* rate limit, skew, addr */
 	double			 rl_tokens;
 	struct timespec		 rl_last;
 	long			 skew;		/* server - local, seconds */
@@ -60,6 +70,7 @@ struct req {
 	char			 payload[65];	/* hash or UNSIGNED-PAYLOAD */
 	int			 head;
 	int			 no_cancel;
+	int			 probe;		/* region_probe()'s own */
 	const char		*ok_root;	/* 2xx body must have this root */
 	unsigned char		*out;		/* 2xx data goes here ... */
 	size_t			 outcap;	/* ... up to this many bytes */
@@ -74,7 +85,9 @@ struct req {
 	struct strbuf		 resp;
 	struct s3_objinfo	 info;
 	char			 date[64];
+	char			 region[64];	/* x-amz-bucket-region */
 	struct s3_conn		*k;
+	struct s3_addr		*a;		/* where this attempt goes */
 };
 
 static volatile sig_atomic_t cancelled;
@@ -170,6 +183,8 @@ s3_error_exit(const struct s3_error *e)
 	case S3_ECRED:
 		return (EX_NOPERM);
 	case S3_EHTTP:
+		if (strcmp(e->code, "InvalidObjectState") == 0)
+			return (EX_NOINPUT);
 		if (e->status == 401 || e->status == 403 ||
 		    code_in(e->code, denied_codes))
 			return (EX_NOPERM);
@@ -186,50 +201,195 @@ s3_error_exit(const struct s3_error *e)
 
 /* --------------------------------------------------------- the client */
 
+/* A host that is AWS's own: virtual-hosted style by default there. */
 static int
-client_address(struct s3_client *c)
+aws_host(const char *host)
+{
+	size_t n = strcspn(host, ":"), l;
+	static const char *const dom[] = { ".amazonaws.com",
+	    ".amazonaws.com.cn", NULL };
+	int i;
+
+	for (i = 0; dom[i] != NULL; i++) {
+		l = strlen(dom[i]);
+		if (n > l && strncasecmp(host + n - l, dom[i], l) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * A bucket name that can be a DNS label of the host: lowercase letters,
+ * digits and '-', no dots (a dotted name defeats the *.s3 certificate).
+ */
+static int
+dns_bucket(const char *b)
+{
+	size_t n = strlen(b);
+
+	return (n >= 3 && n <= 63 && strspn(b,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") == n && b[0] != '-' &&
+	    b[n - 1] != '-');
+}
+
+static int
+virtual_style(const struct s3_opts *o, const char *host)
+{
+
+	switch (o->addressing) {
+	case S3_ADDR_VIRTUAL:
+		return (1);
+	case S3_ADDR_PATH:
+		return (0);
+	default:
+		return (aws_host(host) && dns_bucket(o->bucket));
+	}
+}
+
+int
+s3_address(const struct s3_opts *o, const char *region, char **host,
+    char **origin, char **prefix)
 {
 	struct strbuf b = STRBUF_INIT;
-	const char *ep = c->o.endpoint, *p, *slash;
+	const char *ep = o->endpoint, *scheme = "https://", *p, *slash;
+	char *h;
+	size_t hl;
 
+	*host = *origin = *prefix = NULL;
 	if (ep == NULL) {
-		/* AWS: virtual-hosted, path-style for dotted buckets. */
-		if (strchr(c->o.bucket, '.') != NULL) {
-			strbuf_addf(&b, "s3.%s.amazonaws.com", c->o.region);
-			c->host = strbuf_detach(&b);
-			strbuf_addf(&b, "/%s/", c->o.bucket);
-			c->prefix = strbuf_detach(&b);
-		} else {
-			strbuf_addf(&b, "%s.s3.%s.amazonaws.com",
-			    c->o.bucket, c->o.region);
-			c->host = strbuf_detach(&b);
-			c->prefix = strdup("/");
-		}
-		strbuf_addf(&b, "https://%s", c->host ? c->host : "");
-		c->origin = strbuf_detach(&b);
+		/* AWS: s3.REGION.amazonaws.com, .com.cn in China. */
+		strbuf_addf(&b, "s3.%s.amazonaws.com%s", region,
+		    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+		h = strbuf_detach(&b);
+		slash = "";
 	} else {
 		if ((p = strstr(ep, "://")) == NULL ||
 		    (strncmp(ep, "http://", 7) != 0 &&
-		    strncmp(ep, "https://", 8) != 0)) {
+		    strncmp(ep, "https://", 8) != 0) || p[3] == '\0' ||
+		    p[3] == '/') {
 			warn0("cannot use endpoint '%s': not an http or "
 			    "https URL", ep);
 			return (-1);
 		}
+		scheme = ep[4] == 's' ? "https://" : "http://";
 		p += 3;
-		slash = strchr(p, '/');
-		c->host = slash ? strndup(p, (size_t)(slash - p)) : strdup(p);
-		c->origin = strndup(ep, (size_t)(p - ep) + strlen(c->host));
-		strbuf_adds(&b, slash ? slash : "");
+		hl = strcspn(p, "/");
+		if (strpbrk(p, "?#") != NULL) {
+			warn0("cannot use endpoint '%s': a query or fragment "
+			    "has no place in it", ep);
+			return (-1);
+		}
+		h = strndup(p, hl);
+		slash = p + hl;
+	}
+	if (h == NULL)
+		goto fail;
+	if (virtual_style(o, h)) {
+		strbuf_addf(&b, "%s.%s", o->bucket, h);
+		*host = strbuf_detach(&b);
+		strbuf_adds(&b, slash);
+	} else {
+		*host = h;
+		h = NULL;
+		strbuf_adds(&b, slash);
 		while (b.len > 0 && b.s[b.len - 1] == '/')
 			b.s[--b.len] = '\0';
-		strbuf_addf(&b, "/%s/", c->o.bucket);
-		c->prefix = strbuf_detach(&b);
+		strbuf_addf(&b, "/%s", o->bucket);
 	}
-	if (c->host == NULL || c->origin == NULL || c->prefix == NULL) {
+	free(h);
+	while (b.len > 0 && b.s[b.len - 1] == '/')
+		b.s[--b.len] = '\0';
+	strbuf_addc(&b, '/');
+	*prefix = strbuf_detach(&b);
+	if (*host != NULL) {
+		strbuf_addf(&b, "%s%s", scheme, *host);
+		*origin = strbuf_detach(&b);
+	}
+	if (*host != NULL && *origin != NULL && *prefix != NULL)
+		return (0);
+fail:
+	warnp("cannot allocate");
+	free(*host);
+	free(*origin);
+	free(*prefix);
+	*host = *origin = *prefix = NULL;
+	return (-1);
+}
+
+static void
+addr_free(struct s3_addr *a)
+{
+
+	if (a == NULL)
+		return;
+	addr_free(a->older);
+	free(a->host);
+	free(a->origin);
+	free(a->prefix);
+	free(a);
+}
+
+/* A new address for region, kept until the client goes. */
+static struct s3_addr *
+addr_new(const struct s3_opts *o, const char *region)
+{
+	struct s3_addr *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		warnp("cannot allocate");
-		return (-1);
+		return (NULL);
 	}
-	return (0);
+	snprintf(a->region, sizeof(a->region), "%s", region);
+	if (s3_address(o, region, &a->host, &a->origin, &a->prefix) != 0) {
+		free(a);
+		return (NULL);
+	}
+	return (a);
+}
+
+/* The address requests use now (never freed while the client lives). */
+static struct s3_addr *
+client_addr(struct s3_client *c)
+{
+	struct s3_addr *a;
+
+	pthread_mutex_lock(&c->lock);
+	a = c->addr;
+	pthread_mutex_unlock(&c->lock);
+	return (a);
+}
+
+/*
+ * The bucket answered from another region: use region for the rest of
+ * the run (AWS endpoints move with it; a custom endpoint keeps its host).
+ * Returns 0 if requests should go again, -1 if nothing changed.
+ */
+static int
+client_move(struct s3_client *c, const struct s3_addr *seen,
+    const char *region)
+{
+	struct s3_addr *a;
+	int rc = 0;
+
+	if (region[0] == '\0' || strlen(region) >= sizeof(a->region) ||
+	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(region))
+		return (-1);
+	pthread_mutex_lock(&c->lock);
+	if (c->addr != seen) {
+		/* Another thread moved it already. */
+		rc = strcmp(c->addr->region, region) == 0 ? 0 : -1;
+	} else if (strcmp(seen->region, region) == 0 ||
+	    (a = addr_new(&c->o, region)) == NULL) {
+		rc = -1;
+	} else {
+		a->older = c->addr;
+		c->addr = a;
+		warn0("note: bucket %s is in region %s, not %s: using %s",
+		    c->o.bucket, region, seen->region, region);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return (rc);
 }
 
 struct s3_client *
@@ -250,9 +410,21 @@ s3_client_new(const struct s3_opts *o, struct awscred_src *cred)
 	if (c->o.attempts < 1)
 		c->o.attempts = 1;
 	strbuf_addf(&b, "s3://%s", o->bucket);
-	if ((c->name = strbuf_detach(&b)) == NULL || client_address(c)) {
+	if ((c->name = strbuf_detach(&b)) == NULL ||
+	    (c->addr = addr_new(&c->o, o->region)) == NULL) {
 		s3_client_free(c);
 		return (NULL);
+	}
+	if (o->connect_to != NULL) {
+		strbuf_addf(&b, "::%s", o->connect_to);
+		if ((c->connect_to = curl_slist_append(NULL,
+		    b.s != NULL ? b.s : "")) == NULL || strbuf_failed(&b)) {
+			strbuf_free(&b);
+			warnp("cannot allocate");
+			s3_client_free(c);
+			return (NULL);
+		}
+		strbuf_free(&b);
 	}
 	return (c);
 }
@@ -265,9 +437,8 @@ s3_client_free(struct s3_client *c)
 		return;
 	sigv4_signer_destroy(&c->signer);
 	pthread_mutex_destroy(&c->lock);
-	free(c->origin);
-	free(c->host);
-	free(c->prefix);
+	addr_free(c->addr);
+	curl_slist_free_all(c->connect_to);
 	free(c->name);
 	free(c);
 }
@@ -435,6 +606,11 @@ cb_header(char *p, size_t sz, size_t nm, void *cookie)
 		hdr_value(r->info.mtime, sizeof(r->info.mtime), v, n - (size_t)(v - p));
 	} else if (hdr_is(p, n, "date", &v)) {
 		hdr_value(r->date, sizeof(r->date), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "x-amz-bucket-region", &v)) {
+		hdr_value(r->region, sizeof(r->region), v, n - (size_t)(v - p));
+	} else if (hdr_is(p, n, "x-amz-checksum-crc32c", &v)) {
+		hdr_value(r->info.crc32c, sizeof(r->info.crc32c), v,
+		    n - (size_t)(v - p));
 	} else if (hdr_is(p, n, "x-amz-server-side-encryption", &v)) {
 		hdr_value(r->info.sse, sizeof(r->info.sse), v, n - (size_t)(v - p));
 	} else if (hdr_is(p, n, "content-range", &v)) {
@@ -528,15 +704,16 @@ req_hdr(struct req *r, const char *name, const char *value)
 	}
 }
 
-/* URL and raw canonical path of r. */
+/* URL and raw canonical path of r at its address. */
 static int
-req_target(struct s3_conn *k, struct req *r, const char *query,
-    struct strbuf *url, struct strbuf *path)
+req_target(struct req *r, const char *query, struct strbuf *url,
+    struct strbuf *path)
 {
-	struct s3_client *c = k->c;
 	char *enc;
 
-	strbuf_adds(path, c->prefix);
+	strbuf_reset(url);
+	strbuf_reset(path);
+	strbuf_adds(path, r->a->prefix);
 	if (r->key != NULL)
 		strbuf_adds(path, r->key);
 	else if (path->len > 1)
@@ -546,7 +723,7 @@ req_target(struct s3_conn *k, struct req *r, const char *query,
 	if (strbuf_failed(path) ||
 	    (enc = sigv4_uri_encode(path->s, path->len, 1)) == NULL)
 		return (-1);
-	strbuf_addf(url, "%s%s%s%s", c->origin, enc, *query ? "?" : "",
+	strbuf_addf(url, "%s%s%s%s", r->a->origin, enc, *query ? "?" : "",
 	    query);
 	free(enc);
 	return (strbuf_failed(url) ? -1 : 0);
@@ -571,7 +748,7 @@ req_sign(struct s3_conn *k, struct req *r, const char *path,
 		return (-1);
 	}
 	amz_date(c, date);
-	h[n++] = (struct sigv4_header){ "host", c->host };
+	h[n++] = (struct sigv4_header){ "host", r->a->host };
 	h[n++] = (struct sigv4_header){ "x-amz-date", date };
 	h[n++] = (struct sigv4_header){ "x-amz-content-sha256", r->payload };
 	if (cr.token[0] != '\0')
@@ -580,7 +757,7 @@ req_sign(struct s3_conn *k, struct req *r, const char *path,
 	for (i = 0; i < r->nhdrs; i++)
 		h[n++] = r->hdrs[i];
 	sr = (struct sigv4_req){ r->method, path, query, h, n, r->payload };
-	if (sigv4_sign(&c->signer, cr.akid, cr.secret, c->o.region, "s3",
+	if (sigv4_sign(&c->signer, cr.akid, cr.secret, r->a->region, "s3",
 	    date, &sr, &auth, sig) != 0) {
 		s3_error_set(e, S3_ESYS, "cannot sign the request");
 		goto out;
@@ -595,7 +772,12 @@ req_sign(struct s3_conn *k, struct req *r, const char *path,
 	strbuf_reset(&b);
 	strbuf_addf(&b, "Authorization: %s", auth);
 	*hl = curl_slist_append(*hl, b.s);
-	*hl = curl_slist_append(*hl, "Expect:");
+	/*
+	 * A large body waits for 100 Continue, so a refusal (403, 301, 503)
+	 * costs no upload and its answer is not lost in a reset.
+	 */
+	*hl = curl_slist_append(*hl, r->blen >= EXPECT_MIN ?
+	    "Expect: 100-continue" : "Expect:");
 	*hl = curl_slist_append(*hl, "Accept:");
 	rc = *hl != NULL && !strbuf_failed(&b) ? 0 : -1;
 	if (rc != 0)
@@ -617,7 +799,6 @@ conn_setup(struct s3_conn *k, struct req *r, const char *url,
 {
 	CURL *h = k->curl;
 	const struct s3_opts *o = &k->c->o;
-	const char *ca = getenv("AWS_CA_BUNDLE");
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -630,8 +811,13 @@ conn_setup(struct s3_conn *k, struct req *r, const char *url,
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->timeout);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL && *ca != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	if (o->ca_bundle != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_bundle);
+	if (k->c->connect_to != NULL)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->c->connect_to);
+	/* A server deaf to Expect gets the body after a wait: no stall. */
+	curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS,
+	    o->timeout > 2 ? 1000L : o->timeout * 400L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -676,6 +862,8 @@ req_skew(struct s3_conn *k, struct req *r)
 struct errbody {
 	char	*code;
 	char	*msg;
+	char	*region;	/* <Region> (AuthorizationHeaderMalformed) */
+	char	 sclass[32];	/* <StorageClass> (InvalidObjectState) */
 };
 
 static int
@@ -687,6 +875,11 @@ err_walk(void *cookie, const char *path, const char *text, size_t len)
 		snprintf(b->code, 64, "%.*s", (int)len, text);
 	else if (strcmp(path, "Error/Message") == 0)
 		snprintf(b->msg, 256, "%.*s", (int)len, text);
+	else if (strcmp(path, "Error/Region") == 0 && b->region != NULL &&
+	    b->region[0] == '\0')
+		snprintf(b->region, 64, "%.*s", (int)len, text);
+	else if (strcmp(path, "Error/StorageClass") == 0)
+		snprintf(b->sclass, sizeof(b->sclass), "%.*s", (int)len, text);
 	return (0);
 }
 
@@ -694,7 +887,7 @@ err_walk(void *cookie, const char *path, const char *text, size_t len)
 static void
 req_error(struct req *r, struct s3_error *e)
 {
-	struct errbody b = { e->code, e->msg };
+	struct errbody b = { e->code, e->msg, r->region, "" };
 	const char *def = "";
 
 	memset(e, 0, sizeof(*e));
@@ -702,6 +895,11 @@ req_error(struct req *r, struct s3_error *e)
 	e->status = r->status;
 	if (r->resp.len > 0)
 		xmlwalk(r->resp.s, r->resp.len, err_walk, &b, NULL, 0);
+	if (strcmp(e->code, "InvalidObjectState") == 0)
+		snprintf(e->msg, sizeof(e->msg), "the object is archived%s%s%s:"
+		    " restore it first (aws s3api restore-object), then try "
+		    "again once the restore is done", b.sclass[0] ? " (" : "",
+		    b.sclass, b.sclass[0] ? ")" : "");
 	if (e->code[0] != '\0')
 		return;
 	switch (r->status) {
@@ -717,7 +915,37 @@ req_error(struct req *r, struct s3_error *e)
 	snprintf(e->code, sizeof(e->code), "%s", def);
 }
 
-enum verdict { V_OK, V_RETRY, V_FAIL };
+enum verdict { V_OK, V_RETRY, V_MOVE, V_FAIL };
+
+static int req_run(struct s3_conn *k, struct req *r, struct s3_error *e);
+
+/*
+ * Ask the bucket's region with a HEAD on the bucket (HeadBucket answers
+ * x-amz-bucket-region even when it refuses), for an answer that named
+ * none (a HEAD has no body to name it in).
+ */
+static void
+region_probe(struct s3_conn *k, struct req *r)
+{
+	struct req h = { .method = "HEAD", .head = 1, .probe = 1 };
+	struct s3_error e;
+
+	strcpy(h.payload, SIGV4_EMPTY_SHA256);
+	(void)req_run(k, &h, &e);
+	memcpy(r->region, h.region, sizeof(r->region));
+	strbuf_free(&h.resp);
+}
+
+/* A wrong-region answer: the bucket's region, or "" if none is named. */
+static int
+wrong_region(const struct req *r, const struct s3_error *e)
+{
+
+	return (r->status == 301 || r->status == 307 ||
+	    strcmp(e->code, "PermanentRedirect") == 0 ||
+	    strcmp(e->code, "AuthorizationHeaderMalformed") == 0 ||
+	    strcmp(e->code, "IllegalLocationConstraintException") == 0);
+}
 
 static enum verdict
 req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
@@ -737,6 +965,14 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 		s3_error_set(e, S3_EDATA, "answer longer than expected");
 		return (V_FAIL);
 	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CACERT_BADFILE) {
+		/* Trying again would not make the certificate trusted. */
+		s3_error_set(e, S3_ENET, "%s (CA certificates: %s)",
+		    k->errbuf[0] ? k->errbuf : curl_easy_strerror(cc),
+		    k->c->o.ca_bundle ? k->c->o.ca_bundle : "the system's");
+		return (V_FAIL);
+	}
 	if (cc != CURLE_OK) {
 		s3_error_set(e, S3_ENET, "%s", k->errbuf[0] ? k->errbuf :
 		    curl_easy_strerror(cc));
@@ -747,7 +983,7 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 		if (r->ok_root == NULL)
 			return (V_OK);
 		if (xmlwalk(r->resp.s ? r->resp.s : "", r->resp.len,
-		    err_walk, &(struct errbody){ e->code, e->msg }, root,
+		    err_walk, &(struct errbody){ e->code, e->msg, NULL, "" }, root,
 		    sizeof(root)) == 0 && strcmp(root, r->ok_root) == 0)
 			return (V_OK);
 		req_error(r, e);
@@ -758,6 +994,19 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 		}
 	} else {
 		req_error(r, e);
+	}
+	if (wrong_region(r, e)) {
+		if (r->probe)
+			return (V_FAIL);
+		if (r->region[0] == '\0')
+			region_probe(k, r);
+		if (client_move(k->c, r->a, r->region) == 0)
+			return (V_MOVE);
+		if (e->msg[0] == '\0')
+			snprintf(e->msg, sizeof(e->msg), "the bucket is in "
+			    "another region%s%s: set the region", r->region[0] ?
+			    " than " : "", r->region[0] ? r->a->region : "");
+		return (V_FAIL);
 	}
 	if (strcmp(e->code, "RequestTimeTooSkewed") == 0) {
 		req_skew(k, r);
@@ -785,6 +1034,7 @@ req_attempt(struct s3_conn *k, struct req *r, const char *url,
 	clock_gettime(CLOCK_MONOTONIC, &r->last_move);
 	r->status = 0;
 	r->date[0] = '\0';
+	r->region[0] = '\0';
 	strbuf_reset(&r->resp);
 	memset(&r->info, 0, sizeof(r->info));
 	r->info.size = -1;
@@ -827,10 +1077,13 @@ req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 	CURLcode cc;
 	int try;
 
+	struct s3_addr *a;
+	int moves = 0;
+
 	r->k = k;
+	r->a = NULL;
 	memset(e, 0, sizeof(*e));
-	if ((query = sigv4_query(r->params, r->nparams)) == NULL ||
-	    req_target(k, r, query, &url, &path) != 0) {
+	if ((query = sigv4_query(r->params, r->nparams)) == NULL) {
 		s3_error_set(e, S3_ESYS, "cannot allocate");
 		goto out;
 	}
@@ -838,6 +1091,13 @@ req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 		if (cancelled && !r->no_cancel) {
 			s3_error_set(e, S3_ECANCEL, "%s", "");
 			break;
+		}
+		if ((a = client_addr(k->c)) != r->a) {
+			r->a = a;
+			if (req_target(r, query, &url, &path) != 0) {
+				s3_error_set(e, S3_ESYS, "cannot allocate");
+				break;
+			}
 		}
 		hl = NULL;
 		if (req_sign(k, r, path.s, query, &hl, e) != 0) {
@@ -850,6 +1110,10 @@ req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 		e->tries = try;
 		warnp_debug(2, "%s %s -> %ld%s%s (try %d)", r->method, url.s,
 		    r->status, e->code[0] ? " " : "", e->code, try);
+		if (v == V_MOVE && ++moves <= MAX_MOVES) {
+			try--;		/* a move is no failed try */
+			continue;
+		}
 		if (v != V_RETRY || try >= k->c->o.attempts)
 			break;
 		backoff_sleep(k, try);
@@ -881,14 +1145,24 @@ b64(const unsigned char *in, size_t n, char *out)
 	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }
 
-/* Payload hash and checksum header of a body, per the checksum mode. */
+static void
+crc32c_b64(const void *buf, size_t len, char out[12])
+{
+	uint32_t crc = crc32c(0, buf, len);
+	unsigned char be[4] = { crc >> 24, crc >> 16, crc >> 8, crc };
+
+	b64(be, 4, out);
+}
+
+/*
+ * Payload hash and checksum header of a body, per the checksum mode; ckval
+ * (at least 32 bytes) holds the header's value.
+ */
 static void
 req_checksum(struct req *r, enum s3_checksum ck, char *ckval)
 {
 	unsigned char md[16];
 	unsigned int mdlen = 16;
-	uint32_t crc;
-	unsigned char be[4];
 
 	if (ck == S3_CK_SHA256) {
 		sigv4_sha256_hex(r->body != NULL ? (const void *)r->body : "",
@@ -897,16 +1171,26 @@ req_checksum(struct req *r, enum s3_checksum ck, char *ckval)
 	}
 	strcpy(r->payload, "UNSIGNED-PAYLOAD");
 	if (ck == S3_CK_CRC32C) {
-		crc = crc32c(0, r->body, r->blen);
-		be[0] = crc >> 24; be[1] = crc >> 16; be[2] = crc >> 8;
-		be[3] = crc;
-		b64(be, 4, ckval);
+		crc32c_b64(r->body, r->blen, ckval);
 		req_hdr(r, "x-amz-checksum-crc32c", ckval);
 	} else if (ck == S3_CK_MD5) {
 		EVP_Digest(r->body, r->blen, md, &mdlen, EVP_md5(), NULL);
 		b64(md, 16, ckval);
 		req_hdr(r, "content-md5", ckval);
 	}
+}
+
+/* A CRC32C the server echoes must be the one sent (S3_EDATA if not). */
+static int
+echo_check(const struct req *r, const char *sent, const char *what,
+    struct s3_error *e)
+{
+
+	if (r->info.crc32c[0] == '\0' || strcmp(r->info.crc32c, sent) == 0)
+		return (0);
+	s3_error_set(e, S3_EDATA, "the server's CRC32C of %s is %s, ours %s",
+	    what, r->info.crc32c, sent);
+	return (-1);
 }
 
 static void
@@ -927,12 +1211,14 @@ s3_put_object(struct s3_conn *k, const char *key, const void *buf,
 {
 	struct req r = { .method = "PUT", .key = key, .body = buf,
 	    .blen = len };
-	char ck[64];
+	char ck[32];
 	int rc;
 
 	req_put_opts(&r, po);
 	req_checksum(&r, po->checksum, ck);
 	rc = req_run(k, &r, e);
+	if (rc == 0 && po->checksum == S3_CK_CRC32C)
+		rc = echo_check(&r, ck, "the object", e);
 	if (rc == 0)
 		memcpy(etag, r.info.etag, 136);
 	req_free(&r);
@@ -960,6 +1246,9 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 	int rc;
 
 	req_put_opts(&r, po);
+	/* Parts with a checksum need it declared here (AWS refuses them). */
+	if (po->checksum == S3_CK_CRC32C)
+		req_hdr(&r, "x-amz-checksum-algorithm", "CRC32C");
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	*upload_id = NULL;
 	if ((rc = req_run(k, &r, e)) == 0) {
@@ -979,9 +1268,9 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 int
 s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
     int n, const void *buf, size_t len, const struct s3_put_opts *po,
-    char etag[136], struct s3_error *e)
+    struct s3_part *part, struct s3_error *e)
 {
-	char num[16], ck[64];
+	char num[16], ck[32], what[32];
 	const struct sigv4_param p[] = { { "partNumber", num },
 	    { "uploadId", upload_id } };
 	struct req r = { .method = "PUT", .key = key, .params = p,
@@ -989,58 +1278,157 @@ s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
 	int rc;
 
 	snprintf(num, sizeof(num), "%d", n);
+	snprintf(what, sizeof(what), "part %d", n);
 	req_checksum(&r, po->checksum, ck);
 	rc = req_run(k, &r, e);
 	if (rc == 0 && r.info.etag[0] == '\0') {
 		s3_error_set(e, S3_EDATA, "no ETag for part %d", n);
 		rc = -1;
 	}
+	if (rc == 0 && po->checksum == S3_CK_CRC32C &&
+	    (rc = echo_check(&r, ck, what, e)) == 0)
+		snprintf(part->crc32c, sizeof(part->crc32c), "%.15s", ck);
 	if (rc == 0)
-		memcpy(etag, r.info.etag, 136);
+		memcpy(part->etag, r.info.etag, 136);
 	req_free(&r);
 	return (rc);
 }
 
+void
+s3_crc32c_composite(const struct s3_part *parts, int n, char out[24])
+{
+	unsigned char raw[8], be[4];
+	uint32_t crc = 0;
+	int i;
+
+	/* COMPOSITE: the CRC32C of the parts' big-endian CRC32Cs. */
+	for (i = 0; i < n; i++) {
+		memset(raw, 0, sizeof(raw));
+		if (strlen(parts[i].crc32c) == 8)
+			EVP_DecodeBlock(raw,
+			    (const unsigned char *)parts[i].crc32c, 8);
+		crc = crc32c(crc, raw, 4);
+	}
+	be[0] = crc >> 24; be[1] = crc >> 16; be[2] = crc >> 8; be[3] = crc;
+	b64(be, 4, out);
+	snprintf(out + 8, 16, "-%d", n);
+}
+
+struct complete {
+	char	*etag;
+	char	 crc32c[24];
+};
+
 static int
 complete_walk(void *cookie, const char *path, const char *text, size_t len)
 {
-	char *etag = cookie;
+	struct complete *c = cookie;
 
 	if (strcmp(path, "CompleteMultipartUploadResult/ETag") == 0)
-		snprintf(etag, 136, "%.*s", (int)len, text);
+		snprintf(c->etag, 136, "%.*s", (int)len, text);
+	else if (strcmp(path, "CompleteMultipartUploadResult/ChecksumCRC32C")
+	    == 0)
+		snprintf(c->crc32c, sizeof(c->crc32c), "%.*s", (int)len, text);
+	return (0);
+}
+
+/* The CompleteMultipartUpload body listing parts 1..n; NULL if no memory. */
+static char *
+complete_body(const struct s3_part *parts, int n, size_t *len)
+{
+	struct strbuf b = STRBUF_INIT;
+	int i;
+
+	strbuf_adds(&b, "<CompleteMultipartUpload xmlns=\""
+	    "http://s3.amazonaws.com/doc/2006-03-01/\">");
+	for (i = 0; i < n; i++) {
+		strbuf_addf(&b, "<Part><PartNumber>%d</PartNumber>"
+		    "<ETag>%s</ETag>", i + 1, parts[i].etag);
+		if (parts[i].crc32c[0] != '\0')
+			strbuf_addf(&b, "<ChecksumCRC32C>%s</ChecksumCRC32C>",
+			    parts[i].crc32c);
+		strbuf_adds(&b, "</Part>");
+	}
+	strbuf_adds(&b, "</CompleteMultipartUpload>");
+	*len = b.len;
+	if (strbuf_failed(&b)) {
+		strbuf_free(&b);
+		return (NULL);
+	}
+	return (strbuf_detach(&b));
+}
+
+static int head(struct s3_conn *k, const char *key, int ckmode,
+    struct s3_objinfo *info, struct s3_error *e);
+
+/* The ETag's part count: "...-N" -> N, else 0. */
+static int
+etag_parts(const char *etag)
+{
+	const char *d = strrchr(etag, '-');
+
+	return (d != NULL ? atoi(d + 1) : 0);
+}
+
+/*
+ * After a retried Complete answered NoSuchUpload: did the first, whose
+ * answer was lost, complete the object?  AWS: "the upload might have been
+ * completed".  Yes when the object has our size, part count and checksum.
+ */
+static int
+complete_lost(struct s3_conn *k, const char *key, int n, uint64_t size,
+    const char *composite, char etag[136], struct s3_error *e)
+{
+	struct s3_objinfo info;
+	struct s3_error he;
+
+	if (head(k, key, 1, &info, &he) != 0 || info.size < 0 ||
+	    (uint64_t)info.size != size || etag_parts(info.etag) != n ||
+	    (composite[0] != '\0' && info.crc32c[0] != '\0' &&
+	    strcmp(info.crc32c, composite) != 0))
+		return (-1);
+	warnp_debug(1, "'%s': completed by a Complete whose answer was lost",
+	    key);
+	memcpy(etag, info.etag, 136);
+	memset(e, 0, sizeof(*e));
 	return (0);
 }
 
 int
 s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
-    char (*etags)[136], int n, char etag[136], struct s3_error *e)
+    const struct s3_part *parts, int n, uint64_t size,
+    const struct s3_put_opts *po, char etag[136], struct s3_error *e)
 {
 	const struct sigv4_param p[] = { { "uploadId", upload_id } };
 	struct req r = { .method = "POST", .key = key, .params = p,
 	    .nparams = 1, .ok_root = "CompleteMultipartUploadResult" };
-	struct strbuf b = STRBUF_INIT;
-	int i, rc;
+	struct complete res = { .etag = etag };
+	char composite[24] = "", *body;
+	int rc;
 
-	strbuf_adds(&b, "<CompleteMultipartUpload xmlns=\""
-	    "http://s3.amazonaws.com/doc/2006-03-01/\">");
-	for (i = 0; i < n; i++)
-		strbuf_addf(&b, "<Part><PartNumber>%d</PartNumber>"
-		    "<ETag>%s</ETag></Part>", i + 1, etags[i]);
-	strbuf_adds(&b, "</CompleteMultipartUpload>");
-	if (strbuf_failed(&b)) {
+	if ((body = complete_body(parts, n, &r.blen)) == NULL) {
 		s3_error_set(e, S3_ESYS, "cannot allocate");
 		return (-1);
 	}
-	r.body = (const unsigned char *)b.s;
-	r.blen = b.len;
+	if (po->checksum == S3_CK_CRC32C)
+		s3_crc32c_composite(parts, n, composite);
+	r.body = (const unsigned char *)body;
 	req_checksum(&r, S3_CK_SHA256, NULL);
 	etag[0] = '\0';
 	if ((rc = req_run(k, &r, e)) == 0) {
 		warnp_debug(3, "< %.*s", (int)r.resp.len, r.resp.s);
-		xmlwalk(r.resp.s, r.resp.len, complete_walk, etag, NULL, 0);
+		xmlwalk(r.resp.s, r.resp.len, complete_walk, &res, NULL, 0);
+		if (res.crc32c[0] != '\0' && composite[0] != '\0' &&
+		    strcmp(res.crc32c, composite) != 0) {
+			s3_error_set(e, S3_EDATA, "the server's checksum of "
+			    "the object is %s, ours %s", res.crc32c, composite);
+			rc = -1;
+		}
+	} else if (e->tries > 1 && strcmp(e->code, "NoSuchUpload") == 0) {
+		rc = complete_lost(k, key, n, size, composite, etag, e);
 	}
 	req_free(&r);
-	strbuf_free(&b);
+	free(body);
 	return (rc);
 }
 
@@ -1071,18 +1459,29 @@ s3_delete(struct s3_conn *k, const char *key, struct s3_error *e)
 	return (rc);
 }
 
-int
-s3_head(struct s3_conn *k, const char *key, struct s3_objinfo *info,
-    struct s3_error *e)
+/* HEAD key; with ckmode, asking for its checksum too. */
+static int
+head(struct s3_conn *k, const char *key, int ckmode,
+    struct s3_objinfo *info, struct s3_error *e)
 {
 	struct req r = { .method = "HEAD", .key = key, .head = 1 };
 	int rc;
 
+	if (ckmode)
+		req_hdr(&r, "x-amz-checksum-mode", "ENABLED");
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	if ((rc = req_run(k, &r, e)) == 0)
 		*info = r.info;
 	req_free(&r);
 	return (rc);
+}
+
+int
+s3_head(struct s3_conn *k, const char *key, struct s3_objinfo *info,
+    struct s3_error *e)
+{
+
+	return (head(k, key, 0, info, e));
 }
 
 int
@@ -1145,7 +1544,19 @@ struct listpage {
 	int		 max_keys;
 	char		*token;
 	int		 stopped;
+	int		 urlenc;	/* the page says EncodingType url */
 };
+
+/* Keys are URL-encoded only if the page says so: servers may ignore it. */
+static int
+encoding_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct listpage *l = cookie;
+
+	if (strcmp(path, "ListBucketResult/EncodingType") == 0)
+		l->urlenc = len == 3 && strncasecmp(text, "url", 3) == 0;
+	return (0);
+}
 
 static int
 list_walk(void *cookie, const char *path, const char *text, size_t len)
@@ -1179,7 +1590,8 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 	} else if (strcmp(path, "Contents") == 0) {
 		if (strbuf_failed(&l->key) || l->key.s == NULL)
 			return (-1);
-		s3_url_decode(l->key.s);
+		if (l->urlenc)
+			s3_url_decode(l->key.s);
 		ent = (struct s3_listent){ l->key.s, l->size, l->mtime,
 		    l->etag, l->sclass };
 		if (l->fn(l->cookie, &ent) != 0) {
@@ -1213,8 +1625,10 @@ list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
 	l->token = NULL;
 	l->truncated = 0;
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
-	if ((rc = req_run(k, &r, e)) == 0 && xmlwalk(r.resp.s, r.resp.len,
-	    list_walk, l, NULL, 0) != 0) {
+	l->urlenc = 0;
+	if ((rc = req_run(k, &r, e)) == 0 && (xmlwalk(r.resp.s, r.resp.len,
+	    encoding_walk, l, NULL, 0) != 0 || xmlwalk(r.resp.s, r.resp.len,
+	    list_walk, l, NULL, 0) != 0)) {
 		if (l->stopped)
 			s3_error_set(e, S3_ESYS, "listing stopped");
 		else

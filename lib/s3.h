@@ -19,10 +19,21 @@
 
 #include "awscred.h"
 
+/* Where the bucket goes in a request's URL. */
+enum s3_addressing {
+	S3_ADDR_AUTO,		/* virtual on AWS, path elsewhere and for
+				   bucket names that are no DNS label */
+	S3_ADDR_VIRTUAL,	/* https://BUCKET.host/KEY */
+	S3_ADDR_PATH		/* https://host/BUCKET/KEY */
+};
+
 struct s3_opts {
 	const char	*endpoint;	/* URL, or NULL: AWS from the region */
-	const char	*region;
+	const char	*region;	/* the bucket's region is found anyway */
 	const char	*bucket;
+	enum s3_addressing addressing;
+	const char	*ca_bundle;	/* CA certificates file, or NULL */
+	const char	*connect_to;	/* "HOST:PORT" to connect to, or NULL */
 	int		 attempts;	/* tries per request, >= 1 */
 	int		 retry_base_ms;	/* first backoff ceiling */
 	int		 retry_cap_ms;	/* backoff ceiling cap */
@@ -51,12 +62,22 @@ struct s3_error {
 	char		 msg[256];	/* S3 <Message> or a local reason */
 };
 
-/* Checksum sent with each request body. */
+/*
+ * Checksum sent with each request body.  With CRC32C a multipart upload
+ * declares the algorithm at create (x-amz-checksum-algorithm), every part
+ * carries it, and Complete lists each part's value: what AWS requires.
+ */
 enum s3_checksum {
 	S3_CK_SHA256,	/* signed payload hash, x-amz-content-sha256 */
 	S3_CK_CRC32C,	/* x-amz-checksum-crc32c, unsigned payload */
 	S3_CK_MD5,	/* Content-MD5, unsigned payload */
 	S3_CK_NONE	/* UNSIGNED-PAYLOAD only */
+};
+
+/* What an uploaded part is known by, for CompleteMultipartUpload. */
+struct s3_part {
+	char		 etag[136];	/* with its quotes */
+	char		 crc32c[16];	/* base64, "" unless S3_CK_CRC32C */
 };
 
 /* Options of a new object (PUT or multipart create). */
@@ -74,6 +95,7 @@ struct s3_objinfo {
 	char		 etag[136];	/* with its quotes */
 	char		 mtime[64];	/* Last-Modified as sent */
 	char		 sse[32];	/* x-amz-server-side-encryption */
+	char		 crc32c[24];	/* x-amz-checksum-crc32c, if sent */
 };
 
 /* One entry of a listing. */
@@ -125,18 +147,28 @@ int s3_put_object(struct s3_conn *k, const char *key, const void *buf,
 int s3_mpu_create(struct s3_conn *k, const char *key,
     const struct s3_put_opts *po, char **upload_id, struct s3_error *e);
 
-/* Upload part n (1..10000); etag gets the part's quoted ETag. */
+/*
+ * Upload part n (1..10000); part gets its ETag (and checksum).  A checksum
+ * the server echoes must be the one sent.
+ */
 int s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
     int n, const void *buf, size_t len, const struct s3_put_opts *po,
-    char etag[136], struct s3_error *e);
+    struct s3_part *part, struct s3_error *e);
 
 /*
- * Complete with the ETags of parts 1..n; the body is checked for an error
- * even on 200.  etag gets the object's ETag.
+ * Complete with parts 1..n, whose bytes add up to size; the body is
+ * checked for an error even on 200, and a composite checksum in it must
+ * match the parts'.  A retried Complete answered NoSuchUpload (the lost
+ * first answer may have completed it) is accepted when the object has
+ * this size and n parts.  etag gets the object's ETag.
  */
 int s3_mpu_complete(struct s3_conn *k, const char *key,
-    const char *upload_id, char (*etags)[136], int n, char etag[136],
+    const char *upload_id, const struct s3_part *parts, int n,
+    uint64_t size, const struct s3_put_opts *po, char etag[136],
     struct s3_error *e);
+
+/* The COMPOSITE CRC32C of n parts, "BASE64-N", into out[24]. */
+void s3_crc32c_composite(const struct s3_part *parts, int n, char out[24]);
 
 /* Abort (works after s3_cancel()). */
 int s3_mpu_abort(struct s3_conn *k, const char *key, const char *upload_id,
@@ -178,6 +210,14 @@ void s3_error_set(struct s3_error *e, enum s3_errkind kind,
 
 /* Throttle the process to the rate limit: account for n bytes. */
 void s3_rate_take(struct s3_client *c, size_t n);
+
+/*
+ * The address of the bucket for region: *host gets the Host header, *origin
+ * "scheme://host[:port]" and *prefix the raw path before a key (new
+ * strings).  Returns 0, or -1 on a bad endpoint (reported).
+ */
+int s3_address(const struct s3_opts *o, const char *region, char **host,
+    char **origin, char **prefix);
 
 /* Decode S3's URL encoding (%XX and '+') of s in place. */
 void s3_url_decode(char *s);

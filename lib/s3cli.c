@@ -13,9 +13,22 @@
 
 static volatile sig_atomic_t caught;
 
-void
+static int parse_int(const char *arg, long lo, long hi, long *v);
+static int bad(const char *what, const char *arg, const char *expect);
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0' ? v : NULL);
+}
+
+int
 s3cli_init(struct s3cli *o)
 {
+	const char *v;
+	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->attempts = 8;
@@ -24,6 +37,34 @@ s3cli_init(struct s3cli *o)
 	o->connect_timeout = 10;
 	o->part_size = 8 * 1024 * 1024;
 	o->concurrency = 4;
+	/* As the aws CLI reads them; options given later override. */
+	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL &&
+	    s3cli_option(o, S3CLI_RETRIES, v) != 1)
+		rc = -1;
+	o->ca_bundle = env("AWS_CA_BUNDLE");
+	if ((v = env("CB_S3_CONNECT_TO")) != NULL &&
+	    s3cli_option(o, S3CLI_CONNECT_TO, v) != 1)
+		rc = -1;
+	return (rc);
+}
+
+/* "HOST:PORT" or "[V6]:PORT". */
+static int
+valid_connect_to(const char *s)
+{
+	const char *colon;
+	long port;
+
+	if (*s == '[') {
+		if ((colon = strstr(s, "]:")) == NULL || colon == s + 1)
+			return (0);
+		colon++;
+	} else if ((colon = strrchr(s, ':')) == NULL || colon == s ||
+	    memchr(s, ':', (size_t)(colon - s)) != NULL) {
+		return (0);
+	}
+	return (strcspn(s, " \t\r\n/@") == strlen(s) &&
+	    parse_int(colon + 1, 1, 65535, &port) == 0);
 }
 
 int
@@ -82,6 +123,30 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 	case S3CLI_ENDPOINT: o->endpoint = arg; return (1);
 	case S3CLI_REGION: o->region = arg; return (1);
 	case S3CLI_PROFILE: o->profile = arg; return (1);
+	case S3CLI_ADDRESSING:
+		if (strcmp(arg, "auto") == 0)
+			o->addressing = S3_ADDR_AUTO;
+		else if (strcmp(arg, "virtual") == 0)
+			o->addressing = S3_ADDR_VIRTUAL;
+		else if (strcmp(arg, "path") == 0)
+			o->addressing = S3_ADDR_PATH;
+		else
+			return (bad("addressing style", arg,
+			    "auto, virtual or path"));
+		return (1);
+	case S3CLI_CA_BUNDLE:
+		if (access(arg, R_OK) != 0) {
+			warnp("cannot read the CA bundle '%s'", arg);
+			return (-1);
+		}
+		o->ca_bundle = arg;
+		return (1);
+	case S3CLI_CONNECT_TO:
+		if (!valid_connect_to(arg))
+			return (bad("address to connect to", arg,
+			    "HOST:PORT"));
+		o->connect_to = arg;
+		return (1);
 	case 'v': o->verbose++; return (1);
 	case 'q': o->quiet = 1; return (1);
 	case S3CLI_PROGRESS: o->progress = 1; return (1);
@@ -166,6 +231,8 @@ s3cli_open(struct s3cli *o, const char *bucket)
 		return (-1);
 	so = (struct s3_opts){ .endpoint = o->endpoint_res,
 	    .region = o->region_res, .bucket = bucket,
+	    .addressing = o->addressing, .ca_bundle = o->ca_bundle,
+	    .connect_to = o->connect_to,
 	    .attempts = o->attempts, .retry_base_ms = o->retry_ms,
 	    .retry_cap_ms = 20000, .timeout = o->timeout,
 	    .connect_timeout = o->connect_timeout,

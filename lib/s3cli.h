@@ -19,7 +19,8 @@
 enum {
 	S3CLI_ENDPOINT = 300, S3CLI_REGION, S3CLI_PROFILE, S3CLI_RETRIES,
 	S3CLI_RETRY_DELAY, S3CLI_TIMEOUT, S3CLI_CONNECT_TIMEOUT,
-	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE, S3CLI_PROGRESS
+	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE, S3CLI_PROGRESS, S3CLI_ADDRESSING,
+	S3CLI_CA_BUNDLE, S3CLI_CONNECT_TO
 };
 
 /* Entries for a getopt_long table, ending without the terminator. */
@@ -27,6 +28,9 @@ enum {
 	{ "endpoint", required_argument, NULL, S3CLI_ENDPOINT },	\
 	{ "region", required_argument, NULL, S3CLI_REGION },		\
 	{ "profile", required_argument, NULL, S3CLI_PROFILE },		\
+	{ "addressing-style", required_argument, NULL, S3CLI_ADDRESSING }, \
+	{ "ca-bundle", required_argument, NULL, S3CLI_CA_BUNDLE },	\
+	{ "connect-to", required_argument, NULL, S3CLI_CONNECT_TO },	\
 	{ "retries", required_argument, NULL, S3CLI_RETRIES },		\
 	{ "retry-delay", required_argument, NULL, S3CLI_RETRY_DELAY },	\
 	{ "timeout", required_argument, NULL, S3CLI_TIMEOUT },		\
@@ -43,7 +47,10 @@ struct s3cli {
 	const char		*endpoint;
 	const char		*region;
 	const char		*profile;
-	int			 attempts;
+	enum s3_addressing	 addressing;
+	const char		*ca_bundle;	/* or AWS_CA_BUNDLE */
+	const char		*connect_to;	/* or CB_S3_CONNECT_TO */
+	int			 attempts;	/* or AWS_MAX_ATTEMPTS */
 	int			 retry_ms;
 	long			 timeout;
 	long			 connect_timeout;
@@ -65,8 +72,8 @@ struct s3cli {
 	pthread_cond_t		 progress_cv;
 };
 
-/* Defaults. */
-void s3cli_init(struct s3cli *o);
+/* Defaults, and those the environment sets (reported if invalid: -1). */
+int s3cli_init(struct s3cli *o);
 
 /*
  * Handle a shared option: 1 if ch was one (and valid), 0 if not ours,

@@ -32,7 +32,7 @@ struct up {
 	struct part		*cur;
 	int			 nparts;	/* dispatched */
 	char			*upload_id;
-	char			(*etags)[136];
+	struct s3_part		*parts;		/* 1..nparts */
 	uint64_t		 raw;
 	uint64_t		 stored;
 	/* shared with the workers */
@@ -68,7 +68,7 @@ s3up_part_size(size_t base, int64_t size)
 size_t
 s3up_part_want(size_t base, int n)
 {
-	int shift = (n - 1) / 1000;
+	int shift = (n - 1) / S3UP_GROW_EVERY;
 	uint64_t s = (uint64_t)base << (shift < 20 ? shift : 20);
 
 	return (s > S3UP_MAX_PART ? (size_t)S3UP_MAX_PART : (size_t)s);
@@ -116,7 +116,7 @@ part_upload(struct up *u, struct s3_conn *k, struct part *p)
 	struct s3_error e;
 
 	if (s3_mpu_part(k, u->key, u->upload_id, p->n, p->buf, p->len,
-	    &u->o->put, u->etags[p->n - 1], &e) != 0) {
+	    &u->o->put, &u->parts[p->n - 1], &e) != 0) {
 		up_fail(u, &e);
 		return (-1);
 	}
@@ -181,7 +181,7 @@ up_begin(struct up *u)
 {
 	struct s3_error e;
 
-	if ((u->etags = calloc(MAX_PARTS, sizeof(*u->etags))) == NULL) {
+	if ((u->parts = calloc(MAX_PARTS, sizeof(*u->parts))) == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot allocate");
 		up_fail(u, &e);
 		return (-1);
@@ -445,8 +445,8 @@ up_finish(struct up *u, struct s3up_result *res)
 	up_drain(u);
 	if (up_failed(u))
 		return (-1);
-	if (s3_mpu_complete(u->k, u->key, u->upload_id, u->etags, u->nparts,
-	    res->etag, &e) != 0) {
+	if (s3_mpu_complete(u->k, u->key, u->upload_id, u->parts, u->nparts,
+	    u->stored, &u->o->put, res->etag, &e) != 0) {
 		up_fail(u, &e);
 		return (-1);
 	}
@@ -480,7 +480,7 @@ up_cleanup(struct up *u)
 		free(p);
 	}
 	free(u->tids);
-	free(u->etags);
+	free(u->parts);
 	free(u->upload_id);
 	EVP_MD_CTX_free(u->sha);
 	pthread_mutex_destroy(&u->lock);
@@ -500,6 +500,12 @@ s3up_fd(struct s3_client *c, struct s3_conn *k, int fd, int64_t size,
 
 	memset(res, 0, sizeof(*res));
 	memset(e, 0, sizeof(*e));
+	if (size > 0 && (uint64_t)size > S3UP_MAX_OBJECT) {
+		s3_error_set(e, S3_ESYS, "%lld bytes is more than an S3 object "
+		    "holds (%llu)", (long long)size,
+		    (unsigned long long)S3UP_MAX_OBJECT);
+		return (-1);
+	}
 	pthread_mutex_init(&u.lock, NULL);
 	pthread_cond_init(&u.cv, NULL);
 	u.base = s3up_part_size(o->part_size, size < 0 ? -1 :

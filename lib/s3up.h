@@ -4,9 +4,11 @@
 /*
  * Upload one stream as one S3 object: a single PUT when it fits in one
  * part, else a multipart upload whose parts go up concurrently.  Memory is
- * bounded by (concurrency + 1) part buffers whatever the size.  The part
- * size grows (doubling every 1000 parts) so that a stream of unknown
- * length can reach 5 TiB within 10,000 parts.  With pack, the bytes are
+ * bounded by (concurrency + 1) part buffers whatever the size.  A known
+ * size picks a part size that fits it in 10,000 parts (up to AWS's 48.8 TiB
+ * object, 10,000 parts of 5 GiB); for a stream of unknown length the part
+ * size doubles every 500 parts, so that from 5 MiB it reaches 26.9 TiB
+ * within 10,000 parts (doubling every 1000 stopped short of 5 TiB).  With pack, the bytes are
  * compressed on the way through the lzop stream (lzop.h).  A failed or
  * interrupted multipart upload is aborted.
  */
@@ -19,6 +21,8 @@
 
 #define S3UP_MIN_PART	(5 * 1024 * 1024)
 #define S3UP_MAX_PART	(5ULL * 1024 * 1024 * 1024)
+#define S3UP_MAX_OBJECT	(10000 * S3UP_MAX_PART)	/* AWS: 48.8 TiB */
+#define S3UP_GROW_EVERY	500		/* parts between doublings */
 
 struct s3up_opts {
 	size_t			 part_size;	/* first part size */

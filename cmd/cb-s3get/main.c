@@ -27,6 +27,8 @@ static const char usage_text[] =
     "usage: cb-s3get [-qv] [--progress] [-j N] [--unpack]\n"
     "                [--part-size SIZE] [--rate-limit RATE]\n"
     "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
+    "                [--addressing-style auto|virtual|path]\n"
+    "                [--ca-bundle FILE] [--connect-to HOST:PORT]\n"
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
@@ -427,7 +429,8 @@ main(int argc, char *argv[])
 
 	warnp_init(argv[0]);
 	memset(&g, 0, sizeof(g));
-	s3cli_init(&g.cli);
+	if (s3cli_init(&g.cli) != 0)
+		return (EX_USAGE);
 	parse_args(&g, argc, argv);
 	argc -= optind;
 	argv += optind;

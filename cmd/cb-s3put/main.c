@@ -29,6 +29,8 @@ static const char usage_text[] =
     "                [--storage-class CLASS]\n"
     "                [--checksum sha256|crc32c|md5|none] [--rate-limit RATE]\n"
     "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
+    "                [--addressing-style auto|virtual|path]\n"
+    "                [--ca-bundle FILE] [--connect-to HOST:PORT]\n"
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
@@ -420,7 +422,8 @@ main(int argc, char *argv[])
 
 	warnp_init(argv[0]);
 	memset(&p, 0, sizeof(p));
-	s3cli_init(&p.cli);
+	if (s3cli_init(&p.cli) != 0)
+		return (EX_USAGE);
 	p.up.lzo.level = 3;
 	parse_args(&p, argc, argv);
 	argc -= optind;

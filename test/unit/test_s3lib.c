@@ -128,9 +128,92 @@ t_part_sizes(void)
 		total += s3up_part_want(base, n);
 	}
 	EXPECT(total >= 5ULL << 40);	/* 5 TiB in 10,000 parts */
+	/* from the smallest part (doubling every 1000 stopped at 4.99 TiB) */
+	total = 0;
+	for (n = 1; n <= 10000; n++)
+		total += s3up_part_want(S3UP_MIN_PART, n);
+	EXPECT(total >= 26ULL << 40);
+	EXPECT(s3up_part_want(S3UP_MIN_PART, 10000) == S3UP_MAX_PART);
 	/* a known size that needs bigger parts than asked */
 	EXPECT(s3up_part_size(5 << 20, 1LL << 40) >= (1LL << 40) / 10000);
 	EXPECT(s3up_part_size(1, 100) == S3UP_MIN_PART);
+	/* AWS's largest object fits 10,000 parts of 5 GiB exactly */
+	EXPECT(s3up_part_size(8 << 20, (int64_t)S3UP_MAX_OBJECT) ==
+	    S3UP_MAX_PART);
+}
+
+/* check_address BUCKET ENDPOINT STYLE REGION: host, origin, prefix. */
+static void
+check_address(const char *bucket, const char *ep, enum s3_addressing st,
+    const char *region, const char *host, const char *origin,
+    const char *prefix)
+{
+	struct s3_opts o = { .endpoint = ep, .bucket = bucket,
+	    .addressing = st };
+	char *h, *og, *p;
+
+	EXPECT(s3_address(&o, region, &h, &og, &p) == 0);
+	EXPECT_STR(h, host);
+	EXPECT_STR(og, origin);
+	EXPECT_STR(p, prefix);
+	free(h);
+	free(og);
+	free(p);
+}
+
+static void
+t_address(void)
+{
+	struct s3_opts o = { .endpoint = "ftp://x", .bucket = "b" };
+	char *h, *og, *p;
+
+	/* AWS: virtual-hosted by default, path style for dotted names */
+	check_address("bkt", NULL, S3_ADDR_AUTO, "eu-west-1",
+	    "bkt.s3.eu-west-1.amazonaws.com",
+	    "https://bkt.s3.eu-west-1.amazonaws.com", "/");
+	check_address("a.b", NULL, S3_ADDR_AUTO, "us-east-1",
+	    "s3.us-east-1.amazonaws.com",
+	    "https://s3.us-east-1.amazonaws.com", "/a.b/");
+	check_address("Up_per", NULL, S3_ADDR_AUTO, "us-east-1",
+	    "s3.us-east-1.amazonaws.com",
+	    "https://s3.us-east-1.amazonaws.com", "/Up_per/");
+	check_address("bkt", NULL, S3_ADDR_PATH, "us-east-1",
+	    "s3.us-east-1.amazonaws.com",
+	    "https://s3.us-east-1.amazonaws.com", "/bkt/");
+	/* the China partition has its own domain */
+	check_address("bkt", NULL, S3_ADDR_AUTO, "cn-north-1",
+	    "bkt.s3.cn-north-1.amazonaws.com.cn",
+	    "https://bkt.s3.cn-north-1.amazonaws.com.cn", "/");
+	/* custom endpoints: path style unless asked, path prefix kept */
+	check_address("bkt", "http://127.0.0.1:7480", S3_ADDR_AUTO,
+	    "us-east-1", "127.0.0.1:7480", "http://127.0.0.1:7480", "/bkt/");
+	check_address("bkt", "https://minio.example:9000/s3/", S3_ADDR_AUTO,
+	    "us-east-1", "minio.example:9000", "https://minio.example:9000",
+	    "/s3/bkt/");
+	check_address("bkt", "https://minio.example:9000/s3", S3_ADDR_VIRTUAL,
+	    "us-east-1", "bkt.minio.example:9000",
+	    "https://bkt.minio.example:9000", "/s3/");
+	/* an AWS endpoint given explicitly is still AWS */
+	check_address("bkt", "https://s3.us-west-2.amazonaws.com",
+	    S3_ADDR_AUTO, "us-west-2", "bkt.s3.us-west-2.amazonaws.com",
+	    "https://bkt.s3.us-west-2.amazonaws.com", "/");
+	EXPECT(s3_address(&o, "us-east-1", &h, &og, &p) == -1);
+	o.endpoint = "https://host/?x=1";
+	EXPECT(s3_address(&o, "us-east-1", &h, &og, &p) == -1);
+}
+
+static void
+t_composite(void)
+{
+	struct s3_part parts[2] = { { "\"e1\"", "4waSgw==" },
+	    { "\"e2\"", "mnG7TA==" } };
+	char out[24];
+
+	/* CRC32C("123456789") = e3069283, CRC32C("hello"), composed */
+	s3_crc32c_composite(parts, 2, out);
+	EXPECT_STR(out, "P/EuhQ==-2");
+	s3_crc32c_composite(parts, 1, out);
+	EXPECT(strcmp(out + 8, "-1") == 0);
 }
 
 static void
@@ -176,6 +259,9 @@ t_error_exit(void)
 	e.status = 400;
 	strcpy(e.code, "BadDigest");
 	EXPECT(s3_error_exit(&e) == 65);
+	e.status = 403;
+	strcpy(e.code, "InvalidObjectState");
+	EXPECT(s3_error_exit(&e) == 66);	/* archived: not denied */
 	e.kind = S3_ENET;
 	EXPECT(s3_error_exit(&e) == 69);
 }
@@ -190,6 +276,8 @@ main(void)
 	TEST(t_crc32c);
 	TEST(t_url_decode);
 	TEST(t_part_sizes);
+	TEST(t_address);
+	TEST(t_composite);
 	TEST(t_sizes);
 	TEST(t_paths);
 	TEST(t_error_exit);
