@@ -33,6 +33,8 @@ usage_global() {
 	cat <<'EOF'
 usage: cassandra-backups [-v] --s3-bucket-name BUCKET --s3-base-path PATH
                          [--s3-bucket-region REGION] [--s3-endpoint URL]
+                         [--s3-addressing-style auto|virtual|path]
+                         [--s3-ca-bundle FILE] [--s3-connect-to HOST:PORT]
                          [--s3-ssenc] [--profile NAME]
                          [--aws-access-key-id ID --aws-secret-access-key KEY]
                          backup|list|restore [OPTIONS]
@@ -92,7 +94,7 @@ bool() {
 # ---- global options ----------------------------------------------------
 
 VERBOSE=0
-BUCKET= BASE= REGION= ENDPOINT= SSE= PROFILE=
+BUCKET= BASE= REGION= ENDPOINT= SSE= PROFILE= ADDRESSING= CA_BUNDLE= CONNECT_TO=
 OPT_KEY_ID= OPT_SECRET=
 
 # Set by opt_value: the option's value, and how many words it took.
@@ -125,6 +127,13 @@ parse_global() {
 		--s3-base-path|--s3-base-path=*) opt_value s3-base-path "$@"; BASE=$OPTV ;;
 		--s3-bucket-region|--s3-bucket-region=*) opt_value s3-bucket-region "$@"; REGION=$OPTV ;;
 		--s3-endpoint|--s3-endpoint=*) opt_value s3-endpoint "$@"; ENDPOINT=$OPTV ;;
+		--s3-addressing-style|--s3-addressing-style=*) opt_value s3-addressing-style "$@"; ADDRESSING=$OPTV
+			case $ADDRESSING in auto|virtual|path) ;;
+			*) die $EX_USAGE "invalid --s3-addressing-style '$ADDRESSING': expected auto, virtual or path" ;;
+			esac ;;
+		--s3-ca-bundle|--s3-ca-bundle=*) opt_value s3-ca-bundle "$@"; CA_BUNDLE=$OPTV
+			case $CA_BUNDLE in /*) ;; *) die $EX_USAGE "--s3-ca-bundle must be an absolute path (it is read on every node)" ;; esac ;;
+		--s3-connect-to|--s3-connect-to=*) opt_value s3-connect-to "$@"; CONNECT_TO=$OPTV ;;
 		--s3-ssenc|--s3-ssenc=*) opt_bool "$@"; [ "$OPTV" = 1 ] && SSE=AES256 ;;
 		--profile|--profile=*) opt_value profile "$@"; PROFILE=$OPTV ;;
 		--aws-access-key-id|--aws-access-key-id=*) opt_value aws-access-key-id "$@"; OPT_KEY_ID=$OPTV ;;
@@ -239,6 +248,9 @@ setup_tmp() {
 s3_opts() {
 	[ -n "$ENDPOINT" ] && printf ' --endpoint %s' "$(q "$ENDPOINT")"
 	[ -n "$REGION" ] && printf ' --region %s' "$(q "$REGION")"
+	[ -n "$ADDRESSING" ] && printf ' --addressing-style %s' "$ADDRESSING"
+	[ -n "$CA_BUNDLE" ] && printf ' --ca-bundle %s' "$(q "$CA_BUNDLE")"
+	[ -n "$CONNECT_TO" ] && printf ' --connect-to %s' "$(q "$CONNECT_TO")"
 	[ -n "$PROFILE" ] && printf ' --profile %s' "$(q "$PROFILE")"
 	[ "$VERBOSE" -gt 1 ] && printf ' -v'
 	return 0
