@@ -28,6 +28,27 @@ setup() { s3_setup; }
 	expect_status 64
 }
 
+@test "cb-s3put: bad S3 settings exit 64, naming the value" {
+	echo x >f
+	run cb-s3put --addressing-style dns "$B/$T/f" f
+	expect_status 64
+	[[ "$output" == *"invalid addressing style 'dns'"* ]]
+	run cb-s3put --ca-bundle /nonexistent/ca.pem "$B/$T/f" f
+	expect_status 64
+	[[ "$output" == *"cannot read the CA bundle '/nonexistent/ca.pem'"* ]]
+	for bad in 127.0.0.1 127.0.0.1:0 127.0.0.1:99999 'a b:80' '[::1]' \
+	    'h:80;x'; do
+		run cb-s3put --connect-to "$bad" "$B/$T/f" f
+		expect_status 64
+	done
+	CB_S3_CONNECT_TO=nope run cb-s3put "$B/$T/f" f
+	expect_status 64
+	AWS_MAX_ATTEMPTS=0 run cb-s3put "$B/$T/f" f
+	expect_status 64
+	AWS_MAX_ATTEMPTS=x run cb-s3get "$B/$T/f" -
+	expect_status 64
+}
+
 @test "cb-s3put: a single PUT is read back byte-identical by aws" {
 	mkdata f 100000
 	run cb-s3put "$B/$T/f" f

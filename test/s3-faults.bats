@@ -111,3 +111,18 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	[[ "$output" == *"SlowDown (HTTP 503) after 2 tries"* ]]
 	[ ! -e out ]
 }
+
+@test "faults: AWS_MAX_ATTEMPTS sets the tries per request, --retries wins" {
+	echo data >f
+	proxy_start --always 'PUT=503'
+	AWS_MAX_ATTEMPTS=2 run cb-s3put --retry-delay 10 --endpoint "$PROXY" \
+	    "$B/$T/f" f
+	expect_status 75
+	[[ "$output" == *"SlowDown (HTTP 503) after 2 tries"* ]]
+	[ "$(grep -c '^PUT' "$PROXY_LOG")" = 2 ]
+	: >"$PROXY_LOG"
+	AWS_MAX_ATTEMPTS=2 run cb-s3put --retries 3 --retry-delay 10 \
+	    --endpoint "$PROXY" "$B/$T/f" f
+	expect_status 75
+	[ "$(grep -c '^PUT' "$PROXY_LOG")" = 3 ]
+}
