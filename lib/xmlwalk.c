@@ -83,6 +83,16 @@ xmlwalk(const char *doc, size_t len, xmlwalk_fn *fn, void *cookie,
 	w.rootsize = rootsize;
 	if (root != NULL && rootsize > 0)
 		root[0] = '\0';
+	/*
+	 * S3 may answer 200 at once and send white space while it works
+	 * (CompleteMultipartUpload, CopyObject), then the document; expat
+	 * refuses anything before "<?xml".
+	 */
+	while (len > 0 && (*doc == ' ' || *doc == '\t' || *doc == '\r' ||
+	    *doc == '\n')) {
+		doc++;
+		len--;
+	}
 	if ((w.p = XML_ParserCreate(NULL)) == NULL)
 		return (-1);
 	XML_SetUserData(w.p, &w);

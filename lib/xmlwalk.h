@@ -18,8 +18,9 @@ typedef int xmlwalk_fn(void *cookie, const char *path, const char *text,
     size_t len);
 
 /*
- * Parse len bytes of doc.  Returns 0, or -1 if the document is malformed
- * or the callback stopped it (nothing printed).  *root receives the root
+ * Parse len bytes of doc, after any white space (space, tab, CR, LF) that
+ * precedes it.  Returns 0, or -1 if the document is malformed or the
+ * callback stopped it (nothing printed).  *root receives the root
  * element's name when root is not NULL (up to rootsize bytes).
  */
 int xmlwalk(const char *doc, size_t len, xmlwalk_fn *fn, void *cookie,
