@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +24,8 @@ struct awscred_src {
 	struct awscred	 cur;
 	char		*url;		/* container URL or IMDS base */
 	char		*auth;		/* container Authorization value */
+	char		*authfile;	/* or the file holding it, read at
+					   each fetch (it is rotated) */
 };
 
 /* ---------------------------------------------------------------- INI */
@@ -344,48 +347,77 @@ collect(char *p, size_t sz, size_t n, void *cookie)
 	return (strbuf_failed(b) ? 0 : sz * n);
 }
 
+/* meta_http() results other than an HTTP status */
+#define META_FAILED	(-1)	/* no connection, or no usable answer */
+#define META_UNANSWERED	(-2)	/* the request went out, nothing came back */
+
+/* AWS_METADATA_SERVICE_TIMEOUT: seconds, 2 by default. */
+static long
+meta_timeout(void)
+{
+	const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
+	long secs = t != NULL ? atol(t) : 0;
+
+	return (secs > 0 ? secs : 2);
+}
+
 /*
- * One request to a metadata service: body into b.  Returns the HTTP
- * status, or -1 if no answer came (*why set).
+ * One request to a metadata service with header h (or NULL): body into
+ * b.  It takes at most limit seconds, connecting at most the metadata
+ * timeout.  Returns the HTTP status, META_FAILED or META_UNANSWERED (*why
+ * set for both).
  */
 static long
-meta_http(const char *method, const char *url, const char *h1,
-    const char *h2, struct strbuf *b, const char **why)
+meta_http(const char *method, const char *url, const char *h, long limit,
+    struct strbuf *b, const char **why)
 {
 	static char err[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL;
-	const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
-	long code = -1, secs = t != NULL ? atol(t) : 0;
+	long code = META_FAILED, sent = 0, got = 0, secs = meta_timeout();
 	CURL *c;
 
 	if ((c = curl_easy_init()) == NULL) {
 		*why = "cannot initialise libcurl";
-		return (-1);
+		return (META_FAILED);
 	}
-	secs = secs > 0 ? secs : 2;
-	if (h1 != NULL)
-		hl = curl_slist_append(hl, h1);
-	if (h2 != NULL)
-		hl = curl_slist_append(hl, h2);
+	if (h != NULL)
+		hl = curl_slist_append(hl, h);
 	err[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, secs);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 2 * secs);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, limit);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	strbuf_reset(b);
-	if (curl_easy_perform(c) == CURLE_OK)
+	if (curl_easy_perform(c) == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	else
+	} else {
 		*why = err;
+		/* connected and asked, but timed out or got nothing back */
+		curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &got);
+		if (sent > 0 && got == 0)
+			code = META_UNANSWERED;
+	}
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return (code);
+}
+
+/* Why a metadata request failed, for a message: why, or "HTTP nnn". */
+static const char *
+meta_why(long code, const char *why, char *buf, size_t size)
+{
+
+	if (code < 0)
+		return (why);
+	snprintf(buf, size, "HTTP %ld", code);
+	return (buf);
 }
 
 static void
@@ -397,17 +429,62 @@ buf_wipe(struct strbuf *b)
 	strbuf_free(b);
 }
 
+/* An Authorization value must be one line (no header injection). */
+static int
+one_line(const char *v)
+{
+
+	return (strpbrk(v, "\r\n") == NULL);
+}
+
+/* The token in path, trailing white space dropped: new string or NULL. */
+static char *
+read_token_file(const char *path)
+{
+	struct strbuf b = STRBUF_INIT;
+	char buf[512], *tok = NULL;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		warnp("cannot read '%s'", path);
+		return (NULL);
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&b, buf, n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	while (b.len > 0 && isspace((unsigned char)b.s[b.len - 1]))
+		b.s[--b.len] = '\0';
+	if (ferror(f) || strbuf_failed(&b))
+		warnp("cannot read '%s'", path);
+	else if (!one_line(b.s != NULL ? b.s : ""))
+		warn0("cannot use the token in '%s': not one line", path);
+	else
+		tok = strbuf_detach(&b);
+	fclose(f);
+	buf_wipe(&b);
+	return (tok);
+}
+
 static int
 container_fetch(struct awscred_src *s, struct awscred *c)
 {
 	struct strbuf b = STRBUF_INIT, h = STRBUF_INIT;
 	const char *why = "no answer";
+	char *tok = NULL;
 	long code;
 	int rc = -1;
 
-	if (s->auth != NULL)
-		strbuf_addf(&h, "Authorization: %s", s->auth);
-	code = meta_http("GET", s->url, h.s, NULL, &b, &why);
+	/* read at every fetch: EKS Pod Identity rotates the file */
+	if (s->authfile != NULL && (tok = read_token_file(s->authfile)) == NULL)
+		return (-1);
+	if (tok != NULL || s->auth != NULL)
+		strbuf_addf(&h, "Authorization: %s",
+		    tok != NULL ? tok : s->auth);
+	if (tok != NULL)
+		OPENSSL_cleanse(tok, strlen(tok));
+	free(tok);
+	code = meta_http("GET", s->url, h.s, 2 * meta_timeout(), &b, &why);
 	if (code == 200 && awscred_parse_json(b.s, b.len, c) == 0)
 		rc = 0;
 	else if (code == 200)
@@ -421,7 +498,12 @@ container_fetch(struct awscred_src *s, struct awscred *c)
 	return (rc);
 }
 
-/* IMDSv2 session token into tok (empty: fall back to IMDSv1). */
+/*
+ * IMDSv2 session token into tok (empty: fall back to IMDSv1).  Like the
+ * AWS SDKs, a token request that is refused (403, 404, 405) or that goes
+ * unanswered falls back: the token's answer has a hop limit (1 by
+ * default), so it never reaches a container, while plain GETs do.
+ */
 static int
 imds_token(struct awscred_src *s, struct strbuf *tok)
 {
@@ -430,15 +512,21 @@ imds_token(struct awscred_src *s, struct strbuf *tok)
 	long code;
 
 	strbuf_addf(&u, "%s/latest/api/token", s->url);
+	/* a short answer: the metadata timeout bounds the hop-limit case */
 	code = meta_http("PUT", u.s, "X-aws-ec2-metadata-token-ttl-seconds: "
-	    "21600", NULL, tok, &why);
+	    "21600", meta_timeout(), tok, &why);
 	strbuf_free(&u);
 	if (code == 200)
 		return (0);
 	strbuf_reset(tok);
 	if (code == 403 || code == 404 || code == 405)
 		return (0);
-	if (code < 0)
+	if (code == META_UNANSWERED) {
+		warnp_debug(1, "no answer to the IMDSv2 token request to '%s' "
+		    "(%s): trying IMDSv1", s->url, why);
+		return (0);
+	}
+	if (code == META_FAILED)
 		warnp_debug(1, "no instance metadata service at '%s': %s",
 		    s->url, why);
 	else
@@ -453,7 +541,7 @@ imds_fetch(struct awscred_src *s, struct awscred *c)
 	struct strbuf tok = STRBUF_INIT, th = STRBUF_INIT, u = STRBUF_INIT;
 	struct strbuf b = STRBUF_INIT;
 	const char *why = "no answer";
-	char *role = NULL, *nl;
+	char *role = NULL, *nl, hw[32];
 	long code;
 	int rc = -1;
 
@@ -463,23 +551,24 @@ imds_fetch(struct awscred_src *s, struct awscred *c)
 		strbuf_addf(&th, "X-aws-ec2-metadata-token: %s", tok.s);
 	strbuf_addf(&u, "%s/latest/meta-data/iam/security-credentials/",
 	    s->url);
-	code = meta_http("GET", u.s, th.s, NULL, &b, &why);
+	code = meta_http("GET", u.s, th.s, 2 * meta_timeout(), &b, &why);
 	if (code != 200 || b.len == 0) {
 		warn0("cannot get the instance role from '%s': %s", s->url,
-		    code < 0 ? why : "no role");
+		    code == 200 ? "no role" : meta_why(code, why, hw,
+		    sizeof(hw)));
 		goto out;
 	}
 	role = strbuf_detach(&b);
 	if ((nl = strchr(role, '\n')) != NULL)
 		*nl = '\0';
 	strbuf_adds(&u, role);
-	code = meta_http("GET", u.s, th.s, NULL, &b, &why);
+	code = meta_http("GET", u.s, th.s, 2 * meta_timeout(), &b, &why);
 	if (code == 200 && awscred_parse_json(b.s, b.len, c) == 0)
 		rc = 0;
 	else
 		warn0("cannot get instance credentials for role '%s': %s",
-		    role, code < 0 ? why : code == 200 ? "malformed answer" :
-		    "HTTP error");
+		    role, code == 200 ? "malformed answer" :
+		    meta_why(code, why, hw, sizeof(hw)));
 out:
 	free(role);
 	buf_wipe(&tok);
@@ -500,52 +589,76 @@ src_fetch(struct awscred_src *s, struct awscred *c)
 
 /* ------------------------------------------------------- the provider */
 
+/*
+ * A host that is a literal loopback address or one of the container
+ * credential addresses: 169.254.170.2 (ECS), 169.254.170.23 and
+ * [fd00:ec2::23] (EKS Pod Identity).
+ */
+static int
+allowed_addr(const char *host)
+{
+	static const unsigned char ecs[4] = { 169, 254, 170, 2 };
+	static const unsigned char eks[4] = { 169, 254, 170, 23 };
+	static const unsigned char eks6[16] = { 0xfd, 0x00, 0x0e, 0xc2,
+	    [15] = 0x23 };
+	unsigned char a[16];
+	char h6[64];
+	size_t n = strlen(host);
+
+	if (inet_pton(AF_INET, host, a) == 1)
+		return (a[0] == 127 || memcmp(a, ecs, 4) == 0 ||
+		    memcmp(a, eks, 4) == 0);
+	if (n < 3 || n - 2 >= sizeof(h6) || host[0] != '[' ||
+	    host[n - 1] != ']')
+		return (0);
+	memcpy(h6, host + 1, n - 2);
+	h6[n - 2] = '\0';
+	if (inet_pton(AF_INET6, h6, a) != 1)
+		return (0);
+	return (memcmp(a, eks6, 16) == 0 ||
+	    memcmp(a, &in6addr_loopback, 16) == 0);
+}
+
+/*
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI gets the Authorization token, so it
+ * must be HTTPS or name (as its host, not just its first bytes) a
+ * loopback or container address, as the AWS SDKs require.
+ */
 static int
 allowed_full_uri(const char *u)
 {
-	static const char *ok[] = { "http://169.254.170.2", "http://169.254.170.23",
-	    "http://[fd00:ec2::23]", "http://127.", "http://localhost",
-	    "http://[::1]", "https://", NULL };
-	size_t i;
+	CURLU *cu;
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
 
-	for (i = 0; ok[i] != NULL; i++)
-		if (strncmp(u, ok[i], strlen(ok[i])) == 0)
-			return (1);
-	return (0);
+	if ((cu = curl_url()) == NULL)
+		return (0);
+	if (curl_url_set(cu, CURLUPART_URL, u, 0) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		ok = strcmp(scheme, "https") == 0 ||
+		    (strcmp(scheme, "http") == 0 &&
+		    (strcasecmp(host, "localhost") == 0 || allowed_addr(host)));
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(cu);
+	return (ok);
 }
 
-static char *
-read_token_file(const char *path)
-{
-	struct strbuf b = STRBUF_INIT;
-	char buf[512];
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		warnp("cannot read '%s'", path);
-		return (NULL);
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		strbuf_add(&b, buf, n);
-	fclose(f);
-	while (b.len > 0 && isspace((unsigned char)b.s[b.len - 1]))
-		b.s[--b.len] = '\0';
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return (strbuf_detach(&b));
-}
-
-/* Set up container credentials if configured: 1, 0 or -1. */
+/* The container credentials URL into s->url, if configured: 1, 0 or -1. */
 static int
-container_setup(struct awscred_src *s)
+container_url(struct awscred_src *s)
 {
 	struct strbuf b = STRBUF_INIT;
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	const char *tok = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-	const char *tf = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 
 	if (rel != NULL && *rel != '\0') {
+		if (rel[0] != '/') {
+			warn0("cannot use AWS_CONTAINER_CREDENTIALS_"
+			    "RELATIVE_URI '%s': not a path", rel);
+			return (-1);
+		}
 		strbuf_addf(&b, "http://169.254.170.2%s", rel);
 	} else if (full != NULL && *full != '\0') {
 		if (!allowed_full_uri(full)) {
@@ -557,12 +670,29 @@ container_setup(struct awscred_src *s)
 	} else {
 		return (0);
 	}
-	if ((s->url = strbuf_detach(&b)) == NULL)
-		return (-1);
+	return ((s->url = strbuf_detach(&b)) != NULL ? 1 : -1);
+}
+
+/* Set up container credentials if configured: 1, 0 or -1. */
+static int
+container_setup(struct awscred_src *s)
+{
+	const char *tok = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	const char *tf = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	int rc;
+
+	if ((rc = container_url(s)) != 1)
+		return (rc);
 	if (tf != NULL && *tf != '\0') {
-		if ((s->auth = read_token_file(tf)) == NULL)
+		/* the file wins; it is read at each fetch */
+		if ((s->authfile = strdup(tf)) == NULL)
 			return (-1);
 	} else if (tok != NULL && *tok != '\0') {
+		if (!one_line(tok)) {
+			warn0("cannot use AWS_CONTAINER_AUTHORIZATION_TOKEN: "
+			    "not one line");
+			return (-1);
+		}
 		if ((s->auth = strdup(tok)) == NULL)
 			return (-1);
 	}
@@ -699,6 +829,7 @@ awscred_free(struct awscred_src *s)
 	if (s->auth != NULL)
 		OPENSSL_cleanse(s->auth, strlen(s->auth));
 	free(s->auth);
+	free(s->authfile);
 	free(s->url);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -9,8 +9,10 @@
  *   2. the shared credentials file, then the config file, for the profile
  *      (--profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default");
  *   3. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or
- *      _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]);
- *   4. EC2 instance metadata, IMDSv2 token first, IMDSv1 as fallback
+ *      _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]; the
+ *      file is read at each fetch, since EKS Pod Identity rotates it);
+ *   4. EC2 instance metadata, IMDSv2 token first, IMDSv1 as fallback when
+ *      the token request is refused or gets no answer
  *      (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED).
  * Temporary credentials (3, 4) are refreshed AWSCRED_REFRESH_MARGIN
  * seconds before they expire, by whichever thread asks first.

@@ -21,6 +21,43 @@ no_env_keys() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 }
 
+# imds_env: credentials from the IMDS server only.
+imds_env() {
+	no_env_keys
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+}
+
+# container_env: credentials from the container URL path P only.
+container_env() {
+	no_env_keys
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	export AWS_CONTAINER_CREDENTIALS_FULL_URI=$IMDS$1
+}
+
+# as_owner CMD...: run CMD with the server's own keys.
+as_owner() {
+	AWS_ACCESS_KEY_ID=$GOOD_AK AWS_SECRET_ACCESS_KEY=$GOOD_SK "$@"
+}
+
+# v1_fallback MODE: the token PUT fails as MODE says (imds-server.py
+# --token-put); the keys come from plain IMDSv1 GETs and the upload works.
+v1_fallback() {
+	imds_start --token-put "$1"
+	imds_env
+	# bounded by AWS_METADATA_SERVICE_TIMEOUT; timeout(1) only keeps a
+	# regression from hanging the suite
+	AWS_METADATA_SERVICE_TIMEOUT=1 run timeout 120 cb-s3put "$B/$T/f" f
+	expect_status 0
+	grep -q "^PUT /latest/api/token $1\$" "$IMDS_LOG"
+	grep -q '^GET /latest/meta-data/iam/security-credentials/ v1 role$' \
+	    "$IMDS_LOG"
+	grep -q "^GET [^ ]*/cb-test-role v1 creds $GOOD_AK\$" "$IMDS_LOG"
+	[ "$(grep -c ' 401$' "$IMDS_LOG")" = 0 ]
+	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+}
+
 @test "credentials: profiles in the shared credentials file" {
 	cat >creds <<EOT
 [default]
@@ -86,10 +123,30 @@ EOT
 	grep -q '^PUT /latest/api/token token$' "$IMDS_LOG"
 	grep -q "creds $GOOD_AK\$" "$IMDS_LOG"
 	grep -q "creds $S3_ACCESS_KEY2\$" "$IMDS_LOG"
-	! grep -q ' 401$' "$IMDS_LOG"
+	[ "$(grep -c ' 401$' "$IMDS_LOG")" = 0 ]
 	cb-s3get "$B/$T/big" | cmp - big
 	AWS_ACCESS_KEY_ID=$GOOD_AK AWS_SECRET_ACCESS_KEY=$GOOD_SK \
 	    awscli s3 rm "$B/$T/big"
+}
+
+@test "credentials: IMDSv1 when the IMDSv2 token PUT hangs (hop limit 1)" {
+	v1_fallback hang
+}
+
+@test "credentials: IMDSv1 when the IMDSv2 token PUT is dropped unanswered" {
+	v1_fallback drop
+}
+
+@test "credentials: IMDSv1 when the token PUT is refused (405), 400 is an error" {
+	v1_fallback 405
+	imds_stop
+	rm -f "$IMDS_LOG"
+	imds_start --token-put 400
+	imds_env
+	run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot get an IMDSv2 token from '$IMDS': HTTP 400"* ]]
+	[ "$(grep -c ' v1 ' "$IMDS_LOG")" = 0 ]
 }
 
 @test "credentials: container credentials with an authorization token" {
@@ -122,7 +179,8 @@ EOT
 	tr '\0' ' ' </proc/$pid/cmdline >cmdline
 	wait "$pid"
 	grep -q cb-s3put cmdline
-	! grep -q "$GOOD_SK" cmdline
+	run grep -c "$GOOD_SK" cmdline
+	[ "$output" = 0 ]
 }
 
 @test "credentials: ExpiredToken makes temporary credentials refresh" {
@@ -143,4 +201,67 @@ EOT
 	run cb-s3put --endpoint "$PROXY" "$B/$T/f" f
 	expect_status 77
 	[[ "$output" == *ExpiredToken* ]]
+}
+
+@test "credentials: the container token file is read again at each refresh" {
+	mkdata big $((12 * 1024 * 1024))
+	echo tok-0 >tokfile
+	# the server accepts only the token now in tokfile and writes the
+	# next one there after each fetch, as EKS Pod Identity rotates it
+	imds_start --lifetime 302 --auth-file "$PWD/tokfile" --rotate
+	container_env /container/creds
+	export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$PWD/tokfile
+	# the keys expire within their 300 s margin after 2 s: fetched again
+	# in the middle of the upload (see the IMDSv2 refresh test)
+	run cb-s3put -j 1 --part-size 5M --rate-limit 3M "$B/$T/big" big
+	expect_status 0
+	grep -q "^GET /container/creds creds $GOOD_AK auth tok-0\$" "$IMDS_LOG"
+	grep -q "^GET /container/creds creds $S3_ACCESS_KEY2 auth tok-1\$" \
+	    "$IMDS_LOG"
+	[ "$(grep -c ' 401$' "$IMDS_LOG")" = 0 ]
+	as_owner awscli s3 cp "$B/$T/big" - | cmp - big
+	as_owner awscli s3 rm "$B/$T/big"
+}
+
+@test "credentials: a container token with a line break is refused" {
+	imds_start
+	container_env /container/creds
+	printf 'container-secret-token\nX-Injected: 1\n' >tokfile
+	AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$PWD/tokfile \
+	    run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use the token in '$PWD/tokfile': not one line"* ]]
+	AWS_CONTAINER_AUTHORIZATION_TOKEN=$'container-secret-token\r\nX-I: 1' \
+	    run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use AWS_CONTAINER_AUTHORIZATION_TOKEN: not one line"* ]]
+	[ "$(grep -c ' creds ' "$IMDS_LOG")" = 0 ]
+}
+
+@test "credentials: container URLs name a container or loopback host" {
+	local u port
+	imds_start
+	container_env /container/creds
+	export AWS_CONTAINER_AUTHORIZATION_TOKEN=container-secret-token
+	port=${IMDS##*:}
+	for u in http://127.0.0.1@example.com/x http://127.example.com/x \
+	    http://localhost.example.com/x http://169.254.170.2.example.com/x \
+	    http://169.254.170.200/x "http://[fd00:ec2::24]/x" \
+	    "http://127.0.0.1:$port@example.com/container/creds"; do
+		AWS_CONTAINER_CREDENTIALS_FULL_URI=$u run cb-s3put "$B/$T/f" f
+		expect_status 77
+		[[ "$output" == *"cannot use AWS_CONTAINER_CREDENTIALS_FULL_URI '$u': not a container or loopback address"* ]]
+	done
+	# a relative URI is a path on 169.254.170.2, nothing else
+	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=@127.0.0.1:$port/container/creds \
+	    run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use AWS_CONTAINER_CREDENTIALS_RELATIVE_URI '@127.0.0.1:$port/container/creds': not a path"* ]]
+	[ "$(grep -c ' creds ' "$IMDS_LOG")" = 0 ]
+	for u in "http://localhost:$port" "http://127.0.0.1:$port"; do
+		AWS_CONTAINER_CREDENTIALS_FULL_URI=$u/container/creds \
+		    run cb-s3put "$B/$T/f" f
+		expect_status 0
+	done
+	[ "$(grep -c ' creds ' "$IMDS_LOG")" = 2 ]
 }
