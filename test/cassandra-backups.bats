@@ -32,11 +32,33 @@ teardown_file() {
 # sanitizer pass of test/run.sh runs only the main one (full, incremental,
 # restore of everything): the C programs get their ASan/UBSan coverage from
 # their own tests, and the driver is sh.  CB_E2E_ALL=1 runs them all.
+# The https and aws passes (S3_MODE, see test/run.sh) likewise run only
+# the main one: what they change is how the S3 requests go.
 asan_light() {
 	case $CB_BIN in
 	*/asan/*) [ "${CB_E2E_ALL:-0}" = 1 ] ||
 	    skip "sanitizer pass: only the main end-to-end test (CB_E2E_ALL=1 for all)" ;;
 	esac
+	[ "${S3_MODE:-http}" = http ] || [ "${CB_E2E_ALL:-0}" = 1 ] ||
+	    skip "S3_MODE=$S3_MODE: only the main end-to-end test (CB_E2E_ALL=1 for all)"
+}
+
+# s3_args: how the driver reaches S3 in this S3_MODE.  The CA file is
+# copied into the checkout, which the test hosts see at the same path
+# (their /tmp is their own).
+s3_args() {
+	local ca=$REPO/build/test-s3-ca.pem
+	case ${S3_MODE:-http} in
+	http) S3A=(--s3-endpoint "$S3_ENDPOINT") ;;
+	https) S3A=(--s3-endpoint "$S3_ENDPOINT_TLS" --s3-ca-bundle "$ca") ;;
+	aws) S3A=(--s3-bucket-region "$S3_AWS_REGION" --s3-ca-bundle "$ca"
+	    --s3-connect-to "$S3_AWS_CONNECT_TO") ;;
+	*) echo "unknown S3_MODE '$S3_MODE'" >&2; return 1 ;;
+	esac
+	if [ "${S3_MODE:-http}" != http ]; then
+		mkdir -p "$REPO/build"
+		cp "$S3_CA_BUNDLE" "$ca.$$" && mv "$ca.$$" "$ca"
+	fi
 }
 
 setup() {
@@ -52,8 +74,9 @@ setup() {
 	HOSTS=$H1,$H2,$H3
 	# A base path of its own per test: tests never see each other's backups.
 	BASE=e2e/$BATS_TEST_NUMBER-$$
+	s3_args || return 1
 	CBA=(cassandra-backups --s3-bucket-name "$S3_BUCKET" --s3-base-path "$BASE"
-	    --s3-endpoint "$S3_ENDPOINT")
+	    "${S3A[@]}")
 	SSHO=(--ssh-config "$CB_TEST_SSH_CONFIG")
 	BKO=(--cassandra-tools-bin-dir "$TOOLS" --connection-pool-size 3)
 }

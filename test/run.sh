@@ -6,6 +6,12 @@
 # Each pass runs the C unit tests (build/*/test/test_*) and every
 # test/*.bats file.  Services the tests share (the S3 server, the ssh test
 # hosts) are started once by test/services/*.sh and stopped at the end.
+#
+# The S3 tests talk plain http to RGW (S3_MODE=http).  The gcc pass runs
+# them twice more: S3_MODE=https (RGW's TLS endpoint, the https defaults)
+# and S3_MODE=aws (no endpoint at all: virtual-hosted AWS names, a region
+# and TLS, through the strict proxy that enforces AWS's rules); see
+# test/s3_helpers.bash.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 REPO=$(pwd)
@@ -82,9 +88,29 @@ run_pass() { # run_pass NAME BIN OBJDIR
 	done
 }
 
+# run_modes BIN: the S3 files again over https and as on AWS.
+S3_MODE_FILES="cb-s3put cb-s3get node-pipeline cassandra-backups"
+run_modes() {
+	local bin=$1 mode f
+	for mode in https aws; do
+		for f in $S3_MODE_FILES; do
+			echo "# bats (S3_MODE=$mode): test/$f.bats"
+			local before=$failed rc
+			S3_MODE=$mode CB_BIN=$REPO/$bin timeout 1200 \
+			    bats --tap "test/$f.bats" >"$LOG/bats.out" 2>&1
+			rc=$?
+			count_tap <"$LOG/bats.out"
+			if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+				count_tap <<<"not ok - $f ($mode) exited $rc"
+			fi
+		done
+	done
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 run_pass gcc bin build/obj
+run_modes bin
 [ "$quick" = 1 ] || run_pass asan build/asan/bin build/asan
 
 if [ "$quick" = 0 ] && [ -f test/fuzz/run.sh ]; then
