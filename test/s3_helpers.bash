@@ -34,14 +34,34 @@ s3_teardown_file() {
 }
 
 # s3_setup: the environment of one test.  T is a key prefix of its own.
+# S3_MODE says how the programs under test reach the server:
+#   http   (default) AWS_ENDPOINT_URL=$S3_ENDPOINT, RGW in plain http
+#   https  AWS_ENDPOINT_URL=$S3_ENDPOINT_TLS, AWS_CA_BUNDLE=$S3_CA_BUNDLE
+#   aws    no endpoint: the AWS host names, AWS_REGION=$S3_AWS_REGION,
+#          AWS_CA_BUNDLE=$S3_CA_BUNDLE and CB_S3_CONNECT_TO=
+#          $S3_AWS_CONNECT_TO, so every request goes to the strict proxy
+#          (test/s3-proxy.py --strict) that checks what AWS checks
+# The awscli helper always talks plain http to RGW (the second opinion).
 s3_setup() {
 	# shellcheck disable=SC1091
 	. "$S3_STATE/s3.env"
-	export AWS_ENDPOINT_URL=$S3_ENDPOINT
 	export AWS_EC2_METADATA_DISABLED=true
 	export HOME=$BATS_TEST_TMPDIR
 	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION AWS_SESSION_TOKEN \
-	    AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL_S3
+	    AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL_S3 \
+	    AWS_ENDPOINT_URL AWS_CA_BUNDLE CB_S3_CONNECT_TO
+	case ${S3_MODE:-http} in
+	http) export AWS_ENDPOINT_URL=$S3_ENDPOINT ;;
+	https)
+		export AWS_ENDPOINT_URL=$S3_ENDPOINT_TLS
+		export AWS_CA_BUNDLE=$S3_CA_BUNDLE
+		;;
+	aws)
+		export AWS_REGION=$S3_AWS_REGION AWS_CA_BUNDLE=$S3_CA_BUNDLE
+		export CB_S3_CONNECT_TO=$S3_AWS_CONNECT_TO
+		;;
+	*) echo "s3_setup: unknown S3_MODE '$S3_MODE'" >&2; return 1 ;;
+	esac
 	T="t$$-${BATS_TEST_NUMBER}"
 	B="s3://$S3_BUCKET"
 	cd "$BATS_TEST_TMPDIR" || return 1
@@ -66,21 +86,41 @@ sha() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
-# proxy_start [--plan SPEC] [--always SPEC]: start test/s3-proxy.py
-# in front of the server; sets PROXY (its URL) and PROXY_LOG.
+# proxy_start [--aws] [--plan SPEC] [--always SPEC] [PROXY ARGS...]:
+# start test/s3-proxy.py in front of the server (plain http to RGW); sets
+# PROXY (its URL) and PROXY_LOG.  Without --aws it is the fault proxy:
+# point --endpoint "$PROXY" at it.  With --aws it plays AWS (--strict, TLS
+# with the server's certificate, the server's keys and bucket regions) and
+# also sets PROXY_CONNECT_TO=127.0.0.1:PORT: reach it by the AWS host
+# names with CB_S3_CONNECT_TO=$PROXY_CONNECT_TO (after s3_setup with
+# S3_MODE=aws), or at PROXY=https://127.0.0.1:PORT in path style with
+# AWS_CA_BUNDLE=$S3_CA_BUNDLE.  E.g. a lost reply to Complete:
+#	proxy_start --aws --plan 'POST?uploadId=lost'
+#	CB_S3_CONNECT_TO=$PROXY_CONNECT_TO cb-s3put ...
+# The log format is in the docstring of test/s3-proxy.py.
 proxy_start() {
-	local i
+	local i args=()
+	if [ "${1:-}" = --aws ]; then
+		shift
+		args=(--strict --tls-cert "$S3_STATE/s3/tls/server.pem"
+		    --tls-key "$S3_STATE/s3/tls/server.key"
+		    --keys "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY,$S3_ACCESS_KEY2:$S3_SECRET_KEY2"
+		    --bucket-region "$S3_BUCKET_EU=$S3_BUCKET_EU_REGION")
+	fi
 	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
 	rm -f "$BATS_TEST_TMPDIR/proxy.port"
 	/usr/bin/python3 "$REPO/test/s3-proxy.py" \
 	    --upstream "$S3_ENDPOINT" --port-file "$BATS_TEST_TMPDIR/proxy.port" \
-	    --log "$PROXY_LOG" "$@" </dev/null >/dev/null 2>&1 3>&- &
+	    --log "$PROXY_LOG" "${args[@]}" "$@" </dev/null \
+	    >"$BATS_TEST_TMPDIR/proxy.out" 2>&1 3>&- &
 	PROXY_PID=$!
 	for i in $(seq 1 100); do
 		[ -s "$BATS_TEST_TMPDIR/proxy.port" ] && break
 		sleep 0.05
 	done
-	PROXY=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/proxy.port")
+	i=127.0.0.1:$(cat "$BATS_TEST_TMPDIR/proxy.port")
+	PROXY=http://$i PROXY_CONNECT_TO=
+	[ ${#args[@]} -eq 0 ] || PROXY=https://$i PROXY_CONNECT_TO=$i
 }
 
 proxy_stop() {
@@ -89,6 +129,26 @@ proxy_stop() {
 		wait "$PROXY_PID" 2>/dev/null || true
 		PROXY_PID=
 	fi
+	PROXY_CONNECT_TO=
+}
+
+# s3raw METHOD URL [ARGS...]: test/s3-raw.py, one request sent exactly as
+# given, through the strict proxy: to PROXY_CONNECT_TO if proxy_start
+# --aws ran, else to the server's ($S3_AWS_CONNECT_TO), with the test CA.
+s3raw() {
+	/usr/bin/python3 "$REPO/test/s3-raw.py" \
+	    --connect-to "${PROXY_CONNECT_TO:-$S3_AWS_CONNECT_TO}" \
+	    --cacert "$S3_CA_BUNDLE" "$@"
+}
+
+# aws_url BUCKET [PATH] [REGION]: the virtual-hosted AWS URL of PATH in
+# BUCKET (REGION: default the bucket's; cn-* regions in amazonaws.com.cn).
+aws_url() {
+	local r=${3:-} d=amazonaws.com
+	[ -n "$r" ] || { [ "$1" = "$S3_BUCKET_EU" ] && r=$S3_BUCKET_EU_REGION; }
+	r=${r:-$S3_AWS_REGION}
+	case $r in cn-*) d=amazonaws.com.cn ;; esac
+	echo "https://$1.s3.$r.$d/${2:-}"
 }
 
 # no_uploads_left KEY: no multipart upload in progress for KEY.

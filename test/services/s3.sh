@@ -10,6 +10,23 @@
 # takes port + 1.  stop stops the daemons by pid (only processes whose
 # command line names STATEDIR/s3/ceph.conf) and removes STATEDIR/s3.
 #
+# TLS and AWS emulation.  start makes a throw-away CA under STATEDIR/s3/tls
+# (ca.pem, server.pem + server.key, and an unrelated wrong-ca.pem) whose
+# server certificate names 127.0.0.1, localhost and the AWS S3 host names
+# of us-east-1, eu-west-1 and cn-north-1.  RGW also serves https on port +
+# 2.  On port + 3 runs test/s3-proxy.py --strict over TLS: it answers for
+# the AWS host names (reach it with curl --connect-to ::127.0.0.1:PORT+3 or
+# CB_S3_CONNECT_TO), checks what AWS checks and RGW does not, and passes the
+# request on to RGW re-signed in path style.  More s3.env exports:
+#   S3_ENDPOINT_TLS      https://127.0.0.1:PORT+2 (RGW itself)
+#   S3_CA_BUNDLE         the CA of both https servers
+#   S3_WRONG_CA          a CA that signed neither
+#   S3_AWS_CONNECT_TO    127.0.0.1:PORT+3, the strict proxy
+#   S3_AWS_REGION        us-east-1 (the region of S3_BUCKET)
+#   S3_BUCKET_EU, S3_BUCKET_EU_REGION   a bucket the proxy puts in eu-west-1
+#   S3_BUCKET_DOTS       a bucket with dots in its name (us-east-1)
+#   S3_PROXY_LOG         the strict proxy's log (see test/s3-proxy.py)
+#
 # Knobs: MEMSTORE_BYTES (OSD capacity in RAM, default 2 GiB), START_TIMEOUT.
 # Ceph 16 differs from AWS: empty <Message/>, AES256 not echoed, region not
 # checked, trailing-checksum uploads refused, a path with a `..` segment gets
@@ -25,11 +42,17 @@ DIR=$STATE/s3
 CONF=$DIR/ceph.conf
 PORT=${CB_TEST_S3_PORT:-7480}
 MON_PORT=$((PORT + 1))
+TLS_PORT=$((PORT + 2))
+PROXY_PORT=$((PORT + 3))
+TLS=$DIR/tls
+HERE=$(cd "$(dirname "$0")" && pwd)
 AK=AKTESTAKTESTAKTEST01
 SK=SKTESTSKTESTSKTESTSKTESTSKTESTSKTEST0001
 AK2=AKTESTAKTESTAKTEST02
 SK2=SKTESTSKTESTSKTESTSKTESTSKTESTSKTEST0002
 BUCKET=test-bucket
+BUCKET_EU=test-bucket-eu
+BUCKET_DOTS=test.bucket.dots
 MEMSTORE_BYTES=${MEMSTORE_BYTES:-2147483648}
 TIMEOUT=${START_TIMEOUT:-60}
 T0=$(date +%s%N)
@@ -68,9 +91,26 @@ stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after 10 s
 	rm -f "$f"
 }
 
+# stop_proxy: the strict proxy, by pid (only if its command line names
+# this instance's port file).
+stop_proxy() {
+	local f=$DIR/run/proxy.pid pid i
+	[ -s "$f" ] || return 0
+	pid=$(cat "$f")
+	if [ -r "/proc/$pid/cmdline" ] &&
+	    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$DIR/run/proxy"
+	then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.02; done
+		alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$f"
+}
+
 do_stop() {
 	local p pid
 	[ -d "$DIR" ] || return 0
+	stop_proxy
 	# radosgw first, then the OSD, then the monitor: an OSD whose monitor
 	# is gone waits seconds trying to report its shutdown.
 	stop_one client.rgw.s3
@@ -158,7 +198,7 @@ osd op num shards = 1
 osd op num threads per shard = 2
 
 [client.rgw.s3]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT ssl_endpoint=127.0.0.1:$TLS_PORT ssl_certificate=$TLS/server.pem ssl_private_key=$TLS/server.key
 rgw data = $DIR/rgw
 rgw crypt require ssl = false
 rgw crypt s3 kms backend = testing
@@ -171,15 +211,87 @@ rgw gc processor period = 30
 CONF
 }
 
+# aws_sans: the certificate names of the AWS S3 endpoints the proxy plays.
+aws_sans() {
+	local r d san="DNS:s3.amazonaws.com,DNS:*.s3.amazonaws.com"
+	for r in us-east-1 eu-west-1 cn-north-1; do
+		d=amazonaws.com
+		case $r in cn-*) d=amazonaws.com.cn ;; esac
+		san="$san,DNS:s3.$r.$d,DNS:*.s3.$r.$d"
+	done
+	echo "$san"
+}
+
+make_ca() { # make_ca NAME: a self-signed CA, NAME.pem and NAME.key
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$TLS/$1.key" -out "$TLS/$1.pem" -days 30 \
+	    -subj "/CN=cassandra-backups test $1" \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign 2>>"$DIR/log/tls.out"
+}
+
+# make_tls: a throw-away CA, a server certificate it signed for the
+# loopback and the AWS names, and a second CA that signed nothing here.
+make_tls() {
+	mkdir -p "$TLS"
+	make_ca ca
+	make_ca wrong-ca
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$TLS/server.key" -out "$TLS/server.csr" \
+	    -subj /CN=127.0.0.1 2>>"$DIR/log/tls.out"
+	cat >"$TLS/server.ext" <<EXT
+subjectAltName=IP:127.0.0.1,DNS:localhost,$(aws_sans)
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+EXT
+	openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" \
+	    -CAkey "$TLS/ca.key" -CAcreateserial -days 30 \
+	    -extfile "$TLS/server.ext" -out "$TLS/server.pem" \
+	    2>>"$DIR/log/tls.out"
+}
+
+# start_proxy: test/s3-proxy.py --strict over TLS in front of RGW.
+start_proxy() {
+	/usr/bin/python3 "$HERE/../s3-proxy.py" --strict \
+	    --upstream "http://127.0.0.1:$PORT" --port "$PROXY_PORT" \
+	    --port-file "$DIR/run/proxy.port" --log "$DIR/log/proxy.log" \
+	    --tls-cert "$TLS/server.pem" --tls-key "$TLS/server.key" \
+	    --keys "$AK:$SK,$AK2:$SK2" --bucket-region "$BUCKET_EU=eu-west-1" \
+	    </dev/null >>"$DIR/log/proxy.out" 2>&1 &
+	echo $! >"$DIR/run/proxy.pid"
+}
+
+# make_bucket NAME
+make_bucket() {
+	local code
+	# curl does not send x-amz-content-sha256 itself; RGW needs it.
+	code=$(curl -s --max-time 30 -o "$DIR/log/bucket.out" \
+	    -w '%{http_code}' -X PUT -H "x-amz-content-sha256: \
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+	    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
+	    "http://127.0.0.1:$PORT/$1")
+	[ "$code" = 200 ] ||
+	    { echo "s3.sh: bucket $1 creation: HTTP $code" >&2; exit 1; }
+}
+
+# answers URL CURLARGS...: an http(s) server answers (2xx to 4xx).
+answers() {
+	curl -s --max-time 2 -o /dev/null -w '%{http_code}' "${@:2}" "$1" |
+	    grep -q '^[2-4]'
+}
+
 do_start() {
-	local b p code
+	local b p
 	for b in ceph-mon ceph-osd radosgw radosgw-admin ceph monmaptool \
-	    curl uuidgen; do
+	    curl uuidgen openssl; do
 		command -v "$b" >/dev/null ||
 		    { echo "s3.sh: missing $b (sh test/deps.sh)" >&2; exit 1; }
 	done
 	do_stop
-	for p in "$PORT" "$MON_PORT"; do
+	for p in "$PORT" "$MON_PORT" "$TLS_PORT" "$PROXY_PORT"; do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "s3.sh: 127.0.0.1:$p is already in use" >&2
 			exit 1
@@ -188,6 +300,7 @@ do_start() {
 	mkdir -p "$DIR"/{run,log,mon.a,osd.0}
 	FSID=$(uuidgen)
 	write_conf
+	make_tls
 	: >"$DIR/keyring"
 	trap 'rc=$?; [ $rc = 0 ] || { echo "s3.sh: start failed, logs in $DIR/log" >&2; do_stop keep; }' EXIT
 
@@ -212,11 +325,8 @@ do_start() {
 	log "osd up"
 
 	radosgw -c "$CONF" -n client.rgw.s3
-	rgw_up() {
-		curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
-		    "http://127.0.0.1:$PORT/" | grep -q '^[2-4]'
-	}
-	wait_for "radosgw on 127.0.0.1:$PORT" rgw_up
+	start_proxy
+	wait_for "radosgw on 127.0.0.1:$PORT" answers "http://127.0.0.1:$PORT/"
 	log "radosgw answering"
 
 	timeout "$TIMEOUT" radosgw-admin -c "$CONF" -n client.admin user \
@@ -227,15 +337,15 @@ do_start() {
 	    --access-key="$AK2" --secret-key="$SK2" >>"$DIR/log/user.out"
 	log "user created"
 
-	# curl does not send x-amz-content-sha256 itself; RGW needs it.
-	code=$(curl -s --max-time 30 -o "$DIR/log/bucket.out" \
-	    -w '%{http_code}' -X PUT -H "x-amz-content-sha256: \
-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-	    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
-	    "http://127.0.0.1:$PORT/$BUCKET")
-	[ "$code" = 200 ] ||
-	    { echo "s3.sh: bucket creation: HTTP $code" >&2; exit 1; }
-	log "bucket $BUCKET created"
+	for b in "$BUCKET" "$BUCKET_EU" "$BUCKET_DOTS"; do make_bucket "$b"; done
+	log "buckets created"
+
+	wait_for "radosgw https on 127.0.0.1:$TLS_PORT" answers \
+	    "https://127.0.0.1:$TLS_PORT/" --cacert "$TLS/ca.pem"
+	wait_for "strict proxy on 127.0.0.1:$PROXY_PORT" answers \
+	    "https://s3.us-east-1.amazonaws.com/" --cacert "$TLS/ca.pem" \
+	    --connect-to "::127.0.0.1:$PROXY_PORT"
+	log "https and strict proxy answering"
 
 	cat >"$STATE/s3.env" <<ENV
 export S3_ENDPOINT=http://127.0.0.1:$PORT
@@ -245,6 +355,15 @@ export AWS_SECRET_ACCESS_KEY=$SK
 export AWS_DEFAULT_REGION=us-east-1
 export S3_ACCESS_KEY2=$AK2
 export S3_SECRET_KEY2=$SK2
+export S3_ENDPOINT_TLS=https://127.0.0.1:$TLS_PORT
+export S3_CA_BUNDLE=$TLS/ca.pem
+export S3_WRONG_CA=$TLS/wrong-ca.pem
+export S3_AWS_CONNECT_TO=127.0.0.1:$PROXY_PORT
+export S3_AWS_REGION=us-east-1
+export S3_BUCKET_EU=$BUCKET_EU
+export S3_BUCKET_EU_REGION=eu-west-1
+export S3_BUCKET_DOTS=$BUCKET_DOTS
+export S3_PROXY_LOG=$DIR/log/proxy.log
 ENV
 	trap - EXIT
 }
