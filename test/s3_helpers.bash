@@ -112,7 +112,7 @@ proxy_start() {
 	/usr/bin/python3 "$REPO/test/s3-proxy.py" \
 	    --upstream "$S3_ENDPOINT" --port-file "$BATS_TEST_TMPDIR/proxy.port" \
 	    --log "$PROXY_LOG" "${args[@]}" "$@" </dev/null \
-	    >"$BATS_TEST_TMPDIR/proxy.out" 2>&1 3>&- &
+	    >"$BATS_TEST_TMPDIR/proxy.err" 2>&1 3>&- &
 	PROXY_PID=$!
 	for i in $(seq 1 100); do
 		[ -s "$BATS_TEST_TMPDIR/proxy.port" ] && break
