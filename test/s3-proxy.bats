@@ -61,6 +61,18 @@ xpart() {
 	    "$1" "$(md5sum "$2" | cut -d' ' -f1)" "$ck"
 }
 
+# rgw CURLARGS...: curl, signed, straight to RGW in plain http: a second
+# client that shares no code with the proxy.
+rgw() {
+	curl -s --aws-sigv4 aws:amz:us-east-1:s3 \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
+
+# rgw_get BUCKET/KEY FILE, rgw_put FILE BUCKET/KEY: by rgw.
+rgw_get() { rgw -f -o "$2" "$S3_ENDPOINT/$1"; }
+rgw_put() { rgw -f -o /dev/null -T "$1" "$S3_ENDPOINT/$2"; }
+
 crc32c() { /usr/bin/python3 "$REPO/test/s3checksums.py" crc32c "$1"; }
 
 # logged PATTERN: a line of this test's proxy log matches (grep -E).
@@ -97,7 +109,7 @@ logged() {
 	echo hello >f
 	/usr/bin/aws --endpoint-url "$S3_ENDPOINT_TLS" --ca-bundle \
 	    "$S3_CA_BUNDLE" s3 cp --only-show-errors f "$B/$T/f"
-	awscli s3 cp "$B/$T/f" back
+	rgw_get "$S3_BUCKET/$T/f" back
 	cmp f back
 	run curl -s -o /dev/null --cacert "$S3_WRONG_CA" "$S3_ENDPOINT_TLS/"
 	[ "$status" -eq 60 ]
@@ -114,8 +126,8 @@ logged() {
 	run s3raw PUT "https://s3.us-east-1.amazonaws.com/$S3_BUCKET/$T/p" \
 	    --data-file f
 	expect_answer 200
-	awscli s3 cp "$B/$T/v" v
-	awscli s3 cp "$B/$T/p" p
+	rgw_get "$S3_BUCKET/$T/v" v
+	rgw_get "$S3_BUCKET/$T/p" p
 	cmp f v
 	cmp f p
 	logged "^PUT /$T/v virtual $S3_BUCKET\.s3\.us-east-1\.amazonaws\.com 200 4 pass$"
@@ -130,7 +142,7 @@ logged() {
 	run s3raw PUT "https://s3.us-east-1.amazonaws.com/$S3_BUCKET_DOTS/$T/d" \
 	    --data-file f
 	expect_answer 200
-	awscli s3 cp "s3://$S3_BUCKET_DOTS/$T/d" back
+	rgw_get "$S3_BUCKET_DOTS/$T/d" back
 	cmp f back
 }
 
@@ -144,7 +156,7 @@ logged() {
 
 @test "signature: curl --aws-sigv4 passes, keep-alive, big GET streamed" {
 	mkdata big $((20 * 1024 * 1024 + 3))
-	awscli s3 cp big "$B/$T/big"
+	rgw_put big "$S3_BUCKET/$T/big"
 	run curl -s --cacert "$S3_CA_BUNDLE" --connect-to "::$PROXY_CONNECT_TO" \
 	    --aws-sigv4 aws:amz:us-east-1:s3 \
 	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
@@ -165,6 +177,20 @@ logged() {
 	expect_answer 403 AccessDenied
 	run s3raw PUT "$(url x)" --data abc --payload "$EMPTY"
 	expect_answer 400 XAmzContentSHA256Mismatch
+	run s3raw PUT "$(url x)" --data abc --unsigned 'x-amz-meta-a: b'
+	expect_answer 403 AccessDenied
+	[[ "$output" == *"<HeadersNotSigned>x-amz-meta-a</HeadersNotSigned>"* ]]
+}
+
+@test "PUT without Content-Length (chunked) is 411 MissingContentLength" {
+	echo chunked >f
+	run curl -s --cacert "$S3_CA_BUNDLE" --connect-to "::$PROXY_CONNECT_TO" \
+	    --aws-sigv4 aws:amz:us-east-1:s3 \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -T - "$(url c)" <f
+	expect_status 0
+	[[ "$output" == *"<Code>MissingContentLength</Code>"* ]]
+	logged "^PUT /$T/c virtual \S+ 411 [0-9]+ pass$"
 }
 
 @test "regions: an eu-west-1 bucket at the us-east-1 host is 301 with its region" {
@@ -194,7 +220,7 @@ logged() {
 	run s3raw HEAD "$(aws_url "$S3_BUCKET_EU")" --region eu-west-1
 	expect_answer 200
 	[[ "$output" == *"x-amz-bucket-region: eu-west-1"* ]]
-	awscli s3 cp "s3://$S3_BUCKET_EU/$T/e" back
+	rgw_get "$S3_BUCKET_EU/$T/e" back
 	cmp f back
 }
 
@@ -214,6 +240,8 @@ logged() {
 
 @test "checksums: declared CRC32C, a part without one is refused" {
 	mkdata p1 1000
+	run s3raw POST "$(url k)?uploads" -H 'x-amz-checksum-algorithm: MD5'
+	expect_answer 400 InvalidRequest
 	create k -H 'x-amz-checksum-algorithm: CRC32C'
 	[[ "$output" == *"x-amz-checksum-algorithm: CRC32C"* ]]
 	part k 1 p1
@@ -247,7 +275,7 @@ logged() {
 	[[ "$output" == *"<ETag>&quot;"*"-2&quot;</ETag>"* ]] ||
 	    [[ "$output" == *'<ETag>"'*'-2"</ETag>'* ]]
 	cat p1 p2 >f
-	awscli s3 cp "$B/$T/mp" back
+	rgw_get "$S3_BUCKET/$T/mp" back
 	cmp f back
 }
 
@@ -311,15 +339,15 @@ logged() {
 
 @test "DeleteObjects without Content-MD5 is 400 InvalidRequest" {
 	echo x >f
-	awscli s3 cp f "$B/$T/d"
+	rgw_put f "$S3_BUCKET/$T/d"
 	del="<Delete><Object><Key>$T/d</Key></Object></Delete>"
 	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$del"
 	expect_answer 400 InvalidRequest
 	[[ "$output" == *"Missing required header for this request: Content-MD5"* ]]
 	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$del" --md5
 	expect_answer 200
-	run awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/d"
-	[ "$status" -ne 0 ]
+	run rgw -o /dev/null -w '%{http_code}' -I "$S3_ENDPOINT/$S3_BUCKET/$T/d"
+	[ "$output" = 404 ]
 }
 
 @test "faults: lost, 200err-ws and ok-ws, selected by query parameter" {
@@ -329,7 +357,7 @@ logged() {
 	run s3raw PUT "$(url l)" --data-file f
 	[ "$status" -ne 0 ]
 	logged "^PUT /$T/l virtual \S+ - 5 lost$"
-	awscli s3 cp "$B/$T/l" back
+	rgw_get "$S3_BUCKET/$T/l" back
 	cmp f back
 	mkdata p1 1000
 	create w
@@ -349,7 +377,7 @@ logged() {
 	proxy_stop
 	proxy_start --aws --plan 'GET?list-type=list-raw,pass;GET=archived'
 	echo x >f
-	awscli s3 cp f "$B/$T/a b+c"
+	rgw_put f "$S3_BUCKET/$T/a%20b%2Bc"
 	q="list-type=2&encoding-type=url&prefix=$T/"
 	run s3raw GET "$(aws_url "$S3_BUCKET")?$q"
 	expect_answer 200

@@ -74,6 +74,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -254,11 +255,12 @@ class Conn:
         self.close()
 
     def linger(self):
-        """Before closing with a body unread: drop what comes for a moment,
-        so the client reads the answer instead of a reset."""
-        self.sock.settimeout(1)
+        """Before closing with a body unread: drop what comes for up to
+        2 s, so the client reads the answer instead of a reset."""
+        deadline = time.monotonic() + 2
+        self.sock.settimeout(0.5)
         try:
-            while self.rfile.read1(65536):
+            while time.monotonic() < deadline and self.rfile.read1(65536):
                 pass
         except OSError:
             pass
@@ -452,6 +454,8 @@ def relay(conn, x, resp):
         x.log()
         close = x.req.wants_close()
         conn.send(head_bytes(resp.status, headers, length, close))
+        if x.fault in ("reset", "stall"):
+            return cut_short(conn, x, resp.status, headers, b"", 0, False)
         return not close
     buffered = resp.length is None or x.fault == "ok-ws" or \
         (x.strict and s3strict.needs_body(x.strict))
@@ -488,13 +492,14 @@ def relay_stream(conn, x, resp, headers):
     return not close
 
 
-def cut_short(conn, x, status, headers, data, length):
-    """reset, stall: the head (for LENGTH bytes), half the body, then a
-    reset or silence."""
-    x.status = status
-    x.log()
-    conn.send(head_bytes(status, headers, length, False) +
-              data[: max(length // 2, 0)])
+def cut_short(conn, x, status, headers, data, length, head=True):
+    """reset, stall: the head (for LENGTH bytes; unless HEAD is False:
+    sent already), half the body, then a reset or silence."""
+    if head:
+        x.status = status
+        x.log()
+        conn.send(head_bytes(status, headers, length, False) +
+                  data[: max(length // 2, 0)])
     if x.fault == "reset":
         conn.reset()
     else:
@@ -519,6 +524,7 @@ def serve_one(conn, proxy):
     if req.expects_continue():
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
     if not conn.read_body(req):
+        x.log()                 # the client went away mid-body
         return False
     try:
         if x.strict:
@@ -537,6 +543,9 @@ def handle(sock, proxy):
     conn = None
     try:
         sock.settimeout(IDLE_TIMEOUT)
+        # small answers must not wait for the client's delayed ACK (TLS
+        # 1.3 session tickets, a head before its body)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if proxy.tls:
             sock = proxy.tls.wrap_socket(sock, server_side=True)
         conn = Conn(sock)

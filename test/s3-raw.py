@@ -10,6 +10,7 @@ AWS_SECRET_ACCESS_KEY, unless --no-sign.  Options:
                           TLS SNI and in the certificate check
   --cacert FILE           CA bundle for https (default: the system's)
   -H 'Name: value'        a header, sent as given (repeatable)
+  --unsigned 'Name: value'  a header added after signing (repeatable)
   --data STRING | --data-file FILE   the body
   --region R              credential scope region (default AWS_REGION,
                           else us-east-1)
@@ -49,6 +50,7 @@ def parse_args():
     ap.add_argument("--connect-to")
     ap.add_argument("--cacert")
     ap.add_argument("-H", dest="headers", action="append", default=[])
+    ap.add_argument("--unsigned", action="append", default=[])
     ap.add_argument("--data")
     ap.add_argument("--data-file")
     ap.add_argument("--region",
@@ -70,6 +72,11 @@ def body_of(args):
     return (args.data or "").encode()
 
 
+def header_pairs(specs):
+    return [(n.strip(), v.strip()) for n, _, v in
+            (h.partition(":") for h in specs)]
+
+
 def build_headers(args, netloc, body):
     """The request headers, signed unless --no-sign."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -86,9 +93,7 @@ def build_headers(args, netloc, body):
     if args.md5:
         headers.append(("Content-MD5",
                         base64.b64encode(hashlib.md5(body).digest()).decode()))
-    for h in args.headers:
-        name, _, value = h.partition(":")
-        headers.append((name.strip(), value.strip()))
+    headers += header_pairs(args.headers)
     if args.expect:
         headers.append(("Expect", "100-continue"))
     return headers
@@ -173,6 +178,7 @@ def main():
     if not args.no_sign:
         headers.append(("Authorization",
                         sign(args, args.method, path, url.query, headers)))
+    headers += header_pairs(args.unsigned)
     target = path + ("?" + url.query if url.query else "")
     sock = connect(args, url)
     status, rh, rb, sent = exchange(sock, args.method, target, headers, body,

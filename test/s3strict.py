@@ -182,7 +182,6 @@ class Exchange:
         self.upload = cfg.upload(self.upload_id) if self.upload_id else None
         self.checksum = None
         self.part_checksums = []     # of a Complete body, in part order
-        self.forward_body = None     # a changed body for upstream
 
     @property
     def bucket_region(self):
@@ -469,8 +468,8 @@ def rule_complete_checksums(x):
     """AWS S3 API Reference, CompleteMultipartUpload: when the upload was
     created with a checksum algorithm, every <Part> carries
     <ChecksumALG> equal to the part's checksum (missing: InvalidRequest;
-    different: InvalidPart); without one, no part may carry one.  The
-    elements are stripped before RGW sees them."""
+    different: InvalidPart); without one, no part may carry one.  (RGW
+    16 ignores these elements, so they are passed on.)"""
     if x.kind != "complete" or x.upload is None:
         return
     alg = x.upload.algorithm
@@ -496,8 +495,6 @@ def rule_complete_checksums(x):
                           "not match the part's entity tag.",
                           extra=[("PartNumber", number)])
         x.part_checksums.append(value)
-    x.forward_body = re.sub(rb"\s*<(Checksum[A-Z0-9]+)>[^<]*</\1>", b"",
-                            x.req.body)
 
 
 BODY_RULES = [rule_payload_hash, rule_content_md5, rule_checksum_value,
@@ -523,11 +520,10 @@ DROP_UPSTREAM = {"host", "authorization", "expect", "connection",
 
 def upstream_request(x, upstream_host, drop_params=()):
     """(method, target, headers, body) for RGW: path style, Host
-    UPSTREAM_HOST, the client's other signed headers and payload hash,
-    re-signed with the client's key.  DROP_PARAMS: query parameter names
+    UPSTREAM_HOST, the client's other headers, body and payload hash,
+    re-signed with the client's key and scope.  DROP_PARAMS: query parameter names
     left out (the list-raw fault)."""
-    r = x.req
-    body = r.body if x.forward_body is None else x.forward_body
+    r, body = x.req, x.req.body
     path = "/" + x.addr.bucket + x.addr.key if x.addr.bucket else r.path
     query = "&".join(i for i in r.query.split("&") if i and
                      sigv4.urllib.parse.unquote(i.partition("=")[0])
@@ -536,12 +532,6 @@ def upstream_request(x, upstream_host, drop_params=()):
     headers += [(n, v) for n, v in r.headers
                 if n.lower() not in DROP_UPSTREAM]
     headers.append(("Content-Length", str(len(body))))
-    payload = r.header("x-amz-content-sha256")
-    if body is not r.body and payload != sigv4.UNSIGNED:
-        headers = [(n, v) for n, v in headers
-                   if n.lower() != "x-amz-content-sha256"]
-        headers.append(("x-amz-content-sha256",
-                        hashlib.sha256(body).hexdigest()))
     signed = [n for n in x.auth["signed"] if n not in DROP_UPSTREAM]
     signed = sorted(set(signed) | {"host"})
     auth = sigv4.sign(r.method, path, query, headers, x.auth["access_key"],

@@ -264,23 +264,33 @@ start_proxy() {
 	echo $! >"$DIR/run/proxy.pid"
 }
 
-# make_bucket NAME
-make_bucket() {
-	local code
+# make_buckets NAME...: one curl, one connection, each must answer 200.
+make_buckets() {
+	local b args=() codes
+	for b; do args+=(-o /dev/null "http://127.0.0.1:$PORT/$b"); done
 	# curl does not send x-amz-content-sha256 itself; RGW needs it.
-	code=$(curl -s --max-time 30 -o "$DIR/log/bucket.out" \
-	    -w '%{http_code}' -X PUT -H "x-amz-content-sha256: \
+	codes=$(curl -s --max-time 30 -w '%{http_code} ' -X PUT \
+	    -H "x-amz-content-sha256: \
 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-	    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
-	    "http://127.0.0.1:$PORT/$1")
-	[ "$code" = 200 ] ||
-	    { echo "s3.sh: bucket $1 creation: HTTP $code" >&2; exit 1; }
+	    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" "${args[@]}")
+	[ "$codes" = "$(printf '200 %.0s' "$@")" ] ||
+	    { echo "s3.sh: bucket creation ($*): HTTP $codes" >&2; exit 1; }
 }
 
-# answers URL CURLARGS...: an http(s) server answers (2xx to 4xx).
-answers() {
-	curl -s --max-time 2 -o /dev/null -w '%{http_code}' "${@:2}" "$1" |
-	    grep -q '^[2-4]'
+# rgw_up: radosgw answers plain http.
+rgw_up() {
+	curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$PORT/" | grep -q '^[2-4]'
+}
+
+# tls_up: RGW answers https (anonymous: 200) and so does the strict proxy,
+# by an AWS name (unsigned: 403), both with certificates of our CA.
+tls_up() {
+	[ "$(curl -s --max-time 2 -o /dev/null -o /dev/null -w '%{http_code} ' \
+	    --cacert "$TLS/ca.pem" --connect-to \
+	    "s3.us-east-1.amazonaws.com:443:127.0.0.1:$PROXY_PORT" \
+	    "https://127.0.0.1:$TLS_PORT/" \
+	    https://s3.us-east-1.amazonaws.com/)" = "200 403 " ]
 }
 
 do_start() {
@@ -300,7 +310,8 @@ do_start() {
 	mkdir -p "$DIR"/{run,log,mon.a,osd.0}
 	FSID=$(uuidgen)
 	write_conf
-	make_tls
+	make_tls &
+	local tls_pid=$!
 	: >"$DIR/keyring"
 	trap 'rc=$?; [ $rc = 0 ] || { echo "s3.sh: start failed, logs in $DIR/log" >&2; do_stop keep; }' EXIT
 
@@ -324,9 +335,11 @@ do_start() {
 	wait_for "osd.0 up" osd_up
 	log "osd up"
 
+	wait "$tls_pid" ||
+	    { echo "s3.sh: certificates failed (see $DIR/log/tls.out)" >&2; exit 1; }
 	radosgw -c "$CONF" -n client.rgw.s3
 	start_proxy
-	wait_for "radosgw on 127.0.0.1:$PORT" answers "http://127.0.0.1:$PORT/"
+	wait_for "radosgw on 127.0.0.1:$PORT" rgw_up
 	log "radosgw answering"
 
 	timeout "$TIMEOUT" radosgw-admin -c "$CONF" -n client.admin user \
@@ -337,14 +350,10 @@ do_start() {
 	    --access-key="$AK2" --secret-key="$SK2" >>"$DIR/log/user.out"
 	log "user created"
 
-	for b in "$BUCKET" "$BUCKET_EU" "$BUCKET_DOTS"; do make_bucket "$b"; done
+	make_buckets "$BUCKET" "$BUCKET_EU" "$BUCKET_DOTS"
 	log "buckets created"
 
-	wait_for "radosgw https on 127.0.0.1:$TLS_PORT" answers \
-	    "https://127.0.0.1:$TLS_PORT/" --cacert "$TLS/ca.pem"
-	wait_for "strict proxy on 127.0.0.1:$PROXY_PORT" answers \
-	    "https://s3.us-east-1.amazonaws.com/" --cacert "$TLS/ca.pem" \
-	    --connect-to "::127.0.0.1:$PROXY_PORT"
+	wait_for "https on 127.0.0.1:$TLS_PORT and $PROXY_PORT" tls_up
 	log "https and strict proxy answering"
 
 	cat >"$STATE/s3.env" <<ENV
