@@ -75,6 +75,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -214,18 +215,19 @@ class Conn:
         return len(req.body) == n
 
     def read_chunked(self, req):
+        """A Transfer-Encoding: chunked body; False at a premature EOF."""
         parts = []
         while True:
             size = int(self.rfile.readline(1024).split(b";")[0], 16)
+            if size == 0:
+                break
             data = self.read(req, size)
             if len(data) != size:
                 return False
             parts.append(data)
-            self.rfile.readline(1024)
-            if size == 0:
-                break
+            self.rfile.readline(1024)           # the CRLF after the data
         while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-            pass
+            pass                                # trailers
         req.body = b"".join(parts)
         return True
 
@@ -551,8 +553,10 @@ def handle(sock, proxy):
         conn = Conn(sock)
         while serve_one(conn, proxy):
             pass
-    except (OSError, ValueError, http.client.HTTPException):
-        pass
+    except (OSError, http.client.HTTPException):
+        pass                    # the client or upstream went away
+    except Exception:
+        traceback.print_exc()   # a malformed request, or a bug: say so
     finally:
         try:
             (conn or sock).close()

@@ -123,6 +123,41 @@ def connect(args, url):
     return sock
 
 
+class Reader:
+    """Buffered reads of a socket that survive a timeout (a makefile()
+    does not)."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def fill(self, timeout=None):
+        """Read more; False at EOF or when TIMEOUT passes first."""
+        self.sock.settimeout(timeout or 30)
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            if timeout is None:
+                raise
+            return False
+        finally:
+            self.sock.settimeout(30)
+        self.buf += data
+        return bool(data)
+
+    def readline(self):
+        while b"\n" not in self.buf and self.fill():
+            pass
+        line, nl, self.buf = self.buf.partition(b"\n")
+        return line + nl
+
+    def read(self, n=None):
+        while (n is None or len(self.buf) < n) and self.fill():
+            pass
+        data, self.buf = (self.buf, b"") if n is None else \
+            (self.buf[:n], self.buf[n:])
+        return data
+
+
 def read_answer(rfile, method):
     """(status, [(name, value)], body) of the next answer."""
     status = int(rfile.readline().split()[1])
@@ -142,20 +177,16 @@ def read_answer(rfile, method):
 
 
 def exchange(sock, method, target, headers, body, expect):
-    """Send the request; (status, headers, body, body bytes sent)."""
-    rfile = sock.makefile("rb")
+    """Send the request; (status, headers, body, body bytes sent).  With
+    EXPECT, the body goes after 100 Continue, or after 5 s of silence."""
+    rfile = Reader(sock)
     head = "%s %s HTTP/1.1\r\n" % (method, target)
     head += "".join("%s: %s\r\n" % nv for nv in headers)
     head += "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
     sock.sendall(head.encode("latin-1"))
     sent = 0
-    if expect and body:
-        sock.settimeout(5)
-        try:
-            status, h, b = read_answer(rfile, method)
-        except socket.timeout:
-            status = 100
-        sock.settimeout(30)
+    if expect and body and rfile.fill(timeout=5):
+        status, h, b = read_answer(rfile, method)
         if status != 100:
             return status, h, b, 0
     try:
