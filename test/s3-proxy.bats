@@ -220,6 +220,10 @@ logged() {
 	run s3raw HEAD "$(aws_url "$S3_BUCKET_EU")" --region eu-west-1
 	expect_answer 200
 	[[ "$output" == *"x-amz-bucket-region: eu-west-1"* ]]
+	# HeadBucket tells the region even to a request it refuses
+	run s3raw HEAD "$(aws_url "$S3_BUCKET_EU")" --region us-east-1
+	expect_answer 400
+	[[ "$output" == *"x-amz-bucket-region: eu-west-1"* ]]
 	rgw_get "$S3_BUCKET_EU/$T/e" back
 	cmp f back
 }

@@ -69,6 +69,7 @@ import argparse
 import http
 import http.client
 import os
+import re
 import socket
 import ssl
 import struct
@@ -141,7 +142,7 @@ def matching_keys(table, req):
     return sel + ([req.method] if req.method in table else [])
 
 
-# --- HTTP ----------------------------------------------------------------------
+# --- HTTP --------------------------------------------------------------------
 
 class Request:
     """One request: METHOD, raw PATH and QUERY as sent, HEADERS as a list
@@ -282,7 +283,7 @@ def head_bytes(status, headers, length, close):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-# --- the proxy -----------------------------------------------------------------
+# --- the proxy ---------------------------------------------------------------
 
 class Proxy:
     """Options and state shared by all connections."""
@@ -313,9 +314,10 @@ class Exchange:
 
     def __init__(self, proxy, req):
         self.proxy, self.req = proxy, req
-        self.addr = s3strict.address(req.header("host"), req.path)
         self.strict = s3strict.Exchange(req, proxy.strict) \
             if proxy.strict else None
+        self.addr = self.strict.addr if self.strict else \
+            s3strict.address(req.header("host"), req.path)
         self.fault_key, self.fault = None, "pass"
         self.status = "-"
 
@@ -347,7 +349,10 @@ def error_headers(err):
 
 
 def answer_error(conn, x, err, close=False):
-    return x.answer(conn, err.status, error_headers(err), err.body(),
+    headers = error_headers(err)
+    if x.strict:
+        headers = s3strict.error_headers(x.strict, headers)
+    return x.answer(conn, err.status, headers, err.body(),
                     close or x.req.wants_close())
 
 
@@ -564,7 +569,7 @@ def handle(sock, proxy):
             pass
 
 
-# --- self-test -----------------------------------------------------------------
+# --- self-test ---------------------------------------------------------------
 
 # s3-protocol.md section 2.1: AWS's examples and two of ours.
 # (name, method, path, query, extra headers, payload, CR, signature)
@@ -598,7 +603,8 @@ VECTORS = [
      "81dedb6511b79888f52c3e948e4f1f5735e573597e1aa09ec44643f338f03f92",
      "18a14665f6bab33277ea656e2f12d208b184ae0d680bff0abcc058ad6bab3ad0"),
 ]
-EX_AK, EX_SK = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+EX_AK = "AKIAIOSFODNN7EXAMPLE"
+EX_SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 EX_DATE = "20130524T000000Z"
 
 
@@ -651,7 +657,7 @@ def self_test():
     return 0 if all(ok for _, ok in checks) else 1
 
 
-# --- main ----------------------------------------------------------------------
+# --- main --------------------------------------------------------------------
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
@@ -690,8 +696,11 @@ def parse_args():
     if not args.strict and any("list-raw" in f for p in plans
                                for f in p.values()):
         ap.error("list-raw needs --strict (the request is re-signed)")
-    if args.strict and not args.keys:
-        ap.error("--strict needs --keys")
+    if args.strict and not re.fullmatch(r"[^:,]+:[^,]+(,[^:,]+:[^,]+)*",
+                                        args.keys):
+        ap.error("--strict needs --keys AK:SK[,AK:SK...]")
+    if any("=" not in br for br in args.bucket_region):
+        ap.error("--bucket-region takes BUCKET=REGION")
     return args
 
 

@@ -80,7 +80,8 @@ def header_pairs(specs):
 def build_headers(args, netloc, body):
     """The request headers, signed unless --no-sign."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    headers = [("Host", netloc), ("x-amz-date", now.strftime("%Y%m%dT%H%M%SZ"))]
+    headers = [("Host", netloc),
+               ("x-amz-date", now.strftime("%Y%m%dT%H%M%SZ"))]
     payload = args.payload or hashlib.sha256(body).hexdigest()
     if payload == "unsigned":
         payload = sigv4.UNSIGNED

@@ -50,7 +50,7 @@ def invalid_request(message):
     return S3Error(400, "InvalidRequest", message)
 
 
-# --- state shared by all connections -----------------------------------
+# --- state shared by all connections -----------------------------------------
 
 class Upload:
     """A multipart upload seen through the proxy: the checksum algorithm
@@ -85,7 +85,7 @@ class Config:
             self.uploads[upload_id] = Upload(algorithm)
 
 
-# --- addressing ----------------------------------------------------------
+# --- addressing --------------------------------------------------------------
 
 # "Amazon S3 User Guide, Virtual hosting of buckets" and "AWS General
 # Reference, Amazon S3 endpoints (Regions and endpoints)":
@@ -127,7 +127,7 @@ def aws_endpoint(bucket, region):
     return "%s.s3.%s.%s" % (bucket, region, domain)
 
 
-# --- what a request is ---------------------------------------------------
+# --- what a request is -------------------------------------------------------
 
 def classify(req, addr):
     """The S3 operation of a request, as far as the rules care."""
@@ -188,7 +188,7 @@ class Exchange:
         return self.cfg.region_of(self.addr.bucket)
 
 
-# --- head rules ------------------------------------------------------------
+# --- head rules --------------------------------------------------------------
 
 def rule_authorization(x):
     """AWS S3 API Reference, Authenticating Requests (AWS Signature Version
@@ -277,8 +277,9 @@ def rule_access_key(x):
 
 def rule_headers_signed(x):
     """AWS S3 API Reference, Signature Calculations for the Authorization
-    Header: host and every x-amz-* header sent must be signed."""
-    signed = set(x.auth["signed"])
+    Header: host and every x-amz-* header sent must be signed (S3 lets
+    x-amz-content-sha256 through unsigned)."""
+    signed = set(x.auth["signed"]) | {"x-amz-content-sha256"}
     missing = sorted({n.lower() for n, _ in x.req.headers
                       if n.lower().startswith("x-amz-")} - signed)
     if "host" not in signed:
@@ -405,7 +406,7 @@ HEAD_RULES = [rule_authorization, rule_region_redirect, rule_scope_region,
               rule_part_checksum_type, rule_delete_objects_md5]
 
 
-# --- body rules ------------------------------------------------------------
+# --- body rules --------------------------------------------------------------
 
 def rule_payload_hash(x):
     """AWS S3 API Reference, Common Request Headers (x-amz-content-sha256):
@@ -521,8 +522,8 @@ DROP_UPSTREAM = {"host", "authorization", "expect", "connection",
 def upstream_request(x, upstream_host, drop_params=()):
     """(method, target, headers, body) for RGW: path style, Host
     UPSTREAM_HOST, the client's other headers, body and payload hash,
-    re-signed with the client's key and scope.  DROP_PARAMS: query parameter names
-    left out (the list-raw fault)."""
+    re-signed with the client's key and scope.  DROP_PARAMS: query
+    parameter names left out (the list-raw fault)."""
     r, body = x.req, x.req.body
     path = "/" + x.addr.bucket + x.addr.key if x.addr.bucket else r.path
     query = "&".join(i for i in r.query.split("&") if i and
@@ -545,6 +546,15 @@ def upstream_request(x, upstream_host, drop_params=()):
 def needs_body(x):
     """Whether after_body wants the whole upstream body."""
     return x.kind in ("create", "complete", "location")
+
+
+def error_headers(x, headers):
+    """AWS S3 API Reference, HeadBucket: x-amz-bucket-region comes with
+    every answer to a HeadBucket, errors too."""
+    if x.kind == "head-bucket" and not any(
+            n.lower() == "x-amz-bucket-region" for n, _ in headers):
+        headers = headers + [("x-amz-bucket-region", x.bucket_region)]
+    return headers
 
 
 def after_head(x, status, headers):
