@@ -62,8 +62,12 @@ Log: one line per request, written before the answer goes out:
 PATH is the target as sent, percent-decoded but for whitespace (%20);
 STYLE virtual or path (from Host); HOST the Host header (- if none);
 STATUS what the client was answered (- if nothing: lost, reset-req,
-stall-req); BYTES the request body bytes read from the client; FAULT the
-fault applied or pass.  Parse it by spaces (no field holds one).
+stall-req, or the client went away mid-body); BYTES the request body bytes
+read from the client (0 for a request refused after Expect: 100-continue);
+FAULT the fault applied, or pass (also for a request the strict rules
+refused: its STATUS says so).  Parse it by spaces (no field holds one).
+E.g.
+    PUT /k?partNumber=1&uploadId=2~x virtual b.s3.amazonaws.com 400 0 pass
 """
 import argparse
 import http

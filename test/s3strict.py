@@ -15,8 +15,10 @@ one request and what the rules found out about it.
 """
 import base64
 import hashlib
+import os
 import re
 import threading
+import urllib.parse
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -39,7 +41,7 @@ class S3Error(Exception):
     def body(self):
         extra = "".join("<%s>%s</%s>" % (n, escape(v), n)
                         for n, v in self.extra)
-        rid = hashlib.md5(repr(id(self)).encode()).hexdigest()[:16].upper()
+        rid = os.urandom(8).hex().upper()
         return ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s'
                 '</Code><Message>%s</Message>%s<RequestId>%s</RequestId>'
                 '<HostId>cb-test-proxy</HostId></Error>' % (
@@ -117,7 +119,7 @@ def address(host, raw_path):
             key = raw_path if raw_path != "/" else ""
             return Address("virtual", m.group("bucket"), key, region)
     seg, slash, rest = raw_path[1:].partition("/")
-    bucket = sigv4.urllib.parse.unquote(seg) or None
+    bucket = urllib.parse.unquote(seg) or None
     return Address("path", bucket, slash + rest if bucket else "", region)
 
 
@@ -157,12 +159,17 @@ def classify(req, addr):
     return "object"
 
 
+CHECKSUM_HEADER = "x-amz-checksum-"
+
+
 def request_checksum(req):
     """(algorithm, value) of the x-amz-checksum-ALG header, or None."""
-    found = [(n.lower()[len("x-amz-checksum-"):], v.strip())
-             for n, v in req.headers
-             if n.lower()[len("x-amz-checksum-"):] in s3checksums.ALGORITHMS
-             and n.lower().startswith("x-amz-checksum-")]
+    found = []
+    for name, value in req.headers:
+        alg = name.lower()[len(CHECKSUM_HEADER):]
+        if name.lower().startswith(CHECKSUM_HEADER) and \
+                alg in s3checksums.ALGORITHMS:
+            found.append((alg, value.strip()))
     if len(found) > 1:
         # AWS S3 API Reference, PutObject / UploadPart: one checksum.
         raise invalid_request("Expecting a single x-amz-checksum- header. "
@@ -377,7 +384,8 @@ def rule_create_algorithm(x):
 def rule_part_checksum_type(x):
     """AWS S3 API Reference, UploadPart and CreateMultipartUpload: a part
     carries a checksum of exactly the algorithm declared at create (none
-    if none was declared)."""
+    if none was declared).  Uploads created before the proxy started are
+    not checked: it does not know their algorithm."""
     if x.kind != "part" or x.upload is None:
         return
     want = x.upload.algorithm
@@ -527,7 +535,7 @@ def upstream_request(x, upstream_host, drop_params=()):
     r, body = x.req, x.req.body
     path = "/" + x.addr.bucket + x.addr.key if x.addr.bucket else r.path
     query = "&".join(i for i in r.query.split("&") if i and
-                     sigv4.urllib.parse.unquote(i.partition("=")[0])
+                     urllib.parse.unquote(i.partition("=")[0])
                      not in drop_params)
     headers = [("Host", upstream_host)]
     headers += [(n, v) for n, v in r.headers
