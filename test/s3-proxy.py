@@ -47,6 +47,7 @@ before the body rules, so they are taken).
   200err-ws  answer 200 OK, whitespace and newlines, then an <?xml ...?>
              <Error> InternalError body (as AWS streams on a slow Complete)
   archived   answer 403 InvalidObjectState (a GLACIER object) to a GET
+  nosuchupload  answer 404 NoSuchUpload without forwarding
   reset      forward, send the head and half the body, then reset (RST)
   stall      forward, send the head and half the body, then go silent
   lost       forward, then reset without answering (a lost reply)
@@ -90,11 +91,12 @@ import s3strict  # noqa: E402
 from s3strict import S3Error  # noqa: E402
 
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
+          "nosuchupload",
           "reset", "stall", "lost", "ok-ws", "list-raw", "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
 ANSWER_FAULTS = {"500", "503", "expired", "200err", "200err-ws",
-                 "archived"}
+                 "archived", "nosuchupload"}
 WHITESPACE = b"\n \n  \n\n   \n"
 IDLE_TIMEOUT = 300
 UPSTREAM_TIMEOUT = 300
@@ -395,6 +397,10 @@ def fault_answer(conn, x):
         err = S3Error(503, "SlowDown", "")
     elif f == "expired":
         err = S3Error(400, "ExpiredToken", "")
+    elif f == "nosuchupload":
+        err = S3Error(404, "NoSuchUpload", "The specified upload does not "
+                      "exist. The upload ID may be invalid, or the upload "
+                      "may have been aborted or completed.")
     elif f == "200err-ws":
         err = S3Error(500, "InternalError", "We encountered an internal "
                       "error. Please try again.")
@@ -442,7 +448,11 @@ def forward(conn, x):
     up, resp = send_upstream(x)
     try:
         if x.fault == "lost":
-            resp.read()
+            body = resp.read()
+            if x.strict:
+                # upstream did it (a Complete completed): AWS knows it
+                s3strict.after_body(x.strict, resp.status, s3strict.after_head(
+                    x.strict, resp.status, resp.getheaders()), body)
             x.log()
             conn.reset()
             return False
@@ -532,6 +542,12 @@ def serve_one(conn, proxy):
     x.fault_key, x.fault = proxy.faults.take(req)
     if x.fault in PRE_BODY_FAULTS:
         return pre_body_fault(conn, x)
+    if x.fault in ANSWER_FAULTS and req.expects_continue():
+        # an error answered before the body, as to a client that waits
+        # for 100 Continue (the answer closes the connection)
+        fault_answer(conn, x)
+        conn.linger()
+        return False
     if req.expects_continue():
         conn.send(b"HTTP/1.1 100 Continue\r\n\r\n")
     if not conn.read_body(req):
