@@ -207,6 +207,55 @@ file_section_creds(const char *path, const char *sect, struct awscred *c)
 	return (rc);
 }
 
+/*
+ * A key of section sect in path that names a way to get credentials this
+ * client does not support, or NULL.
+ */
+static const char *
+unsupported_key(const char *path, const char *sect)
+{
+	static const char *const keys[] = { "role_arn", "source_profile",
+	    "credential_source", "credential_process",
+	    "web_identity_token_file", "sso_session", "sso_start_url",
+	    "sso_account_id", "sso_role_name", NULL };
+	char *v;
+	int i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if ((v = awscred_ini_get(path, sect, keys[i])) != NULL) {
+			free(v);
+			return (keys[i]);
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * A profile without keys that wants another provider (assume-role, SSO,
+ * a process) is an error: falling through to instance credentials would
+ * run as someone else.  Returns -1 (reported) or 0.
+ */
+static int
+profile_usable(const char *name, const char *cpath, const char *fpath,
+    const char *sect)
+{
+	const char *k, *where = cpath;
+
+	if ((k = unsupported_key(cpath, name)) == NULL) {
+		where = fpath;
+		if ((k = unsupported_key(fpath, sect)) == NULL &&
+		    strcmp(name, "default") == 0)
+			k = unsupported_key(fpath, "default");
+	}
+	if (k == NULL)
+		return (0);
+	warn0("cannot use profile '%s' of '%s': it has no static keys and "
+	    "sets %s, which this tool does not support (give it "
+	    "aws_access_key_id and aws_secret_access_key, or use the "
+	    "environment)", name, where ? where : "?", k);
+	return (-1);
+}
+
 /* Credentials of the profile from the shared files: 1, 0 or -1. */
 static int
 file_creds(const char *profile, int explicit, struct awscred *c)
@@ -224,6 +273,8 @@ file_creds(const char *profile, int explicit, struct awscred *c)
 		rc = file_section_creds(fpath, sect, c);
 	if (rc == 0 && strcmp(name, "default") == 0)
 		rc = file_section_creds(fpath, "default", c);
+	if (rc == 0 && profile_usable(name, cpath, fpath, sect) != 0)
+		rc = -1;
 	if (rc == 0 && explicit) {
 		e1 = awscred_ini_get(cpath, name, NULL);
 		e2 = awscred_ini_get(fpath, sect, NULL);

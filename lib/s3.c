@@ -71,6 +71,7 @@ struct req {
 	int			 head;
 	int			 no_cancel;
 	int			 probe;		/* region_probe()'s own */
+	int			 tries;		/* attempts made */
 	const char		*ok_root;	/* 2xx body must have this root */
 	unsigned char		*out;		/* 2xx data goes here ... */
 	size_t			 outcap;	/* ... up to this many bytes */
@@ -1107,7 +1108,7 @@ req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 		cc = req_attempt(k, r, url.s, hl);
 		curl_slist_free_all(hl);
 		v = req_judge(k, r, cc, e);
-		e->tries = try;
+		e->tries = r->tries = try;
 		warnp_debug(2, "%s %s -> %ld%s%s (try %d)", r->method, url.s,
 		    r->status, e->code[0] ? " " : "", e->code, try);
 		if (v == V_MOVE && ++moves <= MAX_MOVES) {
@@ -1236,6 +1237,83 @@ upload_id_walk(void *cookie, const char *path, const char *text, size_t len)
 	return (0);
 }
 
+/* The uploads of one key that a retried create may have left behind. */
+struct orphans {
+	struct s3_conn	*k;
+	const char	*key;
+	const char	*keep;		/* the upload we use */
+	time_t		 since;		/* initiated at or after this */
+	struct strbuf	 ukey, id;
+	time_t		 initiated;
+	int		 urlenc;
+};
+
+static int
+orphan_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct orphans *o = cookie;
+	struct s3_error e;
+	struct tm tm;
+	char t[64];
+
+	if (strcmp(path, "ListMultipartUploadsResult/EncodingType") == 0) {
+		o->urlenc = len == 3 && strncasecmp(text, "url", 3) == 0;
+	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/Key") == 0) {
+		strbuf_reset(&o->ukey);
+		strbuf_add(&o->ukey, text, len);
+	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/UploadId") ==
+	    0) {
+		strbuf_reset(&o->id);
+		strbuf_add(&o->id, text, len);
+	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/Initiated") ==
+	    0) {
+		/* ISO 8601, UTC: 2026-12-01T22:20:00.000Z */
+		snprintf(t, sizeof(t), "%.*s", (int)len, text);
+		memset(&tm, 0, sizeof(tm));
+		o->initiated = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ?
+		    timegm(&tm) : 0;
+	} else if (strcmp(path, "ListMultipartUploadsResult/Upload") == 0) {
+		if (o->ukey.s == NULL || o->id.s == NULL)
+			return (0);
+		if (o->urlenc)
+			s3_url_decode(o->ukey.s);
+		if (strcmp(o->ukey.s, o->key) == 0 &&
+		    strcmp(o->id.s, o->keep) != 0 && o->initiated >= o->since &&
+		    s3_mpu_abort(o->k, o->key, o->id.s, &e) == 0)
+			warnp_debug(1, "'%s': aborted upload %s, left by a "
+			    "create whose answer was lost", o->key, o->id.s);
+		strbuf_reset(&o->ukey);
+		strbuf_reset(&o->id);
+		o->initiated = 0;
+	}
+	return (0);
+}
+
+/*
+ * A create that took more than one try may have started uploads whose
+ * answers were lost: abort those of this key begun since the first try
+ * (ListMultipartUploads), so no part is billed forever.  Best effort.
+ */
+static void
+orphans_abort(struct s3_conn *k, const char *key, const char *keep,
+    time_t since)
+{
+	const struct sigv4_param p[] = { { "encoding-type", "url" },
+	    { "prefix", key }, { "uploads", "" } };
+	struct req r = { .method = "GET", .params = p, .nparams = 3,
+	    .ok_root = "ListMultipartUploadsResult" };
+	struct orphans o = { .k = k, .key = key, .keep = keep,
+	    .since = since };
+	struct s3_error e;
+
+	strcpy(r.payload, SIGV4_EMPTY_SHA256);
+	if (req_run(k, &r, &e) == 0)
+		xmlwalk(r.resp.s, r.resp.len, orphan_walk, &o, NULL, 0);
+	req_free(&r);
+	strbuf_free(&o.ukey);
+	strbuf_free(&o.id);
+}
+
 int
 s3_mpu_create(struct s3_conn *k, const char *key,
     const struct s3_put_opts *po, char **upload_id, struct s3_error *e)
@@ -1243,6 +1321,7 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 	const struct sigv4_param p[] = { { "uploads", "" } };
 	struct req r = { .method = "POST", .key = key, .params = p,
 	    .nparams = 1, .ok_root = "InitiateMultipartUploadResult" };
+	time_t since;
 	int rc;
 
 	req_put_opts(&r, po);
@@ -1251,6 +1330,9 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 		req_hdr(&r, "x-amz-checksum-algorithm", "CRC32C");
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	*upload_id = NULL;
+	pthread_mutex_lock(&k->c->lock);
+	since = time(NULL) + k->c->skew - 60;	/* the server's clock */
+	pthread_mutex_unlock(&k->c->lock);
 	if ((rc = req_run(k, &r, e)) == 0) {
 		xmlwalk(r.resp.s, r.resp.len, upload_id_walk, upload_id,
 		    NULL, 0);
@@ -1261,6 +1343,8 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 			rc = -1;
 		}
 	}
+	if (rc == 0 && r.tries > 1)
+		orphans_abort(k, key, *upload_id, since);
 	req_free(&r);
 	return (rc);
 }

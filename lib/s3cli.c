@@ -214,21 +214,20 @@ int
 s3cli_open(struct s3cli *o, const char *bucket)
 {
 	struct s3_opts so;
+	char *host, *origin, *prefix;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		warn0("cannot initialise libcurl");
-		return (-1);
+		return (EX_FAILURE);
 	}
 	warnp_set_verbose(o->verbose);
 	if ((o->region_res = awscred_region(o->region, o->profile)) == NULL) {
 		warnp("cannot allocate");
-		return (-1);
+		return (EX_FAILURE);
 	}
 	o->endpoint_res = awscred_endpoint(o->endpoint, o->profile);
 	warnp_debug(1, "endpoint %s, region %s", o->endpoint_res ?
 	    o->endpoint_res : "AWS", o->region_res);
-	if ((o->cred = awscred_new(o->profile, o->profile != NULL)) == NULL)
-		return (-1);
 	so = (struct s3_opts){ .endpoint = o->endpoint_res,
 	    .region = o->region_res, .bucket = bucket,
 	    .addressing = o->addressing, .ca_bundle = o->ca_bundle,
@@ -239,8 +238,16 @@ s3cli_open(struct s3cli *o, const char *bucket)
 	    .rate_limit = o->rate_limit, .verbose = o->verbose };
 	if (so.retry_cap_ms < so.retry_base_ms)
 		so.retry_cap_ms = so.retry_base_ms;
+	/* A bad endpoint is a usage error, whatever the credentials. */
+	if (s3_address(&so, so.region, &host, &origin, &prefix) != 0)
+		return (EX_USAGE);
+	free(host);
+	free(origin);
+	free(prefix);
+	if ((o->cred = awscred_new(o->profile, o->profile != NULL)) == NULL)
+		return (EX_NOPERM);
 	if ((o->client = s3_client_new(&so, o->cred)) == NULL)
-		return (-1);
+		return (EX_FAILURE);
 	return (0);
 }
 

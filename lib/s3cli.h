@@ -91,8 +91,9 @@ int s3cli_parse_url(const char *url, char **bucket, char **key);
 int s3cli_parse_size(const char *s, uint64_t *v);
 
 /*
- * Find credentials and make the client for bucket.  Returns 0, or -1
- * (reported); s3cli_close() releases either way.
+ * Find credentials and make the client for bucket.  Returns 0, or the exit
+ * status of the failure (reported): 77 no credentials, 64 a bad endpoint,
+ * 1 anything else; s3cli_close() releases either way.
  */
 int s3cli_open(struct s3cli *o, const char *bucket);
 void s3cli_close(struct s3cli *o);

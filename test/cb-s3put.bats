@@ -47,6 +47,12 @@ setup() { s3_setup; }
 	expect_status 64
 	AWS_MAX_ATTEMPTS=x run cb-s3get "$B/$T/f" -
 	expect_status 64
+	# a bad endpoint is a usage error, not "permission denied"
+	run cb-s3put --endpoint ftp://host "$B/$T/f" f
+	expect_status 64
+	[[ "$output" == *"cannot use endpoint 'ftp://host'"* ]]
+	AWS_ENDPOINT_URL='https://h/?q' run cb-s3get "$B/$T/f" -
+	expect_status 64
 }
 
 @test "cb-s3put: a single PUT is read back byte-identical by aws" {

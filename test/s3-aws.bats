@@ -290,3 +290,28 @@ log_count() {
 	[ "$(awk '$5 == 503 && $6 > 0' "$PROXY_LOG" | wc -l)" = 0 ]
 	[ "$(awk '$5 == 200 && $6 == 6291456' "$PROXY_LOG" | wc -l)" = 1 ]
 }
+
+@test "aws: a CreateMultipartUpload whose answer is lost leaves no upload behind" {
+	mkdata f $((11 * 1024 * 1024))
+	aws_proxy --plan 'POST?uploads=lost'
+	run old cb-s3put --checksum sha256 --part-size 5M "$B/$T/old" f
+	expect_status 0
+	run no_uploads_left "$T/old"
+	[ "$status" -ne 0 ]		# the old client leaves one behind
+	aws_proxy --plan 'POST?uploads=lost'
+	run cb-s3put --part-size 5M "$B/$T/new" f
+	expect_status 0
+	[ "$(log_count '^POST .*uploads.* - .* lost$')" = 1 ]
+	[ "$(log_count '^DELETE /'"$T"'/new\?uploadId=.* 204 ')" = 1 ]
+	run no_uploads_left "$T/new"
+	expect_status 0
+	awscli s3 cp "$B/$T/new" back
+	cmp f back
+	# clean up the old client's orphan
+	awscli s3api list-multipart-uploads --bucket "$S3_BUCKET" \
+	    --prefix "$T/old" --query 'Uploads[].UploadId' --output text |
+	    tr '\t' '\n' | while read -r id; do
+		awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+		    --key "$T/old" --upload-id "$id"
+	done
+}

@@ -109,6 +109,33 @@ EOT
 	[[ "$output" == *"cannot find AWS credentials"* ]]
 }
 
+@test "credentials: a profile that needs assume-role, SSO or a process is an error naming it" {
+	no_env_keys
+	imds_start
+	unset AWS_EC2_METADATA_DISABLED
+	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/creds AWS_CONFIG_FILE=$PWD/config
+	printf '[ops]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	    "$GOOD_AK" "$GOOD_SK" >creds
+	printf '[profile admin]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = ops\n[profile sso]\nsso_session = corp\n[default]\ncredential_process = /bin/false\n' >config
+	# never a silent fall-through to the instance's credentials
+	for p in admin sso; do
+		run cb-s3put --profile "$p" "$B/$T/f" f
+		expect_status 77
+		[[ "$output" == *"cannot use profile '$p' of '$PWD/config'"* ]]
+	done
+	[[ "$output" == *"sets sso_session"* ]]
+	AWS_PROFILE=admin run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"sets role_arn"* ]]
+	run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use profile 'default'"*credential_process* ]]
+	[ "$(grep -c 'security-credentials' "$IMDS_LOG")" = 0 ]
+	run cb-s3put --profile ops "$B/$T/f" f
+	expect_status 0
+}
+
 @test "credentials: IMDSv2 token and keys, refreshed during an upload" {
 	mkdata big $((12 * 1024 * 1024))
 	imds_start --lifetime 302

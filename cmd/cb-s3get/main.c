@@ -452,10 +452,8 @@ main(int argc, char *argv[])
 	g.down.chunk = g.cli.part_size;
 	g.down.concurrency = g.cli.concurrency;
 	s3cli_signals();
-	if (s3cli_open(&g.cli, g.bucket) != 0) {
-		rc = EX_NOPERM;
+	if ((rc = s3cli_open(&g.cli, g.bucket)) != 0)
 		goto done;
-	}
 	if (!g.ls)
 		s3cli_progress_start(&g.cli);
 	if (g.ls)

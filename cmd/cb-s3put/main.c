@@ -446,10 +446,8 @@ main(int argc, char *argv[])
 	p.up.part_size = p.cli.part_size;
 	p.up.concurrency = p.cli.concurrency;
 	s3cli_signals();
-	if (s3cli_open(&p.cli, p.bucket) != 0) {
-		rc = EX_NOPERM;
+	if ((rc = s3cli_open(&p.cli, p.bucket)) != 0)
 		goto done;
-	}
 	/*
 	 * Over plain HTTP the signed payload hash is the integrity check (and
 	 * the server verifies it); over TLS, a cheap CRC-32C suffices.
