@@ -15,8 +15,24 @@
 struct json_doc;
 
 /*
+ * What json_load() accepts.  A manifest comes from the bucket, which may be
+ * damaged or hostile, so each dimension is bounded well above what a real
+ * backup writes (a schema of thousands of tables, millions of files).
+ * libyaml's scanner spends time in the square of the nesting depth, so the
+ * depth bound is checked as the events arrive, before the scanner goes on.
+ */
+#define JSON_MAX_DEPTH		64		/* nested arrays and objects */
+#define JSON_MAX_KEY		1024		/* bytes of an object key */
+#define JSON_MAX_STRING		(16UL << 20)	/* bytes of any other string */
+#define JSON_MAX_ENTRIES	(1UL << 24)	/* items of one array/object */
+#define JSON_MAX_VALUES		(1UL << 26)	/* values in the document */
+#define JSON_MAX_INPUT		(1UL << 30)	/* bytes of input */
+
+/*
  * Parse one JSON (or YAML) document from f; name is used in messages.
- * Returns NULL on a syntax error or an empty input (reported).
+ * Returns NULL on a syntax error, an empty input, an alias (JSON has none)
+ * or a document beyond one of the bounds above (reported, naming the bound
+ * and the line).
  */
 struct json_doc *json_load(FILE *f, const char *name);
 

@@ -202,3 +202,57 @@ EOF
 	[ "$output" = "20170104  seed-format  hosts: n1.example.com,n2.example.com  keyspaces: all" ]
 }
 
+
+@test "cb-manifest refuses a manifest nested 100,000 levels deep (exit 65)" {
+	python3 -c 'print("{\"name\": \"n\", \"x\": " + "[" * 100000 +
+	    "]" * 100000 + "}")' >"$T/deep.json"
+	run cb-manifest info <"$T/deep.json"
+	expect_status 65
+	[[ "$output" == *"cannot read 'stdin': nested deeper than 64 levels at line 1"* ]]
+	python3 -c 'print("[" * 100000 + "]" * 100000)' >"$T/deep.json"
+	printf 'h1\tok\tb/m/h1.json\t%s\n' "$T/deep.json" >"$T/rec"
+	run cb-manifest merge --backup 20261125 --base-path b --run R1 --hosts h1 <"$T/rec"
+	expect_status 65
+	[[ "$output" == *"cannot read '$T/deep.json': nested deeper"* ]]
+	run cb-manifest merge --backup 20261125 --base-path b --run R1 --hosts h1 \
+	    --previous "$T/deep.json" </dev/null
+	expect_status 65
+	[[ "$output" == *"nested deeper than 64 levels"* ]]
+	run cb-manifest restore <"$T/deep.json"
+	expect_status 65
+	# 64 levels are still read
+	python3 -c 'print("{\"name\": \"n\", \"x\": " + "[" * 63 +
+	    "]" * 63 + "}")' >"$T/deep.json"
+	run cb-manifest info <"$T/deep.json"
+	expect_status 0
+}
+
+@test "cb-manifest refuses an over-long string or key (exit 65)" {
+	python3 -c 'print("{\"name\": \"" + "x" * (16 << 20 | 1) + "\"}")' \
+	    >"$T/long.json"
+	run cb-manifest info <"$T/long.json"
+	expect_status 65
+	[[ "$output" == *"a string longer than 16777216 bytes at line 1"* ]]
+	python3 -c 'print("{\"name\": \"n\", \"" + "k" * 1025 + "\": 1}")' \
+	    >"$T/long.json"
+	run cb-manifest summary <"$T/long.json"
+	expect_status 65
+	[[ "$output" == *"a key longer than 1024 bytes at line 1"* ]]
+	# an alias is YAML, not JSON
+	run cb-manifest info <<<'{"name": &a "n", "table": *a}'
+	expect_status 65
+	[[ "$output" == *"an alias (not JSON)"* ]]
+}
+
+@test "cb-manifest still reads a normal manifest within the bounds" {
+	node1
+	run cb-manifest restore <"$T/node1.json"
+	expect_status 0
+	[[ "$output" == *"nb-1-big-Data.db"* ]]
+	python3 -c 'print("{\"name\": \"n\", \"table\": \"" + "t" * 100000 +
+	    "\", \"hosts\": [" + ",".join(["\"h\""] * 10000) + "]}")' \
+	    >"$T/big.json"
+	run cb-manifest info <"$T/big.json"
+	expect_status 0
+	[[ "$output" == *"table	ttt"* ]]
+}
