@@ -156,6 +156,8 @@ get_dirs(const struct parse *p, const char *key, yaml_node_t *n)
 	size_t cnt;
 	int rc;
 
+	if (c->data_dirs != NULL)
+		return (bad(p, key, "is given twice"));
 	if (n->type == YAML_SCALAR_NODE && scalar_is_null(n))
 		return (0);
 	if (n->type != YAML_SEQUENCE_NODE)

@@ -256,3 +256,13 @@ EOF
 	expect_status 0
 	[[ "$output" == *"table	ttt"* ]]
 }
+
+@test "cb-manifest restore --exclude-system: a keyspace named systemx is a user keyspace" {
+	sed "s|$D/ks1/|$D/systemx/|g" "$T/results" >"$T/results.x"
+	cb-manifest node --backup 20261125 --run R1 --host h1 \
+	    --topology "$T/topo" --schema "$T/schema" <"$T/results.x" >"$T/x.json"
+	run cb-manifest restore --exclude-system <"$T/x.json"
+	expect_status 0
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *"	systemx/$TD/nb-1-big-Data.db" ]]
+}

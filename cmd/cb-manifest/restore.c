@@ -6,6 +6,7 @@
 #include "bkpath.h"
 #include "json.h"
 #include "manifest.h"
+#include "node.h"
 #include "records.h"
 #include "warnp.h"
 
@@ -19,7 +20,7 @@ static int
 selected(const struct mf_opts *o, const struct bkpath *bp)
 {
 
-	if (o->exclude_system && strncmp(bp->keyspace, "system", 6) == 0)
+	if (o->exclude_system && node_keyspace_is_system(bp->keyspace))
 		return (0);
 	return (bkpath_in_list(o->keyspaces, bp->keyspace) &&
 	    bkpath_in_list(o->table, bp->table));

@@ -76,6 +76,9 @@ t_malformed(void)
 	    CASSCONF_EDATA) == NULL);
 	EXPECT(parse("incremental_backups: maybe\n", CASSCONF_EDATA) == NULL);
 	EXPECT(parse("native_transport_port: 99999\n", CASSCONF_EDATA) == NULL);
+	/* a repeated list (found by fuzz_cassconf: it overran the array) */
+	EXPECT(parse("data_file_directories: [/a]\n"
+	    "data_file_directories: [/b, /c]\n", CASSCONF_EDATA) == NULL);
 }
 
 static void
