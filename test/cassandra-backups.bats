@@ -6,18 +6,20 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+# Under test/run.sh (CB_TEST_STATE set) the services are its own, and if
+# one did not start the tests fail, they do not skip.  Run by hand, the
+# file starts its own as root, and fails the same way if they do not
+# start; without root it skips.
 setup_file() {
 	export E2E_STATE=
-	if [ -n "${CB_TEST_STATE:-}" ] && [ -f "$CB_TEST_STATE/hosts.env" ] &&
-	    [ -f "$CB_TEST_STATE/s3.env" ]; then
-		return 0
-	fi
-	# Run by hand: start our own services (root needed).
+	[ -z "${CB_TEST_STATE:-}" ] || return 0
+	[ "$(id -u)" = 0 ] || return 0
 	E2E_STATE=$(mktemp -d /tmp/cb-e2e-bats.XXXXXX)
-	if [ "$(id -u)" = 0 ]; then
-		bash "$REPO/test/services/hosts.sh" start "$E2E_STATE" >"$E2E_STATE/hosts.log" 2>&1
-		bash "$REPO/test/services/s3.sh" start "$E2E_STATE" >"$E2E_STATE/s3.log" 2>&1
-	fi
+	# (no .env file makes every test fail in setup(), showing the log)
+	bash "$REPO/test/services/hosts.sh" start "$E2E_STATE" \
+	    >"$E2E_STATE/hosts.log" 2>&1 || :
+	bash "$REPO/test/services/s3.sh" start "$E2E_STATE" \
+	    >"$E2E_STATE/s3.log" 2>&1 || :
 }
 
 teardown_file() {
@@ -62,9 +64,14 @@ s3_args() {
 }
 
 setup() {
-	local st=${E2E_STATE:-${CB_TEST_STATE:-}}
-	[ -n "$st" ] && [ -f "$st/hosts.env" ] && [ -f "$st/s3.env" ] ||
-	    skip "needs the ssh test hosts and the S3 test server (root)"
+	local st=${E2E_STATE:-${CB_TEST_STATE:-}} f
+	[ -n "$st" ] || skip "needs the ssh test hosts and the S3 test server (root)"
+	for f in hosts s3; do
+		[ -f "$st/$f.env" ] && continue
+		echo "the $f test service did not start (no $st/$f.env)" >&2
+		[ ! -f "$st/$f.log" ] || tail -20 "$st/$f.log" >&2
+		return 1
+	done
 	. "$st/hosts.env"
 	. "$st/s3.env"
 	T=$BATS_TEST_TMPDIR
@@ -364,25 +371,81 @@ restored_count() {
 	[ "$n" = 0 ]
 }
 
-@test "credentials never appear in any process's argv on the nodes" {
+# argv_of_runs SAMPLES: the argv lines of SAMPLES (`ps -eo
+# pid,ppid,mntns,args` tables, "--" between them) that belong to the runs
+# under test, each marked "local" (this test's process tree) or "node" (in
+# the mount namespace of a test host: whatever a node session started,
+# orphans too).
+# The rest of the machine is left out: the test S3 server's proxy holds
+# the keys on its command line by design (--keys), and other suites may be
+# running beside this one.
+argv_of_runs() {
+	local h ns=
+	for h in $H1 $H2 $H3; do
+		ns="$ns $(on "$h" 'readlink /proc/self/ns/mnt' | tr -dc 0-9)"
+	done
+	awk -v root="$BASHPID" -v ns="$ns " '
+	function flush(  p, more) {
+		mine[root] = 1
+		do {
+			more = 0
+			for (p in par)
+				if (!(p in mine) && (par[p] in mine)) {
+					mine[p] = 1
+					more = 1
+				}
+		} while (more)
+		for (p in args)
+			if (p in mine)
+				print "local", args[p]
+			else if (index(ns, " " mnt[p] " "))
+				print "node", args[p]
+		split("", par); split("", mnt); split("", args); split("", mine)
+	}
+	$0 == "--" { flush(); next }
+	{ p = $1; par[p] = $2; mnt[p] = $3; $1 = $2 = $3 = ""
+	  sub(/^ +/, ""); args[p] = $0 }
+	END { flush() }' "$1"
+}
+
+@test "credentials never appear in any process's argv, all through a backup and a restore" {
 	asan_light
 	fresh_nodes
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
 	    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
+	# The whole process table (the test hosts' sshd and what they start
+	# share it), sampled from before the backup until the restore is over.
 	: >"$T/ps"
-	( for i in $(seq 1 80); do ps -eo args >>"$T/ps"; sleep 0.1; done ) &
+	( while [ ! -e "$T/ps.stop" ]; do
+		ps -eww -o pid=,ppid=,mntns=,args= && echo --
+		sleep 0.02
+	  done >>"$T/ps" ) 3>&- &
 	watcher=$!
+	# (--rate-limit: each upload lasts long enough to be seen many times)
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
+	    --rate-limit 200 \
 	    --cqlsh-user cassandra --cqlsh-password 'Pw-never-in-argv'
-	kill $watcher 2>/dev/null || true
-	wait $watcher 2>/dev/null || true
+	local bk=$status bk_out=$output
+	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
+	local rs=$status rs_out=$output
+	touch "$T/ps.stop"
+	wait $watcher
+	status=$bk output=$bk_out
 	expect_status 0
-	grep -q 'cb-s3put' "$T/ps" || grep -q 'cb-fanout' "$T/ps"
-	! grep -qF "$AWS_SECRET_ACCESS_KEY" "$T/ps"
-	! grep -qF "$AWS_ACCESS_KEY_ID" "$T/ps"
+	[[ "$output" == *"3 full"* ]]
+	status=$rs output=$rs_out
+	expect_status 0
+	for h in $H1 $H2 $H3; do [ "$(restored_count "$h")" -gt 0 ]; done
+	argv_of_runs "$T/ps" >"$T/argv"
+	# The sampling saw both runs, here and on the nodes.
+	grep -q '^local .*cb-fanout' "$T/argv"
+	grep -q '^node .*cb-s3put' "$T/argv"
+	grep -q '^node .*cb-s3get' "$T/argv"
+	expect_no_match -qF "$AWS_SECRET_ACCESS_KEY" "$T/argv"
+	expect_no_match -qF "$AWS_ACCESS_KEY_ID" "$T/argv"
 	# The driver's own command line holds what it was given (documented:
 	# use the environment); nothing it starts does.
-	[ -z "$(grep -F 'Pw-never-in-argv' "$T/ps" | grep -v 'cassandra-backups')" ]
+	[ -z "$(grep -F 'Pw-never-in-argv' "$T/argv" | grep -v 'cassandra-backups')" ]
 }
 
 @test "--use-local: backup and restore of a node on this machine" {

@@ -58,7 +58,7 @@ setup_file() {
 	lzop -o "$D/want.lzo" "$D/text3m"
 	cb-pack -o "$D/got.lzo" "$D/text3m"
 	cmp "$D/want.lzo" "$D/got.lzo"
-	! ls -a "$D" | grep -q '^\.got\.lzo\.'
+	ls -a "$D" | expect_no_match -q '^\.got\.lzo\.'
 }
 
 @test "cb-pack --store writes stored blocks stock lzop reads" {

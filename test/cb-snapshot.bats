@@ -97,7 +97,7 @@ cbs() {
 	run cbs v41 create -t noflush --keyspaces ks2 --skip-flush
 	expect_status 0
 	run cb-list --cassandra-conf-path "$CASSANDRA_CONF" --snapshot noflush --table t2
-	! grep -q -- '-Data.db$' <<<"$output"
+	expect_no_match -q -- '-Data.db$' <<<"$output"
 	run cbs v41 create -t flushed --keyspaces ks2
 	run cb-list --cassandra-conf-path "$CASSANDRA_CONF" --snapshot flushed --table t2
 	grep -q -- '-Data.db$' <<<"$output"
@@ -204,8 +204,8 @@ cbs() {
 	expect_status 0
 	grep -q "^CREATE KEYSPACE ks1 WITH replication" <<<"$output"
 	grep -q "^CREATE TABLE ks1.users" <<<"$output"
-	! grep -q "system_schema" <<<"$output"
-	! grep -q "WITH ID = " <<<"$output"
+	expect_no_match -q "system_schema" <<<"$output"
+	expect_no_match -q "WITH ID = " <<<"$output"
 	run cbs v50 schema --with-internals
 	expect_status 0
 	grep -q "^CREATE TABLE ks1.users" <<<"$output"
@@ -250,7 +250,7 @@ EOF
 	# Host and port from rpc_address and native_transport_port.
 	grep -qx 127.0.0.2 "$BATS_TEST_TMPDIR/argv"
 	grep -qx 9142 "$BATS_TEST_TMPDIR/argv"
-	! grep -q 's3cr' "$BATS_TEST_TMPDIR/argv"
+	expect_no_match -q 's3cr' "$BATS_TEST_TMPDIR/argv"
 	[ "$(cat "$BATS_TEST_TMPDIR/mode")" = 600 ]
 	grep -qx 'password = s3cr%et pw' "$BATS_TEST_TMPDIR/rc"
 	grep -q '^credentials = ' "$BATS_TEST_TMPDIR/rc"
@@ -274,7 +274,7 @@ EOF
 	    --cqlsh-password-file "$BATS_TEST_TMPDIR/pw"
 	expect_status 77
 	grep -q "cqlsh refused the credentials of user 'admin'" <<<"$output"
-	! grep -q wrong <<<"$output"
+	expect_no_match -q wrong <<<"$output"
 }
 
 @test "cb-snapshot schema: falls back to the snapshot's schema.cql files" {

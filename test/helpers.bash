@@ -9,11 +9,29 @@ CB_BIN=${CB_BIN:-$REPO/bin}
 PATH=$CB_BIN:$PATH
 export PATH CB_BIN REPO
 
-# fail_with STATUS: the last `run` must have exited with STATUS.
+# expect_status STATUS: the last `run` must have exited with STATUS.
 expect_status() {
 	if [ "$status" -ne "$1" ]; then
 		echo "expected exit $1, got $status; output:" >&2
 		echo "$output" >&2
 		return 1
 	fi
+}
+
+# expect_no_match GREP-ARGS...: grep must find nothing (exit 1).  A match
+# fails the test and shows the matching lines; so does a grep error (exit
+# 2, e.g. a missing file), which `! grep` would have taken for "absent".
+# Use it instead of `! grep`: bats ignores the status of `! cmd` unless it
+# is the last line of a test (test/run.sh refuses the pattern).
+expect_no_match() {
+	local rc=0 out
+	out=$(grep "$@") || rc=$?
+	[ "$rc" -eq 1 ] && return 0
+	if [ "$rc" -eq 0 ]; then
+		echo "expected no match for grep $*, got one" >&2
+		[ -z "$out" ] || printf '%s\n' "$out" >&2
+	else
+		echo "grep $* failed: exit $rc" >&2
+	fi
+	return 1
 }
