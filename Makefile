@@ -88,6 +88,9 @@ unit: $(UNITS)
 # The test command. It installs what the tests need (when run as root),
 # builds a gcc variant and a clang ASan+UBSan variant with -Werror, and runs
 # the whole suite against each. The last line is "N passed, N failed".
+# check and demo work on a bare machine: test/deps.sh runs first, and each
+# build is a new $(MAKE), which reads pkg-config only once the -dev
+# packages are there (this make computed PKG_CFLAGS before they were).
 check:
 	sh test/deps.sh
 	$(MAKE) WERROR=1 all unit
@@ -97,8 +100,9 @@ check:
 test: all unit
 	bash test/run.sh --quick
 
-demo: all
+demo:
 	sh test/deps.sh
+	$(MAKE) all
 	bash test/demo.sh
 
 bench: all
