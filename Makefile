@@ -5,7 +5,7 @@
 #                        tests normally and under ASan+UBSan (clang)
 #   make demo            local S3 server + simulated cluster: backup, list, restore
 #   make bench           benchmarks against peer tools (prints ratios)
-#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS each)
+#   make fuzz            run the libFuzzer targets (FUZZ_SECONDS shared)
 #   make install PREFIX=/usr/local DESTDIR=...
 #
 # Objects go to $(O) and programs to $(BIN), so a sanitizer build can sit
@@ -105,8 +105,9 @@ demo:
 	$(MAKE) all
 	bash test/demo.sh
 
-bench: all
+bench:
 	sh test/deps.sh
+	$(MAKE) all
 	bash bench/run.sh
 
 fuzz:
