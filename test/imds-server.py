@@ -173,6 +173,9 @@ def main():
         ap.error("--token-put: ok, hang, drop or an HTTP status")
     if args.rotate and args.auth_file is None:
         ap.error("--rotate needs --auth-file")
+    if args.keys.startswith("@"):       # from a file: secrets off argv
+        with open(args.keys[1:]) as f:
+            args.keys = f.read().strip()
     args.keys = [tuple(k.split(":", 1)) for k in args.keys.split(",")]
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.args = args

@@ -5,7 +5,7 @@ that injects faults and, with --strict, checks what AWS S3 checks.
     s3-proxy.py --upstream http://127.0.0.1:7480 --port-file F --log L
         [--port N] [--tls-cert CERT --tls-key KEY]
         [--plan SPEC] [--always SPEC]
-        [--strict --keys AK:SK[,AK:SK...] [--bucket-region BUCKET=REGION]...
+        [--strict --keys AK:SK[,AK:SK...]|@FILE [--bucket-region B=R]...
          [--default-region REGION]]
     s3-proxy.py --self-test
 
@@ -716,6 +716,9 @@ def parse_args():
     if not args.strict and any("list-raw" in f for p in plans
                                for f in p.values()):
         ap.error("list-raw needs --strict (the request is re-signed)")
+    if args.keys.startswith("@"):       # from a file: secrets off argv
+        with open(args.keys[1:]) as f:
+            args.keys = f.read().strip()
     if args.strict and not re.fullmatch(r"[^:,]+:[^,]+(,[^:,]+:[^,]+)*",
                                         args.keys):
         ap.error("--strict needs --keys AK:SK[,AK:SK...]")

@@ -104,7 +104,7 @@ proxy_start() {
 		shift
 		args=(--strict --tls-cert "$S3_STATE/s3/tls/server.pem"
 		    --tls-key "$S3_STATE/s3/tls/server.key"
-		    --keys "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY,$S3_ACCESS_KEY2:$S3_SECRET_KEY2"
+		    --keys "@$(test_keys_file)"
 		    --bucket-region "$S3_BUCKET_EU=$S3_BUCKET_EU_REGION")
 	fi
 	PROXY_LOG=$BATS_TEST_TMPDIR/proxy.log
@@ -158,6 +158,17 @@ no_uploads_left() {
 	! grep -q UPLOADS mpu.txt
 }
 
+# test_keys_file: a file holding the server's two key pairs for the test
+# servers' --keys @FILE (no secret on a command line); prints its path.
+test_keys_file() {
+	local f=$BATS_TEST_TMPDIR/keys
+	# from s3.env: a test may have unset the keys in its environment
+	(. "$S3_STATE/s3.env" && umask 077 && printf '%s:%s,%s:%s\n' \
+	    "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$S3_ACCESS_KEY2" \
+	    "$S3_SECRET_KEY2" >"$f")
+	echo "$f"
+}
+
 # imds_start ARGS...: start test/imds-server.py with the server's two key
 # pairs; sets IMDS (its URL) and IMDS_LOG.
 imds_start() {
@@ -166,7 +177,7 @@ imds_start() {
 	rm -f "$BATS_TEST_TMPDIR/imds.port"
 	/usr/bin/python3 "$REPO/test/imds-server.py" \
 	    --port-file "$BATS_TEST_TMPDIR/imds.port" --log "$IMDS_LOG" \
-	    --keys "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY,$S3_ACCESS_KEY2:$S3_SECRET_KEY2" \
+	    --keys "@$(test_keys_file)" \
 	    "$@" </dev/null >/dev/null 2>&1 3>&- &
 	IMDS_PID=$!
 	for i in $(seq 1 100); do

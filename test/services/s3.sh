@@ -253,13 +253,16 @@ EXT
 	    2>>"$DIR/log/tls.out"
 }
 
-# start_proxy: test/s3-proxy.py --strict over TLS in front of RGW.
+# start_proxy: test/s3-proxy.py --strict over TLS in front of RGW (its
+# secret keys from a file: no secret on a command line).
 start_proxy() {
+	(umask 077 && printf '%s:%s,%s:%s\n' "$AK" "$SK" "$AK2" "$SK2" \
+	    >"$DIR/keys")
 	/usr/bin/python3 "$HERE/../s3-proxy.py" --strict \
 	    --upstream "http://127.0.0.1:$PORT" --port "$PROXY_PORT" \
 	    --port-file "$DIR/run/proxy.port" --log "$DIR/log/proxy.log" \
 	    --tls-cert "$TLS/server.pem" --tls-key "$TLS/server.key" \
-	    --keys "$AK:$SK,$AK2:$SK2" --bucket-region "$BUCKET_EU=eu-west-1" \
+	    --keys "@$DIR/keys" --bucket-region "$BUCKET_EU=eu-west-1" \
 	    </dev/null >>"$DIR/log/proxy.out" 2>&1 &
 	echo $! >"$DIR/run/proxy.pid"
 }
