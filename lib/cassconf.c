@@ -9,6 +9,7 @@
 #include <yaml.h>
 
 #include "cassconf.h"
+#include "num.h"
 #include "warnp.h"
 
 /* The largest cassandra.yaml read; real ones are about 100 KiB. */
@@ -114,17 +115,14 @@ get_port(const struct parse *p, const char *key, const yaml_node_t *n,
     int *out)
 {
 	const char *v;
-	char *end;
-	long l;
+	uint64_t l;
 
 	if (n->type != YAML_SCALAR_NODE)
 		return (bad(p, key, "is not a scalar"));
 	if (scalar_is_null(n))
 		return (0);
 	v = (const char *)n->data.scalar.value;
-	errno = 0;
-	l = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || l < 1 || l > 65535)
+	if (num_parse_u64(v, 1, 65535, &l) != 0)
 		return (bad(p, key, "is not a port number"));
 	*out = (int)l;
 	return (0);

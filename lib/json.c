@@ -1,10 +1,10 @@
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "num.h"
 #include "warnp.h"
 
 struct json_doc {
@@ -320,14 +320,11 @@ json_get_u64(struct json_doc *d, yaml_node_t *m, const char *key,
     uint64_t def)
 {
 	const char *s = json_get_str(d, m, key, NULL);
-	char *end;
 	uint64_t v;
 
-	if (s == NULL || *s < '0' || *s > '9')
+	if (s == NULL || num_parse_u64(s, 0, UINT64_MAX, &v) != 0)
 		return (def);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	return (errno != 0 || *end != '\0' ? def : v);
+	return (v);
 }
 
 size_t

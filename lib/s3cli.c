@@ -1,5 +1,3 @@
-#include <ctype.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +6,12 @@
 
 #include <curl/curl.h>
 
+#include "num.h"
 #include "s3cli.h"
 #include "warnp.h"
 
 static volatile sig_atomic_t caught;
 
-static int parse_int(const char *arg, long lo, long hi, long *v);
 static int bad(const char *what, const char *arg, const char *expect);
 
 static const char *
@@ -53,7 +51,7 @@ static int
 valid_connect_to(const char *s)
 {
 	const char *colon;
-	long port;
+	uint64_t port;
 
 	if (*s == '[') {
 		if ((colon = strstr(s, "]:")) == NULL || colon == s + 1)
@@ -64,45 +62,7 @@ valid_connect_to(const char *s)
 		return (0);
 	}
 	return (strcspn(s, " \t\r\n/@") == strlen(s) &&
-	    parse_int(colon + 1, 1, 65535, &port) == 0);
-}
-
-int
-s3cli_parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long n;
-	uint64_t mul = 1;
-
-	errno = 0;
-	if (!isdigit((unsigned char)*s))
-		return (-1);
-	n = strtoull(s, &end, 10);
-	if (errno != 0)
-		return (-1);
-	switch (toupper((unsigned char)*end)) {
-	case 'K': mul = 1ULL << 10; end++; break;
-	case 'M': mul = 1ULL << 20; end++; break;
-	case 'G': mul = 1ULL << 30; end++; break;
-	case 'T': mul = 1ULL << 40; end++; break;
-	}
-	if (mul > 1 && (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0))
-		end += strlen(end);
-	if (*end != '\0' || (n != 0 && mul > UINT64_MAX / n))
-		return (-1);
-	*v = n * mul;
-	return (0);
-}
-
-static int
-parse_int(const char *arg, long lo, long hi, long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtol(arg, &end, 10);
-	return (errno != 0 || end == arg || *end != '\0' || *v < lo ||
-	    *v > hi ? -1 : 0);
+	    num_parse_u64(colon + 1, 1, 65535, &port) == 0);
 }
 
 static int
@@ -117,7 +77,6 @@ int
 s3cli_option(struct s3cli *o, int ch, const char *arg)
 {
 	uint64_t u;
-	long n;
 
 	switch (ch) {
 	case S3CLI_ENDPOINT: o->endpoint = arg; return (1);
@@ -151,34 +110,35 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 	case 'q': o->quiet = 1; return (1);
 	case S3CLI_PROGRESS: o->progress = 1; return (1);
 	case S3CLI_RETRIES:
-		if (parse_int(arg, 1, 100, &n) != 0)
+		if (num_parse_u64(arg, 1, 100, &u) != 0)
 			return (bad("try count", arg, "1 to 100"));
-		o->attempts = (int)n;
+		o->attempts = (int)u;
 		return (1);
 	case S3CLI_RETRY_DELAY:
-		if (parse_int(arg, 0, 60000, &n) != 0)
+		if (num_parse_u64(arg, 0, 60000, &u) != 0)
 			return (bad("retry delay", arg, "0 to 60000 ms"));
-		o->retry_ms = (int)n;
+		o->retry_ms = (int)u;
 		return (1);
 	case S3CLI_TIMEOUT:
 	case S3CLI_CONNECT_TIMEOUT:
-		if (parse_int(arg, 1, 86400, &n) != 0)
+		if (num_parse_u64(arg, 1, 86400, &u) != 0)
 			return (bad("timeout", arg, "1 to 86400 seconds"));
-		*(ch == S3CLI_TIMEOUT ? &o->timeout : &o->connect_timeout) = n;
+		*(ch == S3CLI_TIMEOUT ? &o->timeout : &o->connect_timeout) =
+		    (long)u;
 		return (1);
 	case 'j':
-		if (parse_int(arg, 1, 256, &n) != 0)
+		if (num_parse_u64(arg, 1, 256, &u) != 0)
 			return (bad("concurrency", arg, "1 to 256"));
-		o->concurrency = (int)n;
+		o->concurrency = (int)u;
 		return (1);
 	case S3CLI_RATE_LIMIT:
-		if (s3cli_parse_size(arg, &u) != 0 || u < 1024)
+		if (num_parse_size(arg, &u) != 0 || u < 1024)
 			return (bad("rate limit", arg,
 			    "bytes per second, at least 1K"));
 		o->rate_limit = u;
 		return (1);
 	case S3CLI_PART_SIZE:
-		if (s3cli_parse_size(arg, &u) != 0 || u < 5 * 1024 * 1024 ||
+		if (num_parse_size(arg, &u) != 0 || u < 5 * 1024 * 1024 ||
 		    u > 5ULL * 1024 * 1024 * 1024)
 			return (bad("part size", arg, "5M to 5G"));
 		o->part_size = (size_t)u;

@@ -87,9 +87,6 @@ int s3cli_option(struct s3cli *o, int ch, const char *arg);
  */
 int s3cli_parse_url(const char *url, char **bucket, char **key);
 
-/* Parse "123", "8M", "8MiB", "1G" ...  Returns 0 or -1 (not reported). */
-int s3cli_parse_size(const char *s, uint64_t *v);
-
 /*
  * Find credentials and make the client for bucket.  Returns 0, or the exit
  * status of the failure (reported): 77 no credentials, 64 a bad endpoint,

@@ -217,20 +217,6 @@ t_composite(void)
 }
 
 static void
-t_sizes(void)
-{
-	uint64_t v;
-
-	EXPECT(s3cli_parse_size("8M", &v) == 0 && v == 8 << 20);
-	EXPECT(s3cli_parse_size("8MiB", &v) == 0 && v == 8 << 20);
-	EXPECT(s3cli_parse_size("1g", &v) == 0 && v == 1 << 30);
-	EXPECT(s3cli_parse_size("123", &v) == 0 && v == 123);
-	EXPECT(s3cli_parse_size("-1", &v) == -1);
-	EXPECT(s3cli_parse_size("1X", &v) == -1);
-	EXPECT(s3cli_parse_size("", &v) == -1);
-}
-
-static void
 t_paths(void)
 {
 
@@ -278,7 +264,6 @@ main(void)
 	TEST(t_part_sizes);
 	TEST(t_address);
 	TEST(t_composite);
-	TEST(t_sizes);
 	TEST(t_paths);
 	TEST(t_error_exit);
 	return (unit_done());
