@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lzop.h"
-#include "outfile.h"
+#include "atomicfile.h"
 #include "warnp.h"
 
 static const char usage_text[] =
@@ -98,7 +98,7 @@ main(int argc, char *argv[])
 	};
 	struct lzop_pack_opts opts = { .level = 3 };
 	struct lzop_packer *p = NULL;
-	struct outfile *out = NULL;
+	struct atomicfile *out = NULL;
 	const char *inpath = NULL, *outpath = NULL, *inname = "stdin";
 	int ch, fd = STDIN_FILENO, rc = EX_FAILURE;
 
@@ -141,18 +141,18 @@ main(int argc, char *argv[])
 	}
 	pack_describe(&opts, fd, inpath);
 	opts.to_stdout = (outpath == NULL || strcmp(outpath, "-") == 0);
-	if ((out = outfile_new(outpath)) == NULL)
+	if ((out = atomicfile_new(AT_FDCWD, outpath, 0)) == NULL)
 		goto done;
-	if ((p = lzop_packer_new(&opts, outfile_write, out)) == NULL)
+	if ((p = lzop_packer_new(&opts, atomicfile_write, out)) == NULL)
 		goto done;
 	if (pack_fd(p, fd, inname) != 0)
 		goto done;
-	if (outfile_commit(out) != 0)
+	if (atomicfile_commit(out) != 0)
 		goto done;
 	rc = 0;
 done:
 	lzop_packer_free(p);
-	outfile_free(out);
+	atomicfile_free(out);
 	if (inpath != NULL)
 		close(fd);
 	return (rc);

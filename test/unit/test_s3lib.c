@@ -1,6 +1,6 @@
 /*
  * The pure parts of the S3 client: credentials files and JSON, XML walk,
- * CRC-32C, URL decoding, part sizes, size parsing, path confinement.
+ * CRC-32C, URL decoding, part sizes, size parsing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 
 #include "awscred.h"
 #include "crc32c.h"
-#include "dlfile.h"
 #include "s3.h"
 #include "s3cli.h"
 #include "s3up.h"
@@ -217,19 +216,6 @@ t_composite(void)
 }
 
 static void
-t_paths(void)
-{
-
-	EXPECT(dlfile_check_path("a/b/c") == 0);
-	EXPECT(dlfile_check_path("./a/..b/c..") == 0);
-	EXPECT(dlfile_check_path("/etc/passwd") == -1);
-	EXPECT(dlfile_check_path("..") == -1);
-	EXPECT(dlfile_check_path("a/../b") == -1);
-	EXPECT(dlfile_check_path("a/..") == -1);
-	EXPECT(dlfile_check_path("") == -1);
-}
-
-static void
 t_error_exit(void)
 {
 	struct s3_error e = { .kind = S3_EHTTP, .status = 403 };
@@ -264,7 +250,6 @@ main(void)
 	TEST(t_part_sizes);
 	TEST(t_address);
 	TEST(t_composite);
-	TEST(t_paths);
 	TEST(t_error_exit);
 	return (unit_done());
 }

@@ -1,0 +1,346 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "warnp.h"
+
+/* Temporary names fit a NAME_MAX component: a long leaf is cut. */
+#define TMPNAME_MAX		256
+
+struct atomicfile {
+	int	 fd;
+	int	 dirfd;		/* parent directory, or -1 for stdout */
+	int	 slot;		/* in guards[], or -1 */
+	int	 committed;
+	char	*path;		/* for messages */
+	char	*leaf;		/* final name in dirfd */
+	char	 tmp[TMPNAME_MAX];	/* temporary name in dirfd */
+};
+
+/*
+ * The temporary files a fatal signal removes: a fixed table, since the
+ * handler may neither lock nor allocate.  Files beyond it (more at once
+ * than any program here writes) are still removed on free, not on a
+ * signal.
+ */
+#define GUARDS		128
+
+static struct guard {
+	atomic_int	 armed;
+	int		 used;		/* with guards_lock */
+	int		 dirfd;
+	char		 tmp[TMPNAME_MAX];
+} guards[GUARDS];
+static pthread_mutex_t guards_lock = PTHREAD_MUTEX_INITIALIZER;
+static int guards_installed;
+
+static mode_t saved_umask = 022;
+
+/* Read the umask before any thread exists: umask(2) sets it too. */
+__attribute__((constructor))
+static void
+atomicfile_read_umask(void)
+{
+
+	saved_umask = umask(0);
+	umask(saved_umask);
+}
+
+static void
+atomicfile_on_signal(int sig)
+{
+	int i;
+
+	for (i = 0; i < GUARDS; i++)
+		if (atomic_load(&guards[i].armed))
+			unlinkat(guards[i].dirfd, guards[i].tmp, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);	/* delivered when the handler returns */
+}
+
+/* Catch the signals left at their default action (with guards_lock). */
+static void
+atomicfile_install(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = atomicfile_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_DFL)
+			sigaction(sigs[i], &sa, NULL);
+	guards_installed = 1;
+}
+
+static void
+atomicfile_arm(struct atomicfile *f)
+{
+	int i;
+
+	pthread_mutex_lock(&guards_lock);
+	if (!guards_installed)
+		atomicfile_install();
+	for (i = 0; i < GUARDS && f->slot < 0; i++) {
+		if (guards[i].used)
+			continue;
+		guards[i].used = 1;
+		guards[i].dirfd = f->dirfd;
+		memcpy(guards[i].tmp, f->tmp, sizeof(f->tmp));
+		atomic_store(&guards[i].armed, 1);
+		f->slot = i;
+	}
+	pthread_mutex_unlock(&guards_lock);
+}
+
+static void
+atomicfile_disarm(struct atomicfile *f)
+{
+
+	if (f->slot < 0)
+		return;
+	pthread_mutex_lock(&guards_lock);
+	atomic_store(&guards[f->slot].armed, 0);
+	guards[f->slot].used = 0;
+	pthread_mutex_unlock(&guards_lock);
+	f->slot = -1;
+}
+
+int
+atomicfile_check_path(const char *path)
+{
+	const char *p = path;
+	size_t n;
+
+	if (*path == '/' || *path == '\0')
+		return (-1);
+	while (*p != '\0') {
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return (-1);
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return (0);
+}
+
+/* Open (creating) each directory of path under dirfd, no symlinks. */
+static int
+open_parent_confined(int dirfd, const char *path, const char **leaf)
+{
+	char comp[256];
+	const char *p = path, *slash;
+	int fd, nfd;
+	size_t n;
+
+	fd = dirfd == AT_FDCWD ? open(".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC) : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	while (fd >= 0 && (slash = strchr(p, '/')) != NULL) {
+		n = (size_t)(slash - p);
+		if (n >= sizeof(comp)) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p = slash + 1;
+		if (n == 0 || strcmp(comp, ".") == 0)
+			continue;
+		if (mkdirat(fd, comp, 0777) != 0 && errno != EEXIST)
+			goto fail;
+		if ((nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			goto fail;
+		close(fd);
+		fd = nfd;
+	}
+	*leaf = p;
+	return (fd);
+fail:
+	if (fd >= 0)
+		close(fd);
+	return (-1);
+}
+
+/* Open the directory of path (relative to dirfd); *leaf is the name. */
+static int
+open_parent(int dirfd, const char *path, const char **leaf)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL) {
+		*leaf = path;
+		return (openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	}
+	*leaf = slash + 1;
+	if ((dir = strndup(path, (size_t)(slash - path) + 1)) == NULL)
+		return (-1);
+	fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return (fd);
+}
+
+static int
+open_tmp(struct atomicfile *f)
+{
+	unsigned int r;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (unsigned int)rand();
+		snprintf(f->tmp, sizeof(f->tmp), ".%.200s.cb-%08x", f->leaf, r);
+		f->fd = openat(f->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (f->fd < 0)
+		f->tmp[0] = '\0';	/* not ours to remove */
+	return (f->fd >= 0 ? 0 : -1);
+}
+
+/* Open the directory and the temporary file of f->path. */
+static int
+atomicfile_open(struct atomicfile *f, int dirfd, int confined)
+{
+	const char *leaf;
+
+	if (confined && atomicfile_check_path(f->path) != 0) {
+		warn0("refusing to write '%s': absolute or with a '..' "
+		    "component", f->path);
+		return (-1);
+	}
+	f->dirfd = confined ? open_parent_confined(dirfd, f->path, &leaf) :
+	    open_parent(dirfd, f->path, &leaf);
+	if (f->dirfd >= 0 && *leaf == '\0')
+		errno = EISDIR;
+	if (f->dirfd < 0 || *leaf == '\0' || (f->leaf = strdup(leaf)) == NULL ||
+	    open_tmp(f) != 0) {
+		warnp("cannot create '%s'", f->path);
+		return (-1);
+	}
+	atomicfile_arm(f);
+	return (0);
+}
+
+struct atomicfile *
+atomicfile_new(int dirfd, const char *path, int confined)
+{
+	struct atomicfile *f;
+
+	if (path == NULL && !confined)
+		path = "-";
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->path = strdup(path != NULL ? path : "")) == NULL) {
+		warnp("cannot allocate");
+		free(f);
+		return (NULL);
+	}
+	f->dirfd = -1;
+	f->slot = -1;
+	f->fd = STDOUT_FILENO;
+	if (!confined && strcmp(path, "-") == 0)
+		return (f);
+	f->fd = -1;
+	if (atomicfile_open(f, dirfd, confined) != 0) {
+		atomicfile_free(f);
+		return (NULL);
+	}
+	return (f);
+}
+
+const char *
+atomicfile_name(const struct atomicfile *f)
+{
+
+	return (f->dirfd < 0 ? "stdout" : f->path);
+}
+
+int
+atomicfile_write(void *cookie, const void *buf, size_t len)
+{
+	struct atomicfile *f = cookie;
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		/* Slices: one 8 MiB write(2) costs the kernel far more. */
+		n = write(f->fd, p, len < 262144 ? len : 262144);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			warnp("cannot write '%s'", atomicfile_name(f));
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+int
+atomicfile_commit(struct atomicfile *f)
+{
+	int fd = f->fd;
+
+	if (f->dirfd < 0)
+		return (0);
+	f->fd = -1;
+	if (fchmod(fd, 0666 & ~saved_umask) != 0 || fsync(fd) != 0) {
+		warnp("cannot write '%s'", f->path);
+		close(fd);
+		return (-1);
+	}
+	if (close(fd) != 0) {
+		warnp("cannot write '%s'", f->path);
+		return (-1);
+	}
+	if (renameat(f->dirfd, f->tmp, f->dirfd, f->leaf) != 0) {
+		warnp("cannot rename to '%s'", f->path);
+		return (-1);
+	}
+	f->committed = 1;
+	atomicfile_disarm(f);
+	if (fsync(f->dirfd) != 0) {
+		warnp("cannot sync the directory of '%s'", f->path);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+atomicfile_free(struct atomicfile *f)
+{
+
+	if (f == NULL)
+		return;
+	if (f->dirfd >= 0) {
+		if (f->fd >= 0)
+			close(f->fd);
+		if (f->tmp[0] != '\0' && !f->committed)
+			unlinkat(f->dirfd, f->tmp, 0);
+		atomicfile_disarm(f);
+		close(f->dirfd);
+	}
+	free(f->leaf);
+	free(f->path);
+	free(f);
+}

@@ -1,0 +1,168 @@
+/*
+ * lib/atomicfile: the file appears whole on commit, in the mode the umask
+ * gives, and nothing is left behind otherwise.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/cb-atomicfile.XXXXXX";
+static int dfd = -1;
+
+/* The names in d, each followed by a space ("x "). */
+static void
+names(const char *d, char *out, size_t len)
+{
+	struct dirent *e;
+	DIR *dp = opendir(d);
+
+	*out = '\0';
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		strncat(out, e->d_name, len - strlen(out) - 2);
+		strcat(out, " ");
+	}
+	if (dp != NULL)
+		closedir(dp);
+}
+
+static void
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f != NULL ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = '\0';
+	if (f != NULL)
+		fclose(f);
+}
+
+static void
+t_commit(void)
+{
+	struct atomicfile *f = atomicfile_new(dfd, "x", 0);
+	char ls[512], got[64], path[300];
+	struct stat st;
+	mode_t mask = umask(0);
+
+	umask(mask);
+	EXPECT(f != NULL);
+	EXPECT_STR(atomicfile_name(f), "x");
+	EXPECT(atomicfile_write(f, "hello", 5) == 0);
+	names(dir, ls, sizeof(ls));
+	EXPECT(strncmp(ls, ".x.cb-", 6) == 0 && strlen(ls) == 6 + 8 + 1);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	names(dir, ls, sizeof(ls));
+	EXPECT_STR(ls, "x ");
+	snprintf(path, sizeof(path), "%s/x", dir);
+	slurp(path, got, sizeof(got));
+	EXPECT_STR(got, "hello");
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 07777) == (0666 & ~mask));
+	unlink(path);
+}
+
+static void
+t_free_uncommitted(void)
+{
+	struct atomicfile *f;
+	char ls[512], path[300];
+
+	snprintf(path, sizeof(path), "%s/y", dir);
+	EXPECT((f = atomicfile_new(AT_FDCWD, path, 0)) != NULL);
+	EXPECT(atomicfile_write(f, "partial", 7) == 0);
+	atomicfile_free(f);
+	names(dir, ls, sizeof(ls));
+	EXPECT_STR(ls, "");
+	atomicfile_free(NULL);
+}
+
+static void
+t_missing_dir(void)
+{
+
+	EXPECT(atomicfile_new(dfd, "no/such/x", 0) == NULL);
+	EXPECT(atomicfile_new(dfd, "", 0) == NULL);
+}
+
+static void
+t_stdout(void)
+{
+	struct atomicfile *f = atomicfile_new(dfd, "-", 0);
+
+	EXPECT(f != NULL);
+	EXPECT_STR(atomicfile_name(f), "stdout");
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	EXPECT((f = atomicfile_new(AT_FDCWD, NULL, 0)) != NULL);
+	atomicfile_free(f);
+	EXPECT(atomicfile_new(dfd, "-/", 1) == NULL);
+}
+
+static void
+t_confined(void)
+{
+	struct atomicfile *f = atomicfile_new(dfd, "a/./b//c", 1);
+	char got[64], path[300];
+
+	EXPECT(f != NULL);
+	EXPECT(atomicfile_write(f, "abc", 3) == 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	slurp(path, got, sizeof(got));
+	EXPECT_STR(got, "abc");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	rmdir(path);
+	/* a symbolic link on the way is not followed */
+	EXPECT(symlinkat("/tmp", dfd, "l") == 0);
+	EXPECT(atomicfile_new(dfd, "l/x", 1) == NULL);
+	EXPECT(atomicfile_new(dfd, "a/../x", 1) == NULL);
+	EXPECT(atomicfile_new(dfd, "/tmp/x", 1) == NULL);
+	unlinkat(dfd, "l", 0);
+	unlinkat(dfd, "a", AT_REMOVEDIR);
+}
+
+static void
+t_paths(void)
+{
+
+	EXPECT(atomicfile_check_path("a/b/c") == 0);
+	EXPECT(atomicfile_check_path("./a/..b/c..") == 0);
+	EXPECT(atomicfile_check_path("/etc/passwd") == -1);
+	EXPECT(atomicfile_check_path("..") == -1);
+	EXPECT(atomicfile_check_path("a/../b") == -1);
+	EXPECT(atomicfile_check_path("a/..") == -1);
+	EXPECT(atomicfile_check_path("") == -1);
+}
+
+int
+main(void)
+{
+	char ls[512];
+
+	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_RDONLY)) < 0) {
+		perror(dir);
+		return (1);
+	}
+	TEST(t_commit);
+	TEST(t_free_uncommitted);
+	TEST(t_missing_dir);
+	TEST(t_stdout);
+	TEST(t_confined);
+	TEST(t_paths);
+	names(dir, ls, sizeof(ls));
+	if (*ls == '\0')
+		rmdir(dir);
+	close(dfd);
+	return (unit_done());
+}
