@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "fanout.h"
+#include "num.h"
 #include "warnp.h"
 
 #define MAX_STDIN	(16 * 1024 * 1024)
@@ -136,15 +137,13 @@ static int
 parse_ulong(const char *s, unsigned long min, unsigned long max,
     unsigned long *v, const char *what)
 {
-	char *end;
+	uint64_t u;
 
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || *s == '-' ||
-	    *v < min || *v > max) {
+	if (num_parse_u64(s, min, max, &u) != 0) {
 		warn0("invalid %s '%s'", what, s);
 		return (-1);
 	}
+	*v = (unsigned long)u;
 	return (0);
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "manifest.h"
+#include "num.h"
 #include "warnp.h"
 
 static void
@@ -66,7 +67,7 @@ static const struct option longopts[] = {
 static int
 parse(struct mf_opts *o, int argc, char **argv)
 {
-	char *end;
+	uint64_t u;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+0hV", longopts, NULL)) != -1) {
@@ -90,12 +91,11 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_KS: o->keyspaces = optarg; break;
 		case O_TABLE: o->table = optarg; break;
 		case O_FIELDS:
-			o->input_fields = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || o->input_fields < 1 ||
-			    o->input_fields > 32) {
+			if (num_parse_u64(optarg, 1, 32, &u) != 0) {
 				warn0("invalid --input-fields '%s'", optarg);
 				return (EX_USAGE);
 			}
+			o->input_fields = (int)u;
 			break;
 		case O_BASE: o->base_path = optarg; break;
 		case O_HOSTS: o->hosts = optarg; break;

@@ -18,6 +18,7 @@
 
 #include "records.h"
 #include "ordpool.h"
+#include "num.h"
 #include "s3cli.h"
 #include "s3up.h"
 #include "strbuf.h"
@@ -97,7 +98,7 @@ parse_args(struct put *p, int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch, r;
-	char *end;
+	uint64_t u;
 
 	while ((ch = getopt_long(argc, argv, "0j:pqvhV", longopts,
 	    NULL)) != -1) {
@@ -129,12 +130,12 @@ parse_args(struct put *p, int argc, char *argv[])
 		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
 		case OPT_KEY_SUFFIX: p->key_suffix = optarg; break;
 		case OPT_FIELDS:
-			p->fields = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || p->fields < 1 || p->fields > 64) {
+			if (num_parse_u64(optarg, 1, 64, &u) != 0) {
 				warn0("invalid --fields '%s': expected 1 to 64",
 				    optarg);
 				usage(stderr, EX_USAGE);
 			}
+			p->fields = (int)u;
 			break;
 		case 'h': usage(stdout, 0); break;
 		case 'V':
