@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "lzop.h"
-#include "atomicfile.h"
+#include "num.h"
+#include "outfile.h"
 #include "warnp.h"
 
 static const char usage_text[] =
@@ -32,12 +33,9 @@ usage(FILE *f, int status)
 static int
 parse_jobs(const char *s)
 {
-	char *end;
-	long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || n < 1 || n > 256) {
+	if (num_parse_u64(s, 1, 256, &n) != 0) {
 		warn0("invalid thread count '%s': expected 1 to 256", s);
 		usage(stderr, EX_USAGE);
 	}
@@ -98,7 +96,7 @@ main(int argc, char *argv[])
 	};
 	struct lzop_pack_opts opts = { .level = 3 };
 	struct lzop_packer *p = NULL;
-	struct atomicfile *out = NULL;
+	struct outfile *out = NULL;
 	const char *inpath = NULL, *outpath = NULL, *inname = "stdin";
 	int ch, fd = STDIN_FILENO, rc = EX_FAILURE;
 
@@ -141,18 +139,18 @@ main(int argc, char *argv[])
 	}
 	pack_describe(&opts, fd, inpath);
 	opts.to_stdout = (outpath == NULL || strcmp(outpath, "-") == 0);
-	if ((out = atomicfile_new(AT_FDCWD, outpath, 0)) == NULL)
+	if ((out = outfile_new(outpath)) == NULL)
 		goto done;
-	if ((p = lzop_packer_new(&opts, atomicfile_write, out)) == NULL)
+	if ((p = lzop_packer_new(&opts, outfile_write, out)) == NULL)
 		goto done;
 	if (pack_fd(p, fd, inname) != 0)
 		goto done;
-	if (atomicfile_commit(out) != 0)
+	if (outfile_commit(out) != 0)
 		goto done;
 	rc = 0;
 done:
 	lzop_packer_free(p);
-	atomicfile_free(out);
+	outfile_free(out);
 	if (inpath != NULL)
 		close(fd);
 	return (rc);

@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
+#include "dlfile.h"
+#include "num.h"
 #include "ordpool.h"
 #include "records.h"
 #include "s3cli.h"
@@ -77,6 +78,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	uint64_t u;
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "0C:j:qvhV", longopts,
@@ -94,12 +96,12 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
 		case OPT_MAX_KEYS:
-			g->max_keys = atoi(optarg);
-			if (g->max_keys < 1 || g->max_keys > 1000) {
+			if (num_parse_u64(optarg, 1, 1000, &u) != 0) {
 				warn0("invalid --max-keys '%s': expected 1 "
 				    "to 1000", optarg);
 				usage(stderr, EX_USAGE);
 			}
+			g->max_keys = (int)u;
 			break;
 		case 'h': usage(stdout, 0); break;
 		case 'V':
@@ -110,16 +112,23 @@ parse_args(struct get *g, int argc, char *argv[])
 	}
 }
 
+static int
+fd_write(void *cookie, const void *buf, size_t len)
+{
+	struct dlfile *f = cookie;
+
+	return (dlfile_write(f, buf, len));
+}
+
 /* Fetch key into out.  Returns 0 or an exit status (reported). */
 static int
 get_object(struct get *g, struct s3_conn *k, const char *key,
-    struct atomicfile *out, const struct s3down_opts *o,
+    struct dlfile *out, const struct s3down_opts *o,
     struct s3down_result *res, struct s3_error *e)
 {
 	char why[400];
 
-	if (s3down_run(g->cli.client, k, key, o, atomicfile_write, out, res,
-	    e) == 0)
+	if (s3down_run(g->cli.client, k, key, o, fd_write, out, res, e) == 0)
 		return (0);
 	if (e->kind == S3_ESYS && e->msg[0] == '\0')
 		return (EX_FAILURE);	/* the sink reported it */
@@ -134,22 +143,22 @@ get_single(struct get *g, const char *path)
 	struct s3down_result res;
 	struct s3_error e;
 	struct s3_conn *k;
-	struct atomicfile *out;
+	struct dlfile *out;
 	int rc = EX_FAILURE;
 
 	if (*g->key == '\0') {
 		warn0("invalid S3 URL: no object key after the bucket");
 		return (EX_USAGE);
 	}
-	if ((out = atomicfile_new(AT_FDCWD, path, 0)) == NULL)
+	if ((out = dlfile_new(AT_FDCWD, path, 0)) == NULL)
 		return (EX_FAILURE);
 	if ((k = s3_conn_new(g->cli.client)) != NULL) {
 		rc = get_object(g, k, g->key, out, &g->down, &res, &e);
-		if (rc == 0 && atomicfile_commit(out) != 0)
+		if (rc == 0 && dlfile_commit(out) != 0)
 			rc = EX_FAILURE;
 	}
 	s3_conn_free(k);
-	atomicfile_free(out);
+	dlfile_free(out);
 	return (rc);
 }
 
@@ -184,12 +193,11 @@ job_fini(void *ctx, void *ws)
 static int
 job_verify(struct job *j)
 {
-	char *end;
-	unsigned long long sz;
+	uint64_t sz;
 
 	if (strcmp(j->f[1], "-") != 0) {
-		sz = strtoull(j->f[1], &end, 10);
-		if (*end != '\0' || sz != j->res.raw_bytes) {
+		if (num_parse_u64(j->f[1], 0, UINT64_MAX, &sz) != 0 ||
+		    sz != j->res.raw_bytes) {
 			warn0("cannot restore '%s': size %" PRIu64 " is not "
 			    "the expected %s", j->f[3], j->res.raw_bytes,
 			    j->f[1]);
@@ -211,13 +219,13 @@ job_run(void *ctx, void *ws, void *arg)
 	struct job *j = arg;
 	struct s3down_opts o = g->down;
 	struct s3_error e;
-	struct atomicfile *out;
+	struct dlfile *out;
 
 	o.concurrency = 1;
 	o.unpack_threads = 1;	/* the objects run in parallel instead */
 	j->status = "LocalError";
 	j->rc = EX_FAILURE;
-	if (ws == NULL || (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL)
+	if (ws == NULL || (out = dlfile_new(g->dirfd, j->f[3], 1)) == NULL)
 		return;
 	j->rc = get_object(g, ws, j->key, out, &o, &j->res, &e);
 	if (j->rc != 0) {
@@ -228,12 +236,12 @@ job_run(void *ctx, void *ws, void *arg)
 	} else if (job_verify(j) != 0) {
 		j->status = "Mismatch";
 		j->rc = EX_DATAERR;
-	} else if (atomicfile_commit(out) != 0) {
+	} else if (dlfile_commit(out) != 0) {
 		j->rc = EX_FAILURE;
 	} else {
 		j->status = "ok";
 	}
-	atomicfile_free(out);
+	dlfile_free(out);
 }
 
 static void
@@ -279,7 +287,7 @@ job_new(struct get *g, const char *rec, size_t len, size_t recno)
 		    "SHA256 and PATH separated by TABs", recno);
 		goto bad;
 	}
-	if (atomicfile_check_path(j->f[3]) != 0) {
+	if (dlfile_check_path(j->f[3]) != 0) {
 		warn0("refusing record %zu on stdin: path '%s' is absolute "
 		    "or has a '..' component", recno, j->f[3]);
 		goto bad;

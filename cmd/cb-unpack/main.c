@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "lzop.h"
-#include "atomicfile.h"
+#include "num.h"
+#include "outfile.h"
 #include "warnp.h"
 
 #define READ_SIZE	(1024 * 1024)
@@ -31,12 +32,9 @@ usage(FILE *f, int status)
 static int
 parse_jobs(const char *s)
 {
-	char *end;
-	long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || n < 1 || n > 256) {
+	if (num_parse_u64(s, 1, 256, &n) != 0) {
 		warn0("invalid thread count '%s': expected 1 to 256", s);
 		usage(stderr, EX_USAGE);
 	}
@@ -95,7 +93,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lzop_unpacker *u = NULL;
-	struct atomicfile *out = NULL;
+	struct outfile *out = NULL;
 	const char *inpath = NULL, *outpath = NULL, *inname = "stdin";
 	int ch, fd = STDIN_FILENO, nthreads = 0, test = 0, rc = EX_FAILURE;
 
@@ -133,18 +131,18 @@ main(int argc, char *argv[])
 		warnp("cannot open '%s'", inpath);
 		return (EX_FAILURE);
 	}
-	if (!test && (out = atomicfile_new(AT_FDCWD, outpath, 0)) == NULL)
+	if (!test && (out = outfile_new(outpath)) == NULL)
 		goto done;
-	u = lzop_unpacker_new(nthreads, test ? discard : atomicfile_write, out);
+	u = lzop_unpacker_new(nthreads, test ? discard : outfile_write, out);
 	if (u == NULL)
 		goto done;
 	if ((rc = unpack_fd(u, fd, inname)) != 0)
 		goto done;
-	if (!test && atomicfile_commit(out) != 0)
+	if (!test && outfile_commit(out) != 0)
 		rc = EX_FAILURE;
 done:
 	lzop_unpacker_free(u);
-	atomicfile_free(out);
+	outfile_free(out);
 	if (inpath != NULL)
 		close(fd);
 	return (rc);
