@@ -16,7 +16,7 @@
 
 #include "lzop.h"
 #include "num.h"
-#include "outfile.h"
+#include "atomicfile.h"
 #include "warnp.h"
 
 static const char usage_text[] =
@@ -96,7 +96,7 @@ main(int argc, char *argv[])
 	};
 	struct lzop_pack_opts opts = { .level = 3 };
 	struct lzop_packer *p = NULL;
-	struct outfile *out = NULL;
+	struct atomicfile *out = NULL;
 	const char *inpath = NULL, *outpath = NULL, *inname = "stdin";
 	int ch, fd = STDIN_FILENO, rc = EX_FAILURE;
 
@@ -139,18 +139,18 @@ main(int argc, char *argv[])
 	}
 	pack_describe(&opts, fd, inpath);
 	opts.to_stdout = (outpath == NULL || strcmp(outpath, "-") == 0);
-	if ((out = outfile_new(outpath)) == NULL)
+	if ((out = atomicfile_new(AT_FDCWD, outpath, 0)) == NULL)
 		goto done;
-	if ((p = lzop_packer_new(&opts, outfile_write, out)) == NULL)
+	if ((p = lzop_packer_new(&opts, atomicfile_write, out)) == NULL)
 		goto done;
 	if (pack_fd(p, fd, inname) != 0)
 		goto done;
-	if (outfile_commit(out) != 0)
+	if (atomicfile_commit(out) != 0)
 		goto done;
 	rc = 0;
 done:
 	lzop_packer_free(p);
-	outfile_free(out);
+	atomicfile_free(out);
 	if (inpath != NULL)
 		close(fd);
 	return (rc);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dlfile.h"
+#include "atomicfile.h"
 #include "num.h"
 #include "ordpool.h"
 #include "records.h"
@@ -112,23 +112,16 @@ parse_args(struct get *g, int argc, char *argv[])
 	}
 }
 
-static int
-fd_write(void *cookie, const void *buf, size_t len)
-{
-	struct dlfile *f = cookie;
-
-	return (dlfile_write(f, buf, len));
-}
-
 /* Fetch key into out.  Returns 0 or an exit status (reported). */
 static int
 get_object(struct get *g, struct s3_conn *k, const char *key,
-    struct dlfile *out, const struct s3down_opts *o,
+    struct atomicfile *out, const struct s3down_opts *o,
     struct s3down_result *res, struct s3_error *e)
 {
 	char why[400];
 
-	if (s3down_run(g->cli.client, k, key, o, fd_write, out, res, e) == 0)
+	if (s3down_run(g->cli.client, k, key, o, atomicfile_write, out, res,
+	    e) == 0)
 		return (0);
 	if (e->kind == S3_ESYS && e->msg[0] == '\0')
 		return (EX_FAILURE);	/* the sink reported it */
@@ -143,22 +136,22 @@ get_single(struct get *g, const char *path)
 	struct s3down_result res;
 	struct s3_error e;
 	struct s3_conn *k;
-	struct dlfile *out;
+	struct atomicfile *out;
 	int rc = EX_FAILURE;
 
 	if (*g->key == '\0') {
 		warn0("invalid S3 URL: no object key after the bucket");
 		return (EX_USAGE);
 	}
-	if ((out = dlfile_new(AT_FDCWD, path, 0)) == NULL)
+	if ((out = atomicfile_new(AT_FDCWD, path, 0)) == NULL)
 		return (EX_FAILURE);
 	if ((k = s3_conn_new(g->cli.client)) != NULL) {
 		rc = get_object(g, k, g->key, out, &g->down, &res, &e);
-		if (rc == 0 && dlfile_commit(out) != 0)
+		if (rc == 0 && atomicfile_commit(out) != 0)
 			rc = EX_FAILURE;
 	}
 	s3_conn_free(k);
-	dlfile_free(out);
+	atomicfile_free(out);
 	return (rc);
 }
 
@@ -219,13 +212,13 @@ job_run(void *ctx, void *ws, void *arg)
 	struct job *j = arg;
 	struct s3down_opts o = g->down;
 	struct s3_error e;
-	struct dlfile *out;
+	struct atomicfile *out;
 
 	o.concurrency = 1;
 	o.unpack_threads = 1;	/* the objects run in parallel instead */
 	j->status = "LocalError";
 	j->rc = EX_FAILURE;
-	if (ws == NULL || (out = dlfile_new(g->dirfd, j->f[3], 1)) == NULL)
+	if (ws == NULL || (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL)
 		return;
 	j->rc = get_object(g, ws, j->key, out, &o, &j->res, &e);
 	if (j->rc != 0) {
@@ -236,12 +229,12 @@ job_run(void *ctx, void *ws, void *arg)
 	} else if (job_verify(j) != 0) {
 		j->status = "Mismatch";
 		j->rc = EX_DATAERR;
-	} else if (dlfile_commit(out) != 0) {
+	} else if (atomicfile_commit(out) != 0) {
 		j->rc = EX_FAILURE;
 	} else {
 		j->status = "ok";
 	}
-	dlfile_free(out);
+	atomicfile_free(out);
 }
 
 static void
@@ -287,7 +280,7 @@ job_new(struct get *g, const char *rec, size_t len, size_t recno)
 		    "SHA256 and PATH separated by TABs", recno);
 		goto bad;
 	}
-	if (dlfile_check_path(j->f[3]) != 0) {
+	if (atomicfile_check_path(j->f[3]) != 0) {
 		warn0("refusing record %zu on stdin: path '%s' is absolute "
 		    "or has a '..' component", recno, j->f[3]);
 		goto bad;

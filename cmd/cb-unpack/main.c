@@ -13,7 +13,7 @@
 
 #include "lzop.h"
 #include "num.h"
-#include "outfile.h"
+#include "atomicfile.h"
 #include "warnp.h"
 
 #define READ_SIZE	(1024 * 1024)
@@ -93,7 +93,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lzop_unpacker *u = NULL;
-	struct outfile *out = NULL;
+	struct atomicfile *out = NULL;
 	const char *inpath = NULL, *outpath = NULL, *inname = "stdin";
 	int ch, fd = STDIN_FILENO, nthreads = 0, test = 0, rc = EX_FAILURE;
 
@@ -131,18 +131,18 @@ main(int argc, char *argv[])
 		warnp("cannot open '%s'", inpath);
 		return (EX_FAILURE);
 	}
-	if (!test && (out = outfile_new(outpath)) == NULL)
+	if (!test && (out = atomicfile_new(AT_FDCWD, outpath, 0)) == NULL)
 		goto done;
-	u = lzop_unpacker_new(nthreads, test ? discard : outfile_write, out);
+	u = lzop_unpacker_new(nthreads, test ? discard : atomicfile_write, out);
 	if (u == NULL)
 		goto done;
 	if ((rc = unpack_fd(u, fd, inname)) != 0)
 		goto done;
-	if (!test && outfile_commit(out) != 0)
+	if (!test && atomicfile_commit(out) != 0)
 		rc = EX_FAILURE;
 done:
 	lzop_unpacker_free(u);
-	outfile_free(out);
+	atomicfile_free(out);
 	if (inpath != NULL)
 		close(fd);
 	return (rc);
