@@ -13,6 +13,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct rec_reader;
@@ -60,5 +61,50 @@ int rec_split(char *rec, size_t n, char **fields);
  * Returns 0, or -1 on a refused field or a write error (reported).
  */
 int rec_write(FILE *out, int nul, size_t n, const char *const *fields);
+
+/*
+ * A cb-s3put result record (cb-transfer(5)):
+ *
+ *	STATUS RAW STORED SHA256 ETAG KEY <input fields>
+ *
+ * with, as the driver gives it, a cb-list file record as the input fields
+ * (SIZE MTIME_NS INODE PATH; REC_XFER_FIELDS in all).  The strings point
+ * into the reader's buffer, valid until its next call.
+ */
+#define REC_XFER_FIELDS	10
+
+struct xfer_rec {
+	const char	*status;	/* "ok", or an error word */
+	int		 ok;		/* status is "ok" */
+	uint64_t	 raw;		/* bytes read; 0 if "-" */
+	uint64_t	 stored;	/* bytes of the object; 0 if "-" */
+	const char	*sha256;	/* 64 lowercase hex digits, or "-" */
+	const char	*etag;		/* without quotes, or "-" */
+	const char	*key;
+	int		 file;		/* the input is a cb-list file record */
+	uint64_t	 size;		/* these three only if file */
+	int64_t		 mtime_ns;	/* negative before 1970 */
+	uint64_t	 inode;
+	const char	*path;		/* the last input field */
+};
+
+/*
+ * Read the next result record of n fields (n > 6: six result fields and
+ * n - 6 input fields; n == REC_XFER_FIELDS: a cb-list file record, whose
+ * SIZE, MTIME_NS and INODE are read too) into *x.  Every field is
+ * checked: STATUS a word of letters and digits; RAW and STORED decimal,
+ * SHA256 64 lowercase hex digits and ETAG not empty, where STATUS is "ok"
+ * (otherwise each may be "-"); KEY and PATH not empty; SIZE and INODE
+ * unsigned and MTIME_NS signed decimal.  Returns as rec_reader_next(); a
+ * malformed field is reported naming the record and the field.
+ */
+int rec_read_xfer(struct rec_reader *r, size_t n, struct xfer_rec *x);
+
+/*
+ * Check the n fields f[] of a result record as rec_read_xfer() does and
+ * fill *x.  Returns NULL, or the name of the first bad field (nothing
+ * printed).
+ */
+const char *rec_parse_xfer(char **f, size_t n, struct xfer_rec *x);
 
 #endif

@@ -3,6 +3,9 @@
 
 load helpers
 
+# a valid RAW_SHA256 for hand-made cb-s3put results (of no bytes)
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
 # mk NAME ARGS...: a node under $BATS_FILE_TMPDIR/NAME, snapshot "bk" taken.
 mk() {
 	local name=$1
@@ -242,8 +245,8 @@ stat_records() {
 @test "cb-list --since-uploaded: cb-s3put results, only ok ones count" {
 	c=$(conf v50)
 	cb-list -q --cassandra-conf-path "$c" --backups >"$BATS_TEST_TMPDIR/recs"
-	awk '{ printf "%s\t10\t9\tsum\tetag\tk/%d\t%s\n",
-	    NR == 2 ? "SlowDown" : "ok", NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
+	awk -v sha="$EMPTY_SHA256" '{ printf "%s\t10\t9\t%s\tetag\tk/%d\t%s\n",
+	    NR == 2 ? "SlowDown" : "ok", sha, NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
 	    >"$BATS_TEST_TMPDIR/results"
 	run cb-list -q --cassandra-conf-path "$c" --backups \
 	    --since-uploaded "$BATS_TEST_TMPDIR/results"

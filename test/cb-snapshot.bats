@@ -3,6 +3,9 @@
 
 load helpers
 
+# a valid RAW_SHA256 for hand-made cb-s3put results (of no bytes)
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
 TOOLS=$REPO/test/cassandra/bin
 
 mk() {
@@ -319,13 +322,14 @@ EOF
 	[ "$n" -gt 10 ]
 	# Record 2 failed to upload; record 3 changed after it was listed;
 	# record 4 points into a snapshot; record 5 is already gone.
-	awk '{ printf "%s\t1\t1\tsum\tetag\tk%d\t%s\n",
-	    NR == 2 ? "SlowDown" : "ok", NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
+	awk -v sha="$EMPTY_SHA256" '{ printf "%s\t1\t1\t%s\tetag\tk%d\t%s\n",
+	    NR == 2 ? "SlowDown" : "ok", sha, NR, $0 }' "$BATS_TEST_TMPDIR/recs" \
 	    >"$BATS_TEST_TMPDIR/res"
 	f3=$(sed -n 3p "$BATS_TEST_TMPDIR/recs" | cut -f4)
 	touch -d '2001-01-01' "$f3"
 	snapfile=$(cb-list --cassandra-conf-path "$c" --snapshot pr | sed -n 1p)
-	awk -v s="$snapfile" 'NR == 4 { $0 = "ok\t1\t1\tsum\tetag\tk\t" s } 1' \
+	awk -v s="$snapfile" -v sha="$EMPTY_SHA256" \
+	    'NR == 4 { $0 = "ok\t1\t1\t" sha "\tetag\tk\t" s } 1' \
 	    "$BATS_TEST_TMPDIR/res" >"$BATS_TEST_TMPDIR/res2"
 	f5=$(sed -n 5p "$BATS_TEST_TMPDIR/recs" | cut -f4)
 	rm "$f5"
@@ -342,7 +346,8 @@ EOF
 	  "$(sed -n 2,4p "$BATS_TEST_TMPDIR/recs" | cut -f4 | sort)" ]
 	# -0, from stdin; and a malformed record.
 	tr '\n' '\0' <"$BATS_TEST_TMPDIR/res" | cbs v41 -0 prune-backups --uploaded -
-	printf 'ok\t1\t1\ts\te\tk\tx\t1\t1\t/p\n' >"$BATS_TEST_TMPDIR/bad"
+	printf 'ok\t1\t1\t%s\te\tk\tx\t1\t1\t/p\n' "$EMPTY_SHA256" \
+	    >"$BATS_TEST_TMPDIR/bad"
 	run cbs v41 prune-backups --uploaded "$BATS_TEST_TMPDIR/bad"
 	expect_status 65
 	run cbs v41 prune-backups --uploaded "$BATS_TEST_TMPDIR/none"
@@ -357,7 +362,8 @@ EOF
 	mkdir -p "$b"
 	echo x >"$b/nb-1-big-Data.db"
 	printf 'data_file_directories: [%s/data]\n' "$d" >"$d/cassandra.yaml"
-	printf 'ok\t1\t1\ts\te\tk\t%s\n' "$(stat -c '%s	%.9Y	%i	%n' "$b/nb-1-big-Data.db" |
+	printf 'ok\t1\t1\t%s\te\tk\t%s\n' "$EMPTY_SHA256" \
+	    "$(stat -c '%s	%.9Y	%i	%n' "$b/nb-1-big-Data.db" |
 	    sed 's/^\([0-9]*\)	\([0-9]*\)\.\([0-9]*\)	/\1	\2\3	/')" >"$d/res"
 	chmod -R a+rX "$d"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups \

@@ -85,18 +85,31 @@ parse_num(const char *s, int sign, int64_t *out)
 	return (errno != 0 || *end != '\0' || end == s ? -1 : 0);
 }
 
-/* Fields of a cb-s3put result before the input record it carries. */
-#define RESULT_FIELDS	6
-
 /*
- * Add one file record (fields f[0..3]) to the set, keyed by
- * node_path_key().  Returns 0, EX_DATAERR or EX_FAILURE (reported).
+ * Add one file to the set, keyed by node_path_key() of its path.
+ * Returns 0, EX_DATAERR or EX_FAILURE (reported).
  */
+static int
+since_put(struct fileset *set, const char *file, uint64_t size,
+    int64_t mtime, uint64_t ino, const struct rec_reader *r, const char *path)
+{
+	char key[PATH_MAX];
+
+	if (node_path_key(file, key, sizeof(key)) < 0) {
+		warn0("malformed record %zu in '%s': path too long",
+		    rec_reader_number(r), path);
+		return (EX_DATAERR);
+	}
+	if (fileset_add(set, key, size, mtime, ino) != 0)
+		return (EX_FAILURE);
+	return (0);
+}
+
+/* Add one file record (fields f[0..3]) to the set.  As since_put(). */
 static int
 since_add(struct fileset *set, char **f, const struct rec_reader *r,
     const char *path)
 {
-	char key[PATH_MAX];
 	int64_t size, mtime, ino;
 
 	if (parse_num(f[0], 0, &size) != 0 || parse_num(f[1], 1, &mtime) != 0 ||
@@ -105,14 +118,38 @@ since_add(struct fileset *set, char **f, const struct rec_reader *r,
 		    "and INODE as decimal numbers", rec_reader_number(r), path);
 		return (EX_DATAERR);
 	}
-	if (node_path_key(f[3], key, sizeof(key)) < 0) {
-		warn0("malformed record %zu in '%s': path too long",
-		    rec_reader_number(r), path);
-		return (EX_DATAERR);
-	}
-	if (fileset_add(set, key, (uint64_t)size, mtime, (uint64_t)ino) != 0)
-		return (EX_FAILURE);
-	return (0);
+	return (since_put(set, f[3], (uint64_t)size, mtime, (uint64_t)ino, r,
+	    path));
+}
+
+/* Read file records into the set.  Returns as since_put(). */
+static int
+since_files(struct rec_reader *r, const char *path, struct fileset *set)
+{
+	char *f[4];
+	int rc;
+
+	while ((rc = rec_reader_next(r, 4, f)) == 1)
+		if ((rc = since_add(set, f, r, path)) != 0)
+			break;
+	return (rc == 0 ? 0 : rc == -1 ? EX_DATAERR : rc);
+}
+
+/*
+ * Read cb-s3put result records into the set; only those with status ok
+ * count, the others are listed again.  Returns as since_put().
+ */
+static int
+since_results(struct rec_reader *r, const char *path, struct fileset *set)
+{
+	struct xfer_rec x;
+	int rc;
+
+	while ((rc = rec_read_xfer(r, REC_XFER_FIELDS, &x)) == 1)
+		if (x.ok && (rc = since_put(set, x.path, x.size, x.mtime_ns,
+		    x.inode, r, path)) != 0)
+			break;
+	return (rc == 0 ? 0 : rc == -1 ? EX_DATAERR : rc);
 }
 
 /*
@@ -122,8 +159,6 @@ since_add(struct fileset *set, char **f, const struct rec_reader *r,
 static int
 since_load(const char *path, int nul, int results, struct fileset *set)
 {
-	size_t skip = results ? RESULT_FIELDS : 0;
-	char *f[RESULT_FIELDS + 4];
 	struct rec_reader *r;
 	FILE *in;
 	int rc;
@@ -137,15 +172,11 @@ since_load(const char *path, int nul, int results, struct fileset *set)
 		fclose(in);
 		return (EX_FAILURE);
 	}
-	while ((rc = rec_reader_next(r, skip + 4, f)) == 1) {
-		if (results && strcmp(f[0], "ok") != 0)
-			continue;	/* not uploaded: list it again */
-		if ((rc = since_add(set, f + skip, r, path)) != 0)
-			break;
-	}
+	rc = results ? since_results(r, path, set) :
+	    since_files(r, path, set);
 	rec_reader_free(r);
 	fclose(in);
-	return (rc == 0 ? 0 : rc == -1 ? EX_DATAERR : rc);
+	return (rc);
 }
 
 static void

@@ -20,7 +20,8 @@ struct mf_opts {
 /* One file of a node manifest. */
 struct mfile {
 	char		*path, *key, *sha256, *etag, *run, *source;
-	uint64_t	 size, stored, mtime_ns, inode;
+	uint64_t	 size, stored, inode;
+	int64_t		 mtime_ns;	/* negative before 1970 */
 };
 
 /* A set of strings (open addressing), for de-duplication. */

@@ -7,6 +7,7 @@
 #include "bkpath.h"
 #include "json.h"
 #include "manifest.h"
+#include "num.h"
 #include "records.h"
 #include "warnp.h"
 
@@ -76,41 +77,27 @@ source_of(const char *path)
 	return (s);
 }
 
+/* One ok result record. */
 static int
-u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return (-1);
-	*v = strtoull(s, &end, 10);
-	return (errno != 0 || *end != '\0' ? -1 : 0);
-}
-
-/* One result record: STATUS RAW STORED SHA ETAG KEY [INPUT...] PATH. */
-static int
-result_add(struct files *fs, char **f, int nf, const char *run)
+result_add(struct files *fs, const struct xfer_rec *x, const char *run)
 {
 	struct mfile m;
-	const char *path = f[nf - 1];
 
 	memset(&m, 0, sizeof(m));
-	if (u64(f[1], &m.size) != 0 || u64(f[2], &m.stored) != 0 ||
-	    strlen(f[3]) != 64)
-		return (-2);
-	if (nf == 10 && (u64(f[7], &m.mtime_ns) != 0 ||
-	    u64(f[8], &m.inode) != 0))
-		return (-2);
-	m.path = strdup(path);
-	m.key = strdup(f[5]);
-	m.sha256 = strdup(f[3]);
-	m.etag = strdup(f[4]);
+	m.size = x->raw;
+	m.stored = x->stored;
+	m.mtime_ns = x->mtime_ns;	/* 0 unless x->file */
+	m.inode = x->inode;
+	m.path = strdup(x->path);
+	m.key = strdup(x->key);
+	m.sha256 = strdup(x->sha256);
+	m.etag = strdup(x->etag);
 	m.run = strdup(run);
-	m.source = strdup(source_of(path));
+	m.source = strdup(source_of(x->path));
 	if (m.path == NULL || m.key == NULL || m.sha256 == NULL ||
 	    m.etag == NULL || m.run == NULL || m.source == NULL ||
 	    files_add(fs, &m) != 0) {
+		warnp("cannot allocate");
 		mfile_clear(&m);
 		return (-1);
 	}
@@ -121,29 +108,36 @@ static int
 read_results(const struct mf_opts *o, struct files *fs, size_t *failed)
 {
 	struct rec_reader *r;
-	char *f[6 + 32];
-	int nf = 6 + o->input_fields, rc;
+	struct xfer_rec x;
+	int rc;
 
 	if ((r = rec_reader_new(stdin, o->nul, "stdin")) == NULL)
 		return (EX_FAILURE);
-	while ((rc = rec_reader_next(r, (size_t)nf, f)) == 1) {
-		if (strcmp(f[0], "ok") != 0) {
-			warn0("cannot back up '%s': %s", f[nf - 1], f[0]);
+	while ((rc = rec_read_xfer(r, 6 + (size_t)o->input_fields, &x)) == 1) {
+		if (!x.ok) {
+			warn0("cannot back up '%s': %s", x.path, x.status);
 			(*failed)++;
 			continue;
 		}
-		if ((rc = result_add(fs, f, nf, o->run)) != 0) {
-			if (rc == -2)
-				warn0("malformed result record %zu on stdin",
-				    rec_reader_number(r));
-			else
-				warnp("cannot allocate");
+		if (result_add(fs, &x, o->run) != 0) {
 			rec_reader_free(r);
-			return (rc == -2 ? EX_DATAERR : EX_FAILURE);
+			return (EX_FAILURE);
 		}
 	}
 	rec_reader_free(r);
 	return (rc < 0 ? EX_DATAERR : 0);
+}
+
+/* A signed number member (mtime_ns may be before 1970), def if absent. */
+static int64_t
+get_i64(struct json_doc *d, yaml_node_t *m, const char *key, int64_t def)
+{
+	const char *s = json_get_str(d, m, key, NULL);
+	int64_t v;
+
+	if (s == NULL || num_parse_i64(s, INT64_MIN, INT64_MAX, &v) != 0)
+		return (def);
+	return (v);
 }
 
 static char *
@@ -190,7 +184,7 @@ read_previous(const char *path, struct files *fs, struct json_doc **dp)
 		m.source = dupstr(d, e, "source");
 		m.size = json_get_u64(d, e, "size", 0);
 		m.stored = json_get_u64(d, e, "stored_size", 0);
-		m.mtime_ns = json_get_u64(d, e, "mtime_ns", 0);
+		m.mtime_ns = get_i64(d, e, "mtime_ns", 0);
 		m.inode = json_get_u64(d, e, "inode", 0);
 		if (*m.path == '\0' || *m.key == '\0') {
 			warn0("cannot read '%s': file %zu has no path or key",
@@ -304,7 +298,7 @@ put_file(FILE *out, const struct mfile *m)
 	json_put_str(out, m->sha256);
 	fputs(", \"etag\": ", out);
 	json_put_str(out, m->etag);
-	fprintf(out, ", \"mtime_ns\": %" PRIu64 ", \"inode\": %" PRIu64
+	fprintf(out, ", \"mtime_ns\": %" PRId64 ", \"inode\": %" PRIu64
 	    ", \"run\": ", m->mtime_ns, m->inode);
 	json_put_str(out, m->run);
 	fputs(", \"source\": ", out);

@@ -473,47 +473,28 @@ struct prune {
 	size_t	 failed;	/* records not uploaded */
 };
 
-/* Strict decimal, as cb-records(5) says.  0 or -1. */
-static int
-num(const char *s, int sign, int64_t *out)
-{
-	char *end;
-
-	if (!((*s >= '0' && *s <= '9') || (sign && *s == '-')))
-		return (-1);
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return (errno != 0 || *end != '\0' ? -1 : 0);
-}
-
 /* One result record: remove its file if uploaded and unchanged. */
 static int
-prune_one(const struct cassconf *c, char **f, struct prune *pr,
-    const struct rec_reader *r)
+prune_one(const struct cassconf *c, const struct xfer_rec *x,
+    struct prune *pr)
 {
-	int64_t size, mtime, ino;
 	int rc;
 
-	if (strcmp(f[0], "ok") != 0) {
+	if (!x->ok) {
 		pr->failed++;
 		return (0);
 	}
-	if (num(f[6], 0, &size) != 0 || num(f[7], 1, &mtime) != 0 ||
-	    num(f[8], 0, &ino) != 0) {
-		warn0("malformed record %zu: expected a cb-s3put result "
-		    "carrying a file record", rec_reader_number(r));
-		return (EX_DATAERR);
-	}
-	rc = node_backup_remove(f[9], c->data_dirs, c->ndata_dirs,
-	    (uint64_t)size, mtime, (uint64_t)ino);
+	rc = node_backup_remove(x->path, c->data_dirs, c->ndata_dirs, x->size,
+	    x->mtime_ns, x->inode);
 	if (rc < 0)
 		return (errno == EACCES || errno == EPERM ? EX_NOPERM :
 		    EX_FAILURE);
 	if (rc == NODE_REMOVE_REFUSED)
 		warn0("not removing '%s': not a file of backups/ in a data "
-		    "directory", f[9]);
+		    "directory", x->path);
 	else if (rc == NODE_REMOVE_CHANGED)
-		warn0("not removing '%s': changed since it was uploaded", f[9]);
+		warn0("not removing '%s': changed since it was uploaded",
+		    x->path);
 	pr->n[rc]++;
 	return (0);
 }
@@ -523,15 +504,15 @@ prune_records(const struct opts *o, const struct cassconf *c, FILE *in,
     struct prune *pr)
 {
 	struct rec_reader *r;
-	char *f[10];
+	struct xfer_rec x;
 	int rc;
 
 	if ((r = rec_reader_new(in, o->nul, o->uploaded)) == NULL) {
 		warnp("cannot read '%s'", o->uploaded);
 		return (EX_FAILURE);
 	}
-	while ((rc = rec_reader_next(r, 10, f)) == 1)
-		if ((rc = prune_one(c, f, pr, r)) != 0)
+	while ((rc = rec_read_xfer(r, REC_XFER_FIELDS, &x)) == 1)
+		if ((rc = prune_one(c, &x, pr)) != 0)
 			break;
 	rec_reader_free(r);
 	return (rc == -1 ? EX_DATAERR : rc);

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "records.h"
@@ -72,6 +73,111 @@ t_write_refuses_tab_in_newline_mode(void)
 	free(buf);
 }
 
+#define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static void
+t_xfer_ok_negative_mtime(void)
+{
+	static const char in[] = "ok\t1048576\t524311\t" SHA "\t5d41-2\t"
+	    "base/h1/a b.db.lzo\t1048576\t-1500000000\t42\t/var/a\tb.db\n";
+	FILE *f = mem(in, sizeof(in) - 1);
+	struct rec_reader *r = rec_reader_new(f, 0, "t");
+	struct xfer_rec x;
+
+	EXPECT(rec_read_xfer(r, REC_XFER_FIELDS, &x) == 1);
+	EXPECT(x.ok == 1 && x.file == 1);
+	EXPECT_STR(x.status, "ok");
+	EXPECT(x.raw == 1048576 && x.stored == 524311);
+	EXPECT_STR(x.sha256, SHA);
+	EXPECT_STR(x.etag, "5d41-2");
+	EXPECT_STR(x.key, "base/h1/a b.db.lzo");
+	EXPECT(x.size == 1048576);
+	EXPECT(x.mtime_ns == -1500000000);
+	EXPECT(x.inode == 42);
+	EXPECT_STR(x.path, "/var/a\tb.db");
+	EXPECT(rec_read_xfer(r, REC_XFER_FIELDS, &x) == 0);
+	rec_reader_free(r);
+	fclose(f);
+}
+
+static void
+t_xfer_failed_and_other_inputs(void)
+{
+	static const char in[] = "SlowDown\t-\t-\t-\t-\tk\t1\t2\t3\t/p\n"
+	    "ok\t0\t0\t" SHA "\te\tk\t/q\n";
+	FILE *f = mem(in, sizeof(in) - 1);
+	struct rec_reader *r = rec_reader_new(f, 0, "t");
+	struct xfer_rec x;
+
+	EXPECT(rec_read_xfer(r, REC_XFER_FIELDS, &x) == 1);
+	EXPECT(x.ok == 0 && x.raw == 0 && x.stored == 0 && x.mtime_ns == 2);
+	EXPECT_STR(x.status, "SlowDown");
+	EXPECT_STR(x.sha256, "-");
+	EXPECT_STR(x.path, "/p");
+	/* KEY PATH input (no --key-prefix): no file record */
+	EXPECT(rec_read_xfer(r, 7, &x) == 1);
+	EXPECT(x.ok == 1 && x.file == 0 && x.size == 0);
+	EXPECT_STR(x.path, "/q");
+	rec_reader_free(r);
+	fclose(f);
+}
+
+/* Each line is one malformed field of an otherwise good record. */
+static void
+t_xfer_malformed(void)
+{
+	static const char *const bad[][2] = {
+		{ "o k\t1\t1\t" SHA "\te\tk\t1\t2\t3\t/p", "STATUS" },
+		{ "\t1\t1\t" SHA "\te\tk\t1\t2\t3\t/p", "STATUS" },
+		{ "ok\t-\t1\t" SHA "\te\tk\t1\t2\t3\t/p", "RAW_BYTES" },
+		{ "ok\t1\t-1\t" SHA "\te\tk\t1\t2\t3\t/p", "STORED_BYTES" },
+		{ "ok\t1\t1\t-\te\tk\t1\t2\t3\t/p", "RAW_SHA256" },
+		{ "ok\t1\t1\tABCD\te\tk\t1\t2\t3\t/p", "RAW_SHA256" },
+		{ "ok\t1\t1\t" SHA "\t\tk\t1\t2\t3\t/p", "ETAG" },
+		{ "ok\t1\t1\t" SHA "\te\t\t1\t2\t3\t/p", "KEY" },
+		{ "Err\t1x\t-\t-\t-\tk\t1\t2\t3\t/p", "RAW_BYTES" },
+		{ "ok\t1\t1\t" SHA "\te\tk\t+1\t2\t3\t/p", "SIZE" },
+		{ "ok\t1\t1\t" SHA "\te\tk\t1\t2.5\t3\t/p", "MTIME_NS" },
+		{ "ok\t1\t1\t" SHA "\te\tk\t1\t"
+		    "-9223372036854775809\t3\t/p", "MTIME_NS" },
+		{ "ok\t1\t1\t" SHA "\te\tk\t1\t2\t-3\t/p", "INODE" },
+		{ "ok\t1\t1\t" SHA "\te\tk\t18446744073709551616\t2\t3\t/p",
+		    "SIZE" },
+	};
+	struct xfer_rec x;
+	char rec[256], *f[REC_XFER_FIELDS];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(rec, sizeof(rec), "%s", bad[i][0]);
+		EXPECT(rec_split(rec, REC_XFER_FIELDS, f) == 0);
+		EXPECT_STR(rec_parse_xfer(f, REC_XFER_FIELDS, &x), bad[i][1]);
+	}
+	snprintf(rec, sizeof(rec), "ok\t1\t1\t" SHA "\te\tk\t1\t"
+	    "-9223372036854775808\t3\t/p");
+	EXPECT(rec_split(rec, REC_XFER_FIELDS, f) == 0);
+	EXPECT(rec_parse_xfer(f, REC_XFER_FIELDS, &x) == NULL);
+	EXPECT(x.mtime_ns == INT64_MIN);
+}
+
+static void
+t_xfer_reader_reports(void)
+{
+	static const char in[] = "ok\t1\t1\t" SHA "\te\tk\t1\tx\t3\t/p\n"
+	    "ok\t1\n";
+	FILE *f = mem(in, sizeof(in) - 1);
+	struct rec_reader *r = rec_reader_new(f, 0, "t");
+	struct xfer_rec x;
+
+	EXPECT(rec_read_xfer(r, REC_XFER_FIELDS, &x) == -1);
+	EXPECT(rec_reader_number(r) == 1);
+	EXPECT(rec_read_xfer(r, REC_XFER_FIELDS, &x) == -1);
+	EXPECT(rec_reader_number(r) == 2);
+	EXPECT(rec_read_xfer(r, 6, &x) == -1);
+	rec_reader_free(r);
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -80,5 +186,9 @@ main(void)
 	TEST(t_short_record_is_error);
 	TEST(t_unterminated_is_error);
 	TEST(t_write_refuses_tab_in_newline_mode);
+	TEST(t_xfer_ok_negative_mtime);
+	TEST(t_xfer_failed_and_other_inputs);
+	TEST(t_xfer_malformed);
+	TEST(t_xfer_reader_reports);
 	return (unit_done());
 }
