@@ -327,6 +327,18 @@ json_get_u64(struct json_doc *d, yaml_node_t *m, const char *key,
 	return (v);
 }
 
+int64_t
+json_get_i64(struct json_doc *d, yaml_node_t *m, const char *key,
+    int64_t def)
+{
+	const char *s = json_get_str(d, m, key, NULL);
+	int64_t v;
+
+	if (s == NULL || num_parse_i64(s, INT64_MIN, INT64_MAX, &v) != 0)
+		return (def);
+	return (v);
+}
+
 size_t
 json_len(yaml_node_t *n)
 {

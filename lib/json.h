@@ -56,6 +56,13 @@ const char *json_get_str(struct json_doc *d, yaml_node_t *m, const char *key,
 uint64_t json_get_u64(struct json_doc *d, yaml_node_t *m, const char *key,
     uint64_t def);
 
+/*
+ * A signed integer value of key (an optional '-' then digits, as
+ * num_parse_i64() reads it), or def if it is missing or not such a number.
+ */
+int64_t json_get_i64(struct json_doc *d, yaml_node_t *m, const char *key,
+    int64_t def);
+
 /* 1 if n is null (missing, ~, or the JSON null literal). */
 int json_is_null(yaml_node_t *n);
 

@@ -7,7 +7,6 @@
 #include "bkpath.h"
 #include "json.h"
 #include "manifest.h"
-#include "num.h"
 #include "records.h"
 #include "warnp.h"
 
@@ -128,18 +127,6 @@ read_results(const struct mf_opts *o, struct files *fs, size_t *failed)
 	return (rc < 0 ? EX_DATAERR : 0);
 }
 
-/* A signed number member (mtime_ns may be before 1970), def if absent. */
-static int64_t
-get_i64(struct json_doc *d, yaml_node_t *m, const char *key, int64_t def)
-{
-	const char *s = json_get_str(d, m, key, NULL);
-	int64_t v;
-
-	if (s == NULL || num_parse_i64(s, INT64_MIN, INT64_MAX, &v) != 0)
-		return (def);
-	return (v);
-}
-
 static char *
 dupstr(struct json_doc *d, yaml_node_t *m, const char *k)
 {
@@ -184,7 +171,8 @@ read_previous(const char *path, struct files *fs, struct json_doc **dp)
 		m.source = dupstr(d, e, "source");
 		m.size = json_get_u64(d, e, "size", 0);
 		m.stored = json_get_u64(d, e, "stored_size", 0);
-		m.mtime_ns = get_i64(d, e, "mtime_ns", 0);
+		/* Signed: an mtime may be before 1970. */
+		m.mtime_ns = json_get_i64(d, e, "mtime_ns", 0);
 		m.inode = json_get_u64(d, e, "inode", 0);
 		if (*m.path == '\0' || *m.key == '\0') {
 			warn0("cannot read '%s': file %zu has no path or key",
