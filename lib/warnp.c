@@ -9,6 +9,13 @@
 static const char *progname = "cb";
 static int verbose;
 
+int
+warnp_errno_status(int err)
+{
+
+	return (err == EACCES || err == EPERM ? EX_NOPERM : EX_FAILURE);
+}
+
 void
 warnp_init(const char *argv0)
 {

@@ -16,6 +16,14 @@
 /* EX_USAGE 64, EX_DATAERR 65, EX_UNAVAILABLE 69, EX_TEMPFAIL 75 and
  * EX_NOPERM 77 come from <sysexits.h>. */
 
+/*
+ * The exit status for a system call that failed with errno err, as the man
+ * pages' EXIT STATUS sections document it: EACCES and EPERM (permission
+ * denied) give EX_NOPERM; everything else (ENOENT, ENOSPC, EIO, 0...)
+ * gives EX_FAILURE.
+ */
+int warnp_errno_status(int err);
+
 /* Record the program name (basename of argv0) used as message prefix. */
 void warnp_init(const char *argv0);
 

@@ -53,14 +53,6 @@ usage(FILE *f)
 	    "       cb-list -h | -V\n");
 }
 
-/* errno of a failed system call -> exit status. */
-static int
-status_errno(int e)
-{
-
-	return (e == EACCES || e == EPERM ? EX_NOPERM : EX_FAILURE);
-}
-
 /* A tag as Cassandra accepts it: [A-Za-z0-9_-]+. */
 static int
 tag_ok(const char *t)
@@ -165,7 +157,7 @@ since_load(const char *path, int nul, int results, struct fileset *set)
 
 	if ((in = fopen(path, "r")) == NULL) {
 		warnp("cannot open '%s'", path);
-		return (status_errno(errno));
+		return (warnp_errno_status(errno));
 	}
 	if ((r = rec_reader_new(in, nul, path)) == NULL) {
 		warnp("cannot read '%s'", path);
@@ -384,7 +376,7 @@ run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
 		goto done;
 	errno = 0;
 	if (node_walk(&w, emit, out, &st) != 0) {
-		rc = errno != 0 ? status_errno(errno) : EX_FAILURE;
+		rc = warnp_errno_status(errno);
 		goto done;
 	}
 	rc = check_walk(o, sel, &st, conf);
@@ -414,7 +406,8 @@ main(int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &o, sel)) != 0)
 		goto done;
 	if ((rc = cassconf_load(o.confdir, &conf)) != 0) {
-		rc = rc == CASSCONF_EDATA ? EX_DATAERR : status_errno(errno);
+		rc = rc == CASSCONF_EDATA ? EX_DATAERR :
+		    warnp_errno_status(errno);
 		goto done;
 	}
 	if (o.backups && !conf->incremental_backups && !o.quiet)

@@ -413,7 +413,7 @@ cmd_create(const struct opts *o)
 	if ((rc = cassconf_load(o->confdir, &c)) != 0) {
 		warn0("cannot check for an existing snapshot '%s'", o->tag);
 		return (rc == CASSCONF_EDATA ? EX_DATAERR :
-		    errno == EACCES ? EX_NOPERM : EX_FAILURE);
+		    warnp_errno_status(errno));
 	}
 	if ((have = snapshot_on_disk(o, c)) == 1 && !o->reuse) {
 		warn0("snapshot '%s' already exists (--reuse keeps it)",
@@ -424,7 +424,7 @@ cmd_create(const struct opts *o)
 			warn0("reusing the existing snapshot '%s'", o->tag);
 		rc = 0;
 	} else if (have < 0)
-		rc = errno == EACCES ? EX_NOPERM : EX_FAILURE;
+		rc = warnp_errno_status(errno);
 	else if ((rc = snapshot_nodetool(o)) == 0 &&
 	    snapshot_on_disk(o, c) != 1) {
 		warn0("nodetool made snapshot '%s', but it is not under the "
@@ -487,8 +487,7 @@ prune_one(const struct cassconf *c, const struct xfer_rec *x,
 	rc = node_backup_remove(x->path, c->data_dirs, c->ndata_dirs, x->size,
 	    x->mtime_ns, x->inode);
 	if (rc < 0)
-		return (errno == EACCES || errno == EPERM ? EX_NOPERM :
-		    EX_FAILURE);
+		return (warnp_errno_status(errno));
 	if (rc == NODE_REMOVE_REFUSED)
 		warn0("not removing '%s': not a file of backups/ in a data "
 		    "directory", x->path);
@@ -529,7 +528,7 @@ cmd_prune(const struct opts *o)
 	memset(&pr, 0, sizeof(pr));
 	if ((rc = cassconf_load(o->confdir, &c)) != 0)
 		return (rc == CASSCONF_EDATA ? EX_DATAERR :
-		    errno == EACCES ? EX_NOPERM : EX_FAILURE);
+		    warnp_errno_status(errno));
 	in = strcmp(o->uploaded, "-") == 0 ? stdin : fopen(o->uploaded, "r");
 	if (in == NULL) {
 		warnp("cannot open '%s'", o->uploaded);

@@ -61,11 +61,24 @@ t_warn0_plain(void)
 	EXPECT_STR(capture(say_plain), "cb-test: bad record at line 3\n");
 }
 
+static void
+t_errno_status(void)
+{
+
+	EXPECT(warnp_errno_status(EACCES) == EX_NOPERM);
+	EXPECT(warnp_errno_status(EPERM) == EX_NOPERM);
+	EXPECT(warnp_errno_status(ENOENT) == EX_FAILURE);
+	EXPECT(warnp_errno_status(ENOSPC) == EX_FAILURE);
+	EXPECT(warnp_errno_status(EIO) == EX_FAILURE);
+	EXPECT(warnp_errno_status(0) == EX_FAILURE);
+}
+
 int
 main(void)
 {
 
 	TEST(t_warnp_appends_errno);
 	TEST(t_warn0_plain);
+	TEST(t_errno_status);
 	return (unit_done());
 }
