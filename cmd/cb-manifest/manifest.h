@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "strset.h"
+
 /* What the subcommands of cb-manifest take (see cb-manifest(1)). */
 struct mf_opts {
 	int		 nul;
@@ -23,20 +25,6 @@ struct mfile {
 	uint64_t	 size, stored, inode;
 	int64_t		 mtime_ns;	/* negative before 1970 */
 };
-
-/* A set of strings (open addressing), for de-duplication. */
-struct strset {
-	char		**key;
-	long		 *val;
-	size_t		  cap, n;
-};
-
-/*
- * If key is in the set, return its value; else insert it (copied) with
- * value val and return -1.  Returns -2 on allocation failure.
- */
-long strset_put(struct strset *s, const char *key, long val);
-void strset_free(struct strset *s);
 
 /* ISO 8601 UTC time of t into buf (21 bytes). */
 void mf_time(time_t t, char *buf, size_t size);
