@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bkpath.h"
+#include "casspath.h"
 
 #define MAXCOMP	256
 
@@ -21,63 +22,28 @@ split(char *s, char **c)
 	return (n);
 }
 
-/* The table name of a table directory: "users-<32 hex>" -> "users". */
 static char *
-table_name(const char *dir)
+span_dup(struct casspath_span sp)
 {
-	const char *dash = strrchr(dir, '-');
-	size_t i;
 
-	if (dash == NULL || strlen(dash + 1) != 32)
-		return (strdup(dir));
-	for (i = 1; i <= 32; i++)
-		if (strchr("0123456789abcdef", dash[i]) == NULL)
-			return (strdup(dir));
-	return (strndup(dir, (size_t)(dash - dir)));
+	return (strndup(sp.p, sp.len));
 }
 
-/* Does c[i..n) look like snapshots/TAG/[.IDX/]FILE or backups/[.IDX/]FILE? */
+/* Fill *bp from the parse of path; rel is KS/TABLEDIR/[.IDX/]FILE. */
 static int
-tail_at(char **c, int n, int i, int *rest)
+fill(struct bkpath *bp, const struct casspath *cp)
 {
-	int r;
+	const char *tail = cp->index.len > 0 ? cp->index.p - 1 : cp->name.p;
+	size_t hl = cp->keyspace.len + 1 + cp->tabledir.len;
 
-	if (i < 2)
-		return (0);
-	if (strcmp(c[i], "snapshots") == 0)
-		r = i + 2;
-	else if (strcmp(c[i], "backups") == 0)
-		r = i + 1;
-	else
-		return (0);
-	if (n - r == 1 || (n - r == 2 && c[r][0] == '.')) {
-		*rest = r;
-		return (1);
-	}
-	return (0);
-}
-
-static int
-fill(struct bkpath *bp, char **c, int n, int i, int r)
-{
-	size_t len = 0;
-	int k;
-
-	bp->backups = strcmp(c[i], "backups") == 0;
-	bp->keyspace = strdup(c[i - 2]);
-	bp->tabledir = strdup(c[i - 1]);
-	bp->table = table_name(c[i - 1]);
-	len = strlen(c[i - 2]) + strlen(c[i - 1]) + 3;
-	for (k = r; k < n; k++)
-		len += strlen(c[k]) + 1;
-	if ((bp->rel = malloc(len)) != NULL) {
-		strcpy(bp->rel, c[i - 2]);
-		strcat(bp->rel, "/");
-		strcat(bp->rel, c[i - 1]);
-		for (k = r; k < n; k++) {
-			strcat(bp->rel, "/");
-			strcat(bp->rel, c[k]);
-		}
+	bp->backups = cp->kind == CASSPATH_BACKUPS;
+	bp->keyspace = span_dup(cp->keyspace);
+	bp->tabledir = span_dup(cp->tabledir);
+	bp->table = span_dup(cp->table);
+	if ((bp->rel = malloc(hl + 1 + strlen(tail) + 1)) != NULL) {
+		memcpy(bp->rel, cp->keyspace.p, hl);
+		bp->rel[hl] = '/';
+		strcpy(bp->rel + hl + 1, tail);
 	}
 	if (bp->keyspace == NULL || bp->tabledir == NULL ||
 	    bp->table == NULL || bp->rel == NULL) {
@@ -87,34 +53,53 @@ fill(struct bkpath *bp, char **c, int n, int i, int r)
 	return (1);
 }
 
+/* "/" and c[0..n) joined by '/', or NULL. */
+static char *
+join(char **c, int n, size_t len)
+{
+	char *s, *p;
+	int i;
+
+	if ((s = malloc(len + (size_t)n + 2)) == NULL)
+		return (NULL);
+	for (p = s, i = 0; i < n; i++) {
+		*p++ = '/';
+		p = stpcpy(p, c[i]);
+	}
+	*p = '\0';
+	return (s);
+}
+
 int
 bkpath_parse(const char *path, struct bkpath *bp)
 {
-	char *copy, *c[MAXCOMP];
-	int n, i, r, rc = 0;
+	struct casspath cp;
+	char *copy, *norm = NULL, *c[MAXCOMP];
+	int n, i, rc = 0;
 
 	memset(bp, 0, sizeof(*bp));
 	if ((copy = strdup(path)) == NULL)
 		return (-1);
-	if ((n = split(copy, c)) < 0) {
-		free(copy);
-		return (0);
-	}
+	if ((n = split(copy, c)) < 0)
+		goto done;
 	for (i = 0; i < n; i++) {
 		if (strcmp(c[i], "..") == 0 || strcmp(c[i], ".") == 0) {
-			free(copy);
-			return (-1);
+			rc = -1;
+			goto done;
 		}
 	}
-	for (i = n - 2; i >= 2; i--) {
-		if (!tail_at(c, n, i, &r))
-			continue;
-		if (!bp->backups && strcmp(c[n - 1], "manifest.json") == 0 &&
-		    strcmp(c[i], "snapshots") == 0)
-			break;
-		rc = fill(bp, c, n, i, r);
-		break;
+	/* Runs of '/' count as one; the data directory does not matter. */
+	if ((norm = join(c, n, strlen(path))) == NULL) {
+		rc = -1;
+		goto done;
 	}
+	if (casspath_parse(norm, &cp) != 0 || cp.kind == CASSPATH_LIVE ||
+	    (cp.kind == CASSPATH_SNAPSHOT &&
+	    cp.name.len == 13 && memcmp(cp.name.p, "manifest.json", 13) == 0))
+		goto done;
+	rc = fill(bp, &cp);
+done:
+	free(norm);
 	free(copy);
 	return (rc);
 }

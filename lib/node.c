@@ -8,76 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casspath.h"
 #include "node.h"
 #include "warnp.h"
 
 /* ------------------------------------------------------------ names */
-
-static int
-is_word(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (!(p[i] == '_' || (p[i] >= '0' && p[i] <= '9') ||
-		    (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
-			return (0);
-	}
-	return (1);
-}
-
-static int
-is_hex32(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len != 32)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return (0);
-	}
-	return (1);
-}
-
-static int
-tabledir_split(const char *p, size_t len, struct node_span *table,
-    struct node_span *id)
-{
-	const char *dash = NULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] == '-')
-			dash = p + i;
-	if (dash == NULL) {
-		if (!is_word(p, len))
-			return (-1);
-		table->p = p;
-		table->len = len;
-		id->p = p + len;
-		id->len = 0;
-		return (0);
-	}
-	if (!is_word(p, (size_t)(dash - p)) ||
-	    !is_hex32(dash + 1, len - (size_t)(dash - p) - 1))
-		return (-1);
-	table->p = p;
-	table->len = (size_t)(dash - p);
-	id->p = dash + 1;
-	id->len = 32;
-	return (0);
-}
-
-int
-node_tabledir_parse(const char *dirname, struct node_span *table,
-    struct node_span *id)
-{
-
-	return (tabledir_split(dirname, strlen(dirname), table, id));
-}
 
 static int
 starts(const char *s, const char *prefix)
@@ -121,112 +56,14 @@ node_keyspace_is_system(const char *ks)
 
 /* ------------------------------------------------------------ paths */
 
-#define NODE_MAXSEG	8
-
-/* Split the last (up to) NODE_MAXSEG segments of path, rightmost last. */
-static size_t
-path_segments(const char *path, struct node_span *seg, const char **head)
-{
-	struct node_span tmp[NODE_MAXSEG];
-	const char *end = path + strlen(path), *p;
-	size_t n = 0, i;
-
-	while (n < NODE_MAXSEG && end > path) {
-		for (p = end; p > path && p[-1] != '/'; p--)
-			;
-		tmp[n].p = p;
-		tmp[n].len = (size_t)(end - p);
-		n++;
-		if (p == path)
-			break;
-		end = p - 1;
-	}
-	for (i = 0; i < n; i++)
-		seg[i] = tmp[n - 1 - i];
-	*head = n > 0 ? seg[0].p : path;
-	return (n);
-}
-
-static int
-seg_is(const struct node_span *s, const char *word)
-{
-
-	return (s->len == strlen(word) && memcmp(s->p, word, s->len) == 0);
-}
-
-static int
-seg_tabledir(const struct node_span *s, struct node_path *np)
-{
-
-	if (tabledir_split(s->p, s->len, &np->table, &np->table_id) != 0)
-		return (0);
-	np->tabledir = *s;
-	return (1);
-}
-
-/* Find the kind dir and table dir above seg[j]; returns the table index. */
-static long
-path_find_table(struct node_span *seg, long j, struct node_path *np)
-{
-
-	if (j >= 2 && seg_is(&seg[j], "backups") &&
-	    seg_tabledir(&seg[j - 1], np)) {
-		np->kind = NODE_BACKUPS;
-		return (j - 1);
-	}
-	if (j >= 3 && seg_is(&seg[j - 1], "snapshots") &&
-	    seg_tabledir(&seg[j - 2], np)) {
-		np->kind = NODE_SNAPSHOT;
-		np->tag = seg[j];
-		return (j - 2);
-	}
-	if (j >= 1 && seg_tabledir(&seg[j], np)) {
-		np->kind = NODE_LIVE;
-		return (j);
-	}
-	return (-1);
-}
-
-int
-node_path_parse(const char *path, struct node_path *np)
-{
-	struct node_span seg[NODE_MAXSEG];
-	const char *head;
-	long n, j, t;
-
-	memset(np, 0, sizeof(*np));
-	n = (long)path_segments(path, seg, &head);
-	if (n < 3 || seg[n - 1].len == 0)
-		return (-1);
-	np->name = seg[n - 1];
-	j = n - 2;
-	if (seg[j].len > 1 && seg[j].p[0] == '.') {
-		np->index.p = seg[j].p + 1;
-		np->index.len = seg[j].len - 1;
-		j--;
-	}
-	if (j < 1 || (t = path_find_table(seg, j, np)) < 1)
-		return (-1);
-	if (!is_word(seg[t - 1].p, seg[t - 1].len))
-		return (-1);
-	np->keyspace = seg[t - 1];
-	np->datadir.p = path;
-	np->datadir.len = (size_t)(seg[t - 1].p - path);
-	if (np->datadir.len > 0)
-		np->datadir.len--;	/* without the '/' before KS */
-	if (np->datadir.len == 0 && path[0] != '/')
-		return (-1);
-	return (0);
-}
-
 int
 node_path_key(const char *path, char *buf, size_t size)
 {
-	struct node_path np;
+	struct casspath np;
 	const char *tail;
 	size_t head, rest;
 
-	if (node_path_parse(path, &np) != 0) {
+	if (casspath_parse(path, &np) != 0) {
 		rest = strlen(path);
 		if (rest + 1 > size)
 			return (-1);
@@ -303,8 +140,8 @@ sel_add(struct sel_list *l, const char *item, size_t len, int tables,
 	const char *name = dot != NULL ? dot + 1 : item;
 	size_t nl = len - (size_t)(name - item);
 
-	if ((dot != NULL && (!tables || !is_word(item, kl))) ||
-	    !is_word(name, nl)) {
+	if ((dot != NULL && (!tables || !casspath_is_word(item, kl))) ||
+	    !casspath_is_word(name, nl)) {
 		warn0("invalid %s '%.*s': expected %s", what, (int)len, item,
 		    tables ? "TABLE or KEYSPACE.TABLE" : "a keyspace name");
 		return (-1);
@@ -700,7 +537,7 @@ static int
 walk_push_kind(struct walk *wk)
 {
 
-	if (wk->w->kind == NODE_BACKUPS)
+	if (wk->w->kind == CASSPATH_BACKUPS)
 		return (path_push(wk, "backups") < 0 ? -1 : 0);
 	if (path_push(wk, "snapshots") < 0 || path_push(wk, wk->w->tag) < 0)
 		return (-1);
@@ -709,7 +546,7 @@ walk_push_kind(struct walk *wk)
 
 /* Note a table name seen again in one keyspace: dropped and recreated. */
 static void
-walk_note_table(struct walk *wk, const struct node_span *table)
+walk_note_table(struct walk *wk, const struct casspath_span *table)
 {
 
 	if (strlen(wk->prev_table) == table->len &&
@@ -723,11 +560,11 @@ walk_note_table(struct walk *wk, const struct node_span *table)
 static int
 walk_table(struct walk *wk, const char *ks, const char *tdir)
 {
-	struct node_span table, id;
+	struct casspath_span table, id;
 	long old;
 	int fd, rc = 0;
 
-	(void)tabledir_split(tdir, strlen(tdir), &table, &id);
+	(void)casspath_tabledir_parse(tdir, &table, &id);
 	wk->st->tabledirs++;
 	if ((old = path_push(wk, tdir)) < 0)
 		return (-1);
@@ -752,7 +589,7 @@ static int
 walk_keyspace(struct walk *wk, const char *ks)
 {
 	struct dlist *d = &wk->lists[1];
-	struct node_span table, id;
+	struct casspath_span table, id;
 	char tname[NAME_MAX + 1];
 	size_t i;
 	long old;
@@ -772,7 +609,7 @@ walk_keyspace(struct walk *wk, const char *ks)
 	for (i = 0; i < d->n && rc == 0; i++) {
 		const char *tdir = d->ent[i] + 1;
 
-		if (node_tabledir_parse(tdir, &table, &id) != 0)
+		if (casspath_tabledir_parse(tdir, &table, &id) != 0)
 			continue;
 		memcpy(tname, table.p, table.len);
 		tname[table.len] = '\0';
@@ -803,7 +640,7 @@ walk_datadir(struct walk *wk, const char *dd)
 	for (i = 0; i < d->n && rc == 0; i++) {
 		const char *ks = d->ent[i] + 1;
 
-		if (!is_word(ks, strlen(ks)) ||
+		if (!casspath_is_word(ks, strlen(ks)) ||
 		    !sel_keyspace(wk->w->sel, ks))
 			continue;
 		rc = walk_keyspace(wk, ks);
@@ -820,7 +657,7 @@ node_walk(const struct node_walk *w, node_file_fn *fn, void *cookie,
 	int rc = 0, saved;
 
 	memset(stats, 0, sizeof(*stats));
-	if (w->kind == NODE_LIVE || (w->kind == NODE_SNAPSHOT &&
+	if (w->kind == CASSPATH_LIVE || (w->kind == CASSPATH_SNAPSHOT &&
 	    (w->tag == NULL || *w->tag == '\0' || strchr(w->tag, '/')))) {
 		errno = EINVAL;
 		warnp("cannot walk data directories");
@@ -868,11 +705,11 @@ path_has_dots(const char *path)
 static int
 backup_path_ok(const char *path, char *const *datadirs, size_t n)
 {
-	struct node_path np;
+	struct casspath np;
 	size_t i;
 
 	if (path[0] != '/' || path_has_dots(path) ||
-	    node_path_parse(path, &np) != 0 || np.kind != NODE_BACKUPS)
+	    casspath_parse(path, &np) != 0 || np.kind != CASSPATH_BACKUPS)
 		return (0);
 	for (i = 0; i < n; i++)
 		if (strlen(datadirs[i]) == np.datadir.len &&

@@ -20,52 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum node_kind {
-	NODE_LIVE,		/* the table directory itself */
-	NODE_SNAPSHOT,		/* snapshots/TAG/ */
-	NODE_BACKUPS		/* backups/ (incremental backups) */
-};
-
-/* A part of a parsed path: len bytes at p (not NUL-terminated). */
-struct node_span {
-	const char	*p;
-	size_t		 len;
-};
-
-struct node_path {
-	struct node_span datadir;	/* everything before KS */
-	struct node_span keyspace;
-	struct node_span tabledir;	/* TABLE-ID */
-	struct node_span table;		/* TABLE */
-	struct node_span table_id;	/* ID, empty for a pre-2.1 dir */
-	enum node_kind	 kind;
-	struct node_span tag;		/* NODE_SNAPSHOT only */
-	struct node_span index;		/* INDEX without its '.', or empty */
-	struct node_span name;		/* the file name */
-};
-
-/*
- * Parse the path of a file under a data directory from the right, as
- * Cassandra's Descriptor does.  The spans point into path.  Returns 0, or
- * -1 if the path does not have this shape (nothing printed).
- */
-int node_path_parse(const char *path, struct node_path *np);
+#include "casspath.h"
 
 /*
  * Write to buf (size bytes) the identity of the file at path across
  * snapshots and backups: the path without its snapshots/TAG/ or backups/
  * part.  The same sstable linked into two snapshots, or into a snapshot and
- * backups/, has the same key.  A path that node_path_parse() refuses is its
+ * backups/, has the same key.  A path that casspath_parse() refuses is its
  * own key.  Returns the key's length, or -1 if it does not fit.
  */
 int node_path_key(const char *path, char *buf, size_t size);
-
-/*
- * Split a table directory name TABLE-ID into table and id.  Returns 0, or
- * -1 if dirname is not a table directory name.
- */
-int node_tabledir_parse(const char *dirname, struct node_span *table,
-    struct node_span *id);
 
 /*
  * 1 if a backup must skip the file called name: temporary files (*.tmp,
@@ -126,8 +90,8 @@ typedef void node_odd_fn(void *cookie, const char *path);
 struct node_walk {
 	char *const	*datadirs;	/* absolute, no trailing '/' */
 	size_t		 ndatadirs;
-	enum node_kind	 kind;		/* NODE_SNAPSHOT or NODE_BACKUPS */
-	const char	*tag;		/* NODE_SNAPSHOT: the tag */
+	enum casspath_kind	 kind;		/* CASSPATH_SNAPSHOT or CASSPATH_BACKUPS */
+	const char	*tag;		/* CASSPATH_SNAPSHOT: the tag */
 	struct node_select *sel;	/* NULL: every table */
 	node_odd_fn	*odd;		/* NULL, or told of odd entries */
 };

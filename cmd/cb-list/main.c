@@ -346,7 +346,7 @@ check_walk(const struct opts *o, struct node_select *sel,
 static int
 run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
 {
-	struct node_walk w = { NULL, 0, NODE_BACKUPS, NULL, sel, odd };
+	struct node_walk w = { NULL, 0, CASSPATH_BACKUPS, NULL, sel, odd };
 	struct node_walk_stats st;
 	struct out *out;
 	char **dirs = NULL;
@@ -361,7 +361,7 @@ run(const struct opts *o, struct node_select *sel, struct cassconf *conf)
 	w.datadirs = dirs;
 	out->nul = o->nul;
 	if (o->tag != NULL) {
-		w.kind = NODE_SNAPSHOT;
+		w.kind = CASSPATH_SNAPSHOT;
 		w.tag = o->tag;
 	}
 	if ((o->since != NULL || o->uploaded != NULL) &&

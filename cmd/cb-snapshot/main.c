@@ -351,7 +351,7 @@ count_file(void *cookie, const struct node_file *f)
 static int
 snapshot_on_disk(const struct opts *o, const struct cassconf *c)
 {
-	struct node_walk w = { c->data_dirs, c->ndata_dirs, NODE_SNAPSHOT,
+	struct node_walk w = { c->data_dirs, c->ndata_dirs, CASSPATH_SNAPSHOT,
 	    o->tag, NULL, NULL };
 	struct node_walk_stats st;
 	size_t i, n = 0;
@@ -679,7 +679,7 @@ static int
 schema_fallback(const struct opts *o, int cqlsh_rc)
 {
 	struct cassconf *c = NULL;
-	struct node_walk w = { NULL, 0, NODE_SNAPSHOT, o->tag, NULL, NULL };
+	struct node_walk w = { NULL, 0, CASSPATH_SNAPSHOT, o->tag, NULL, NULL };
 	struct node_walk_stats st;
 	size_t n = 0;
 	int rc = cqlsh_rc == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_FAILURE;

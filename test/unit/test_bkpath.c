@@ -52,6 +52,20 @@ t_seed_keys(void)
 	    "ks/t/ks-t-ka-1-Data.db ks t 0");
 	EXPECT_STR(rel("/var/lib/cassandra/data/ks/t-abc/live-file.db"), "0");
 	EXPECT_STR(rel("ring"), "0");
+	/* No data directory in front: still a restore path. */
+	EXPECT_STR(rel("ks/t/backups/f"), "ks/t/f ks t 1");
+}
+
+static void
+t_agrees_with_node(void)
+{
+	/* lib/casspath's rules, as cb-list and prune-backups apply them. */
+	EXPECT_STR(rel("/d/k-s/t-0123456789abcdef0123456789abcdef/backups/f"),
+	    "0");
+	EXPECT_STR(rel("/d/ks/t-abc/snapshots/x/f"), "0");
+	EXPECT_STR(rel("/d/ks/t-0123456789ABCDEF0123456789abcdef/backups/f"),
+	    "0");
+	EXPECT_STR(rel("/d/ks/t/snapshots/x/.i/f"), "ks/t/.i/f ks t 0");
 }
 
 static void
@@ -79,6 +93,7 @@ main(void)
 	TEST(t_snapshot);
 	TEST(t_backups);
 	TEST(t_seed_keys);
+	TEST(t_agrees_with_node);
 	TEST(t_hostile);
 	TEST(t_list);
 	return (unit_done());

@@ -6,7 +6,7 @@
 #include "unit.h"
 
 static int
-span_is(struct node_span s, const char *want)
+span_is(struct casspath_span s, const char *want)
 {
 
 	return (s.len == strlen(want) && memcmp(s.p, want, s.len) == 0);
@@ -17,16 +17,16 @@ span_is(struct node_span s, const char *want)
 static void
 t_parse_snapshot_index(void)
 {
-	struct node_path np;
+	struct casspath np;
 	const char *p = "/var/lib/cassandra/data/ks1/users-" ID
 	    "/snapshots/b-1/.users_by_email/nb-3-big-Data.db";
 
-	EXPECT(node_path_parse(p, &np) == 0);
+	EXPECT(casspath_parse(p, &np) == 0);
 	EXPECT(span_is(np.datadir, "/var/lib/cassandra/data"));
 	EXPECT(span_is(np.keyspace, "ks1"));
 	EXPECT(span_is(np.table, "users"));
 	EXPECT(span_is(np.table_id, ID));
-	EXPECT(np.kind == NODE_SNAPSHOT);
+	EXPECT(np.kind == CASSPATH_SNAPSHOT);
 	EXPECT(span_is(np.tag, "b-1"));
 	EXPECT(span_is(np.index, "users_by_email"));
 	EXPECT(span_is(np.name, "nb-3-big-Data.db"));
@@ -35,24 +35,24 @@ t_parse_snapshot_index(void)
 static void
 t_parse_backups_live_legacy(void)
 {
-	struct node_path np;
+	struct casspath np;
 
-	EXPECT(node_path_parse("/d/ks/t-" ID "/backups/me-1-big-TOC.txt",
+	EXPECT(casspath_parse("/d/ks/t-" ID "/backups/me-1-big-TOC.txt",
 	    &np) == 0);
-	EXPECT(np.kind == NODE_BACKUPS && span_is(np.table, "t"));
+	EXPECT(np.kind == CASSPATH_BACKUPS && span_is(np.table, "t"));
 	EXPECT(span_is(np.datadir, "/d") && np.index.len == 0);
-	EXPECT(node_path_parse("/d/ks/t-" ID "/oa-1-big-SAI+aa+i+Meta.db",
+	EXPECT(casspath_parse("/d/ks/t-" ID "/oa-1-big-SAI+aa+i+Meta.db",
 	    &np) == 0);
-	EXPECT(np.kind == NODE_LIVE && span_is(np.name,
+	EXPECT(np.kind == CASSPATH_LIVE && span_is(np.name,
 	    "oa-1-big-SAI+aa+i+Meta.db"));
 	/* A pre-2.1 table directory has no id. */
-	EXPECT(node_path_parse("/d/ks/users/ks-users-jb-1-Data.db", &np) == 0);
-	EXPECT(np.kind == NODE_LIVE && span_is(np.table, "users") &&
+	EXPECT(casspath_parse("/d/ks/users/ks-users-jb-1-Data.db", &np) == 0);
+	EXPECT(np.kind == CASSPATH_LIVE && span_is(np.table, "users") &&
 	    np.table_id.len == 0 && span_is(np.keyspace, "ks"));
-	EXPECT(node_path_parse("/d/ks/t-" ID "/backups/x-y/z", &np) != 0);
-	EXPECT(node_path_parse("relative/t-" ID "/a", &np) != 0);
-	EXPECT(node_path_parse("/a", &np) != 0);
-	EXPECT(node_path_parse("/d/k-s/t-" ID "/x", &np) != 0);
+	EXPECT(casspath_parse("/d/ks/t-" ID "/backups/x-y/z", &np) != 0);
+	EXPECT(casspath_parse("relative/t-" ID "/a", &np) != 0);
+	EXPECT(casspath_parse("/a", &np) != 0);
+	EXPECT(casspath_parse("/d/k-s/t-" ID "/x", &np) != 0);
 }
 
 static void
@@ -148,11 +148,11 @@ static void
 t_walk_refuses_bad_kind(void)
 {
 	char *dirs[] = { "/nonexistent" };
-	struct node_walk w = { dirs, 1, NODE_LIVE, NULL, NULL, NULL };
+	struct node_walk w = { dirs, 1, CASSPATH_LIVE, NULL, NULL, NULL };
 	struct node_walk_stats st;
 
 	EXPECT(node_walk(&w, never, NULL, &st) == -1);
-	w.kind = NODE_SNAPSHOT;
+	w.kind = CASSPATH_SNAPSHOT;
 	w.tag = "a/b";
 	EXPECT(node_walk(&w, never, NULL, &st) == -1);
 	w.tag = "ok";

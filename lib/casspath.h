@@ -1,0 +1,57 @@
+#ifndef CASSPATH_H
+#define CASSPATH_H
+
+/*
+ * The one parser of Cassandra's path layout (2.1 to 5.0), used by lib/node
+ * (the walk, prune-backups) and lib/bkpath (S3 keys back to restore paths):
+ *
+ *   DATADIR/KS/TABLE-ID/[snapshots/TAG/|backups/][.INDEX/]NAME
+ *
+ * KS and TABLE are words ([A-Za-z0-9_]+); ID is the table UUID as 32
+ * lowercase hex digits, or absent for a pre-2.1 directory KS/TABLE/.
+ */
+
+#include <stddef.h>
+
+enum casspath_kind {
+	CASSPATH_LIVE,		/* the table directory itself */
+	CASSPATH_SNAPSHOT,	/* snapshots/TAG/ */
+	CASSPATH_BACKUPS	/* backups/ (incremental backups) */
+};
+
+/* A part of a parsed path: len bytes at p (not NUL-terminated). */
+struct casspath_span {
+	const char	*p;
+	size_t		 len;
+};
+
+struct casspath {
+	struct casspath_span	 datadir;	/* everything before KS */
+	struct casspath_span keyspace;
+	struct casspath_span	 tabledir;	/* TABLE-ID */
+	struct casspath_span	 table;	/* TABLE */
+	struct casspath_span	 table_id;	/* ID, empty for a pre-2.1 dir */
+	enum casspath_kind	 kind;
+	struct casspath_span	 tag;	/* CASSPATH_SNAPSHOT only */
+	struct casspath_span	 index;	/* INDEX without its '.', or empty */
+	struct casspath_span	 name;	/* the file name */
+};
+
+/*
+ * Parse the path of a file under a data directory from the right, as
+ * Cassandra's Descriptor does.  The spans point into path.  Returns 0, or
+ * -1 if the path does not have this shape (nothing printed).
+ */
+int casspath_parse(const char *path, struct casspath *np);
+
+/*
+ * Split a table directory name TABLE-ID into table and id.  Returns 0, or
+ * -1 if dirname is not a table directory name.
+ */
+int casspath_tabledir_parse(const char *dirname, struct casspath_span *table,
+    struct casspath_span *id);
+
+/* 1 if len bytes at p are a Cassandra identifier: [A-Za-z0-9_]+. */
+int casspath_is_word(const char *p, size_t len);
+
+#endif
