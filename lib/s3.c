@@ -16,6 +16,7 @@
 
 #include "awscred.h"
 #include "crc32c.h"
+#include "num.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "strbuf.h"
@@ -80,6 +81,7 @@ struct req {
 	size_t			 outlen;
 	int			 overflow;
 	int			 stalled;
+	const char		*bad_hdr;	/* a size header we cannot read */
 	curl_off_t		 moved;		/* bytes both ways so far */
 	struct timespec		 last_move;
 	long			 status;
@@ -562,9 +564,12 @@ cb_write(char *p, size_t sz, size_t nm, void *cookie)
 	return (strbuf_failed(&r->resp) ? 0 : n);
 }
 
-static void
+/* Copy a header's trimmed value; returns its length before truncation. */
+static size_t
 hdr_value(char *dst, size_t size, const char *v, size_t len)
 {
+	size_t full;
+
 
 	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
 	    v[len - 1] == ' '))
@@ -573,10 +578,59 @@ hdr_value(char *dst, size_t size, const char *v, size_t len)
 		v++;
 		len--;
 	}
+	full = len;
 	if (len >= size)
 		len = size - 1;
 	memcpy(dst, v, len);
 	dst[len] = '\0';
+	return (full);
+}
+
+/* "*" is -1 (unknown), else a number in [lo, INT64_MAX]. */
+static int
+range_num(const char *s, uint64_t lo, int64_t *v)
+{
+	uint64_t n;
+
+	if (strcmp(s, "*") == 0) {
+		*v = -1;
+		return (0);
+	}
+	if (num_parse_u64(s, lo, INT64_MAX, &n) != 0)
+		return (-1);
+	*v = (int64_t)n;
+	return (0);
+}
+
+int
+s3_content_range_total(const char *v, int64_t *total)
+{
+	char b[128], *dash, *slash;
+	int64_t first, last = -1, t;
+
+	if (strncmp(v, "bytes ", 6) != 0 || strlen(v + 6) >= sizeof(b))
+		return (-1);
+	strcpy(b, v + 6);
+	if ((slash = strchr(b, '/')) == NULL)
+		return (-1);
+	*slash++ = '\0';
+	if (strcmp(b, "*") != 0) {
+		if ((dash = strchr(b, '-')) == NULL)
+			return (-1);
+		*dash++ = '\0';
+		if (range_num(b, 0, &first) != 0 || first < 0 ||
+		    range_num(dash, (uint64_t)first, &last) != 0 || last < 0)
+			return (-1);
+	}
+	/*
+	 * The total is past the last byte (lo is 0 when no range came:
+	 * last is -1); a star for both range and total says nothing.
+	 */
+	if (range_num(slash, (uint64_t)last + 1, &t) != 0 ||
+	    (t < 0 && last < 0))
+		return (-1);
+	*total = t;
+	return (0);
 }
 
 static int
@@ -595,12 +649,15 @@ cb_header(char *p, size_t sz, size_t nm, void *cookie)
 {
 	struct req *r = cookie;
 	size_t n = sz * nm;
-	const char *v, *slash;
-	char tmp[64];
+	const char *v;
+	char tmp[128];
+	int64_t size;
+	uint64_t len;
 
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		memset(&r->info, 0, sizeof(r->info));
 		r->info.size = -1;
+		r->bad_hdr = NULL;
 	} else if (hdr_is(p, n, "etag", &v)) {
 		hdr_value(r->info.etag, sizeof(r->info.etag), v, n - (size_t)(v - p));
 	} else if (hdr_is(p, n, "last-modified", &v)) {
@@ -615,12 +672,22 @@ cb_header(char *p, size_t sz, size_t nm, void *cookie)
 	} else if (hdr_is(p, n, "x-amz-server-side-encryption", &v)) {
 		hdr_value(r->info.sse, sizeof(r->info.sse), v, n - (size_t)(v - p));
 	} else if (hdr_is(p, n, "content-range", &v)) {
-		hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p));
-		if ((slash = strchr(tmp, '/')) != NULL && slash[1] != '*')
-			r->info.size = strtoll(slash + 1, NULL, 10);
+		/*
+		 * The object's size is never guessed from a header we cannot
+		 * read: req_judge() fails a 2xx answer with one as S3_EDATA.
+		 * A total of "*" leaves the size unknown (-1).
+		 */
+		if (hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p)) >=
+		    sizeof(tmp) || s3_content_range_total(tmp, &size) != 0)
+			r->bad_hdr = "Content-Range";
+		else
+			r->info.size = size;
 	} else if (hdr_is(p, n, "content-length", &v) && r->head) {
-		hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p));
-		r->info.size = strtoll(tmp, NULL, 10);
+		if (hdr_value(tmp, sizeof(tmp), v, n - (size_t)(v - p)) >=
+		    sizeof(tmp) || num_parse_u64(tmp, 0, INT64_MAX, &len) != 0)
+			r->bad_hdr = "Content-Length";
+		else
+			r->info.size = (int64_t)len;
 	}
 	return (n);
 }
@@ -980,6 +1047,12 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 		return (V_RETRY);
 	}
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status >= 200 && r->status < 300 && r->bad_hdr != NULL) {
+		/* As a garbled body below: it may be a glitch on the way. */
+		s3_error_set(e, S3_EDATA, "malformed answer to %s: bad %s",
+		    r->method, r->bad_hdr);
+		return (V_RETRY);
+	}
 	if (r->status >= 200 && r->status < 300) {
 		if (r->ok_root == NULL)
 			return (V_OK);
@@ -1031,6 +1104,7 @@ req_attempt(struct s3_conn *k, struct req *r, const char *url,
 	r->outlen = 0;
 	r->overflow = 0;
 	r->stalled = 0;
+	r->bad_hdr = NULL;
 	r->moved = 0;
 	clock_gettime(CLOCK_MONOTONIC, &r->last_move);
 	r->status = 0;
@@ -1445,13 +1519,27 @@ complete_body(const struct s3_part *parts, int n, size_t *len)
 static int head(struct s3_conn *k, const char *key, int ckmode,
     struct s3_objinfo *info, struct s3_error *e);
 
-/* The ETag's part count: "...-N" -> N, else 0. */
-static int
-etag_parts(const char *etag)
+int
+s3_etag_parts(const char *etag)
 {
 	const char *d = strrchr(etag, '-');
+	char n[8];
+	size_t len;
+	uint64_t v;
 
-	return (d != NULL ? atoi(d + 1) : 0);
+	/*
+	 * Only a quoted ETag with a clean "-N" before the closing quote: the
+	 * server's answer is untrusted, and anything else is 0 (unknown).
+	 */
+	if (etag[0] != '"' || d == NULL || d == etag + 1 ||
+	    (len = strlen(++d)) < 2 || d[len - 1] != '"' ||
+	    len - 1 >= sizeof(n))
+		return (0);
+	memcpy(n, d, len - 1);
+	n[len - 1] = '\0';
+	if (num_parse_u64(n, 1, 10000, &v) != 0)
+		return (0);
+	return ((int)v);
 }
 
 /*
@@ -1467,7 +1555,7 @@ complete_lost(struct s3_conn *k, const char *key, int n, uint64_t size,
 	struct s3_error he;
 
 	if (head(k, key, 1, &info, &he) != 0 || info.size < 0 ||
-	    (uint64_t)info.size != size || etag_parts(info.etag) != n ||
+	    (uint64_t)info.size != size || s3_etag_parts(info.etag) != n ||
 	    (composite[0] != '\0' && info.crc32c[0] != '\0' &&
 	    strcmp(info.crc32c, composite) != 0))
 		return (-1);
@@ -1647,7 +1735,8 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 {
 	struct listpage *l = cookie;
 	struct s3_listent ent;
-	char *q;
+	char *q, num[24];
+	uint64_t size;
 
 	if (strncmp(path, "ListBucketResult/", 17) != 0)
 		return (0);
@@ -1663,7 +1752,14 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 		if ((q = strchr(l->etag, '"')) != NULL)
 			*q = '\0';
 	} else if (strcmp(path, "Contents/Size") == 0) {
-		l->size = strtoll(text, NULL, 10);
+		/* A size we cannot read fails the listing as malformed. */
+		if (len >= sizeof(num))
+			return (-1);
+		memcpy(num, text, len);
+		num[len] = '\0';
+		if (num_parse_u64(num, 0, INT64_MAX, &size) != 0)
+			return (-1);
+		l->size = (int64_t)size;
 	} else if (strcmp(path, "Contents/StorageClass") == 0) {
 		snprintf(l->sclass, sizeof(l->sclass), "%.*s", (int)len, text);
 	} else if (strcmp(path, "IsTruncated") == 0) {

@@ -222,4 +222,19 @@ int s3_address(const struct s3_opts *o, const char *region, char **host,
 /* Decode S3's URL encoding (%XX and '+') of s in place. */
 void s3_url_decode(char *s);
 
+/*
+ * The object's total size from a Content-Range value, "bytes FIRST-LAST/
+ * TOTAL" (FIRST <= LAST < TOTAL) or "bytes STAR/TOTAL" (a 416's), where
+ * STAR is '*'; a TOTAL of '*' gives -1 (unknown).  Returns 0, or -1 if v is
+ * anything else: a server's answer is untrusted and the size is then not
+ * guessed.
+ */
+int s3_content_range_total(const char *v, int64_t *total);
+
+/*
+ * The part count of a quoted multipart ETag, "\"...-N\"" with N in
+ * 1..10000; 0 (unknown) for anything else.
+ */
+int s3_etag_parts(const char *etag);
+
 #endif

@@ -126,3 +126,30 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	expect_status 75
 	[ "$(grep -c '^PUT' "$PROXY_LOG")" = 3 ]
 }
+
+@test "faults: cb-s3get with an unreadable Content-Range total: exit 65, no file" {
+	echo data >f
+	awscli s3 cp f "$B/$T/f"
+	proxy_start --always 'GET=bad-size'
+	run cb-s3get --retries 2 --retry-delay 10 --endpoint "$PROXY" \
+	    "$B/$T/f" out
+	expect_status 65
+	[[ "$output" == *"after 2 tries: malformed answer to GET: bad Content-Range"* ]]
+	grep -q '^GET .* 206 .* bad-size$' "$PROXY_LOG"
+	[ -z "$(ls -A | grep out)" ]
+	run cb-s3get --retries 2 --retry-delay 10 --endpoint "$PROXY" \
+	    "$B/$T/f" -
+	expect_status 65
+	[ -z "$(printf %s "$output" | grep -x data)" ]
+}
+
+@test "faults: cb-s3get --ls with an unreadable <Size>: exit 65" {
+	echo data >f
+	awscli s3 cp f "$B/$T/f"
+	proxy_start --always 'GET?list-type=bad-size'
+	run cb-s3get --retries 2 --retry-delay 10 --endpoint "$PROXY" --ls \
+	    "$B/$T/"
+	expect_status 65
+	[[ "$output" == *"cannot list '$B/$T/': malformed listing"* ]]
+	grep -q '^GET .*list-type.* 200 .* bad-size$' "$PROXY_LOG"
+}

@@ -54,6 +54,9 @@ before the body rules, so they are taken).
   ok-ws      forward; put whitespace and newlines before a 2xx body
   list-raw   forward a ListObjectsV2 without encoding-type=url, so the
              keys come back raw (needs --strict, to re-sign)
+  bad-size   forward; in a 2xx answer, append "x" to the total of
+             Content-Range (a GET), to Content-Length (a HEAD), and to
+             each <Size> of a listing: a size no client may read
   reset-req  read half the request body, then reset
   stall-req  read half the request body, then go silent
   pass       forward unchanged
@@ -92,7 +95,8 @@ from s3strict import S3Error  # noqa: E402
 
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
           "nosuchupload",
-          "reset", "stall", "lost", "ok-ws", "list-raw", "reset-req",
+          "reset", "stall", "lost", "ok-ws", "list-raw", "bad-size",
+          "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
 ANSWER_FAULTS = {"500", "503", "expired", "200err", "200err-ws",
@@ -461,6 +465,12 @@ def forward(conn, x):
         up.close()
 
 
+def bad_size_headers(headers):
+    """bad-size: the total of Content-Range made unreadable."""
+    return [(n, v + "x" if n.lower() == "content-range" else v)
+            for n, v in headers]
+
+
 def relay(conn, x, resp):
     """Answer the client with upstream's RESP, as the fault and the strict
     rules say."""
@@ -468,9 +478,14 @@ def relay(conn, x, resp):
                if n.lower() not in HOP_BY_HOP]
     if x.strict:
         headers = s3strict.after_head(x.strict, resp.status, headers)
+    bad_size = x.fault == "bad-size" and 200 <= resp.status < 300
+    if bad_size:
+        headers = bad_size_headers(headers)
     if x.req.method == "HEAD" or resp.status in (204, 304):
         # a HEAD answer keeps the length of the GET body it describes
         length = resp.getheader("content-length") or "0"
+        if bad_size:
+            length += "x"
         x.status = resp.status
         x.log()
         close = x.req.wants_close()
@@ -478,7 +493,7 @@ def relay(conn, x, resp):
         if x.fault in ("reset", "stall"):
             return cut_short(conn, x, resp.status, headers, b"", 0, False)
         return not close
-    buffered = resp.length is None or x.fault == "ok-ws" or \
+    buffered = resp.length is None or x.fault in ("ok-ws", "bad-size") or \
         (x.strict and s3strict.needs_body(x.strict))
     if buffered:
         return relay_buffered(conn, x, resp, headers)
@@ -492,6 +507,9 @@ def relay_buffered(conn, x, resp, headers):
                                             body)
     if x.fault == "ok-ws" and 200 <= resp.status < 300:
         body = WHITESPACE + body
+    if x.fault == "bad-size" and 200 <= resp.status < 300 and \
+            "list-type" in x.req.params:
+        body = re.sub(rb"<Size>([0-9]*)</Size>", rb"<Size>\1x</Size>", body)
     if x.fault in ("reset", "stall"):
         return cut_short(conn, x, resp.status, headers, body, len(body))
     return x.answer(conn, resp.status, headers, body, x.req.wants_close())

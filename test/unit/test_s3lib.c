@@ -238,6 +238,61 @@ t_error_exit(void)
 	EXPECT(s3_error_exit(&e) == 69);
 }
 
+/* Content-Range from an untrusted server: the exact forms, nothing else. */
+static void
+t_content_range(void)
+{
+	static const char *const bad[] = { "", "bytes", "bytes ",
+	    "bytes 0-9", "bytes 0-9/", "bytes */*", "bytes 0-9/9",
+	    "bytes 9-0/10", "bytes 0-9/1x", "bytes 0-9/ 10", "bytes 0-9/+10",
+	    "bytes 0-9/-10", "bytes -1-9/10", "bytes 0--9/10", "bytes 0-/10",
+	    "bytes -9/10", "bytes 0-9/10/11", "bytes 0-9/10 ", "Bytes 0-9/10",
+	    "items 0-9/10", "bytes 0-9/9223372036854775808",
+	    "bytes 0-9/99999999999999999999", "bytes */-1", "bytes *-9/10",
+	    "bytes 0-9223372036854775807/9223372036854775807" };
+	int64_t t;
+	size_t i;
+
+	t = 7;
+	EXPECT(s3_content_range_total("bytes 0-99/1234", &t) == 0 && t == 1234);
+	EXPECT(s3_content_range_total("bytes 0-0/1", &t) == 0 && t == 1);
+	EXPECT(s3_content_range_total("bytes */1234", &t) == 0 && t == 1234);
+	EXPECT(s3_content_range_total("bytes */0", &t) == 0 && t == 0);
+	EXPECT(s3_content_range_total("bytes 0-99/*", &t) == 0 && t == -1);
+	EXPECT(s3_content_range_total("bytes 5-9/9223372036854775807", &t) ==
+	    0 && t == INT64_MAX);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 7;
+		if (s3_content_range_total(bad[i], &t) != -1 || t != 7) {
+			unit_cur_failed = 1;
+			printf("# '%s' is read\n", bad[i]);
+		}
+	}
+}
+
+static void
+t_etag_parts(void)
+{
+	static const char *const zero[] = { "", "\"\"", "\"abc\"",
+	    "\"abc-\"", "\"abc-0\"", "\"abc-10001\"", "\"abc-3x\"",
+	    "\"abc-+3\"", "\"abc- 3\"", "\"abc-3 \"", "\"abc-3\" ",
+	    "\"abc-3", "abc-3", "abc-3\"", "\"-3\"", "\"abc-99999999999\"",
+	    "\"abc-3\"\"" };
+	size_t i;
+
+	EXPECT(s3_etag_parts("\"0123456789abcdef-3\"") == 3);
+	EXPECT(s3_etag_parts("\"a-1\"") == 1);
+	EXPECT(s3_etag_parts("\"a-10000\"") == 10000);
+	EXPECT(s3_etag_parts("\"a-b-12\"") == 12);
+	EXPECT(s3_etag_parts("\"a--12\"") == 12);
+	for (i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+		if (s3_etag_parts(zero[i]) != 0) {
+			unit_cur_failed = 1;
+			printf("# %s has parts\n", zero[i]);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -251,5 +306,7 @@ main(void)
 	TEST(t_address);
 	TEST(t_composite);
 	TEST(t_error_exit);
+	TEST(t_content_range);
+	TEST(t_etag_parts);
 	return (unit_done());
 }
