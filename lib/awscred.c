@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "awscred.h"
+#include "num.h"
 #include "strbuf.h"
 #include "warnp.h"
 
@@ -402,14 +403,42 @@ collect(char *p, size_t sz, size_t n, void *cookie)
 #define META_FAILED	(-1)	/* no connection, or no usable answer */
 #define META_UNANSWERED	(-2)	/* the request went out, nothing came back */
 
+#define META_TIMEOUT_DEF	2	/* seconds */
+#define META_TIMEOUT_MAX	600
+
+static long meta_secs;
+static pthread_once_t meta_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Read AWS_METADATA_SERVICE_TIMEOUT once.  A value that is not 1..600
+ * seconds is reported (once) and the default is used: a bad timeout is no
+ * reason to go without credentials, but it must not pass unseen.
+ */
+static void
+meta_timeout_read(void)
+{
+	const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
+	uint64_t v;
+
+	meta_secs = META_TIMEOUT_DEF;
+	if (t == NULL)
+		return;
+	if (num_parse_u64(t, 1, META_TIMEOUT_MAX, &v) != 0) {
+		warn0("ignoring AWS_METADATA_SERVICE_TIMEOUT '%s': not a "
+		    "number of seconds in 1..%d; using %d", t,
+		    META_TIMEOUT_MAX, META_TIMEOUT_DEF);
+		return;
+	}
+	meta_secs = (long)v;
+}
+
 /* AWS_METADATA_SERVICE_TIMEOUT: seconds, 2 by default. */
 static long
 meta_timeout(void)
 {
-	const char *t = getenv("AWS_METADATA_SERVICE_TIMEOUT");
-	long secs = t != NULL ? atol(t) : 0;
 
-	return (secs > 0 ? secs : 2);
+	pthread_once(&meta_once, meta_timeout_read);
+	return (meta_secs);
 }
 
 /*

@@ -292,3 +292,20 @@ EOT
 	done
 	[ "$(grep -c ' creds ' "$IMDS_LOG")" = 2 ]
 }
+
+@test "credentials: a bad AWS_METADATA_SERVICE_TIMEOUT is reported, the default used" {
+	imds_start
+	imds_env
+	for v in 0 601 -1 2s '' ' 2' 1e1 99999999999999999999; do
+		AWS_METADATA_SERVICE_TIMEOUT=$v run timeout 120 \
+		    cb-s3put "$B/$T/f" f
+		expect_status 0
+		[[ "$output" == *"cb-s3put: ignoring AWS_METADATA_SERVICE_TIMEOUT '$v': not a number of seconds in 1..600; using 2"* ]]
+		# reported once, though several metadata requests were made
+		[ "$(grep -c AWS_METADATA_SERVICE_TIMEOUT <<<"$output")" = 1 ]
+	done
+	AWS_METADATA_SERVICE_TIMEOUT=600 run cb-s3put "$B/$T/f" f
+	expect_status 0
+	[[ "$output" != *AWS_METADATA_SERVICE_TIMEOUT* ]]
+	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+}
