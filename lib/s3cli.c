@@ -22,10 +22,21 @@ env(const char *name)
 	return (v != NULL && *v != '\0' ? v : NULL);
 }
 
+/* The option ch from the variable name, if set; -1 (reported) if bad. */
+static int
+env_option(struct s3cli *o, const char *name, int ch)
+{
+	const char *v = env(name);
+
+	if (v == NULL || s3cli_option(o, ch, v) == 1)
+		return (0);
+	warn0("(that value comes from %s in the environment)", name);
+	return (-1);
+}
+
 int
 s3cli_init(struct s3cli *o)
 {
-	const char *v;
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -36,12 +47,10 @@ s3cli_init(struct s3cli *o)
 	o->part_size = 8 * 1024 * 1024;
 	o->concurrency = 4;
 	/* As the aws CLI reads them; options given later override. */
-	if ((v = env("AWS_MAX_ATTEMPTS")) != NULL &&
-	    s3cli_option(o, S3CLI_RETRIES, v) != 1)
+	if (env_option(o, "AWS_MAX_ATTEMPTS", S3CLI_RETRIES) != 0)
 		rc = -1;
 	o->ca_bundle = env("AWS_CA_BUNDLE");
-	if ((v = env("CB_S3_CONNECT_TO")) != NULL &&
-	    s3cli_option(o, S3CLI_CONNECT_TO, v) != 1)
+	if (env_option(o, "CB_S3_CONNECT_TO", S3CLI_CONNECT_TO) != 0)
 		rc = -1;
 	return (rc);
 }

@@ -43,8 +43,10 @@ setup() { s3_setup; }
 	done
 	CB_S3_CONNECT_TO=nope run cb-s3put "$B/$T/f" f
 	expect_status 64
+	[[ "$output" == *"'nope'"*"comes from CB_S3_CONNECT_TO"* ]]
 	AWS_MAX_ATTEMPTS=0 run cb-s3put "$B/$T/f" f
 	expect_status 64
+	[[ "$output" == *"comes from AWS_MAX_ATTEMPTS"* ]]
 	AWS_MAX_ATTEMPTS=x run cb-s3get "$B/$T/f" -
 	expect_status 64
 	# a bad endpoint is a usage error, not "permission denied"
