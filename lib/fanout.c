@@ -651,3 +651,46 @@ fanout_describe(const struct fanout_job *j, unsigned timeout, char *buf,
 		snprintf(buf, size, "exit %d", j->status);
 	return (buf);
 }
+
+/* How long a word becomes in single quotes: 2 + 1 per byte + 3 per '. */
+static size_t
+quoted_len(const char *w)
+{
+	size_t n = 2;
+
+	for (; *w != '\0'; w++)
+		n += *w == '\'' ? 4 : 1;
+	return (n);
+}
+
+char *
+fanout_shell_quote(char *const *words, size_t n)
+{
+	size_t len = 1, i;
+	const char *w;
+	char *out, *o;
+
+	if (n == 0) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	for (i = 0; i < n; i++)
+		len += quoted_len(words[i]) + 1;
+	if ((out = malloc(len)) == NULL)
+		return (NULL);
+	for (o = out, i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ' ';
+		*o++ = '\'';
+		for (w = words[i]; *w != '\0'; w++) {
+			if (*w == '\'') {
+				memcpy(o, "'\\''", 4);
+				o += 4;
+			} else
+				*o++ = *w;
+		}
+		*o++ = '\'';
+	}
+	*o = '\0';
+	return (out);
+}

@@ -51,4 +51,13 @@ int fanout_run(struct fanout_job *jobs, size_t njobs,
 char *fanout_describe(const struct fanout_job *job, unsigned timeout,
     char *buf, size_t size);
 
+/*
+ * Quote the n words for a POSIX shell, so that the shell, given the result
+ * as a command line (ssh's remote "sh -c LINE"), runs exactly that argv:
+ * each word in single quotes, a ' as '\'', one space between words.  An
+ * empty word becomes ''.  Returns a string the caller frees, or NULL
+ * (errno set; n == 0 is EINVAL).
+ */
+char *fanout_shell_quote(char *const *words, size_t n);
+
 #endif

@@ -68,7 +68,7 @@ need_hosts() {
 }
 
 @test "cb-fanout prefixes each line with its host, stdout and stderr apart" {
-	run --separate-stderr cb-fanout --local -H a,b,c -- \
+	run --separate-stderr cb-fanout --local -H a,b,c -- sh -c \
 	    'echo out {host}; echo err $CB_FANOUT_HOST >&2'
 	expect_status 0
 	[ "$(printf '%s\n' "$output" | sort)" = "$(printf 'a: out a\nb: out b\nc: out c')" ]
@@ -76,7 +76,7 @@ need_hosts() {
 }
 
 @test "cb-fanout never interleaves lines, even long ones" {
-	cb-fanout --local -j 4 -H a,b,c,d -- \
+	cb-fanout --local -j 4 -H a,b,c,d -- sh -c \
 	    'l=$(head -c 30000 /dev/zero | tr "\0" "{host}");
 	     i=0; while [ $i -lt 200 ]; do echo "$l"; i=$((i+1)); done' >"$T/out"
 	[ "$(wc -l <"$T/out")" -eq 800 ]
@@ -88,46 +88,73 @@ need_hosts() {
 }
 
 @test "cb-fanout ends a last line without newline" {
-	run cb-fanout --local -H a -- 'printf partial'
+	run cb-fanout --local -H a -- printf partial
 	expect_status 0
 	[ "$output" = "a: partial" ]
 }
 
 @test "cb-fanout runs at most -j hosts at a time" {
 	mkdir "$T/run"
-	cb-fanout --local -j 2 -H a,b,c,d,e,f -- \
+	cb-fanout --local -j 2 -H a,b,c,d,e,f -- sh -c \
 	    "touch $T/run/{host}; ls $T/run | wc -l >>$T/seen; sleep 0.3; rm $T/run/{host}"
 	[ "$(sort -n "$T/seen" | tail -1)" -le 2 ]
 	[ "$(wc -l <"$T/seen")" -eq 6 ]
 	: >"$T/seen"
-	cb-fanout --local -j 6 -H a,b,c,d,e,f -- \
+	cb-fanout --local -j 6 -H a,b,c,d,e,f -- sh -c \
 	    "touch $T/run/{host}; sleep 0.5; ls $T/run | wc -l >>$T/seen; sleep 0.3"
 	[ "$(sort -n "$T/seen" | tail -1)" -eq 6 ]
+}
+
+# A word no shell may parse: every metacharacter, quotes and a newline.
+odd_word() {
+	printf '%s' "a;b \$(touch $1) \`touch $1\` \"dq\" 'sq' & | > <"
+	printf '\n%s' 'second line; exit 7 \'
+}
+
+# The words the command got, NUL-ended and in base64 (one output line).
+ARGS_B64='printf "%s\0" "$@" | base64 -w0; echo'
+
+@test "cb-fanout --local runs the words as an argv, no shell between" {
+	w=$(odd_word "$T/X")
+	run cb-fanout --local -H a,b -- sh -c "$ARGS_B64" sh "$w" '' \
+	    'two  spaces' 'on-{host}' -n
+	expect_status 0
+	for h in a b; do
+		printf '%s\0' "$w" '' 'two  spaces' "on-$h" -n | base64 -w0 >"$T/want"
+		printf '%s\n' "$output" | sed -n "s/^$h: //p" | tr -d '\n' >"$T/got"
+		cmp "$T/want" "$T/got"
+	done
+	[ ! -e "$T/X" ]
+	# The first word is the program itself, found in PATH.
+	run cb-fanout --local -H a -- printf '%s|' "$w"
+	expect_status 0
+	[ "$output" = "$(printf '%s\n' "$w|" | sed 's/^/a: /')" ]
+	[ ! -e "$T/X" ]
 }
 
 @test "cb-fanout -s gives the same stdin to every host" {
 	head -c 1048576 /dev/urandom >"$T/in"
 	want=$(sha256sum <"$T/in" | cut -d' ' -f1)
-	run cb-fanout -s --local -H a,b,c -- 'sha256sum | cut -d" " -f1' <"$T/in"
+	run cb-fanout -s --local -H a,b,c -- sh -c 'sha256sum | cut -d" " -f1' <"$T/in"
 	expect_status 0
 	[ "$(printf '%s\n' "$output" | sort)" = \
 	    "$(printf 'a: %s\nb: %s\nc: %s' "$want" "$want" "$want")" ]
 }
 
 @test "cb-fanout without -s gives /dev/null as stdin" {
-	run cb-fanout --local -H a -- 'cat; echo end' <<<"not this"
+	run cb-fanout --local -H a -- sh -c 'cat; echo end' <<<"not this"
 	expect_status 0
 	[ "$output" = "a: end" ]
 }
 
 @test "cb-fanout -s: a command that does not read stdin is fine" {
 	head -c 300000 /dev/zero >"$T/in"
-	run cb-fanout -s --local -H a,b -- 'exit 0' <"$T/in"
+	run cb-fanout -s --local -H a,b -- true <"$T/in"
 	expect_status 0
 }
 
 @test "cb-fanout exits with the worst status and names each failure" {
-	run cb-fanout --local -H 1,2,5,0 -- 'exit {host}'
+	run cb-fanout --local -H 1,2,5,0 -- sh -c 'exit {host}'
 	expect_status 5
 	[[ "$output" == *"host '1' failed: exit 1"* ]]
 	[[ "$output" == *"host '5' failed: exit 5"* ]]
@@ -136,7 +163,7 @@ need_hosts() {
 }
 
 @test "cb-fanout: a host killed by a signal counts as 128+signal" {
-	run cb-fanout --local -H a,b -- 'case {host} in a) kill -9 $$;; esac; exit 3'
+	run cb-fanout --local -H a,b -- sh -c 'case {host} in a) kill -9 $$;; esac; exit 3'
 	expect_status 137
 	[[ "$output" == *"host 'a' failed: killed by signal 9"* ]]
 	[[ "$output" == *"host 'b' failed: exit 3"* ]]
@@ -159,19 +186,19 @@ need_hosts() {
 }
 
 @test "cb-fanout -t kills a host that takes too long" {
-	run cb-fanout --local -t 1 -H slow,fast -- \
+	run cb-fanout --local -t 1 -H slow,fast -- sh -c \
 	    'case {host} in slow) sleep 30;; esac; echo done'
 	expect_status 143
 	[[ "$output" == *"fast: done"* ]]
 	[[ "$output" == *"host 'slow' failed: timed out after 1 s"* ]]
 	# A command that ignores SIGTERM is killed 5 s later.
-	run cb-fanout --local -t 1 -H stubborn -- "trap '' TERM; sleep 30"
+	run cb-fanout --local -t 1 -H stubborn -- sh -c "trap '' TERM; sleep 30"
 	expect_status 137
 	[[ "$output" == *"timed out after 1 s (killed by signal 9)"* ]]
 }
 
 @test "cb-fanout -d keeps output and status per host" {
-	run --separate-stderr cb-fanout --local -d "$T/o" -H a,b -- \
+	run --separate-stderr cb-fanout --local -d "$T/o" -H a,b -- sh -c \
 	    'echo out; echo err >&2; exit {host}' 2>/dev/null
 	[ "$status" -ne 0 ]
 	[ "$output" = "" ]
@@ -179,7 +206,7 @@ need_hosts() {
 	[ "$(cat "$T/o/a.err")" = "$(printf 'err\nsh: 1: exit: Illegal number: a')" ]
 	[ "$(cat "$T/o/a.status")" = 2 ]
 	[[ "$stderr" == *"a: err"* ]]
-	run --separate-stderr cb-fanout -q --local -d "$T/q" -H a -- 'echo e >&2'
+	run --separate-stderr cb-fanout -q --local -d "$T/q" -H a -- sh -c 'echo e >&2'
 	expect_status 0
 	[ "$stderr" = "" ]
 	[ "$(cat "$T/q/a.err")" = e ]
@@ -193,7 +220,7 @@ need_hosts() {
 }
 
 @test "cb-fanout passes a SIGTERM on to the hosts and exits 143" {
-	cb-fanout --local -H a,b -- "sleep 30" &
+	cb-fanout --local -H a,b -- sleep 30 &
 	pid=$!
 	sleep 0.5
 	kill -TERM $pid
@@ -210,7 +237,7 @@ need_hosts() {
 		echo "$ip" >"$CB_TEST_HOSTS_DIR/$ip/var-lib-cassandra/whoami"
 	done
 	run cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "${CB_TEST_HOSTS// /,}" -- \
-	    'cat /var/lib/cassandra/whoami'
+	    cat /var/lib/cassandra/whoami
 	expect_status 0
 	for ip in $CB_TEST_HOSTS; do
 		[[ "$output" == *"$ip: $ip"* ]]
@@ -222,7 +249,7 @@ need_hosts() {
 	set -- $CB_TEST_HOSTS
 	run cb-fanout -l root -p "$CB_TEST_SSH_PORT" -i "$CB_TEST_SSH_KEY" \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o LogLevel=ERROR -H "$1" -- 'echo hello from {host}; exit 4'
+	    -o LogLevel=ERROR -H "$1" -- sh -c 'echo hello from {host}; exit 4'
 	expect_status 4
 	[[ "$output" == *"$1: hello from $1"* ]]
 }
@@ -231,7 +258,7 @@ need_hosts() {
 	need_hosts
 	set -- $CB_TEST_HOSTS
 	run cb-fanout -F "$CB_TEST_SSH_CONFIG" -o ConnectTimeout=5 \
-	    -H "$1,127.0.0.99" -- 'echo up'
+	    -H "$1,127.0.0.99" -- echo up
 	expect_status 255
 	[[ "$output" == *"$1: up"* ]]
 	[[ "$output" == *"host '127.0.0.99' failed: exit 255 (ssh could not connect"* ]]
@@ -245,7 +272,7 @@ need_hosts() {
 	# On each node: read the secret, snapshot every process's argv while
 	# the session is alive, and look for it with shell builtins only.
 	cb-fanout -s -F "$CB_TEST_SSH_CONFIG" -H "${CB_TEST_HOSTS// /,}" -- \
-	    'read -r s; ps -eo args >/tmp/cb-fo-ps.$$; n=0;
+	    sh -c 'read -r s; ps -eo args >/tmp/cb-fo-ps.$$; n=0;
 	     while IFS= read -r l; do case $l in *"$s"*) n=$((n+1));; esac;
 	     done </tmp/cb-fo-ps.$$; rm -f /tmp/cb-fo-ps.$$;
 	     echo "seen $n len ${#s}"; sleep 1' <"$T/secret" >"$T/out" 2>&1 &
@@ -258,4 +285,21 @@ need_hosts() {
 	for ip in $CB_TEST_HOSTS; do
 		grep -qx "$ip: seen 0 len ${#secret}" "$T/out"
 	done
+}
+
+@test "cb-fanout over ssh: each word reaches the remote program as it is" {
+	need_hosts
+	x=/tmp/cb-fo-injected.$$
+	w=$(odd_word "$x")
+	run cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "${CB_TEST_HOSTS// /,}" -- \
+	    sh -c "$ARGS_B64" sh "$w" '' 'two  spaces' "it's" 'on-{host}' -n
+	expect_status 0
+	for ip in $CB_TEST_HOSTS; do
+		printf '%s\0' "$w" '' 'two  spaces' "it's" "on-$ip" -n |
+		    base64 -w0 >"$T/want"
+		printf '%s\n' "$output" | sed -n "s/^$ip: //p" | tr -d '\n' >"$T/got"
+		cmp "$T/want" "$T/got"
+		[ ! -e "$CB_TEST_HOSTS_DIR/$ip/tmp/${x#/tmp/}" ]
+	done
+	[ ! -e "$x" ]
 }

@@ -303,43 +303,42 @@ subst_host(const char *s, const char *host)
 	return (out);
 }
 
-/* The command words joined by spaces, as ssh joins them. */
-static char *
-command_line(int argc, char **argv, const char *host)
+/* What one host runs, all owned here. */
+struct jobmem {
+	char	**words;	/* the command's argv, {host} replaced */
+	char	 *line;		/* ssh: the words quoted for the remote sh */
+	char	**argv;		/* what is executed (words when --local) */
+};
+
+/* The command's argv with {host} replaced in every word, NULL-ended. */
+static char **
+command_words(int argc, char **argv, const char *host)
 {
-	size_t len = 1;
-	char *line, *w;
+	char **w;
 	int i;
 
-	for (i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	if ((line = calloc(1, len)) == NULL)
+	if ((w = calloc((size_t)argc + 1, sizeof(*w))) == NULL)
 		return (NULL);
 	for (i = 0; i < argc; i++) {
-		if (i > 0)
-			strcat(line, " ");
-		strcat(line, argv[i]);
+		if ((w[i] = subst_host(argv[i], host)) == NULL) {
+			while (i-- > 0)
+				free(w[i]);
+			free(w);
+			return (NULL);
+		}
 	}
-	w = subst_host(line, host);
-	free(line);
 	return (w);
 }
 
-/* Build the argv for one host: sh -c LINE, or ssh [options] -- HOST LINE. */
+/* Build the argv for one host: ssh [options] -- HOST LINE. */
 static char **
-job_argv(const struct conf *c, const char *host, const char *line)
+ssh_argv(const struct conf *c, const char *host, const char *line)
 {
 	char **a;
 	size_t n = 0, i;
 
 	if ((a = calloc(16 + 2 * c->nsshopts, sizeof(*a))) == NULL)
 		return (NULL);
-	if (c->local) {
-		a[n++] = "sh";
-		a[n++] = "-c";
-		a[n++] = (char *)(uintptr_t)line;
-		return (a);
-	}
 	a[n++] = getenv("CB_FANOUT_SSH") ? getenv("CB_FANOUT_SSH") : "ssh";
 	if (c->config != NULL) {
 		a[n++] = "-F";
@@ -371,39 +370,66 @@ job_argv(const struct conf *c, const char *host, const char *line)
 	return (a);
 }
 
+/*
+ * The words go to execvp as they are with --local; over ssh, which hands
+ * the remote shell one string, each word is quoted so that the remote
+ * side runs exactly this argv, whatever the words hold.
+ */
+static int
+jobmem_build(const struct conf *c, struct jobmem *m, int argc, char **argv,
+    const char *host)
+{
+
+	if ((m->words = command_words(argc, argv, host)) == NULL)
+		return (-1);
+	if (c->local) {
+		m->argv = m->words;
+		return (0);
+	}
+	if ((m->line = fanout_shell_quote(m->words, (size_t)argc)) == NULL ||
+	    (m->argv = ssh_argv(c, host, m->line)) == NULL)
+		return (-1);
+	return (0);
+}
+
 static void
-jobs_free(struct fanout_job *jobs, char **lines, size_t n)
+jobs_free(struct fanout_job *jobs, struct jobmem *mem, size_t n)
 {
 	size_t i;
+	char **w;
 
-	for (i = 0; i < n; i++) {
-		free((void *)(uintptr_t)jobs[i].argv);
-		free(lines[i]);
+	for (i = 0; mem != NULL && i < n; i++) {
+		if (mem[i].argv != mem[i].words)
+			free(mem[i].argv);
+		for (w = mem[i].words; w != NULL && *w != NULL; w++)
+			free(*w);
+		free(mem[i].words);
+		free(mem[i].line);
 	}
 	free(jobs);
-	free(lines);
+	free(mem);
 }
 
 static int
 jobs_build(const struct conf *c, int argc, char **argv,
-    struct fanout_job **jobsp, char ***linesp)
+    struct fanout_job **jobsp, struct jobmem **memp)
 {
 	struct fanout_job *jobs;
-	char **lines;
+	struct jobmem *mem;
 	size_t i;
 
 	jobs = calloc(c->nhosts, sizeof(*jobs));
-	lines = calloc(c->nhosts, sizeof(*lines));
+	mem = calloc(c->nhosts, sizeof(*mem));
 	*jobsp = jobs;
-	*linesp = lines;
-	if (jobs == NULL || lines == NULL)
+	*memp = mem;
+	if (jobs == NULL || mem == NULL)
 		goto fail;
 	for (i = 0; i < c->nhosts; i++) {
 		jobs[i].label = c->hosts[i];
 		jobs[i].envhost = c->hosts[i];
-		if ((lines[i] = command_line(argc, argv, c->hosts[i])) == NULL ||
-		    (jobs[i].argv = job_argv(c, c->hosts[i], lines[i])) == NULL)
+		if (jobmem_build(c, &mem[i], argc, argv, c->hosts[i]) != 0)
 			goto fail;
+		jobs[i].argv = mem[i].argv;
 	}
 	return (0);
 fail:
@@ -442,7 +468,8 @@ run(struct conf *c, int argc, char **argv)
 {
 	struct fanout_job *jobs;
 	struct fanout_opts o;
-	char **lines, *in = NULL;
+	struct jobmem *mem;
+	char *in = NULL;
 	size_t inlen = 0;
 	int rc;
 
@@ -452,7 +479,7 @@ run(struct conf *c, int argc, char **argv)
 		goto wipe;
 	}
 	rc = EX_FAILURE;
-	if (jobs_build(c, argc, argv, &jobs, &lines) == 0) {
+	if (jobs_build(c, argc, argv, &jobs, &mem) == 0) {
 		o.maxjobs = c->parallel;
 		o.timeout = (unsigned)c->timeout;
 		o.input = c->use_stdin ? in : NULL;
@@ -469,7 +496,7 @@ run(struct conf *c, int argc, char **argv)
 			rc = EX_FAILURE;
 		}
 	}
-	jobs_free(jobs, lines, c->nhosts);
+	jobs_free(jobs, mem, c->nhosts);
 wipe:
 	if (in != NULL) {
 		OPENSSL_cleanse(in, inlen);
