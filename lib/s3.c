@@ -202,6 +202,14 @@ s3_error_exit(const struct s3_error *e)
 	}
 }
 
+int
+s3_error_no_such_key(const struct s3_error *e)
+{
+
+	return (e->kind == S3_EHTTP && e->status == 404 && e->code_sent &&
+	    strcmp(e->code, "NoSuchKey") == 0);
+}
+
 /* --------------------------------------------------------- the client */
 
 /* A host that is AWS's own: virtual-hosted style by default there. */
@@ -963,6 +971,7 @@ req_error(struct req *r, struct s3_error *e)
 	e->status = r->status;
 	if (r->resp.len > 0)
 		xmlwalk(r->resp.s, r->resp.len, err_walk, &b, NULL, 0);
+	e->code_sent = e->code[0] != '\0';
 	if (strcmp(e->code, "InvalidObjectState") == 0)
 		snprintf(e->msg, sizeof(e->msg), "the object is archived%s%s%s:"
 		    " restore it first (aws s3api restore-object), then try "

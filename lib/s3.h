@@ -60,6 +60,8 @@ struct s3_error {
 	int		 tries;
 	char		 code[64];	/* S3 <Code>, or "" */
 	char		 msg[256];	/* S3 <Message> or a local reason */
+	int		 code_sent;	/* code came in the answer's body (not
+					   guessed from the status) */
 };
 
 /*
@@ -203,6 +205,13 @@ const char *s3_error_str(const struct s3_error *e, char *buf, size_t size);
 
 /* The exit status for e (see cb-s3put(1) EXIT STATUS). */
 int s3_error_exit(const struct s3_error *e);
+
+/*
+ * Whether e says for certain that the key does not exist: a 404 whose
+ * body names NoSuchKey.  A 404 without that body (a HEAD, a proxy's page)
+ * and NoSuchBucket are not.
+ */
+int s3_error_no_such_key(const struct s3_error *e);
 
 /* Set e to a local failure with msg (S3_ESYS or S3_EDATA). */
 void s3_error_set(struct s3_error *e, enum s3_errkind kind,

@@ -35,6 +35,7 @@ struct down {
 	int64_t			 next_fetch;
 	int64_t			 next_write;
 	int			 failed;
+	int			 absent;	/* the first GET: NoSuchKey */
 	struct s3_error		 err;
 };
 
@@ -238,6 +239,7 @@ down_first(struct down *d, struct s3_conn *k, unsigned char *buf,
 	*got = 0;
 	if (s3_get_range(k, d->key, 0, d->o->chunk, NULL, buf, got, &info,
 	    &e) != 0) {
+		d->absent = s3_error_no_such_key(&e);
 		if (e.kind != S3_EHTTP || e.status != 416 ||
 		    s3_head(k, d->key, &info, &e) != 0 || info.size != 0) {
 			if (e.kind == S3_EHTTP && e.status == 416)
@@ -319,6 +321,7 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 			rc = 0;
 	}
 	*e = d.err;
+	res->absent = rc != 0 && d.absent;
 	if (rc == 0) {
 		EVP_DigestFinal_ex(d.sha, md, &mdlen);
 		sigv4_hex(md, 32, res->sha256);

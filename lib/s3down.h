@@ -27,6 +27,9 @@ struct s3down_result {
 	uint64_t	raw_bytes;	/* bytes given to the sink */
 	char		sha256[65];	/* of the bytes given to the sink */
 	char		etag[136];
+	int		absent;		/* on failure: the first GET found
+					   no such key (s3_error_no_such_key),
+					   so nothing of it was read */
 };
 
 /*

@@ -77,6 +77,52 @@ setup() { s3_setup; }
 	[ -z "$(ls -A)" ]
 }
 
+@test "cb-s3get --missing-ok: a key that does not exist is exit 0, FILE not made" {
+	run cb-s3get --missing-ok "$B/$T/nope" out
+	expect_status 0
+	[ -z "$output" ]
+	[ -z "$(ls -A)" ]
+	# an existing FILE is not touched
+	printf 'old\n' >out
+	touch -d '2001-02-03 04:05:06' out
+	ls -l --time-style=full-iso out >before
+	run cb-s3get --missing-ok -v "$B/$T/nope" out
+	expect_status 0
+	[[ "$output" == *"does not exist (NoSuchKey): 'out' not written"* ]]
+	ls -l --time-style=full-iso out | cmp - before
+	[ "$(cat out)" = old ]
+	[ "$(ls -A)" = "$(printf 'before\nout')" ]
+	# a key that exists is fetched as without it
+	mkdata f 3000
+	cb-s3put "$B/$T/f" f >/dev/null
+	cb-s3get --missing-ok "$B/$T/f" out
+	cmp f out
+}
+
+@test "cb-s3get --missing-ok: every other failure keeps its status" {
+	# NoSuchBucket is no missing key
+	run cb-s3get --missing-ok s3://no-such-bucket-here/k out
+	expect_status 1
+	[[ "$output" == *NoSuchBucket* ]]
+	[ ! -e out ]
+	# denied
+	AWS_SECRET_ACCESS_KEY=wrong run cb-s3get --missing-ok "$B/$T/nope" out
+	expect_status 77
+	[ ! -e out ]
+	# unreachable
+	run cb-s3get --missing-ok --retries 2 --retry-delay 10 \
+	    --endpoint http://127.0.0.1:9 --region us-east-1 "$B/$T/nope" out
+	expect_status 69
+	[ ! -e out ]
+	# usage: a FILE is needed, and no list mode
+	run cb-s3get --missing-ok "$B/$T/nope"
+	expect_status 64
+	run cb-s3get --missing-ok "$B/$T/nope" -
+	expect_status 64
+	run cb-s3get --missing-ok --ls "$B/$T/"
+	expect_status 64
+}
+
 @test "cb-s3get: --ls with pagination, --json and -0" {
 	echo x >f
 	for i in $(seq 1 12); do

@@ -153,3 +153,28 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	[[ "$output" == *"cannot list '$B/$T/': malformed listing"* ]]
 	grep -q '^GET .*list-type.* 200 .* bad-size$' "$PROXY_LOG"
 }
+
+@test "faults: cb-s3get --missing-ok takes only an S3 NoSuchKey for absent" {
+	# a 404 page that is no S3 answer (a wrong endpoint, a balancer)
+	printf 'old\n' >out
+	proxy_start --always 'GET=404-page'
+	run cb-s3get "${FAST[@]}" --endpoint "$PROXY" --missing-ok \
+	    "$B/$T/nope" out
+	expect_status 1
+	[[ "$output" == *"cannot download '$B/$T/nope': "*"(HTTP 404)"* ]]
+	[ "$(cat out)" = old ]
+	proxy_stop
+	# the real NoSuchKey through the same proxy
+	proxy_start
+	run cb-s3get "${FAST[@]}" --endpoint "$PROXY" --missing-ok \
+	    "$B/$T/nope" out
+	expect_status 0
+	[ "$(cat out)" = old ]
+	# a 503 on every try stays a temporary failure
+	proxy_stop
+	proxy_start --always 'GET=503'
+	run cb-s3get --retries 2 --retry-delay 10 --endpoint "$PROXY" \
+	    --missing-ok "$B/$T/nope" out
+	expect_status 75
+	[ "$(cat out)" = old ]
+}

@@ -48,6 +48,8 @@ before the body rules, so they are taken).
              <Error> InternalError body (as AWS streams on a slow Complete)
   archived   answer 403 InvalidObjectState (a GLACIER object) to a GET
   nosuchupload  answer 404 NoSuchUpload without forwarding
+  404-page   answer 404 with an HTML page, no S3 error body (a load
+             balancer's or a wrong endpoint's answer)
   reset      forward, send the head and half the body, then reset (RST)
   stall      forward, send the head and half the body, then go silent
   lost       forward, then reset without answering (a lost reply)
@@ -94,13 +96,13 @@ import s3strict  # noqa: E402
 from s3strict import S3Error  # noqa: E402
 
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
-          "nosuchupload",
+          "nosuchupload", "404-page",
           "reset", "stall", "lost", "ok-ws", "list-raw", "bad-size",
           "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
 ANSWER_FAULTS = {"500", "503", "expired", "200err", "200err-ws",
-                 "archived", "nosuchupload"}
+                 "archived", "nosuchupload", "404-page"}
 WHITESPACE = b"\n \n  \n\n   \n"
 IDLE_TIMEOUT = 300
 UPSTREAM_TIMEOUT = 300
@@ -395,6 +397,10 @@ def pre_body_fault(conn, x):
 def fault_answer(conn, x):
     """The faults answered without going upstream."""
     f = x.fault
+    if f == "404-page":
+        return x.answer(conn, 404, [("Content-Type", "text/html")],
+                        b"<html><body><h1>404 Not Found</h1></body></html>",
+                        True)
     if f in ("500", "200err"):
         err = S3Error(500, "InternalError", "")
     elif f == "503":

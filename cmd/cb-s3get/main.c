@@ -32,12 +32,14 @@ static const char usage_text[] =
     "                [--ca-bundle FILE] [--connect-to HOST:PORT]\n"
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
+    "       cb-s3get --missing-ok [options] s3://BUCKET/KEY FILE\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
     "       cb-s3get --ls [-0] [--json] [--max-keys N] [options] "
     "s3://BUCKET[/PREFIX]\n";
 
-enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS };
+enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS,
+    OPT_MISSING_OK };
 
 struct get {
 	struct s3cli	 cli;
@@ -47,6 +49,7 @@ struct get {
 	int		 json;
 	int		 max_keys;
 	int		 nul;
+	int		 missing_ok;
 	const char	*dir;
 	int		 dirfd;
 	char		*bucket;
@@ -72,6 +75,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "ls", no_argument, NULL, OPT_LS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+		{ "missing-ok", no_argument, NULL, OPT_MISSING_OK },
 		{ "null", no_argument, NULL, '0' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -95,6 +99,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LIST: g->list = 1; break;
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
+		case OPT_MISSING_OK: g->missing_ok = 1; break;
 		case OPT_MAX_KEYS:
 			if (num_parse_u64(optarg, 1, 1000, &u) != 0) {
 				warn0("invalid --max-keys '%s': expected 1 "
@@ -112,7 +117,10 @@ parse_args(struct get *g, int argc, char *argv[])
 	}
 }
 
-/* Fetch key into out.  Returns 0 or an exit status (reported). */
+/*
+ * Fetch key into out.  Returns 0 or an exit status (reported), or -1 with
+ * --missing-ok when the key is certainly absent (not reported).
+ */
 static int
 get_object(struct get *g, struct s3_conn *k, const char *key,
     struct atomicfile *out, const struct s3down_opts *o,
@@ -123,6 +131,8 @@ get_object(struct get *g, struct s3_conn *k, const char *key,
 	if (s3down_run(g->cli.client, k, key, o, atomicfile_write, out, res,
 	    e) == 0)
 		return (0);
+	if (g->missing_ok && res->absent)
+		return (-1);
 	if (e->kind == S3_ESYS && e->msg[0] == '\0')
 		return (EX_FAILURE);	/* the sink reported it */
 	warn0("cannot download '%s/%s': %s", s3_client_bucket(g->cli.client),
@@ -149,6 +159,12 @@ get_single(struct get *g, const char *path)
 		rc = get_object(g, k, g->key, out, &g->down, &res, &e);
 		if (rc == 0 && atomicfile_commit(out) != 0)
 			rc = EX_FAILURE;
+	}
+	if (rc < 0) {
+		/* Only the temporary file was made: it goes, FILE is not. */
+		warnp_debug(1, "'%s/%s' does not exist (NoSuchKey): '%s' not "
+		    "written", s3_client_bucket(g->cli.client), g->key, path);
+		rc = 0;
 	}
 	s3_conn_free(k);
 	atomicfile_free(out);
@@ -433,6 +449,12 @@ main(int argc, char *argv[])
 		usage(stderr, EX_USAGE);
 	if (g.list != (g.dir != NULL)) {
 		warn0("--list and -C DIR go together");
+		usage(stderr, EX_USAGE);
+	}
+	if (g.missing_ok && (g.list || g.ls || argc != 2 ||
+	    strcmp(argv[1], "-") == 0)) {
+		warn0("--missing-ok needs a single object and a FILE (not "
+		    "standard output)");
 		usage(stderr, EX_USAGE);
 	}
 	if (((g.json || g.max_keys) && !g.ls) ||

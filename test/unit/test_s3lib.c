@@ -238,6 +238,28 @@ t_error_exit(void)
 	EXPECT(s3_error_exit(&e) == 69);
 }
 
+/* Only a 404 whose body said NoSuchKey is a definite absence. */
+static void
+t_no_such_key(void)
+{
+	struct s3_error e = { .kind = S3_EHTTP, .status = 404,
+	    .code_sent = 1 };
+
+	strcpy(e.code, "NoSuchKey");
+	EXPECT(s3_error_no_such_key(&e));
+	e.code_sent = 0;		/* guessed from a bodiless 404 */
+	EXPECT(!s3_error_no_such_key(&e));
+	e.code_sent = 1;
+	strcpy(e.code, "NoSuchBucket");
+	EXPECT(!s3_error_no_such_key(&e));
+	strcpy(e.code, "NoSuchKey");
+	e.status = 403;
+	EXPECT(!s3_error_no_such_key(&e));
+	e.status = 404;
+	e.kind = S3_ENET;
+	EXPECT(!s3_error_no_such_key(&e));
+}
+
 /* Content-Range from an untrusted server: the exact forms, nothing else. */
 static void
 t_content_range(void)
@@ -306,6 +328,7 @@ main(void)
 	TEST(t_address);
 	TEST(t_composite);
 	TEST(t_error_exit);
+	TEST(t_no_such_key);
 	TEST(t_content_range);
 	TEST(t_etag_parts);
 	return (unit_done());
