@@ -101,68 +101,126 @@ seg_is(const struct casspath_span *s, const char *word)
 	return (s->len == strlen(word) && memcmp(s->p, word, s->len) == 0);
 }
 
+/* ".INDEX": a legacy secondary index directory. */
 static int
-seg_tabledir(const struct casspath_span *s, struct casspath *np)
+seg_index(const struct casspath_span *s)
 {
 
-	if (tabledir_split(s->p, s->len, &np->table, &np->table_id) != 0)
-		return (0);
-	np->tabledir = *s;
-	return (1);
+	return (s->len > 1 && s->p[0] == '.');
 }
 
-/* Find the kind dir and table dir above seg[j]; returns the table index. */
-static long
-path_find_table(struct casspath_span *seg, long j, struct casspath *np)
+/* A snapshot tag as Cassandra writes it: [A-Za-z0-9_-]+. */
+static int
+seg_tag(const struct casspath_span *s)
 {
+	size_t i;
 
-	if (j >= 2 && seg_is(&seg[j], "backups") &&
-	    seg_tabledir(&seg[j - 1], np)) {
+	for (i = 0; i < s->len; i++)
+		if (s->p[i] != '-' && !casspath_is_word(s->p + i, 1))
+			return (0);
+	return (s->len > 0);
+}
+
+/*
+ * Does seg[t + 1 .. n - 1] (after the table directory seg[t]) have one of
+ * the shapes [.INDEX/]NAME, backups/[.INDEX/]NAME or
+ * snapshots/TAG/[.INDEX/]NAME?  Fills in kind, tag and index if so.
+ */
+static int
+rest_fits(const struct casspath_span *seg, long t, long n, struct casspath *np)
+{
+	long i = t + 1;
+
+	np->kind = CASSPATH_LIVE;
+	np->tag.len = 0;
+	np->index.len = 0;
+	if (i < n - 1 && seg_is(&seg[i], "backups")) {
 		np->kind = CASSPATH_BACKUPS;
-		return (j - 1);
-	}
-	if (j >= 3 && seg_is(&seg[j - 1], "snapshots") &&
-	    seg_tabledir(&seg[j - 2], np)) {
+		i++;
+	} else if (i + 1 < n - 1 && seg_is(&seg[i], "snapshots") &&
+	    seg_tag(&seg[i + 1])) {
 		np->kind = CASSPATH_SNAPSHOT;
-		np->tag = seg[j];
-		return (j - 2);
+		np->tag = seg[i + 1];
+		i += 2;
 	}
-	if (j >= 1 && seg_tabledir(&seg[j], np)) {
-		np->kind = CASSPATH_LIVE;
-		return (j);
+	if (i < n - 1 && seg_index(&seg[i])) {
+		np->index.p = seg[i].p + 1;
+		np->index.len = seg[i].len - 1;
+		i++;
 	}
-	return (-1);
+	return (i == n - 1);
 }
 
+/*
+ * Read the path as having its table directory at seg[t] (with an id if
+ * want_id, without one if not) and its keyspace at seg[t - 1].  Returns 1
+ * and fills np if it fits, 0 if not.
+ */
+static int
+parse_at(const char *path, const struct casspath_span *seg, long t, long n,
+    int want_id, struct casspath *np)
+{
+
+	if (t < 1 || tabledir_split(seg[t].p, seg[t].len, &np->table,
+	    &np->table_id) != 0 || (np->table_id.len > 0) != want_id ||
+	    !casspath_is_word(seg[t - 1].p, seg[t - 1].len) ||
+	    !rest_fits(seg, t, n, np))
+		return (0);
+	np->tabledir = seg[t];
+	np->keyspace = seg[t - 1];
+	np->name = seg[n - 1];
+	np->datadir.p = path;
+	np->datadir.len = (size_t)(seg[t - 1].p - path);
+	if (np->datadir.len > 0)
+		np->datadir.len--;	/* without the '/' before KS */
+	return (np->datadir.len > 0 || path[0] == '/');
+}
+
+/*
+ * From the right, as Cassandra's Descriptor does, but where words like
+ * "backups" and "snapshots" could be read two ways (a snapshot tagged
+ * backups, a keyspace called snapshots), the reading whose table
+ * directory carries an id wins over one whose does not (the pre-2.1
+ * form), and then the one that puts the table directory furthest left:
+ * KS/T-ID/snapshots/backups/NAME is a file of snapshot "backups", never
+ * one of a backups/ dir of a table "snapshots" in keyspace "T-ID".
+ */
 int
 casspath_parse(const char *path, struct casspath *np)
 {
 	struct casspath_span seg[CASSPATH_MAXSEG];
 	const char *head;
-	long n, j, t;
+	long n, t;
+	int want_id;
 
 	memset(np, 0, sizeof(*np));
 	n = (long)path_segments(path, seg, &head);
 	if (n < 3 || seg[n - 1].len == 0)
 		return (-1);
-	np->name = seg[n - 1];
-	j = n - 2;
-	if (seg[j].len > 1 && seg[j].p[0] == '.') {
-		np->index.p = seg[j].p + 1;
-		np->index.len = seg[j].len - 1;
-		j--;
-	}
-	if (j < 1 || (t = path_find_table(seg, j, np)) < 1)
-		return (-1);
-	if (!casspath_is_word(seg[t - 1].p, seg[t - 1].len))
-		return (-1);
-	np->keyspace = seg[t - 1];
-	np->datadir.p = path;
-	np->datadir.len = (size_t)(seg[t - 1].p - path);
-	if (np->datadir.len > 0)
-		np->datadir.len--;	/* without the '/' before KS */
-	if (np->datadir.len == 0 && path[0] != '/')
-		return (-1);
-	return (0);
+	for (want_id = 1; want_id >= 0; want_id--)
+		for (t = n - 5 < 1 ? 1 : n - 5; t <= n - 2; t++)
+			if (parse_at(path, seg, t, n, want_id, np))
+				return (0);
+	memset(np, 0, sizeof(*np));
+	return (-1);
 }
 
+int
+casspath_parse_under(const char *path, size_t ddlen, struct casspath *np)
+{
+	struct casspath_span seg[CASSPATH_MAXSEG];
+	const char *head, *rel = path + ddlen + 1;
+	long n;
+
+	memset(np, 0, sizeof(*np));
+	if (path[ddlen] != '/' || (ddlen > 0 && path[ddlen - 1] == '/'))
+		return (-1);
+	n = (long)path_segments(rel, seg, &head);
+	if (n < 3 || n > 6 || head != rel || seg[n - 1].len == 0)
+		return (-1);
+	if (parse_at(path, seg, 1, n, 1, np) || parse_at(path, seg, 1, n, 0,
+	    np))
+		return (0);
+	memset(np, 0, sizeof(*np));
+	return (-1);
+}

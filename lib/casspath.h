@@ -41,8 +41,23 @@ struct casspath {
  * Parse the path of a file under a data directory from the right, as
  * Cassandra's Descriptor does.  The spans point into path.  Returns 0, or
  * -1 if the path does not have this shape (nothing printed).
+ *
+ * Where a path reads two ways because a tag, keyspace or table is called
+ * "backups" or "snapshots", the reading with a table id wins over one
+ * without (pre-2.1), and then the one with the table directory furthest
+ * from the file: KS/T-ID/snapshots/backups/NAME is in snapshot "backups".
  */
 int casspath_parse(const char *path, struct casspath *np);
+
+/*
+ * The same for a path known to lie under a data directory that is its
+ * first ddlen bytes (without a trailing '/'; 0 for "/"), read from the
+ * left, so nothing in it is ambiguous: path[ddlen] must be '/', followed
+ * by exactly KS/TABLE-ID/[snapshots/TAG/|backups/][.INDEX/]NAME.  Returns
+ * 0, or -1 if the rest does not have this shape.
+ */
+int casspath_parse_under(const char *path, size_t ddlen,
+    struct casspath *np);
 
 /*
  * Split a table directory name TABLE-ID into table and id.  Returns 0, or

@@ -706,15 +706,18 @@ static int
 backup_path_ok(const char *path, char *const *datadirs, size_t n)
 {
 	struct casspath np;
-	size_t i;
+	size_t i, len;
 
-	if (path[0] != '/' || path_has_dots(path) ||
-	    casspath_parse(path, &np) != 0 || np.kind != CASSPATH_BACKUPS)
+	if (path[0] != '/' || path_has_dots(path))
 		return (0);
-	for (i = 0; i < n; i++)
-		if (strlen(datadirs[i]) == np.datadir.len &&
-		    memcmp(datadirs[i], path, np.datadir.len) == 0)
+	for (i = 0; i < n; i++) {
+		len = strcmp(datadirs[i], "/") == 0 ? 0 : strlen(datadirs[i]);
+		/* Read from its data directory on: nothing is ambiguous. */
+		if (strncmp(datadirs[i], path, len) == 0 &&
+		    casspath_parse_under(path, len, &np) == 0 &&
+		    np.kind == CASSPATH_BACKUPS)
 			return (1);
+	}
 	return (0);
 }
 

@@ -372,3 +372,35 @@ stat_records() {
 	    <(find "$r/var" "$r/sys" -path '*/snapshots/s/*' -type f | sort)
 	grep -q "	$r/sys/system_schema/tables-" "$r/out"
 }
+
+@test "cb-list: snapshots tagged backups or snapshots, keyspaces and tables so named" {
+	r=$BATS_TEST_TMPDIR/n
+	standin mknode --root "$r" --version 4.1 --incremental-backups \
+	    --add-table backups.snapshots --add-table snapshots.backups >/dev/null
+	export CASSANDRA_CONF=$r/etc/cassandra
+	standin write backups snapshots 2
+	standin write snapshots backups 2
+	nodetool flush >/dev/null
+	for tag in plain backups snapshots; do
+		nodetool snapshot -t $tag >/dev/null
+		cb-list --cassandra-conf-path "$CASSANDRA_CONF" --snapshot $tag \
+		    >"$r/$tag"
+	done
+	grep -q '/backups/snapshots-[0-9a-f]*/snapshots/backups/nb-' "$r/backups"
+	grep -q '/snapshots/backups-[0-9a-f]*/snapshots/snapshots/nb-' "$r/snapshots"
+	# The same files under each tag.
+	for tag in backups snapshots; do
+		diff <(cut -f4 "$r/$tag" | sed "s|/snapshots/$tag/|/snapshots/plain/|") \
+		    <(cut -f4 "$r/plain")
+	done
+	# --since a snapshot: its sstables are left out of backups/, whatever
+	# the tag (the key of a snapshots/backups/ file is its sstable's).
+	cb-list -q --cassandra-conf-path "$CASSANDRA_CONF" --backups \
+	    --since "$r/plain" >"$r/new.plain"
+	[ "$(wc -l <"$r/new.plain")" -lt "$(cb-list -q --backups | wc -l)" ]
+	for tag in backups snapshots; do
+		cb-list -q --cassandra-conf-path "$CASSANDRA_CONF" --backups \
+		    --since "$r/$tag" >"$r/new.$tag"
+		diff "$r/new.plain" "$r/new.$tag"
+	done
+}

@@ -435,3 +435,45 @@ EOF
 	run cb-snapshot -V
 	expect_status 0
 }
+
+@test "cb-snapshot: tags backups and snapshots, keyspaces and tables so named" {
+	r=$BATS_TEST_TMPDIR/n
+	standin mknode --root "$r" --version 4.1 --incremental-backups \
+	    --add-table backups.snapshots --add-table snapshots.backups >/dev/null
+	c=$r/etc/cassandra
+	export CASSANDRA_CONF=$c
+	standin write snapshots backups 2
+	for tag in backups snapshots; do
+		run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+		    --cassandra-conf-path "$c" create -t $tag
+		expect_status 0
+	done
+	ls "$r"/var/lib/cassandra/data/snapshots/backups-*/snapshots/backups/nb-*-Data.db
+	# prune-backups takes the files of snapshot "backups" for what they
+	# are: refused, kept; the real backups/ files go.
+	cb-list -q --cassandra-conf-path "$c" --snapshot backups \
+	    --keyspaces snapshots >"$r/snap"
+	cb-list -q --cassandra-conf-path "$c" --backups --keyspaces snapshots \
+	    >"$r/inc"
+	[ -s "$r/snap" ] && [ -s "$r/inc" ]
+	cat "$r/snap" "$r/inc" | awk -v sha="$EMPTY_SHA256" \
+	    '{ printf "ok\t1\t1\t%s\tetag\tk\t%s\n", sha, $0 }' >"$r/res"
+	run cb-snapshot --cassandra-conf-path "$c" -v prune-backups \
+	    --uploaded "$r/res"
+	expect_status 0
+	grep -q "removed $(wc -l <"$r/inc"), already gone 0, kept 0 changed and $(wc -l <"$r/snap") refused" <<<"$output"
+	grep -q "not removing '.*/snapshots/backups-.*/snapshots/backups/nb-.*': not a file of backups/" <<<"$output"
+	run cb-list -q --cassandra-conf-path "$c" --snapshot backups \
+	    --keyspaces snapshots
+	[ "$output" = "$(cat "$r/snap")" ]
+	# clear: one tag, the other stays whole.
+	run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+	    --cassandra-conf-path "$c" clear -t backups
+	expect_status 0
+	run cb-list -q --cassandra-conf-path "$c" --snapshot backups
+	expect_status 1
+	run cb-list -q --cassandra-conf-path "$c" --snapshot snapshots \
+	    --keyspaces snapshots
+	expect_status 0
+	grep -q '/snapshots/backups-[0-9a-f]*/snapshots/snapshots/' <<<"$output"
+}

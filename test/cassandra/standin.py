@@ -406,6 +406,9 @@ def mknode(argv):
     p.add_argument("--scale", type=int, default=1)
     p.add_argument("--no-sample", action="store_true",
                    help="leave out the sample keyspaces ks1/ks2")
+    p.add_argument("--add-table", action="append", default=[],
+                   metavar="KS.TABLE",
+                   help="a user table of 2 sstables (repeatable)")
     a = p.parse_args(argv)
 
     root = a.root
@@ -528,6 +531,11 @@ def populate(n, a):
                 tab["pending"] = 1
     if not a.no_sample:
         populate_sample(n, uuid_ids)
+    for kt in a.add_table:
+        ks, _, t = kt.partition(".")
+        new_table(n, ks, t, uuid_ids=uuid_ids)
+        for _ in range(2):
+            n.add_sstable(ks, t)
     for k in range(a.keyspaces):
         for t in range(a.tables):
             tab = new_table(n, "bulk%d" % k, "t%d" % t, uuid_ids=uuid_ids)
