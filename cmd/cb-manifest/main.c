@@ -6,6 +6,9 @@
  *	restore	 node manifest (or a seed-format key listing) -> cb-s3get records
  *	info	 cluster manifest (or a seed one) -> KEY TAB VALUE records
  *	summary	 cluster manifest -> one line (or one JSON object)
+ *	plan	 the manifest of today's backup, if any -> what a run does
+ *	list	 NAME TAB MANIFEST records -> one line (or object) each
+ *	latest	 NAME TAB MANIFEST records -> the backup LATEST means
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,19 +30,25 @@ usage(FILE *f)
 "usage: cb-manifest node [-0] --backup NAME --run RUN --host HOST\n"
 "                   [--kind full|incremental] [--topology FILE] [--schema FILE]\n"
 "                   [--previous FILE] [--keyspaces KS,...] [--table T]\n"
-"                   [--input-fields N]\n"
+"                   [--input-fields N] [--warnings FILE]\n"
 "       cb-manifest merge --backup NAME --base-path PATH --run RUN\n"
 "                   [--kind full|incremental] --hosts HOST,... [--keyspaces KS,...]\n"
 "                   [--table T] [--previous FILE]\n"
 "       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
 "                   [--exclude-system] [--listing PREFIX]\n"
 "       cb-manifest info | summary [--json]\n"
+"       cb-manifest plan --backup NAME --alt-name NAME --hosts HOST,...\n"
+"                   [--keyspaces KS,...] [--table T] [--new-snapshot]\n"
+"                   [--previous FILE]\n"
+"       cb-manifest list [--json]\n"
+"       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
 "       cb-manifest -h | -V\n");
 }
 
 enum {
 	O_BACKUP = 256, O_RUN, O_HOST, O_KIND, O_TOPO, O_SCHEMA, O_PREV,
-	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON
+	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON,
+	O_ALT, O_NEWSNAP, O_WARN
 };
 
 static const struct option longopts[] = {
@@ -59,6 +68,9 @@ static const struct option longopts[] = {
 	{ "exclude-system", no_argument,   NULL, O_EXSYS },
 	{ "listing",	required_argument, NULL, O_LISTING },
 	{ "json",	no_argument,	   NULL, O_JSON },
+	{ "alt-name",	required_argument, NULL, O_ALT },
+	{ "new-snapshot", no_argument,	   NULL, O_NEWSNAP },
+	{ "warnings",	required_argument, NULL, O_WARN },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -102,6 +114,9 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_EXSYS: o->exclude_system = 1; break;
 		case O_LISTING: o->listing = optarg; break;
 		case O_JSON: o->json = 1; break;
+		case O_ALT: o->alt_name = optarg; break;
+		case O_NEWSNAP: o->new_snapshot = 1; break;
+		case O_WARN: o->warnings = optarg; break;
 		case 'h': usage(stdout); return (-1);
 		case 'V': printf("cb-manifest %s\n", CB_VERSION); return (-1);
 		default: usage(stderr); return (EX_USAGE);
@@ -164,6 +179,19 @@ main(int argc, char **argv)
 		return (mf_info(&o));
 	if (strcmp(cmd, "summary") == 0)
 		return (mf_summary(&o));
+	if (strcmp(cmd, "plan") == 0) {
+		if (need(o.backup, "--backup") ||
+		    need(o.alt_name, "--alt-name") || need(o.hosts, "--hosts"))
+			return (EX_USAGE);
+		return (mf_plan(&o));
+	}
+	if (strcmp(cmd, "list") == 0)
+		return (mf_list(&o));
+	if (strcmp(cmd, "latest") == 0) {
+		if (need(o.hosts, "--hosts"))
+			return (EX_USAGE);
+		return (mf_latest(&o));
+	}
 	warn0("unknown subcommand '%s'", cmd);
 	usage(stderr);
 	return (EX_USAGE);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "json.h"
 #include "strset.h"
 
 /* What the subcommands of cb-manifest take (see cb-manifest(1)). */
@@ -14,6 +15,8 @@ struct mf_opts {
 	const char	*backup, *run, *host, *kind;
 	const char	*topology, *schema, *previous;
 	const char	*keyspaces, *table, *base_path, *hosts, *listing;
+	const char	*alt_name, *warnings;
+	int		 new_snapshot;
 	int		 input_fields;
 	int		 exclude_system, json;
 	time_t		 now;
@@ -29,6 +32,13 @@ struct mfile {
 /* ISO 8601 UTC time of t into buf (21 bytes). */
 void mf_time(time_t t, char *buf, size_t size);
 
+/*
+ * Write member name as an array of the non-empty lines of the file path
+ * (an empty array if path is NULL), then ",\n".  Returns 0, or EX_FAILURE
+ * if the file cannot be read (reported).
+ */
+int mf_put_lines(FILE *out, const char *name, const char *path);
+
 /* Write a comma-separated list as a JSON array (null if NULL or empty). */
 void mf_put_list(FILE *f, const char *list);
 
@@ -37,9 +47,37 @@ int mf_merge(const struct mf_opts *o);
 int mf_restore(const struct mf_opts *o);
 int mf_info(const struct mf_opts *o);
 int mf_summary(const struct mf_opts *o);
+int mf_plan(const struct mf_opts *o);
+int mf_list(const struct mf_opts *o);
+int mf_latest(const struct mf_opts *o);
+
+/* The summary of a cluster (or seed) manifest: one line, or JSON. */
+void mf_summary_doc(FILE *out, struct json_doc *d, int json);
+
+/*
+ * The path of a file of a node manifest: "path", and where the path is
+ * not UTF-8 (which JSON cannot hold) "path" as its key escapes it and
+ * "path_bytes", the exact bytes in base64 (cb-manifest(5)).
+ */
+void mf_put_path(FILE *out, const char *path);
+
+/*
+ * The exact path of file entry e: path_bytes where there is one, else
+ * path.  Returns a string to free, or NULL (reported, naming the entry i
+ * of manifest name) if it is missing, empty, holds a NUL or is not base64.
+ */
+char *mf_file_path(struct json_doc *d, yaml_node_t *e, const char *name,
+    size_t i);
+
+/*
+ * Check the version of node manifest d: 0, or -1 if it is not one this
+ * reader knows (reported).
+ */
+int mf_node_version_check(struct json_doc *d, const char *name);
 
 #define MF_NODE_FORMAT		"cassandra-backups node manifest"
 #define MF_CLUSTER_FORMAT	"cassandra-backups cluster manifest"
 #define MF_VERSION		1
+#define MF_NODE_VERSION_BYTES	2	/* a node manifest with path_bytes */
 
 #endif

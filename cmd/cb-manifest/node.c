@@ -108,13 +108,15 @@ read_results(const struct mf_opts *o, struct files *fs, size_t *failed)
 {
 	struct rec_reader *r;
 	struct xfer_rec x;
+	char q[REC_QUOTE_MAX];
 	int rc;
 
 	if ((r = rec_reader_new(stdin, o->nul, "stdin")) == NULL)
 		return (EX_FAILURE);
 	while ((rc = rec_read_xfer(r, 6 + (size_t)o->input_fields, &x)) == 1) {
 		if (!x.ok) {
-			warn0("cannot back up '%s': %s", x.path, x.status);
+			warn0("cannot back up '%s': %s",
+			    rec_quote(x.path, q, sizeof(q)), x.status);
 			(*failed)++;
 			continue;
 		}
@@ -159,11 +161,18 @@ read_previous(const char *path, struct files *fs, struct json_doc **dp)
 		json_free(d);
 		return (EX_DATAERR);
 	}
+	if (mf_node_version_check(d, path) != 0) {
+		json_free(d);
+		return (EX_DATAERR);
+	}
 	files = json_get(d, root, "files");
 	for (i = 0; i < json_len(files); i++) {
 		e = json_item(d, files, i);
 		memset(&m, 0, sizeof(m));
-		m.path = dupstr(d, e, "path");
+		if ((m.path = mf_file_path(d, e, path, i)) == NULL) {
+			json_free(d);
+			return (EX_DATAERR);
+		}
 		m.key = dupstr(d, e, "key");
 		m.sha256 = dupstr(d, e, "sha256");
 		m.etag = dupstr(d, e, "etag");
@@ -278,7 +287,7 @@ put_file(FILE *out, const struct mfile *m)
 {
 
 	fputs("    {\"path\": ", out);
-	json_put_str(out, m->path);
+	mf_put_path(out, m->path);
 	fputs(", \"key\": ", out);
 	json_put_str(out, m->key);
 	fprintf(out, ", \"size\": %" PRIu64 ", \"stored_size\": %" PRIu64
@@ -341,9 +350,12 @@ put_node(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	size_t i;
 	int rc;
 
+	/* Only a manifest that has path_bytes needs a reader that knows it. */
+	for (i = 0; i < fs->n && rec_utf8_valid(fs->v[i].path); i++)
+		;
 	mf_time(o->now, now, sizeof(now));
 	fprintf(out, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n",
-	    MF_NODE_FORMAT, MF_VERSION);
+	    MF_NODE_FORMAT, i < fs->n ? MF_NODE_VERSION_BYTES : MF_VERSION);
 	fputs("  \"backup\": ", out);
 	json_put_str(out, o->backup);
 	fputs(",\n  \"run\": ", out);
@@ -356,7 +368,8 @@ put_node(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	json_put_strn(out, o->table && *o->table ? o->table : NULL);
 	fputs(",\n", out);
 	put_runs(out, o, prev, fs);
-	if ((rc = put_topology(out, o->topology)) != 0 ||
+	if ((rc = mf_put_lines(out, "warnings", o->warnings)) != 0 ||
+	    (rc = put_topology(out, o->topology)) != 0 ||
 	    (rc = put_schema(out, o->schema)) != 0)
 		return (rc);
 	for (i = 0; i < fs->n; i++) {

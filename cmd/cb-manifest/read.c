@@ -115,7 +115,7 @@ human(uint64_t n, char *buf, size_t size)
 }
 
 static void
-summary_json(struct json_doc *d, yaml_node_t *root, int v1)
+summary_json(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 {
 	yaml_node_t *tot = json_get(d, root, "totals");
 	yaml_node_t *runs = json_get(d, root, "runs"), *nodes, *e;
@@ -123,48 +123,48 @@ summary_json(struct json_doc *d, yaml_node_t *root, int v1)
 	char *ks = joined(d, json_get(d, root, "keyspaces"));
 	size_t i;
 
-	fputs("{\"name\": ", stdout);
-	json_put_str(stdout, json_get_str(d, root, "name", ""));
-	printf(", \"format\": \"%s\", \"complete\": %s, \"hosts\": ",
+	fputs("{\"name\": ", out);
+	json_put_str(out, json_get_str(d, root, "name", ""));
+	fprintf(out, ", \"format\": \"%s\", \"complete\": %s, \"hosts\": ",
 	    v1 ? "cassandra-backups 1" : "seed", !v1 ? "null" :
 	    strcmp(json_get_str(d, root, "complete", ""), "true") == 0 ?
 	    "true" : "false");
-	mf_put_list(stdout, hosts);
-	fputs(", \"keyspaces\": ", stdout);
-	mf_put_list(stdout, ks);
-	fputs(", \"table\": ", stdout);
-	json_put_str(stdout, json_get_str(d, root, "table", ""));
-	printf(", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+	mf_put_list(out, hosts);
+	fputs(", \"keyspaces\": ", out);
+	mf_put_list(out, ks);
+	fputs(", \"table\": ", out);
+	json_put_str(out, json_get_str(d, root, "table", ""));
+	fprintf(out, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
 	    ", \"stored_bytes\": %" PRIu64 ", \"runs\": [",
 	    json_get_u64(d, tot, "files", 0), json_get_u64(d, tot, "bytes", 0),
 	    json_get_u64(d, tot, "stored_bytes", 0));
 	for (i = 0; i < json_len(runs); i++) {
 		e = json_item(d, runs, i);
-		fputs(i ? ", {\"run\": " : "{\"run\": ", stdout);
-		json_put_str(stdout, json_get_str(d, e, "run", ""));
-		fputs(", \"kind\": ", stdout);
-		json_put_str(stdout, json_get_str(d, e, "kind", ""));
-		fputs("}", stdout);
+		fputs(i ? ", {\"run\": " : "{\"run\": ", out);
+		json_put_str(out, json_get_str(d, e, "run", ""));
+		fputs(", \"kind\": ", out);
+		json_put_str(out, json_get_str(d, e, "kind", ""));
+		fputs("}", out);
 	}
-	fputs("], \"nodes\": [", stdout);
+	fputs("], \"nodes\": [", out);
 	nodes = json_get(d, root, "nodes");
 	for (i = 0; i < json_len(nodes); i++) {
 		e = json_item(d, nodes, i);
-		fputs(i ? ", {\"host\": " : "{\"host\": ", stdout);
-		json_put_str(stdout, json_get_str(d, e, "host", ""));
-		fputs(", \"status\": ", stdout);
-		json_put_str(stdout, json_get_str(d, e, "status", ""));
-		fputs(", \"error\": ", stdout);
-		json_put_strn(stdout, json_get_str(d, e, "error", NULL));
-		fputs("}", stdout);
+		fputs(i ? ", {\"host\": " : "{\"host\": ", out);
+		json_put_str(out, json_get_str(d, e, "host", ""));
+		fputs(", \"status\": ", out);
+		json_put_str(out, json_get_str(d, e, "status", ""));
+		fputs(", \"error\": ", out);
+		json_put_strn(out, json_get_str(d, e, "error", NULL));
+		fputs("}", out);
 	}
-	fputs("]}\n", stdout);
+	fputs("]}\n", out);
 	free(hosts);
 	free(ks);
 }
 
 static void
-summary_line(struct json_doc *d, yaml_node_t *root, int v1)
+summary_line(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 {
 	yaml_node_t *tot = json_get(d, root, "totals");
 	yaml_node_t *runs = json_get(d, root, "runs"), *nodes, *e;
@@ -174,7 +174,7 @@ summary_line(struct json_doc *d, yaml_node_t *root, int v1)
 	char b1[32], b2[32];
 	size_t i;
 
-	printf("%s  %s  hosts: %s  keyspaces: %s%s%s",
+	fprintf(out, "%s  %s  hosts: %s  keyspaces: %s%s%s",
 	    json_get_str(d, root, "name", ""), !v1 ? "seed-format" :
 	    strcmp(json_get_str(d, root, "complete", ""), "true") == 0 ?
 	    "complete" : "INCOMPLETE", hosts ? hosts : "",
@@ -182,23 +182,33 @@ summary_line(struct json_doc *d, yaml_node_t *root, int v1)
 	if (v1) {
 		human(json_get_u64(d, tot, "bytes", 0), b1, sizeof(b1));
 		human(json_get_u64(d, tot, "stored_bytes", 0), b2, sizeof(b2));
-		printf("  %" PRIu64 " files, %s (%s stored)  runs: 1 full + "
+		fprintf(out, "  %" PRIu64 " files, %s (%s stored)  runs: 1 full + "
 		    "%zu incremental", json_get_u64(d, tot, "files", 0), b1,
 		    b2, json_len(runs) ? json_len(runs) - 1 : 0);
 	}
-	putchar('\n');
+	putc('\n', out);
 	nodes = json_get(d, root, "nodes");
 	for (i = 0; i < json_len(nodes); i++) {
 		e = json_item(d, nodes, i);
 		if (strcmp(json_get_str(d, e, "status", ""), "ok") == 0)
 			continue;
-		printf("    host %s: %s%s%s\n", json_get_str(d, e, "host", ""),
+		fprintf(out, "    host %s: %s%s%s\n", json_get_str(d, e, "host", ""),
 		    json_get_str(d, e, "status", "missing"),
 		    json_get_str(d, e, "error", NULL) ? ": " : "",
 		    json_get_str(d, e, "error", ""));
 	}
 	free(hosts);
 	free(ks);
+}
+
+void
+mf_summary_doc(FILE *out, struct json_doc *d, int json)
+{
+
+	if (json)
+		summary_json(out, d, json_root(d), is_v1(d));
+	else
+		summary_line(out, d, json_root(d), is_v1(d));
 }
 
 int
@@ -208,10 +218,7 @@ mf_summary(const struct mf_opts *o)
 
 	if ((d = load()) == NULL)
 		return (EX_DATAERR);
-	if (o->json)
-		summary_json(d, json_root(d), is_v1(d));
-	else
-		summary_line(d, json_root(d), is_v1(d));
+	mf_summary_doc(stdout, d, o->json);
 	json_free(d);
 	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
 }

@@ -1,8 +1,13 @@
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bkpath.h"
 #include "json.h"
 #include "manifest.h"
+#include "records.h"
+#include "warnp.h"
 
 void
 mf_time(time_t t, char *buf, size_t size)
@@ -39,4 +44,98 @@ mf_put_list(FILE *f, const char *list)
 		first = 0;
 	}
 	putc(']', f);
+}
+
+int
+mf_put_lines(FILE *out, const char *name, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int first = 1;
+
+	fprintf(out, "  \"%s\": [", name);
+	if (path != NULL) {
+		if ((f = fopen(path, "r")) == NULL) {
+			warnp("cannot open '%s'", path);
+			return (EX_FAILURE);
+		}
+		while ((n = getline(&line, &cap, f)) > 0) {
+			while (n > 0 && (line[n - 1] == '\n' ||
+			    line[n - 1] == '\r'))
+				line[--n] = '\0';
+			if (n == 0)
+				continue;
+			fputs(first ? "\n    " : ",\n    ", out);
+			json_put_str(out, line);
+			first = 0;
+		}
+		free(line);
+		fclose(f);
+	}
+	fputs(first ? "],\n" : "\n  ],\n", out);
+	return (0);
+}
+
+void
+mf_put_path(FILE *out, const char *path)
+{
+	char *esc;
+
+	if (rec_utf8_valid(path)) {
+		json_put_str(out, path);
+		return;
+	}
+	/* The escaped form is UTF-8 and has the path's components. */
+	esc = bkpath_key_escape(path);
+	json_put_str(out, esc != NULL ? esc : "");
+	free(esc);
+	fputs(", \"path_bytes\": ", out);
+	json_put_base64(out, path, strlen(path));
+}
+
+char *
+mf_file_path(struct json_doc *d, yaml_node_t *e, const char *name, size_t i)
+{
+	const char *s;
+	char *p;
+	size_t len;
+
+	if ((p = json_get_base64(d, e, "path_bytes", &len)) == NULL) {
+		if (errno == ENOMEM) {
+			warnp("cannot allocate");
+			return (NULL);
+		}
+		if (errno != 0) {
+			warn0("cannot read '%s': file %zu: path_bytes is not "
+			    "base64", name, i + 1);
+			return (NULL);
+		}
+		if ((s = json_strn(json_get(d, e, "path"), &len)) == NULL ||
+		    (p = strndup(s, len)) == NULL) {
+			warn0("cannot read '%s': file %zu has no path", name,
+			    i + 1);
+			return (NULL);
+		}
+	}
+	if (*p == '\0' || strlen(p) != len) {
+		warn0("cannot read '%s': file %zu: the path is empty or holds "
+		    "a NUL", name, i + 1);
+		free(p);
+		return (NULL);
+	}
+	return (p);
+}
+
+int
+mf_node_version_check(struct json_doc *d, const char *name)
+{
+	uint64_t v = json_get_u64(d, json_root(d), "version", 0);
+
+	if (v == MF_VERSION || v == MF_NODE_VERSION_BYTES)
+		return (0);
+	warn0("cannot read '%s': node manifest version %" PRIu64 " is not "
+	    "known (%d or %d)", name, v, MF_VERSION, MF_NODE_VERSION_BYTES);
+	return (-1);
 }

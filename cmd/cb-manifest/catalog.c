@@ -1,0 +1,288 @@
+/*
+ * cb-manifest list, latest: the backups under a base path, from their
+ * cluster manifests.  Input records NAME TAB FILE, one per backup, where
+ * FILE is its manifest.json fetched by the driver, or "-" when the backup
+ * has none (a run that never finished).  Newest first: by the manifest's
+ * "created" time, a seed manifest (which has none) by its name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "manifest.h"
+#include "records.h"
+#include "warnp.h"
+
+struct entry {
+	char		*name, *file;
+	char		 byname[32];	/* sort key made from the name */
+	struct json_doc	*doc;		/* NULL: none, or unreadable */
+	int		 bad;		/* the manifest could not be read */
+	const char	*order;		/* sort key (in doc, or name) */
+};
+
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(y->order, x->order)) != 0)
+		return (c);
+	return (strcmp(y->name, x->name));
+}
+
+/*
+ * The sort key of a backup without a "created" time: the time its name
+ * gives (YYYYMMDD, then optionally HHMMSS, as the day names and the seed's
+ * are), in the form "created" has; other names sort as the oldest.
+ */
+static void
+name_order(struct entry *e)
+{
+	const char *n = e->name, *t;
+	size_t i;
+
+	for (i = 0; i < 8 && n[i] >= '0' && n[i] <= '9'; i++)
+		;
+	if (i < 8) {
+		snprintf(e->byname, sizeof(e->byname), "0");
+		return;
+	}
+	t = n + 8 + (n[8] == '-' || n[8] == 'T');
+	for (i = 0; i < 6 && t[i] >= '0' && t[i] <= '9'; i++)
+		;
+	if (i < 6)
+		t = "000000";
+	snprintf(e->byname, sizeof(e->byname),
+	    "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", n, n + 4, n + 6, t, t + 2,
+	    t + 4);
+}
+
+static int
+entry_load(struct entry *e)
+{
+	FILE *f;
+
+	name_order(e);
+	e->order = e->byname;
+	if (strcmp(e->file, "-") == 0)
+		return (0);
+	if ((f = fopen(e->file, "r")) == NULL) {
+		warnp("cannot open '%s'", e->file);
+		e->bad = 1;
+		return (0);
+	}
+	e->doc = json_load(f, e->file);
+	fclose(f);
+	if (e->doc == NULL || json_root(e->doc)->type != YAML_MAPPING_NODE) {
+		warn0("cannot read the manifest of backup '%s'", e->name);
+		json_free(e->doc);
+		e->doc = NULL;
+		e->bad = 1;
+		return (0);
+	}
+	e->order = json_get_str(e->doc, json_root(e->doc), "created",
+	    e->byname);
+	return (0);
+}
+
+static void
+entries_free(struct entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].file);
+		json_free(v[i].doc);
+	}
+	free(v);
+}
+
+/* Read and load every record, sorted newest first. */
+static int
+entries_read(struct entry **vp, size_t *np)
+{
+	struct rec_reader *r;
+	struct entry *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	char *f[2];
+	int rc;
+
+	if ((r = rec_reader_new(stdin, 0, "stdin")) == NULL)
+		return (EX_FAILURE);
+	while ((rc = rec_reader_next(r, 2, f)) == 1) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = -2;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if ((v[n].name = strdup(f[0])) == NULL ||
+		    (v[n].file = strdup(f[1])) == NULL) {
+			n++;
+			rc = -2;
+			break;
+		}
+		entry_load(&v[n++]);
+	}
+	rec_reader_free(r);
+	if (rc != 0) {
+		if (rc == -2)
+			warnp("cannot allocate");
+		entries_free(v, n);
+		return (rc == -2 ? EX_FAILURE : EX_DATAERR);
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), newest_first);
+	*vp = v;
+	*np = n;
+	return (0);
+}
+
+/* One backup as a JSON object, without a newline. */
+static void
+list_json(const struct entry *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (e->doc == NULL) {
+		fputs("{\"name\": ", stdout);
+		json_put_str(stdout, e->name);
+		printf(", \"format\": null, \"complete\": false, \"note\": "
+		    "\"%s\"}", e->bad ? "the manifest cannot be read" :
+		    "no manifest.json: the run did not finish");
+		return;
+	}
+	if ((m = open_memstream(&buf, &len)) == NULL)
+		return;
+	mf_summary_doc(m, e->doc, 1);
+	fclose(m);
+	while (len > 0 && buf[len - 1] == '\n')
+		len--;
+	fwrite(buf, 1, len, stdout);
+	free(buf);
+}
+
+int
+mf_list(const struct mf_opts *o)
+{
+	struct entry *v;
+	size_t n, i;
+	int rc, bad = 0;
+
+	if ((rc = entries_read(&v, &n)) != 0)
+		return (rc);
+	if (o->json)
+		fputs("[", stdout);
+	for (i = 0; i < n; i++) {
+		bad |= v[i].bad;
+		if (o->json) {
+			fputs(i ? ",\n  " : "\n  ", stdout);
+			list_json(&v[i]);
+		} else if (v[i].doc != NULL)
+			mf_summary_doc(stdout, v[i].doc, 0);
+		else
+			printf("%s  %s\n", v[i].name, v[i].bad ?
+			    "UNREADABLE  the manifest cannot be read" :
+			    "INCOMPLETE  no manifest.json: the run did not "
+			    "finish");
+	}
+	if (o->json)
+		fputs("\n]\n", stdout);
+	entries_free(v, n);
+	if (fflush(stdout) != 0)
+		return (EX_FAILURE);
+	return (bad ? EX_DATAERR : 0);
+}
+
+/* 1 if every item of the comma-separated list is in seq. */
+static int
+holds_all(struct json_doc *d, yaml_node_t *seq, const char *list)
+{
+	const char *p, *e, *s;
+	size_t i, len;
+	int found;
+
+	for (p = list; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (e == NULL)
+			e = p + len;
+		for (found = 0, i = 0; i < json_len(seq) && !found; i++)
+			found = (s = json_str(json_item(d, seq, i))) != NULL &&
+			    strlen(s) == len && memcmp(s, p, len) == 0;
+		if (len > 0 && !found)
+			return (0);
+	}
+	return (1);
+}
+
+/* 1 if backup e can serve a restore of o's hosts, keyspaces and table. */
+static int
+covers(const struct mf_opts *o, const struct entry *e)
+{
+	struct json_doc *d = e->doc;
+	yaml_node_t *root = json_root(d), *ks = json_get(d, root, "keyspaces");
+	const char *table = json_get_str(d, root, "table", "");
+
+	if (!holds_all(d, json_get(d, root, "hosts"), o->hosts))
+		return (0);
+	if (o->keyspaces != NULL && *o->keyspaces != '\0' &&
+	    !json_is_null(ks) && json_len(ks) > 0 &&
+	    !holds_all(d, ks, o->keyspaces))
+		return (0);
+	if (*table != '\0' && (o->table == NULL || strcmp(o->table, table)))
+		return (0);
+	return (1);
+}
+
+static int
+is_complete(const struct entry *e)
+{
+	yaml_node_t *root = json_root(e->doc);
+
+	if (strcmp(json_get_str(e->doc, root, "format", ""),
+	    MF_CLUSTER_FORMAT) != 0)
+		return (1);	/* seed format: written when its run ended */
+	return (strcmp(json_get_str(e->doc, root, "complete", ""),
+	    "true") == 0);
+}
+
+int
+mf_latest(const struct mf_opts *o)
+{
+	struct entry *v;
+	size_t n, i;
+	int rc;
+
+	if ((rc = entries_read(&v, &n)) != 0)
+		return (rc);
+	rc = EX_NOINPUT;
+	for (i = 0; i < n; i++) {
+		if (v[i].doc == NULL || !covers(o, &v[i]))
+			continue;
+		if (!is_complete(&v[i])) {
+			warn0("skipping backup '%s': it is incomplete (restore "
+			    "it by name with --snapshot-name to use it)",
+			    v[i].name);
+			continue;
+		}
+		printf("%s\n", v[i].name);
+		rc = fflush(stdout) != 0 ? EX_FAILURE : 0;
+		break;
+	}
+	if (rc == EX_NOINPUT)
+		warn0("no complete backup holds hosts %s%s%s", o->hosts,
+		    o->keyspaces && *o->keyspaces ? " and keyspaces " : "",
+		    o->keyspaces && *o->keyspaces ? o->keyspaces : "");
+	entries_free(v, n);
+	return (rc);
+}

@@ -1,0 +1,126 @@
+/*
+ * cb-manifest plan: what a backup run does, decided from the manifest of
+ * the backup of the same name (if one exists) and the run's settings.
+ *
+ * The rule (cassandra-backups(1)): a backup is named after its UTC day.  A
+ * second run on the same day with the same hosts, keyspaces and table adds
+ * to that backup: nodes with a manifest in it run incrementally from that
+ * manifest, the others in full.  A backup of that name with other
+ * settings, of another format, or --new-snapshot gives the run a name of
+ * its own (--alt-name), so that no backup is ever overwritten.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "manifest.h"
+#include "records.h"
+#include "warnp.h"
+
+/* 1 if the comma-separated list equals the manifest's array. */
+static int
+same_list(struct json_doc *d, yaml_node_t *seq, const char *list)
+{
+	const char *p = list != NULL ? list : "", *e;
+	size_t i = 0, len;
+	const char *s;
+
+	if (json_is_null(seq) || json_len(seq) == 0)
+		return (*p == '\0');
+	for (; *p != '\0'; p = *e ? e + 1 : e, i++) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (e == NULL)
+			e = p + len;
+		if (i >= json_len(seq) ||
+		    (s = json_str(json_item(d, seq, i))) == NULL ||
+		    strlen(s) != len || memcmp(s, p, len) != 0)
+			return (0);
+	}
+	return (i == json_len(seq));
+}
+
+/* 1 if the previous backup may be added to by this run. */
+static int
+same_settings(const struct mf_opts *o, struct json_doc *d)
+{
+	yaml_node_t *root = json_root(d);
+
+	if (strcmp(json_get_str(d, root, "format", ""), MF_CLUSTER_FORMAT))
+		return (0);
+	return (same_list(d, json_get(d, root, "hosts"), o->hosts) &&
+	    same_list(d, json_get(d, root, "keyspaces"), o->keyspaces) &&
+	    strcmp(json_get_str(d, root, "table", ""),
+	    o->table != NULL ? o->table : "") == 0);
+}
+
+/* The key of host's last good node manifest in d, or NULL. */
+static const char *
+prev_key(struct json_doc *d, const char *host)
+{
+	yaml_node_t *nodes = json_get(d, json_root(d), "nodes"), *e;
+	size_t i;
+
+	for (i = 0; i < json_len(nodes); i++) {
+		e = json_item(d, nodes, i);
+		if (strcmp(json_get_str(d, e, "host", ""), host) == 0)
+			return (json_get_str(d, e, "manifest", NULL));
+	}
+	return (NULL);
+}
+
+static int
+put_plan(const struct mf_opts *o, struct json_doc *prev, int add)
+{
+	const char *f[4], *key;
+	char *hl, *tok, *save = NULL;
+	int rc = 0;
+
+	f[0] = "name";
+	f[1] = add ? o->backup : o->alt_name;
+	if (rec_write(stdout, 0, 2, f) != 0 || (hl = strdup(o->hosts)) == NULL)
+		return (EX_FAILURE);
+	for (tok = strtok_r(hl, ",", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, ",", &save)) {
+		key = add && prev != NULL ? prev_key(prev, tok) : NULL;
+		f[0] = "host";
+		f[1] = tok;
+		f[2] = key != NULL && *key != '\0' ? "incremental" : "full";
+		f[3] = key != NULL && *key != '\0' ? key : "-";
+		if (rec_write(stdout, 0, 4, f) != 0)
+			rc = EX_FAILURE;
+	}
+	free(hl);
+	return (rc);
+}
+
+int
+mf_plan(const struct mf_opts *o)
+{
+	struct json_doc *prev = NULL;
+	FILE *f;
+	int add = 0, rc;
+
+	if (o->previous != NULL) {
+		if ((f = fopen(o->previous, "r")) == NULL) {
+			warnp("cannot open '%s'", o->previous);
+			return (EX_FAILURE);
+		}
+		prev = json_load(f, o->previous);
+		fclose(f);
+		if (prev == NULL || json_root(prev)->type != YAML_MAPPING_NODE) {
+			warn0("cannot read '%s': the manifest of backup '%s' is "
+			    "damaged; refusing to plan over it", o->previous,
+			    o->backup);
+			json_free(prev);
+			return (EX_DATAERR);
+		}
+		add = !o->new_snapshot && same_settings(o, prev);
+	} else
+		add = 1;
+	rc = put_plan(o, prev, add);
+	json_free(prev);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = EX_FAILURE;
+	return (rc);
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# cb-manifest plan, list and latest: the driver's decisions over manifests
+# (what a backup run does, the listing, what LATEST means).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	# cluster NAME CREATED COMPLETE HOSTS-JSON KEYSPACES-JSON [TABLE]
+	cluster() {
+		printf '{"format": "cassandra-backups cluster manifest", "version": 1, "name": "%s", "base_path": "p", "hosts": %s, "keyspaces": %s, "table": "%s", "created": "%s", "complete": %s, "totals": {"files": 3, "bytes": 10, "stored_bytes": 5}, "runs": [], "nodes": [{"host": "a", "status": "ok", "manifest": "p/%s/a/manifest-R1.json"}, {"host": "b", "status": "%s", "error": null, "manifest": %s}]}\n' \
+		    "$1" "$4" "$5" "${6:-}" "$2" "$3" "$1" \
+		    "$([ "$3" = true ] && echo ok || echo failed)" \
+		    "$([ "$3" = true ] && echo "\"p/$1/b/manifest-R1.json\"" || echo null)"
+	}
+	cluster 20261130 2026-11-30T01:00:00Z true '["a", "b"]' null >"$T/full.json"
+	cluster 20261201 2026-12-01T01:00:00Z false '["a", "b"]' null >"$T/inc.json"
+	cluster 20261129 2026-11-29T01:00:00Z true '["a", "b"]' '["ks1"]' >"$T/ks1.json"
+	printf '{"name": "20170104", "hosts": ["a"], "keyspaces": null, "table": ""}' >"$T/seed.json"
+	printf 'not { json' >"$T/bad.json"
+}
+
+@test "plan: no backup today: every host full, under the day's name" {
+	run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 --hosts a,b
+	expect_status 0
+	[ "$output" = "$(printf 'name\t20261201\nhost\ta\tfull\t-\nhost\tb\tfull\t-')" ]
+}
+
+@test "plan: same settings add to today's backup, from each node's last manifest" {
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/inc.json"
+	expect_status 0
+	[ "$output" = "$(printf 'name\t20261201\nhost\ta\tincremental\tp/20261201/a/manifest-R1.json\nhost\tb\tfull\t-')" ]
+}
+
+@test "plan: other hosts, keyspaces, table, a seed backup or --new-snapshot get a name of their own" {
+	for args in "--hosts a,c" "--hosts a,b --keyspaces ks1" "--hosts a,b --new-snapshot"; do
+		run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 $args --previous "$T/inc.json"
+		expect_status 0
+		[ "${lines[0]}" = "$(printf 'name\t20261201-101010')" ]
+		[[ "$output" != *incremental* ]]
+	done
+	run cb-manifest plan --backup 20170104 --alt-name N2 --hosts a --previous "$T/seed.json"
+	expect_status 0
+	[ "${lines[0]}" = "$(printf 'name\tN2')" ]
+}
+
+@test "plan: a damaged manifest of today's backup stops the run (65), never a full run over it" {
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/bad.json"
+	expect_status 65
+	[[ "$output" == *"refusing to plan over it"* ]]
+	[[ "$output" != *"name	"* ]]
+}
+
+@test "list: newest first by creation, runs without a manifest and unreadable manifests shown, exit 65" {
+	printf '20261130\t%s\n20261201\t%s\n20261202\t-\n20261129\t%s\n20170104\t%s\n20261128\t%s\n' \
+	    "$T/full.json" "$T/inc.json" "$T/ks1.json" "$T/seed.json" "$T/bad.json" >"$T/cat"
+	run --separate-stderr cb-manifest list <"$T/cat"
+	expect_status 65
+	[[ "${lines[0]}" == "20261202  INCOMPLETE  no manifest.json"* ]]
+	[[ "${lines[1]}" == "20261201  INCOMPLETE  hosts: a,b"* ]]
+	[[ "$output" == *"20261130  complete  hosts: a,b  keyspaces: all"* ]]
+	[[ "$output" == *"20261129  complete  hosts: a,b  keyspaces: ks1"* ]]
+	[[ "$output" == *"20261128  UNREADABLE"* ]]
+	[[ "$output" == *"20170104  seed-format"* ]]
+	[[ "$stderr" == *"cannot read the manifest of backup '20261128'"* ]]
+	run --separate-stderr cb-manifest list --json <"$T/cat"
+	expect_status 65
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert [b["name"] for b in d] == ["20261202", "20261201", "20261130", "20261129", "20261128", "20170104"], d
+assert d[0]["complete"] is False and d[0]["format"] is None
+assert d[2]["complete"] is True and len(d[2]["nodes"]) == 2
+' "$output"
+	printf '' | cb-manifest list --json >"$T/empty"
+	[ "$(tr -d ' \n' <"$T/empty")" = "[]" ]
+}
+
+@test "latest: the newest complete backup covering the hosts and keyspaces; incomplete ones skipped, said" {
+	printf '20261130\t%s\n20261201\t%s\n20261129\t%s\n' \
+	    "$T/full.json" "$T/inc.json" "$T/ks1.json" >"$T/cat"
+	run --separate-stderr cb-manifest latest --hosts a,b <"$T/cat"
+	expect_status 0
+	[ "$output" = 20261130 ]
+	[[ "$stderr" == *"skipping backup '20261201': it is incomplete"* ]]
+	run --separate-stderr cb-manifest latest --hosts b --keyspaces ks1 <"$T/cat"
+	expect_status 0
+	[ "$output" = 20261130 ]
+	# Only the ks1 backup, older, holds ks1 when the newer ones are gone.
+	printf '20261201\t%s\n20261129\t%s\n' "$T/inc.json" "$T/ks1.json" >"$T/cat2"
+	run --separate-stderr cb-manifest latest --hosts a --keyspaces ks1 <"$T/cat2"
+	expect_status 0
+	[ "$output" = 20261129 ]
+	run --separate-stderr cb-manifest latest --hosts a --keyspaces ks2 <"$T/cat2"
+	expect_status 66
+	[ -z "$output" ]
+	[[ "$stderr" == *"no complete backup holds hosts a and keyspaces ks2"* ]]
+	run --separate-stderr cb-manifest latest --hosts a,c <"$T/cat"
+	expect_status 66
+}
