@@ -1726,9 +1726,42 @@ struct listpage {
 	char		*token;
 	int		 stopped;
 	int		 urlenc;	/* the page says EncodingType url */
+	char		**pfx;		/* the page's common prefixes */
+	size_t		 npfx, ipfx, cappfx;
 };
 
-/* Keys are URL-encoded only if the page says so: servers may ignore it. */
+static void
+list_pfx_clear(struct listpage *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->npfx; i++)
+		free(l->pfx[i]);
+	l->npfx = l->ipfx = 0;
+}
+
+static int
+list_pfx_add(struct listpage *l, const char *text, size_t len)
+{
+	char **n;
+
+	if (l->npfx == l->cappfx) {
+		l->cappfx = l->cappfx ? 2 * l->cappfx : 64;
+		if ((n = realloc(l->pfx, l->cappfx * sizeof(*n))) == NULL)
+			return (-1);
+		l->pfx = n;
+	}
+	if ((l->pfx[l->npfx] = strndup(text, len)) == NULL)
+		return (-1);
+	l->npfx++;
+	return (0);
+}
+
+/*
+ * The first pass over a page: its encoding (keys are URL-encoded only if
+ * the page says so: servers may ignore it) and its common prefixes, which
+ * come after the objects but are merged with them in key order.
+ */
 static int
 encoding_walk(void *cookie, const char *path, const char *text, size_t len)
 {
@@ -1736,6 +1769,27 @@ encoding_walk(void *cookie, const char *path, const char *text, size_t len)
 
 	if (strcmp(path, "ListBucketResult/EncodingType") == 0)
 		l->urlenc = len == 3 && strncasecmp(text, "url", 3) == 0;
+	else if (strcmp(path, "ListBucketResult/CommonPrefixes/Prefix") == 0)
+		return (list_pfx_add(l, text, len));
+	return (0);
+}
+
+/* Give fn the prefixes before key in byte order (all if key is NULL). */
+static int
+list_pfx_emit(struct listpage *l, const char *key)
+{
+	struct s3_listent ent = { .size = -1, .mtime = "", .etag = "",
+	    .storage_class = "", .is_prefix = 1 };
+
+	for (; l->ipfx < l->npfx; l->ipfx++) {
+		ent.key = l->pfx[l->ipfx];
+		if (key != NULL && strcmp(ent.key, key) >= 0)
+			break;
+		if (l->fn(l->cookie, &ent) != 0) {
+			l->stopped = 1;
+			return (-1);
+		}
+	}
 	return (0);
 }
 
@@ -1781,8 +1835,10 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 			return (-1);
 		if (l->urlenc)
 			s3_url_decode(l->key.s);
+		if (list_pfx_emit(l, l->key.s) != 0)
+			return (-1);
 		ent = (struct s3_listent){ l->key.s, l->size, l->mtime,
-		    l->etag, l->sclass };
+		    l->etag, l->sclass, 0 };
 		if (l->fn(l->cookie, &ent) != 0) {
 			l->stopped = 1;
 			return (-1);
@@ -1793,17 +1849,34 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 	return (0);
 }
 
+/* Walk a page: prefixes first, then objects, merged on the way to fn. */
 static int
-list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
-    struct s3_error *e)
+list_parse(struct listpage *l, const struct req *r)
 {
-	struct sigv4_param p[5] = { { "list-type", "2" },
+	size_t i;
+
+	if (xmlwalk(r->resp.s, r->resp.len, encoding_walk, l, NULL, 0) != 0)
+		return (-1);
+	for (i = 0; l->urlenc && i < l->npfx; i++)
+		s3_url_decode(l->pfx[i]);
+	if (xmlwalk(r->resp.s, r->resp.len, list_walk, l, NULL, 0) != 0)
+		return (-1);
+	return (list_pfx_emit(l, NULL));
+}
+
+static int
+list_page(struct s3_conn *k, const char *prefix, const char *delim,
+    struct listpage *l, struct s3_error *e)
+{
+	struct sigv4_param p[6] = { { "list-type", "2" },
 	    { "encoding-type", "url" }, { "prefix", prefix } };
 	struct req r = { .method = "GET", .params = p, .nparams = 3,
 	    .ok_root = "ListBucketResult" };
 	char *tok = l->token, mk[16];
 	int rc;
 
+	if (delim != NULL && *delim != '\0')
+		p[r.nparams++] = (struct sigv4_param){ "delimiter", delim };
 	if (tok != NULL)
 		p[r.nparams++] = (struct sigv4_param){ "continuation-token",
 		    tok };
@@ -1815,9 +1888,8 @@ list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
 	l->truncated = 0;
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	l->urlenc = 0;
-	if ((rc = req_run(k, &r, e)) == 0 && (xmlwalk(r.resp.s, r.resp.len,
-	    encoding_walk, l, NULL, 0) != 0 || xmlwalk(r.resp.s, r.resp.len,
-	    list_walk, l, NULL, 0) != 0)) {
+	list_pfx_clear(l);
+	if ((rc = req_run(k, &r, e)) == 0 && list_parse(l, &r) != 0) {
 		if (l->stopped)
 			s3_error_set(e, S3_ESYS, "listing stopped");
 		else
@@ -1834,16 +1906,18 @@ list_page(struct s3_conn *k, const char *prefix, struct listpage *l,
 }
 
 int
-s3_list(struct s3_conn *k, const char *prefix, int max_keys, s3_list_fn *fn,
-    void *cookie, struct s3_error *e)
+s3_list(struct s3_conn *k, const char *prefix, const char *delimiter,
+    int max_keys, s3_list_fn *fn, void *cookie, struct s3_error *e)
 {
 	struct listpage l = { .fn = fn, .cookie = cookie,
 	    .max_keys = max_keys };
 	int rc;
 
 	do {
-		rc = list_page(k, prefix, &l, e);
+		rc = list_page(k, prefix, delimiter, &l, e);
 	} while (rc == 0 && l.truncated);
+	list_pfx_clear(&l);
+	free(l.pfx);
 	free(l.token);
 	strbuf_free(&l.key);
 	return (rc);

@@ -100,13 +100,18 @@ struct s3_objinfo {
 	char		 crc32c[24];	/* x-amz-checksum-crc32c, if sent */
 };
 
-/* One entry of a listing. */
+/*
+ * One entry of a listing: an object, or (with a delimiter) a common
+ * prefix, whose key ends in the delimiter, size is -1 and mtime, etag and
+ * storage_class are "".
+ */
 struct s3_listent {
 	const char	*key;		/* decoded */
 	int64_t		 size;
 	const char	*mtime;		/* ISO 8601, as listed */
 	const char	*etag;		/* without quotes */
 	const char	*storage_class;
+	int		 is_prefix;	/* a CommonPrefixes entry */
 };
 
 typedef int s3_list_fn(void *cookie, const struct s3_listent *e);
@@ -192,10 +197,14 @@ int s3_get_range(struct s3_conn *k, const char *key, int64_t off,
 /*
  * List every object under prefix (ListObjectsV2, encoding-type=url, all
  * pages of max_keys keys, 0 for the server's default of 1000), calling fn
- * for each in order; fn returning -1 stops with S3_ESYS.
+ * for each in order; fn returning -1 stops with S3_ESYS.  With a
+ * delimiter (NULL or "" for none), the keys that hold it after the prefix
+ * are rolled up into common prefixes, given to fn too, merged with the
+ * objects in key order (byte order of the decoded keys, within each page:
+ * pages follow each other in key order).
  */
-int s3_list(struct s3_conn *k, const char *prefix, int max_keys,
-    s3_list_fn *fn, void *cookie, struct s3_error *e);
+int s3_list(struct s3_conn *k, const char *prefix, const char *delimiter,
+    int max_keys, s3_list_fn *fn, void *cookie, struct s3_error *e);
 
 /* DELETE the object. */
 int s3_delete(struct s3_conn *k, const char *key, struct s3_error *e);

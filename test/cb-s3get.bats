@@ -146,6 +146,38 @@ setup() { s3_setup; }
 	[ "$(cb-s3get --ls -0 "$B/$T/" | tr -cd '\0' | wc -c)" = 12 ]
 }
 
+@test "cb-s3get --ls --delimiter: common prefixes merged with the keys in order" {
+	echo x >f
+	for k in a 'b-' 'b/1' 'b/2/deep' b0 'd p+%/x' e; do
+		cb-s3put "$B/$T/$k" f >/dev/null
+	done
+	awscli s3api put-object --bucket "$S3_BUCKET" --key "$T/z/" >/dev/null
+	want=$(printf '%s\n' a 'b-' 'b/' b0 'd p+%/' e 'z/')
+	for mk in 1000 2 1; do
+		run cb-s3get --ls --delimiter / --max-keys $mk "$B/$T/"
+		expect_status 0
+		[ "$(printf '%s\n' "$output" | cut -f4 | sed "s|^$T/||")" = "$want" ]
+	done
+	# prefixes: - in SIZE, MTIME and ETAG; objects as without it
+	[[ "${lines[2]}" == $'-\t-\t-\t'"$T/b/" ]]
+	[[ "${lines[0]}" == 2$'\t'20*$'\t'*$'\t'"$T/a" ]]
+	run cb-s3get --ls --json --delimiter / "$B/$T/"
+	expect_status 0
+	[ "${lines[2]}" = '{"prefix":"'"$T"'/b/"}' ]
+	[[ "${lines[3]}" == '{"key":"'"$T"'/b0","size":2,'* ]]
+	[ "${lines[4]}" = '{"prefix":"'"$T"'/d p+%/"}' ]
+	# another delimiter, and -0
+	run cb-s3get --ls --delimiter p "$B/$T/d"
+	expect_status 0
+	[ "$output" = $'-\t-\t-\t'"$T/d p" ]
+	[ "$(cb-s3get --ls -0 --delimiter / "$B/$T/" | tr -cd '\0' | wc -c)" = 7 ]
+	# usage
+	run cb-s3get --delimiter / "$B/$T/a" out
+	expect_status 64
+	run cb-s3get --ls --delimiter '' "$B/$T/"
+	expect_status 64
+}
+
 @test "cb-s3get: list mode restores into -C DIR, verified, in input order" {
 	mkdir src dst
 	for i in 1 2 3 4 5; do mkdata "src/f$i" $((i * 70000)); done

@@ -35,11 +35,11 @@ static const char usage_text[] =
     "       cb-s3get --missing-ok [options] s3://BUCKET/KEY FILE\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
-    "       cb-s3get --ls [-0] [--json] [--max-keys N] [options] "
-    "s3://BUCKET[/PREFIX]\n";
+    "       cb-s3get --ls [-0] [--json] [--max-keys N] [--delimiter D]\n"
+    "                [options] s3://BUCKET[/PREFIX]\n";
 
 enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS,
-    OPT_MISSING_OK };
+    OPT_MISSING_OK, OPT_DELIMITER };
 
 struct get {
 	struct s3cli	 cli;
@@ -50,6 +50,7 @@ struct get {
 	int		 max_keys;
 	int		 nul;
 	int		 missing_ok;
+	const char	*delimiter;
 	const char	*dir;
 	int		 dirfd;
 	char		*bucket;
@@ -76,6 +77,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 		{ "missing-ok", no_argument, NULL, OPT_MISSING_OK },
+		{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 		{ "null", no_argument, NULL, '0' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -100,6 +102,14 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
 		case OPT_MISSING_OK: g->missing_ok = 1; break;
+		case OPT_DELIMITER:
+			if (*optarg == '\0') {
+				warn0("invalid --delimiter '': expected at "
+				    "least one character");
+				usage(stderr, EX_USAGE);
+			}
+			g->delimiter = optarg;
+			break;
 		case OPT_MAX_KEYS:
 			if (num_parse_u64(optarg, 1, 1000, &u) != 0) {
 				warn0("invalid --max-keys '%s': expected 1 "
@@ -371,6 +381,25 @@ json_str(struct strbuf *b, const char *s)
 	strbuf_addc(b, '"');
 }
 
+/* A common prefix: "- - - PREFIX", or {"prefix":"PREFIX"}. */
+static int
+ls_prefix(struct get *g, const char *prefix)
+{
+	struct strbuf b = STRBUF_INIT;
+	const char *f[4] = { "-", "-", "-", prefix };
+	int rc;
+
+	if (!g->json)
+		return (rec_write(stdout, g->nul, 4, f));
+	strbuf_adds(&b, "{\"prefix\":");
+	json_str(&b, prefix);
+	strbuf_adds(&b, "}\n");
+	rc = strbuf_failed(&b) || fwrite(b.s, 1, b.len, stdout) != b.len ?
+	    -1 : 0;
+	strbuf_free(&b);
+	return (rc);
+}
+
 static int
 ls_one(void *cookie, const struct s3_listent *e)
 {
@@ -380,6 +409,8 @@ ls_one(void *cookie, const struct s3_listent *e)
 	const char *f[4];
 	int rc;
 
+	if (e->is_prefix)
+		return (ls_prefix(g, e->key));
 	snprintf(size, sizeof(size), "%" PRId64, e->size);
 	if (g->json) {
 		strbuf_adds(&b, "{\"key\":");
@@ -413,7 +444,7 @@ get_ls(struct get *g)
 
 	if ((k = s3_conn_new(g->cli.client)) == NULL)
 		return (EX_FAILURE);
-	if (s3_list(k, g->key, g->max_keys, ls_one, g, &e) != 0) {
+	if (s3_list(k, g->key, g->delimiter, g->max_keys, ls_one, g, &e) != 0) {
 		if (e.kind == S3_ESYS) {
 			rc = EX_FAILURE;	/* reported by rec_write */
 		} else {
@@ -457,10 +488,10 @@ main(int argc, char *argv[])
 		    "standard output)");
 		usage(stderr, EX_USAGE);
 	}
-	if (((g.json || g.max_keys) && !g.ls) ||
+	if (((g.json || g.max_keys || g.delimiter) && !g.ls) ||
 	    (g.nul && !g.list && !g.ls)) {
-		warn0("--json and --max-keys need --ls; -0 needs --list or "
-		    "--ls");
+		warn0("--json, --max-keys and --delimiter need --ls; -0 needs "
+		    "--list or --ls");
 		usage(stderr, EX_USAGE);
 	}
 	if (s3cli_parse_url(argv[0], &g.bucket, &g.key) != 0)
