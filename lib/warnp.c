@@ -97,6 +97,23 @@ warn0(const char *fmt, ...)
 }
 
 void
+warnp_warning(const char *fmt, ...)
+{
+	char buf[4096], *p;
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* One line, whatever a path or a relayed message held. */
+	for (p = buf; (p = strpbrk(p, "\n\r")) != NULL; )
+		*p = ' ';
+	warn0("warning: %s", buf);
+	errno = saved;
+}
+
+void
 warnp_debug(int level, const char *fmt, ...)
 {
 	va_list ap;

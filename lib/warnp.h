@@ -36,6 +36,13 @@ void warnp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "prog: MESSAGE". */
 void warn0(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Print "prog: warning: MESSAGE": something the user should know that did
+ * not make the program fail.  One line each (no newline in MESSAGE), so a
+ * caller can collect them by matching ": warning: ".
+ */
+void warnp_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print "prog: MESSAGE" only when warnp_verbose() was raised to >= level. */
 void warnp_debug(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -202,23 +202,54 @@ cbs() {
 	ls -d "$BATS_FILE_TMPDIR"/v311/var/lib/cassandra/data1/ks1/events-*/snapshots/*-events
 }
 
-@test "cb-snapshot schema: cqlsh DESCRIBE SCHEMA" {
+@test "cb-snapshot schema: WITH INTERNALS on 4.0+, plain DESCRIBE SCHEMA before" {
+	# 4.0+: the table ids, and the schema says how it was taken.
 	run cbs v50 schema
 	expect_status 0
+	[ "${lines[0]}" = "-- cb-snapshot: cqlsh DESCRIBE SCHEMA WITH INTERNALS" ]
 	grep -q "^CREATE KEYSPACE ks1 WITH replication" <<<"$output"
 	grep -q "^CREATE TABLE ks1.users" <<<"$output"
-	expect_no_match -q "system_schema" <<<"$output"
-	expect_no_match -q "WITH ID = " <<<"$output"
-	run cbs v50 schema --with-internals
-	expect_status 0
-	grep -q "^CREATE TABLE ks1.users" <<<"$output"
 	grep -q "WITH ID = " <<<"$output"
-	# 3.11 has no WITH INTERNALS: the snapshot's files, then.
+	expect_no_match -q "system_schema" <<<"$output"
+	expect_no_match -q "warning" <<<"$output"
+	# Before 4.0 cqlsh refuses WITH INTERNALS: plain DESCRIBE SCHEMA, a
+	# warning on stderr, the statement on stdout.
+	for n in v311 v21; do
+		run cbs $n schema
+		expect_status 0
+		grep -qx "cb-snapshot: warning: cqlsh refused DESCRIBE SCHEMA WITH INTERNALS (Cassandra before 4.0): the schema is from DESCRIBE SCHEMA, without table ids" <<<"$output"
+		grep -q "^CREATE TABLE ks1.users" <<<"$output"
+		expect_no_match -q "WITH ID = " <<<"$output"
+		[ "$(cbs $n schema 2>/dev/null | head -1)" = \
+		    "-- cb-snapshot: cqlsh DESCRIBE SCHEMA" ]
+	done
+	run cbs v311 -q schema
+	expect_status 0
+	expect_no_match -q "warning" <<<"$output"
+	# --with-internals insists: 3.11 falls back to the snapshot's files.
 	run cbs v311 create -t wi
 	run cbs v311 schema --with-internals -t wi
 	expect_status 0
-	grep -q "SyntaxException" <<<"$output"
+	grep -q "cqlsh: <stdin>:1:Improper DESCRIBE command" <<<"$output"
 	grep -q "^CREATE TABLE IF NOT EXISTS ks1.users" <<<"$output"
+}
+
+@test "cb-snapshot schema: needs nothing from nodetool or topology" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -s "$TOOLS/cqlsh" "$BATS_TEST_TMPDIR/bin/cqlsh"
+	printf '#!/bin/sh\necho "nodetool: Failed to connect" >&2\nexit 1\n' \
+	    >"$BATS_TEST_TMPDIR/bin/nodetool"
+	chmod +x "$BATS_TEST_TMPDIR/bin/nodetool"
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR/bin" \
+	    --cassandra-conf-path "$(conf v41)" topology
+	expect_status 69
+	# The address comes from cassandra.yaml, not from topology.
+	run cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR/bin" \
+	    --cassandra-conf-path "$(conf auth)" schema --cqlsh-user admin \
+	    --cqlsh-password-file "$BATS_FILE_TMPDIR/pw"
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	grep -q "WITH ID = " <<<"$output"
 }
 
 # A cqlsh that records its argv and its cqlshrc, then runs the stand-in.

@@ -693,16 +693,15 @@ schema_fallback(const struct opts *o, int cqlsh_rc)
 		return (rc);
 	w.datadirs = c->data_dirs;
 	w.ndatadirs = c->ndata_dirs;
-	printf("-- schema of snapshot %s from its schema.cql files (cqlsh "
-	    "was not available); CREATE KEYSPACE statements are missing\n",
-	    o->tag);
+	printf("-- cb-snapshot: the schema.cql files of snapshot %s (cqlsh "
+	    "failed); no CREATE KEYSPACE statements\n", o->tag);
 	if (node_walk(&w, print_schema_file, &n, &st) == 0 && n > 0)
 		rc = 0;
 	else if (n == 0)
 		warn0("cannot find any schema.cql in snapshot '%s'", o->tag);
 	cassconf_free(c);
 	if (rc == 0 && !o->quiet)
-		warn0("warning: schema taken from %zu schema.cql files of "
+		warnp_warning("schema taken from %zu schema.cql files of "
 		    "snapshot '%s'", n, o->tag);
 	return (rc);
 }
@@ -716,6 +715,43 @@ bad_credentials(const struct proc_out *po)
 	    strstr(po->err, "password are incorrect") != NULL);
 }
 
+#define SCHEMA_INTERNALS	"DESCRIBE SCHEMA WITH INTERNALS"
+#define SCHEMA_PLAIN		"DESCRIBE SCHEMA"
+
+/* Did cqlsh refuse WITH INTERNALS as syntax, as cqlsh before 4.0 does? */
+static int
+internals_refused(const struct proc_out *po)
+{
+
+	return (strstr(po->err, "Improper DESCRIBE command") != NULL ||
+	    strstr(po->err, "SyntaxException") != NULL);
+}
+
+/*
+ * DESCRIBE SCHEMA WITH INTERNALS (4.0+: table ids, dropped columns), or
+ * where cqlsh refuses that and --with-internals was not given, plain
+ * DESCRIBE SCHEMA.  *stmt is what ran last.  Returns as cqlsh_run().
+ */
+static int
+schema_describe(const struct opts *o, const char *path, const char *rc,
+    const struct cassconf *c, const char **stmt, struct proc_out *po)
+{
+	int st;
+
+	*stmt = SCHEMA_INTERNALS;
+	st = cqlsh_run(path, rc, c, *stmt, po);
+	if (st <= 0 || o->internals || !internals_refused(po))
+		return (st);
+	proc_out_free(po);
+	*stmt = SCHEMA_PLAIN;
+	st = cqlsh_run(path, rc, c, *stmt, po);
+	if (st == 0 && !o->quiet)
+		warnp_warning("cqlsh refused " SCHEMA_INTERNALS " (Cassandra "
+		    "before 4.0): the schema is from " SCHEMA_PLAIN ", without "
+		    "table ids");
+	return (st);
+}
+
 static int
 cmd_schema(const struct opts *o)
 {
@@ -723,6 +759,7 @@ cmd_schema(const struct opts *o)
 	struct proc_out po = { NULL, 0, NULL, 0 };
 	struct cassconf *c = NULL;
 	char path[PATH_MAX], *pw = NULL;
+	const char *stmt;
 	int rc;
 
 	if ((rc = tool_path(o, "cqlsh", path, sizeof(path))) != 0)
@@ -740,12 +777,13 @@ cmd_schema(const struct opts *o)
 			return (EX_FAILURE);
 	}
 	(void)cassconf_load(o->confdir, &c);
-	rc = cqlsh_run(path, cr != NULL ? cqlsh_creds_rc(cr) : NULL, c,
-	    o->internals ? "DESCRIBE SCHEMA WITH INTERNALS" : "DESCRIBE SCHEMA",
-	    &po);
+	rc = schema_describe(o, path, cr != NULL ? cqlsh_creds_rc(cr) : NULL,
+	    c, &stmt, &po);
 	cqlsh_creds_free(cr);
 	cassconf_free(c);
 	if (rc == 0 && po.outlen > 0) {
+		/* Which statement it was, in the schema itself. */
+		printf("-- cb-snapshot: cqlsh %s\n", stmt);
 		fwrite(po.out, 1, po.outlen, stdout);
 	} else if (rc > 0 && o->user != NULL && bad_credentials(&po)) {
 		warn0("cqlsh refused the credentials of user '%s':", o->user);

@@ -1141,10 +1141,19 @@ def cqlsh(argv):
             if words[1:] == ["SCHEMA"]:
                 sys.stdout.write(n.describe())
                 return 0
-            if words[1:] == ["SCHEMA", "WITH", "INTERNALS"] and \
-                    n.vnum() >= (4, 0):
-                sys.stdout.write(n.describe(internals=True))
-                return 0
+            if words[1:] == ["SCHEMA", "WITH", "INTERNALS"]:
+                if n.vnum() >= (4, 0):
+                    # 4.0+: DESCRIBE runs on the server, ids included.
+                    sys.stdout.write(n.describe(internals=True))
+                    return 0
+                # Before 4.0 cqlsh describes on the client and its grammar
+                # ends at SCHEMA: handle_parse_error, statement error, exit
+                # 2 (the token's repr is approximate).
+                sys.stderr.write("<stdin>:1:Improper %s command (problem at "
+                                 "('identifier', '%s', (%d, %d))).\n" %
+                                 (stmt[0], stmt[2], len(stmt[0]) + 8,
+                                  len(stmt[0]) + 12))
+                return 2
             if words[1:] == ["FULL", "SCHEMA"]:
                 sys.stdout.write(n.describe(full=True))
                 return 0
