@@ -282,9 +282,9 @@ cassconf_parse(const char *buf, size_t len, const char *name,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		warn0("cannot read '%s': %s at line %zu", name,
-		    parser.problem != NULL ? parser.problem : "bad YAML",
-		    parser.problem_mark.line + 1);
+		warn0("cannot read '%s': not YAML at line %zu: %s", name,
+		    parser.problem_mark.line + 1,
+		    parser.problem != NULL ? parser.problem : "bad YAML");
 		yaml_parser_delete(&parser);
 		cassconf_free(p.c);
 		return (CASSCONF_EDATA);

@@ -435,15 +435,79 @@ EOF
 	[ "$a" != "$b" ]
 }
 
-@test "cb-snapshot: malformed cassandra.yaml is exit 65" {
-	mkdir -p "$BATS_TEST_TMPDIR/c"
-	printf 'data_file_directories: [/a\n' >"$BATS_TEST_TMPDIR/c/cassandra.yaml"
+# each_conf_cmd DIR STATUS PATTERN: every subcommand that reads DIR's
+# cassandra.yaml exits STATUS, and its last line of stderr matches PATTERN.
+each_conf_cmd() {
+	local cmd
+	printf 'ok\t1\t1\t%s\te\tk\t1\t1\t1\t/d/ks/t/backups/x\n' \
+	    "$EMPTY_SHA256" >"$BATS_TEST_TMPDIR/res"
+	for cmd in "create -t y" "clear -t y" flush "schema -t y" \
+	    "prune-backups --uploaded $BATS_TEST_TMPDIR/res"; do
+		# shellcheck disable=SC2086
+		run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+		    --cassandra-conf-path "$1" $cmd
+		expect_status "$2"
+		[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ] || {
+			echo "$cmd: $output" >&2
+			return 1
+		}
+		grep -q -- "$3" <<<"$output" || {
+			echo "$cmd: expected $3, got: $output" >&2
+			return 1
+		}
+	done
+}
+
+@test "cb-snapshot: cassandra.yaml missing or malformed is exit 78, naming file and cause" {
+	d=$BATS_TEST_TMPDIR/c
+	mkdir -p "$d" "$BATS_TEST_TMPDIR/data"
+	each_conf_cmd "$d" 78 \
+	    "^cb-snapshot: cannot open '$d/cassandra.yaml': No such file or directory\$"
+	printf 'cluster_name: x\ndata_file_directories: [/a\n' >"$d/cassandra.yaml"
+	each_conf_cmd "$d" 78 \
+	    "^cb-snapshot: cannot read '$d/cassandra.yaml': not YAML at line 3: "
+	printf 'data_file_directories: /a\n' >"$d/cassandra.yaml"
+	each_conf_cmd "$d" 78 \
+	    "^cb-snapshot: cannot read '$d/cassandra.yaml': key 'data_file_directories' is not a list\$"
+	printf -- '- a\n' >"$d/cassandra.yaml"
+	each_conf_cmd "$d" 78 "cannot read '$d/cassandra.yaml': not a YAML mapping"
+	# Those that walk the data directories need them to exist.
+	printf 'data_file_directories: [%s/gone]\n' "$BATS_TEST_TMPDIR" \
+	    >"$d/cassandra.yaml"
+	for cmd in "create -t y" "clear -t y" \
+	    "prune-backups --uploaded $BATS_TEST_TMPDIR/res"; do
+		# shellcheck disable=SC2086
+		run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+		    --cassandra-conf-path "$d" $cmd
+		expect_status 78
+		grep -qx "cb-snapshot: data directory '$BATS_TEST_TMPDIR/gone' of '$d/cassandra.yaml' is not a directory" <<<"$output"
+	done
+	if [ ! -e /var/lib/cassandra/data ]; then
+		printf 'cluster_name: x\n' >"$d/cassandra.yaml"
+		run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
+		    --cassandra-conf-path "$d" create -t y
+		expect_status 78
+		grep -qx "cb-snapshot: '$d/cassandra.yaml' has no data_file_directories, and the default '/var/lib/cassandra/data' is not a directory" <<<"$output"
+	fi
+	# topology reads nothing of it (nodetool finds its node itself).
 	run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
-	    --cassandra-conf-path "$BATS_TEST_TMPDIR/c" create -t y
-	expect_status 65
-	run cb-snapshot --cassandra-tools-bin-dir "$TOOLS" \
-	    --cassandra-conf-path "$BATS_TEST_TMPDIR/none" create -t y
-	expect_status 1
+	    --cassandra-conf-path "$d" topology
+	expect_no_match -q "cb-snapshot: cannot .*cassandra.yaml" <<<"$output"
+}
+
+@test "cb-snapshot: cassandra.yaml unreadable is exit 77" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" = 0 ] || skip "needs root to drop to nobody"
+	d=$(mktemp -d /tmp/cb-conf-perm.XXXXXX)
+	printf 'data_file_directories: [%s]\n' "$d" >"$d/cassandra.yaml"
+	chmod 755 "$d"
+	chmod 600 "$d/cassandra.yaml"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$CB_BIN/cb-snapshot" --cassandra-tools-bin-dir "$TOOLS" \
+	    --cassandra-conf-path "$d" create -t y
+	rm -rf "$d"
+	expect_status 77
+	grep -qx "cb-snapshot: cannot open '$d/cassandra.yaml': Permission denied" <<<"$output"
 }
 
 @test "cb-snapshot: usage errors exit 64; -h and -V exit 0" {

@@ -334,6 +334,60 @@ nodetool_do(const struct opts *o, const char *const *args)
 	return (rc);
 }
 
+/* ---------------------------------------------------- cassandra.yaml */
+
+/* Each data directory of c must be a directory.  0, or an exit status. */
+static int
+conf_check_dirs(const struct cassconf *c)
+{
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < c->ndata_dirs; i++) {
+		if (stat(c->data_dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+			continue;
+		if (errno == EACCES || errno == EPERM) {
+			warnp("cannot open data directory '%s'", c->data_dirs[i]);
+			return (EX_NOPERM);
+		}
+		if (c->data_dirs_default)
+			warn0("'%s' has no data_file_directories, and the "
+			    "default '%s' is not a directory", c->path,
+			    c->data_dirs[i]);
+		else
+			warn0("data directory '%s' of '%s' is not a directory",
+			    c->data_dirs[i], c->path);
+		return (EX_CONFIG);
+	}
+	return (0);
+}
+
+/*
+ * Read cassandra.yaml (and, if dirs, check its data directories).  The
+ * cause is reported naming the file.  Returns 0, or the exit status: 78
+ * (EX_CONFIG) missing, malformed or naming no data directory that exists,
+ * 77 unreadable for want of permission, 1 anything else.
+ */
+static int
+conf_load(const struct opts *o, int dirs, struct cassconf **c)
+{
+	int rc;
+
+	if ((rc = cassconf_load(o->confdir, c)) == CASSCONF_EDATA)
+		return (EX_CONFIG);
+	if (rc != 0 && (errno == EACCES || errno == EPERM))
+		return (EX_NOPERM);
+	if (rc != 0)
+		return (errno == ENOENT || errno == ENOTDIR || errno == EISDIR ||
+		    errno == ENAMETOOLONG || errno == EFBIG || errno == ELOOP ?
+		    EX_CONFIG : EX_FAILURE);
+	if (dirs && (rc = conf_check_dirs(*c)) != 0) {
+		cassconf_free(*c);
+		*c = NULL;
+	}
+	return (rc);
+}
+
 /* ------------------------------------------------- snapshots on disk */
 
 static int
@@ -408,13 +462,9 @@ cmd_create(const struct opts *o)
 	char path[PATH_MAX];
 	int rc, have;
 
-	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0)
+	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
+	    (rc = conf_load(o, 1, &c)) != 0)
 		return (rc);
-	if ((rc = cassconf_load(o->confdir, &c)) != 0) {
-		warn0("cannot check for an existing snapshot '%s'", o->tag);
-		return (rc == CASSCONF_EDATA ? EX_DATAERR :
-		    warnp_errno_status(errno));
-	}
 	if ((have = snapshot_on_disk(o, c)) == 1 && !o->reuse) {
 		warn0("snapshot '%s' already exists (--reuse keeps it)",
 		    o->tag);
@@ -436,7 +486,7 @@ cmd_create(const struct opts *o)
 }
 
 static int
-cmd_clear(const struct opts *o)
+clear_nodetool(const struct opts *o)
 {
 	const char *args[4 + MAXKS] = { "clearsnapshot", "-t", o->tag };
 	size_t i;
@@ -449,7 +499,22 @@ cmd_clear(const struct opts *o)
 }
 
 static int
-cmd_flush(const struct opts *o)
+cmd_clear(const struct opts *o)
+{
+	struct cassconf *c = NULL;
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
+	    (rc = conf_load(o, 1, &c)) != 0)
+		return (rc);
+	rc = clear_nodetool(o);
+	cassconf_free(c);
+	return (rc);
+}
+
+static int
+flush_nodetool(const struct opts *o)
 {
 	const char *args[4] = { "flush", NULL, NULL, NULL };
 	size_t i;
@@ -464,6 +529,21 @@ cmd_flush(const struct opts *o)
 			return (rc);
 	}
 	return (0);
+}
+
+static int
+cmd_flush(const struct opts *o)
+{
+	struct cassconf *c = NULL;
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
+	    (rc = conf_load(o, 0, &c)) != 0)
+		return (rc);
+	rc = flush_nodetool(o);
+	cassconf_free(c);
+	return (rc);
 }
 
 /* ------------------------------------------------------ prune-backups */
@@ -526,9 +606,8 @@ cmd_prune(const struct opts *o)
 	int rc;
 
 	memset(&pr, 0, sizeof(pr));
-	if ((rc = cassconf_load(o->confdir, &c)) != 0)
-		return (rc == CASSCONF_EDATA ? EX_DATAERR :
-		    warnp_errno_status(errno));
+	if ((rc = conf_load(o, 1, &c)) != 0)
+		return (rc);
 	in = strcmp(o->uploaded, "-") == 0 ? stdin : fopen(o->uploaded, "r");
 	if (in == NULL) {
 		warnp("cannot open '%s'", o->uploaded);
@@ -676,9 +755,8 @@ print_schema_file(void *cookie, const struct node_file *f)
 
 /* The snapshot's schema.cql files, when cqlsh cannot give the schema. */
 static int
-schema_fallback(const struct opts *o, int cqlsh_rc)
+schema_fallback(const struct opts *o, const struct cassconf *c, int cqlsh_rc)
 {
-	struct cassconf *c = NULL;
 	struct node_walk w = { NULL, 0, CASSPATH_SNAPSHOT, o->tag, NULL, NULL };
 	struct node_walk_stats st;
 	size_t n = 0;
@@ -689,8 +767,6 @@ schema_fallback(const struct opts *o, int cqlsh_rc)
 		    "without -t TAG");
 		return (rc);
 	}
-	if (cassconf_load(o->confdir, &c) != 0)
-		return (rc);
 	w.datadirs = c->data_dirs;
 	w.ndatadirs = c->ndata_dirs;
 	printf("-- cb-snapshot: the schema.cql files of snapshot %s (cqlsh "
@@ -699,7 +775,6 @@ schema_fallback(const struct opts *o, int cqlsh_rc)
 		rc = 0;
 	else if (n == 0)
 		warn0("cannot find any schema.cql in snapshot '%s'", o->tag);
-	cassconf_free(c);
 	if (rc == 0 && !o->quiet)
 		warnp_warning("schema taken from %zu schema.cql files of "
 		    "snapshot '%s'", n, o->tag);
@@ -762,25 +837,31 @@ cmd_schema(const struct opts *o)
 	const char *stmt;
 	int rc;
 
-	if ((rc = tool_path(o, "cqlsh", path, sizeof(path))) != 0)
-		return (schema_fallback(o, rc));
+	/* Where cqlsh connects, and the fallback's data directories. */
+	if ((rc = conf_load(o, 0, &c)) != 0)
+		return (rc);
+	if ((rc = tool_path(o, "cqlsh", path, sizeof(path))) != 0) {
+		rc = schema_fallback(o, c, rc);
+		goto done;
+	}
 	if (o->user != NULL && (pw = password_read(o)) == NULL) {
 		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
 		    "or CB_CQLSH_PASSWORD)", o->user);
-		return (schema_fallback(o, EX_FAILURE));
+		rc = schema_fallback(o, c, EX_FAILURE);
+		goto done;
 	}
 	if (pw != NULL) {
 		cr = cqlsh_creds_new(o->user, pw);
 		OPENSSL_cleanse(pw, strlen(pw));
 		free(pw);
-		if (cr == NULL)
-			return (EX_FAILURE);
+		if (cr == NULL) {
+			rc = EX_FAILURE;
+			goto done;
+		}
 	}
-	(void)cassconf_load(o->confdir, &c);
 	rc = schema_describe(o, path, cr != NULL ? cqlsh_creds_rc(cr) : NULL,
 	    c, &stmt, &po);
 	cqlsh_creds_free(cr);
-	cassconf_free(c);
 	if (rc == 0 && po.outlen > 0) {
 		/* Which statement it was, in the schema itself. */
 		printf("-- cb-snapshot: cqlsh %s\n", stmt);
@@ -793,9 +874,12 @@ cmd_schema(const struct opts *o)
 		warn0("cqlsh failed (exit %d):", rc);
 		if (rc > 0)
 			relay("cqlsh", po.err);
-		rc = schema_fallback(o, rc < 0 ? EX_UNAVAILABLE : EX_FAILURE);
+		rc = schema_fallback(o, c, rc < 0 ? EX_UNAVAILABLE :
+		    EX_FAILURE);
 	}
 	proc_out_free(&po);
+done:
+	cassconf_free(c);
 	return (rc);
 }
 
