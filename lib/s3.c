@@ -191,6 +191,9 @@ s3_error_exit(const struct s3_error *e)
 		if (e->status == 401 || e->status == 403 ||
 		    code_in(e->code, denied_codes))
 			return (EX_NOPERM);
+		/* A server that lacks a feature will lack it later too. */
+		if (e->status == 501 || strcmp(e->code, "NotImplemented") == 0)
+			return (EX_UNAVAILABLE);
 		if (e->status >= 500 || e->status == 429 || e->status == 412 ||
 		    code_in(e->code, retry_codes))
 			return (EX_TEMPFAIL);
@@ -208,6 +211,15 @@ s3_error_no_such_key(const struct s3_error *e)
 
 	return (e->kind == S3_EHTTP && e->status == 404 && e->code_sent &&
 	    strcmp(e->code, "NoSuchKey") == 0);
+}
+
+int
+s3_error_exists(const struct s3_error *e)
+{
+
+	return (e->kind == S3_EHTTP && (e->status == 412 ||
+	    (e->status == 409 &&
+	    strcmp(e->code, "ConditionalRequestConflict") == 0)));
 }
 
 /* --------------------------------------------------------- the client */
@@ -1098,6 +1110,8 @@ req_judge(struct s3_conn *k, struct req *r, CURLcode cc, struct s3_error *e)
 	if (strcmp(e->code, "ExpiredToken") == 0 ||
 	    strcmp(e->code, "TokenRefreshRequired") == 0)
 		return (awscred_invalidate(k->c->cred) == 0 ? V_RETRY : V_FAIL);
+	if (r->status == 501 || strcmp(e->code, "NotImplemented") == 0)
+		return (V_FAIL);
 	if (r->status >= 500 || r->status == 429 ||
 	    code_in(e->code, retry_codes))
 		return (V_RETRY);
@@ -1288,6 +1302,38 @@ req_put_opts(struct req *r, const struct s3_put_opts *po)
 	req_hdr(r, "content-type", po->content_type);
 }
 
+static int head(struct s3_conn *k, const char *key, int ckmode,
+    struct s3_objinfo *info, struct s3_error *e);
+
+/*
+ * A conditional PUT retried after a lost answer is refused because the
+ * lost one created the object: it is ours if it holds our bytes (its ETag
+ * is their MD5, or its CRC32C is ours).  Anything else exists already.
+ */
+static int
+put_was_ours(struct s3_conn *k, const char *key, const void *buf,
+    size_t len, const char *crc, char etag[136])
+{
+	struct s3_objinfo info;
+	struct s3_error he;
+	unsigned char md[16];
+	unsigned int mdlen = 16;
+	char hex[33], quoted[40];
+
+	if (head(k, key, 1, &info, &he) != 0 || info.size < 0 ||
+	    (uint64_t)info.size != len)
+		return (0);
+	EVP_Digest(buf, len, md, &mdlen, EVP_md5(), NULL);
+	sigv4_hex(md, 16, hex);
+	snprintf(quoted, sizeof(quoted), "\"%s\"", hex);
+	if (strcmp(info.etag, quoted) != 0 && (crc == NULL ||
+	    info.crc32c[0] == '\0' || strcmp(info.crc32c, crc) != 0))
+		return (0);
+	warnp_debug(1, "'%s': created by a PUT whose answer was lost", key);
+	memcpy(etag, info.etag, 136);
+	return (1);
+}
+
 int
 s3_put_object(struct s3_conn *k, const char *key, const void *buf,
     size_t len, const struct s3_put_opts *po, char etag[136],
@@ -1299,8 +1345,17 @@ s3_put_object(struct s3_conn *k, const char *key, const void *buf,
 	int rc;
 
 	req_put_opts(&r, po);
+	if (po->if_none_match)
+		req_hdr(&r, "if-none-match", "*");
 	req_checksum(&r, po->checksum, ck);
 	rc = req_run(k, &r, e);
+	if (rc != 0 && po->if_none_match && e->tries > 1 &&
+	    s3_error_exists(e) && put_was_ours(k, key, buf, len,
+	    po->checksum == S3_CK_CRC32C ? ck : NULL, etag)) {
+		memset(e, 0, sizeof(*e));
+		req_free(&r);
+		return (0);
+	}
 	if (rc == 0 && po->checksum == S3_CK_CRC32C)
 		rc = echo_check(&r, ck, "the object", e);
 	if (rc == 0)
@@ -1525,9 +1580,6 @@ complete_body(const struct s3_part *parts, int n, size_t *len)
 	return (strbuf_detach(&b));
 }
 
-static int head(struct s3_conn *k, const char *key, int ckmode,
-    struct s3_objinfo *info, struct s3_error *e);
-
 int
 s3_etag_parts(const char *etag)
 {
@@ -1594,6 +1646,9 @@ s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
 	if (po->checksum == S3_CK_CRC32C)
 		s3_crc32c_composite(parts, n, composite);
 	r.body = (const unsigned char *)body;
+	/* AWS: a conditional multipart create is checked at Complete. */
+	if (po->if_none_match)
+		req_hdr(&r, "if-none-match", "*");
 	req_checksum(&r, S3_CK_SHA256, NULL);
 	etag[0] = '\0';
 	if ((rc = req_run(k, &r, e)) == 0) {
@@ -1605,7 +1660,8 @@ s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
 			    "the object is %s, ours %s", res.crc32c, composite);
 			rc = -1;
 		}
-	} else if (e->tries > 1 && strcmp(e->code, "NoSuchUpload") == 0) {
+	} else if (e->tries > 1 && (strcmp(e->code, "NoSuchUpload") == 0 ||
+	    (po->if_none_match && s3_error_exists(e)))) {
 		rc = complete_lost(k, key, n, size, composite, etag, e);
 	}
 	req_free(&r);

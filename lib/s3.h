@@ -89,6 +89,8 @@ struct s3_put_opts {
 	const char	*storage_class;
 	const char	*content_type;
 	enum s3_checksum checksum;
+	int		 if_none_match;	/* create only: If-None-Match: * on
+					   PutObject and on Complete */
 };
 
 /* What a HEAD or GET says about the object. */
@@ -221,6 +223,13 @@ int s3_error_exit(const struct s3_error *e);
  * and NoSuchBucket are not.
  */
 int s3_error_no_such_key(const struct s3_error *e);
+
+/*
+ * Whether e, the failure of a conditional create (if_none_match), says
+ * the object exists: 412 PreconditionFailed, or 409
+ * ConditionalRequestConflict (another create of the key is under way).
+ */
+int s3_error_exists(const struct s3_error *e);
 
 /* Set e to a local failure with msg (S3_ESYS or S3_EDATA). */
 void s3_error_set(struct s3_error *e, enum s3_errkind kind,

@@ -175,12 +175,36 @@ fail:
 	return (-1);
 }
 
+/*
+ * A conditional create is decided at Complete (AWS); asking first spares
+ * uploading every part of an object that exists already, and narrows the
+ * race on servers that ignore the condition at Complete (RGW 16).
+ */
+static int
+up_exists(struct up *u)
+{
+	struct s3_objinfo info;
+	struct s3_error e;
+
+	if (!u->o->put.if_none_match ||
+	    s3_head(u->k, u->key, &info, &e) != 0)
+		return (0);
+	s3_error_set(&e, S3_EHTTP, "the object exists (HEAD before the "
+	    "upload)");
+	e.status = 412;
+	snprintf(e.code, sizeof(e.code), "PreconditionFailed");
+	up_fail(u, &e);
+	return (1);
+}
+
 /* Create the multipart upload at the first part. */
 static int
 up_begin(struct up *u)
 {
 	struct s3_error e;
 
+	if (up_exists(u))
+		return (-1);
 	if ((u->parts = calloc(MAX_PARTS, sizeof(*u->parts))) == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot allocate");
 		up_fail(u, &e);

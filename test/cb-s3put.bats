@@ -4,6 +4,7 @@
 
 load helpers
 load s3_helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() { s3_setup_file; }
 teardown_file() { s3_teardown_file; }
@@ -276,4 +277,75 @@ setup() { s3_setup; }
 	cb-s3get --progress -q "$B/$T/f" back 2>err
 	[ ! -s err ]
 	cmp f back
+}
+
+@test "cb-s3put --if-none-match: creates once, then exit 73: it exists" {
+	echo first >one
+	echo second >two
+	run cb-s3put --if-none-match "$B/$T/lock" one
+	expect_status 0
+	[[ "$output" == ok$'\t'6$'\t'* ]]
+	run cb-s3put --if-none-match "$B/$T/lock" two
+	expect_status 73
+	[[ "$output" == *"cannot create '$B/$T/lock' from 'two': it exists already (PreconditionFailed (HTTP 412)"* ]]
+	awscli s3 cp "$B/$T/lock" back
+	cmp one back
+	# without it, the key is replaced as before
+	cb-s3put "$B/$T/lock" two >/dev/null
+	awscli s3 cp "$B/$T/lock" back
+	cmp two back
+	# list mode: the status word, and 73 for the run
+	printf 'lock\ttwo\nnew\ttwo\n' >in
+	run --separate-stderr cb-s3put --list --if-none-match "$B/$T/" <in
+	expect_status 73
+	[[ "${lines[0]}" == PreconditionFailed$'\t'-$'\t'* ]]
+	[[ "${lines[1]}" == ok$'\t'* ]]
+}
+
+@test "cb-s3put --if-none-match: a multipart upload over an existing key is refused, nothing left" {
+	mkdata big $((11 * 1024 * 1024))
+	echo small >small
+	cb-s3put "$B/$T/big" small >/dev/null
+	run cb-s3put --if-none-match --part-size 5M "$B/$T/big" big
+	expect_status 73
+	[[ "$output" == *"it exists already"* ]]
+	awscli s3 cp "$B/$T/big" back
+	cmp small back
+	no_uploads_left "$T/"
+	run cb-s3put --if-none-match --part-size 5M "$B/$T/big2" big
+	expect_status 0
+	awscli s3 cp "$B/$T/big2" back
+	cmp big back
+}
+
+@test "cb-s3put --delete: removes the key; a missing key is success" {
+	echo x >f
+	cb-s3put "$B/$T/f" f >/dev/null
+	run cb-s3put --delete "$B/$T/f"
+	expect_status 0
+	[ -z "$output" ]
+	run awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/f"
+	[ "$status" -ne 0 ]
+	run cb-s3put --delete "$B/$T/f"
+	expect_status 0
+	# the lock cycle: create-only, delete, create-only again
+	cb-s3put --if-none-match "$B/$T/lock" f >/dev/null
+	cb-s3put --delete "$B/$T/lock"
+	cb-s3put --if-none-match "$B/$T/lock" f >/dev/null
+	# failures keep their status
+	run cb-s3put --delete s3://no-such-bucket-here/k
+	expect_status 1
+	[[ "$output" == *"cannot delete 's3://no-such-bucket-here/k': NoSuchBucket"* ]]
+	AWS_SECRET_ACCESS_KEY=wrong run cb-s3put --delete "$B/$T/lock"
+	expect_status 77
+	awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/lock" >/dev/null
+	# usage
+	run cb-s3put --delete "$B/$T/lock" f
+	expect_status 64
+	run cb-s3put --delete "$B/$T/"
+	expect_status 64
+	run cb-s3put --delete --pack "$B/$T/lock"
+	expect_status 64
+	run cb-s3put --delete --list "$B/$T/"
+	expect_status 64
 }

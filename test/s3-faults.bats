@@ -5,6 +5,7 @@
 
 load helpers
 load s3_helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() { s3_setup_file; }
 teardown_file() { s3_teardown_file; }
@@ -177,4 +178,35 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	    --missing-ok "$B/$T/nope" out
 	expect_status 75
 	[ "$(cat out)" = old ]
+}
+
+@test "faults: --if-none-match after a lost answer: our own object is success, another's is 73" {
+	echo mine >f
+	proxy_start --plan 'PUT=lost'
+	run --separate-stderr cb-s3put "${FAST[@]}" --endpoint "$PROXY" \
+	    --if-none-match -v "$B/$T/lock" f
+	expect_status 0
+	[[ "$output" == ok$'\t'5$'\t'* ]]
+	[[ "$stderr" == *"created by a PUT whose answer was lost"* ]]
+	[ "$(grep -c '^PUT ' "$PROXY_LOG")" = 2 ]
+	proxy_stop
+	# the retry finds an object that is not ours: it exists
+	echo other >g
+	awscli s3 cp g "$B/$T/lock2"
+	proxy_start --plan 'PUT=reset-req'
+	run cb-s3put "${FAST[@]}" --endpoint "$PROXY" --if-none-match \
+	    "$B/$T/lock2" f
+	expect_status 73
+	awscli s3 cp "$B/$T/lock2" back
+	cmp g back
+}
+
+@test "faults: a server without conditional writes: exit 69, said, not retried" {
+	echo x >f
+	proxy_start --always 'PUT=notimpl'
+	run cb-s3put "${FAST[@]}" --endpoint "$PROXY" --if-none-match \
+	    "$B/$T/lock" f
+	expect_status 69
+	[[ "$output" == *"NotImplemented (HTTP 501)"*"the server does not support conditional writes: --if-none-match"* ]]
+	[ "$(grep -c '^PUT ' "$PROXY_LOG")" = 1 ]
 }

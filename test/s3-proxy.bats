@@ -396,3 +396,50 @@ logged() {
 	run s3raw GET "$(url "a%20b%2Bc")"
 	expect_answer 200
 }
+
+@test "conditional writes: If-None-Match * at Complete over an existing key is 412; other values 501" {
+	mkdata p1 1000
+	echo there >f
+	rgw_put f "$S3_BUCKET/$T/c"
+	create c
+	part c 1 p1
+	run s3raw POST "$(url c)?uploadId=$UPLOAD" -H 'If-None-Match: *' \
+	    --data "<CompleteMultipartUpload>$(xpart 1 p1)</CompleteMultipartUpload>"
+	expect_answer 412 PreconditionFailed
+	rgw_get "$S3_BUCKET/$T/c" back
+	cmp f back
+	run s3raw DELETE "$(url c)?uploadId=$UPLOAD"
+	expect_answer 204
+	# a key that is not there: completed
+	create d
+	part d 1 p1
+	run s3raw POST "$(url d)?uploadId=$UPLOAD" -H 'If-None-Match: *' \
+	    --data "<CompleteMultipartUpload>$(xpart 1 p1)</CompleteMultipartUpload>"
+	expect_answer 200
+	# PutObject: RGW itself says 412 for an existing key
+	run s3raw PUT "$(url d)" -H 'If-None-Match: *' --data x
+	expect_answer 412 PreconditionFailed
+	run s3raw PUT "$(url e)" -H 'If-None-Match: *' --data x
+	expect_answer 200
+	# only '*' is implemented
+	run s3raw PUT "$(url g)" -H 'If-None-Match: "abc"' --data x
+	expect_answer 501 NotImplemented
+}
+
+@test "conditional writes: cb-s3put --if-none-match multipart as on AWS: refused at Complete" {
+	mkdata big $((11 * 1024 * 1024))
+	echo small >small
+	rgw_put small "$S3_BUCKET/$T/big"
+	# the HEAD before the upload fails: the condition is left to Complete
+	proxy_stop
+	proxy_start --aws --plan 'HEAD=500'
+	run env AWS_CA_BUNDLE="$S3_CA_BUNDLE" cb-s3put --retries 1 \
+	    --endpoint "$PROXY" --region us-east-1 --if-none-match \
+	    --part-size 5M "$B/$T/big" big
+	expect_status 73
+	[[ "$output" == *"it exists already (PreconditionFailed (HTTP 412)"* ]]
+	logged "^POST /$S3_BUCKET/$T/big\?uploadId=\S+ path \S+ 412 "
+	logged "^DELETE /$S3_BUCKET/$T/big\?uploadId=\S+ path \S+ 204 "
+	rgw_get "$S3_BUCKET/$T/big" back
+	cmp small back
+}

@@ -50,6 +50,8 @@ before the body rules, so they are taken).
   nosuchupload  answer 404 NoSuchUpload without forwarding
   404-page   answer 404 with an HTML page, no S3 error body (a load
              balancer's or a wrong endpoint's answer)
+  notimpl    answer 501 NotImplemented (a server without a feature, e.g.
+             conditional writes)
   reset      forward, send the head and half the body, then reset (RST)
   stall      forward, send the head and half the body, then go silent
   lost       forward, then reset without answering (a lost reply)
@@ -96,13 +98,13 @@ import s3strict  # noqa: E402
 from s3strict import S3Error  # noqa: E402
 
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
-          "nosuchupload", "404-page",
+          "nosuchupload", "404-page", "notimpl",
           "reset", "stall", "lost", "ok-ws", "list-raw", "bad-size",
           "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
 ANSWER_FAULTS = {"500", "503", "expired", "200err", "200err-ws",
-                 "archived", "nosuchupload", "404-page"}
+                 "archived", "nosuchupload", "404-page", "notimpl"}
 WHITESPACE = b"\n \n  \n\n   \n"
 IDLE_TIMEOUT = 300
 UPSTREAM_TIMEOUT = 300
@@ -407,6 +409,9 @@ def fault_answer(conn, x):
         err = S3Error(503, "SlowDown", "")
     elif f == "expired":
         err = S3Error(400, "ExpiredToken", "")
+    elif f == "notimpl":
+        err = S3Error(501, "NotImplemented", "A header you provided implies "
+                      "functionality that is not implemented")
     elif f == "nosuchupload":
         err = S3Error(404, "NoSuchUpload", "The specified upload does not "
                       "exist. The upload ID may be invalid, or the upload "
@@ -451,6 +456,26 @@ def send_upstream(x):
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding",
               "content-length"}
+
+
+def upstream_exists(x):
+    """Whether the request's key exists upstream (a HEAD)."""
+    amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    method, target, headers = s3strict.upstream_head(
+        x.strict, x.proxy.upstream_host, amz_date)
+    up = http.client.HTTPConnection(*x.proxy.upstream,
+                                    timeout=UPSTREAM_TIMEOUT)
+    try:
+        up.putrequest(method, target, skip_host=True,
+                      skip_accept_encoding=True)
+        for n, v in headers:
+            up.putheader(n, v)
+        up.endheaders()
+        resp = up.getresponse()
+        resp.read()
+        return resp.status == 200
+    finally:
+        up.close()
 
 
 def forward(conn, x):
@@ -586,6 +611,8 @@ def serve_one(conn, proxy):
         return answer_error(conn, x, err)
     if x.fault in ANSWER_FAULTS:
         return fault_answer(conn, x)
+    if x.strict and s3strict.create_only(x.strict) and upstream_exists(x):
+        return answer_error(conn, x, s3strict.precondition_failed())
     return forward(conn, x)
 
 

@@ -406,12 +406,28 @@ def rule_delete_objects_md5(x):
                               "Content-MD5")
 
 
+def rule_if_none_match(x):
+    """Amazon S3 User Guide, Add preconditions to S3 operations with
+    conditional requests (conditional writes), and the PutObject and
+    CompleteMultipartUpload API references: If-None-Match on a write takes
+    the value '*' only (upload only if the key does not exist); a header
+    whose functionality S3 does not implement is 501 NotImplemented."""
+    value = x.req.header("if-none-match")
+    if value is None or x.kind not in ("put", "complete"):
+        return
+    if value.strip() != "*":
+        raise S3Error(501, "NotImplemented", "A header you provided implies "
+                      "functionality that is not implemented",
+                      extra=[("Header", "If-None-Match")])
+
+
 HEAD_RULES = [rule_authorization, rule_region_redirect, rule_scope_region,
               rule_content_sha256_present, rule_access_key,
               rule_headers_signed, rule_signature, rule_content_length,
               rule_upload_live, rule_checksum_header,
               rule_content_md5_header, rule_create_algorithm,
-              rule_part_checksum_type, rule_delete_objects_md5]
+              rule_part_checksum_type, rule_delete_objects_md5,
+              rule_if_none_match]
 
 
 # --- body rules --------------------------------------------------------------
@@ -547,6 +563,32 @@ def upstream_request(x, upstream_host, drop_params=()):
                       x.secret, x.auth["region"], signed)
     headers.append(("Authorization", auth))
     return r.method, path + ("?" + query if query else ""), headers, body
+
+
+def create_only(x):
+    """Amazon S3 User Guide, conditional writes: a multipart upload with
+    If-None-Match: * is checked at CompleteMultipartUpload, which fails
+    412 PreconditionFailed if the key exists.  RGW 16 ignores the header
+    there (it honours it on PutObject): the proxy asks upstream first."""
+    return x.kind == "complete" and \
+        (x.req.header("if-none-match") or "").strip() == "*"
+
+
+def precondition_failed():
+    return S3Error(412, "PreconditionFailed", "At least one of the "
+                   "pre-conditions you specified did not hold",
+                   extra=[("Condition", "If-None-Match")])
+
+
+def upstream_head(x, upstream_host, amz_date):
+    """(method, target, headers) of a HEAD of the request's key for RGW,
+    signed with the client's key and scope."""
+    path = "/" + x.addr.bucket + x.addr.key
+    headers = [("Host", upstream_host), ("x-amz-date", amz_date),
+               ("x-amz-content-sha256", hashlib.sha256(b"").hexdigest())]
+    auth = sigv4.sign("HEAD", path, "", headers, x.auth["access_key"],
+                      x.secret, x.auth["region"])
+    return "HEAD", path, headers + [("Authorization", auth)]
 
 
 # --- what AWS adds to the answer -------------------------------------------

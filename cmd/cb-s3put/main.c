@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bkpath.h"
 #include "records.h"
 #include "ordpool.h"
 #include "num.h"
@@ -27,7 +28,7 @@
 static const char usage_text[] =
     "usage: cb-s3put [-pqv] [--progress] [-j N] [--part-size SIZE]\n"
     "                [--sse AES256|aws:kms] [--sse-kms-key-id ID]\n"
-    "                [--storage-class CLASS]\n"
+    "                [--storage-class CLASS] [--if-none-match]\n"
     "                [--checksum sha256|crc32c|md5|none] [--rate-limit RATE]\n"
     "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
     "                [--addressing-style auto|virtual|path]\n"
@@ -35,15 +36,18 @@ static const char usage_text[] =
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
-    "                [--fields N] [options] s3://BUCKET[/PREFIX]\n";
+    "                [--fields N] [options] s3://BUCKET[/PREFIX]\n"
+    "       cb-s3put --delete [options] s3://BUCKET/KEY\n";
 
 enum { OPT_SSE = 400, OPT_KMS, OPT_CLASS, OPT_CHECKSUM, OPT_LIST,
-    OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS };
+    OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS, OPT_IF_NONE_MATCH,
+    OPT_DELETE };
 
 struct put {
 	struct s3cli	 cli;
 	struct s3up_opts up;
 	int		 list;
+	int		 delete;
 	int		 nul;
 	int		 fields;
 	int		 checksum_set;
@@ -93,6 +97,8 @@ parse_args(struct put *p, int argc, char *argv[])
 		{ "key-prefix", required_argument, NULL, OPT_KEY_PREFIX },
 		{ "key-suffix", required_argument, NULL, OPT_KEY_SUFFIX },
 		{ "fields", required_argument, NULL, OPT_FIELDS },
+		{ "if-none-match", no_argument, NULL, OPT_IF_NONE_MATCH },
+		{ "delete", no_argument, NULL, OPT_DELETE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -127,6 +133,8 @@ parse_args(struct put *p, int argc, char *argv[])
 			p->checksum_set = 1;
 			break;
 		case OPT_LIST: p->list = 1; break;
+		case OPT_IF_NONE_MATCH: p->up.put.if_none_match = 1; break;
+		case OPT_DELETE: p->delete = 1; break;
 		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
 		case OPT_KEY_SUFFIX: p->key_suffix = optarg; break;
 		case OPT_FIELDS:
@@ -214,16 +222,16 @@ put_file(struct put *p, struct s3_conn *k, const char *path, const char *key,
     struct s3up_opts *uo, struct s3up_result *res, struct s3_error *e,
     int *err)
 {
-	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
-	char why[400];
+	char why[400], name[REC_QUOTE_MAX];
 	struct stat st;
 	int64_t size = -1;
 	int fd = STDIN_FILENO, rc;
 
 	*err = 0;
+	rec_quote(strcmp(path, "-") == 0 ? "stdin" : path, name, sizeof(name));
 	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY)) == -1) {
 		*err = errno;
-		warnp("cannot open '%s'", path);
+		warnp("cannot open '%s'", name);
 		s3_error_set(e, S3_ESYS, "%s", strerror(*err));
 		return (EX_FAILURE);
 	}
@@ -239,10 +247,55 @@ put_file(struct put *p, struct s3_conn *k, const char *path, const char *key,
 		close(fd);
 	if (rc == 0)
 		return (0);
-	warn0("cannot upload '%s' to '%s/%s': %s", name,
+	if (uo->put.if_none_match && s3_error_exists(e)) {
+		warn0("cannot create '%s/%s' from '%s': it exists already "
+		    "(%s)", s3_client_bucket(p->cli.client), key, name,
+		    s3_error_str(e, why, sizeof(why)));
+		return (EX_CANTCREAT);
+	}
+	warn0("cannot upload '%s' to '%s/%s': %s%s", name,
 	    s3_client_bucket(p->cli.client), key,
-	    s3_error_str(e, why, sizeof(why)));
+	    s3_error_str(e, why, sizeof(why)), uo->put.if_none_match &&
+	    e->kind == S3_EHTTP && e->status == 501 ? " (the server does "
+	    "not support conditional writes: --if-none-match)" : "");
 	return (s3_error_exit(e));
+}
+
+/* A key that names one object: not empty, not ending in '/'. */
+static int
+key_check(const char *key)
+{
+
+	if (*key == '\0' || key[strlen(key) - 1] == '/') {
+		warn0("invalid S3 URL: no object key after the bucket");
+		return (-1);
+	}
+	return (0);
+}
+
+/* DeleteObject; a key that is not there is success, as in S3. */
+static int
+put_delete(struct put *p)
+{
+	struct s3_error e;
+	struct s3_conn *k;
+	char why[400];
+	int rc = 0;
+
+	if (key_check(p->key) != 0)
+		return (EX_USAGE);
+	if ((k = s3_conn_new(p->cli.client)) == NULL)
+		return (EX_FAILURE);
+	if (s3_delete(k, p->key, &e) != 0 && !s3_error_no_such_key(&e)) {
+		warn0("cannot delete '%s/%s': %s",
+		    s3_client_bucket(p->cli.client), p->key,
+		    s3_error_str(&e, why, sizeof(why)));
+		rc = s3_error_exit(&e);
+	} else
+		warnp_debug(1, "deleted '%s/%s'",
+		    s3_client_bucket(p->cli.client), p->key);
+	s3_conn_free(k);
+	return (rc);
 }
 
 static int
@@ -253,10 +306,8 @@ put_single(struct put *p, const char *path)
 	struct s3_conn *k;
 	int rc, err;
 
-	if (*p->key == '\0' || p->key[strlen(p->key) - 1] == '/') {
-		warn0("invalid S3 URL: no object key after the bucket");
+	if (key_check(p->key) != 0)
 		return (EX_USAGE);
-	}
 	if ((k = s3_conn_new(p->cli.client)) == NULL)
 		return (EX_FAILURE);
 	rc = put_file(p, k, path, p->key, &p->up, &res, &e, &err);
@@ -342,6 +393,7 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 {
 	struct strbuf b = STRBUF_INIT;
 	struct job *j;
+	char *esc = NULL;
 	int n = p->fields;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -356,10 +408,19 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 		goto bad;
 	}
 	j->path = j->f[n - 1];
+	/* A path S3 cannot hold as it is is escaped (cb-transfer(5)). */
+	if (p->key_prefix != NULL &&
+	    (esc = bkpath_key_escape(j->path)) == NULL) {
+		warnp("cannot allocate");
+		goto bad;
+	}
 	strbuf_adds(&b, p->key);
-	if (p->key_prefix != NULL)
+	if (p->key_prefix != NULL) {
 		strbuf_adds(&b, p->key_prefix);
-	strbuf_adds(&b, p->key_prefix != NULL ? j->path : j->f[0]);
+		strbuf_adds(&b, esc);
+		free(esc);
+	} else
+		strbuf_adds(&b, j->f[0]);
 	if (p->key_suffix != NULL)
 		strbuf_adds(&b, p->key_suffix);
 	if ((j->key = strbuf_detach(&b)) == NULL)
@@ -429,8 +490,13 @@ main(int argc, char *argv[])
 	parse_args(&p, argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > (p.list ? 1 : 2))
+	if (argc < 1 || argc > (p.list || p.delete ? 1 : 2))
 		usage(stderr, EX_USAGE);
+	if (p.delete && (p.list || p.up.pack || p.up.put.if_none_match ||
+	    p.up.put.sse || p.up.put.storage_class || p.checksum_set)) {
+		warn0("--delete takes no upload options");
+		usage(stderr, EX_USAGE);
+	}
 	if (!p.list && (p.nul || p.key_prefix || p.key_suffix || p.fields)) {
 		warn0("-0, --key-prefix, --key-suffix and --fields need "
 		    "--list");
@@ -458,7 +524,12 @@ main(int argc, char *argv[])
 		    strncmp(p.cli.endpoint_res, "http://", 7) == 0 ?
 		    S3_CK_SHA256 : S3_CK_CRC32C;
 	s3cli_progress_start(&p.cli);
-	rc = p.list ? put_list(&p) : put_single(&p, argc == 2 ? argv[1] : "-");
+	if (p.delete)
+		rc = put_delete(&p);
+	else if (p.list)
+		rc = put_list(&p);
+	else
+		rc = put_single(&p, argc == 2 ? argv[1] : "-");
 done:
 	s3cli_close(&p.cli);
 	free(p.bucket);
