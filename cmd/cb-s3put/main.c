@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bkpath.h"
 #include "records.h"
 #include "ordpool.h"
 #include "num.h"
@@ -222,16 +221,16 @@ put_file(struct put *p, struct s3_conn *k, const char *path, const char *key,
     struct s3up_opts *uo, struct s3up_result *res, struct s3_error *e,
     int *err)
 {
-	char why[400], name[REC_QUOTE_MAX];
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	char why[400];
 	struct stat st;
 	int64_t size = -1;
 	int fd = STDIN_FILENO, rc;
 
 	*err = 0;
-	rec_quote(strcmp(path, "-") == 0 ? "stdin" : path, name, sizeof(name));
 	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY)) == -1) {
 		*err = errno;
-		warnp("cannot open '%s'", name);
+		warnp("cannot open '%s'", path);
 		s3_error_set(e, S3_ESYS, "%s", strerror(*err));
 		return (EX_FAILURE);
 	}
@@ -393,7 +392,6 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 {
 	struct strbuf b = STRBUF_INIT;
 	struct job *j;
-	char *esc = NULL;
 	int n = p->fields;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -408,19 +406,10 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 		goto bad;
 	}
 	j->path = j->f[n - 1];
-	/* A path S3 cannot hold as it is is escaped (cb-transfer(5)). */
-	if (p->key_prefix != NULL &&
-	    (esc = bkpath_key_escape(j->path)) == NULL) {
-		warnp("cannot allocate");
-		goto bad;
-	}
 	strbuf_adds(&b, p->key);
-	if (p->key_prefix != NULL) {
+	if (p->key_prefix != NULL)
 		strbuf_adds(&b, p->key_prefix);
-		strbuf_adds(&b, esc);
-		free(esc);
-	} else
-		strbuf_adds(&b, j->f[0]);
+	strbuf_adds(&b, p->key_prefix != NULL ? j->path : j->f[0]);
 	if (p->key_suffix != NULL)
 		strbuf_adds(&b, p->key_suffix);
 	if ((j->key = strbuf_detach(&b)) == NULL)
