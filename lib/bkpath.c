@@ -1,8 +1,11 @@
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bkpath.h"
 #include "casspath.h"
+#include "records.h"
 
 #define MAXCOMP	256
 
@@ -130,4 +133,82 @@ bkpath_in_list(const char *list, const char *name)
 			return (1);
 	}
 	return (0);
+}
+
+/* Bytes of the character at p that go in a key as they are, or 0. */
+static size_t
+key_keeps(const char *p)
+{
+	uint32_t c;
+	size_t n;
+
+	if ((n = rec_utf8_char(p, &c)) == 0 || c < 0x20 || c == '%' ||
+	    (c >= 0x7f && c <= 0x9f) || c == 0xfffe || c == 0xffff)
+		return (0);
+	return (n);
+}
+
+char *
+bkpath_key_escape(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(path), i = 0, o = 0, n;
+	char *k;
+
+	if ((k = malloc(3 * len + 1)) == NULL)
+		return (NULL);
+	while (i < len) {
+		if ((n = key_keeps(path + i)) > 0) {
+			memcpy(k + o, path + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		/* A bad sequence: only its first byte, then look again. */
+		k[o++] = '%';
+		k[o++] = hex[(unsigned char)path[i] >> 4];
+		k[o++] = hex[(unsigned char)path[i] & 15];
+		i++;
+	}
+	k[o] = '\0';
+	return (k);
+}
+
+static int
+hexval(char c)
+{
+
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+char *
+bkpath_key_unescape(const char *key)
+{
+	char *p, *s;
+	int h, l;
+
+	if ((s = p = malloc(strlen(key) + 1)) == NULL)
+		return (NULL);
+	for (; *key != '\0'; key++) {
+		if (*key != '%') {
+			*p++ = *key;
+			continue;
+		}
+		if ((h = hexval(key[1])) < 0 || (l = hexval(key[2])) < 0 ||
+		    (h | l) == 0) {
+			free(s);
+			errno = EINVAL;
+			return (NULL);
+		}
+		*p++ = (char)(h << 4 | l);
+		key += 2;
+	}
+	*p = '\0';
+	return (s);
 }

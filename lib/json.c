@@ -1,10 +1,14 @@
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "json.h"
 #include "num.h"
+#include "records.h"
 #include "warnp.h"
 
 struct json_doc {
@@ -359,25 +363,114 @@ json_item(struct json_doc *d, yaml_node_t *n, size_t i)
 	    n->data.sequence.items.start[i]));
 }
 
+const char *
+json_strn(yaml_node_t *n, size_t *len)
+{
+
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return (NULL);
+	*len = n->data.scalar.length;
+	return ((const char *)n->data.scalar.value);
+}
+
+/* 1 if base64 string s of len bytes is canonical: padded, no spaces. */
+static int
+base64_ok(const char *s, size_t len)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strspn(s, set);
+
+	if (len % 4 != 0 || n + 2 < len)
+		return (0);
+	if (n < len && (s[n] != '=' || (n + 1 < len && s[n + 1] != '=')))
+		return (0);
+	return (1);
+}
+
+char *
+json_get_base64(struct json_doc *d, yaml_node_t *m, const char *key,
+    size_t *len)
+{
+	yaml_node_t *n = json_get(d, m, key);
+	const char *s;
+	size_t sl, pad;
+	unsigned char *b;
+	int got;
+
+	errno = 0;
+	if (json_is_null(n))
+		return (NULL);
+	if ((s = json_strn(n, &sl)) == NULL || sl > INT32_MAX ||
+	    strlen(s) != sl || !base64_ok(s, sl)) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((b = malloc(sl / 4 * 3 + 1)) == NULL)
+		return (NULL);
+	/* EVP_DecodeBlock() counts the padding as zero bytes. */
+	pad = sl == 0 ? 0 : (s[sl - 1] == '=') + (s[sl - 2] == '=');
+	if ((got = EVP_DecodeBlock(b, (const unsigned char *)s, (int)sl)) < 0 ||
+	    (size_t)got != sl / 4 * 3) {
+		free(b);
+		errno = EINVAL;
+		return (NULL);
+	}
+	*len = (size_t)got - pad;
+	b[*len] = '\0';
+	return ((char *)b);
+}
+
+/* A character that json_put_str() escapes though it is UTF-8. */
+static int
+put_escaped(uint32_t c)
+{
+
+	return (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+	    c == 0x2029 || c == 0xfeff || c == 0xfffe || c == 0xffff);
+}
+
 void
 json_put_str(FILE *f, const char *s)
 {
-	const unsigned char *p;
+	uint32_t c;
+	size_t n;
 
 	putc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
+	for (; *s != '\0'; s += n) {
+		if ((n = rec_utf8_char(s, &c)) == 0) {
+			fputs("\\ufffd", f);	/* not UTF-8: see json.h */
+			n = 1;
+			continue;
+		}
+		switch (c) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
 		case '\n': fputs("\\n", f); break;
 		case '\t': fputs("\\t", f); break;
 		case '\r': fputs("\\r", f); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", *p);
+			if (put_escaped(c))
+				fprintf(f, "\\u%04" PRIx32, c);
 			else
-				putc(*p, f);
+				fwrite(s, 1, n, f);
 		}
+	}
+	putc('"', f);
+}
+
+void
+json_put_base64(FILE *f, const void *p, size_t len)
+{
+	unsigned char out[4 * 48 + 1];
+	const unsigned char *b = p;
+	size_t n;
+
+	putc('"', f);
+	for (; len > 0; b += n, len -= n) {
+		n = len < 144 ? len : 144;
+		EVP_EncodeBlock(out, b, (int)n);
+		fputs((char *)out, f);
 	}
 	putc('"', f);
 }

@@ -70,8 +70,35 @@ int json_is_null(yaml_node_t *n);
 size_t json_len(yaml_node_t *n);
 yaml_node_t *json_item(struct json_doc *d, yaml_node_t *n, size_t i);
 
-/* Write s as a JSON string (quoted, escaped) to f. */
+/*
+ * A scalar's text and in *len its length, which a \u0000 escape makes
+ * longer than strlen() of it; NULL if n is not a scalar.
+ */
+const char *json_strn(yaml_node_t *n, size_t *len);
+
+/*
+ * The bytes that the base64 string (RFC 4648, padded, nothing else in it)
+ * value of key stands for, NUL-terminated (the NUL not counted in *len),
+ * in a buffer to free.  NULL with errno 0 if key is missing or null, with
+ * EINVAL if the value is not such a string, or ENOMEM.
+ */
+char *json_get_base64(struct json_doc *d, yaml_node_t *m, const char *key,
+    size_t *len);
+
+/*
+ * Write s as a JSON string (quoted, escaped) to f, so that json_load()
+ * gives s back, byte for byte, where s is UTF-8 throughout (see
+ * rec_utf8_valid()): '"', '\\', control characters (C0, DEL, C1), the
+ * line separators U+2028 and U+2029, U+FEFF and the non-characters U+FFFE
+ * and U+FFFF are escaped (libyaml would refuse or fold them as they are).
+ * A byte that is not UTF-8 cannot be in a JSON string: it is written as
+ * \ufffd, so a caller that must keep such bytes writes them with
+ * json_put_base64() too.
+ */
 void json_put_str(FILE *f, const char *s);
+
+/* Write the len bytes at p to f as a JSON string of their base64. */
+void json_put_base64(FILE *f, const void *p, size_t len);
 
 /* Write s as a JSON string, or null if s is NULL. */
 void json_put_strn(FILE *f, const char *s);

@@ -114,22 +114,127 @@ rec_reader_free(struct rec_reader *r)
 	free(r);
 }
 
+size_t
+rec_utf8_char(const char *s, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c, min;
+	size_t n, i;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return (p[0] != '\0');
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, c = p[0] & 0x07, min = 0x10000;
+	} else
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);	/* also at the NUL */
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return (0);
+	*cp = c;
+	return (n);
+}
+
+int
+rec_utf8_valid(const char *s)
+{
+	uint32_t c;
+	size_t n;
+
+	for (; *s != '\0'; s += n)
+		if ((n = rec_utf8_char(s, &c)) == 0)
+			return (0);
+	return (1);
+}
+
+/* A character that must not reach a terminal as it is. */
+static int
+quote_control(uint32_t c)
+{
+
+	return (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+	    c == 0x2029 || c == 0x200e || c == 0x200f ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069));
+}
+
+const char *
+rec_quote(const char *s, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	char e[16];
+	size_t o = 0, n, el, i;
+	uint32_t c;
+
+	for (; *p != '\0'; p += n) {
+		if ((n = rec_utf8_char((const char *)p, &c)) == 0)
+			n = 1, c = 0xfffd, el = 0;
+		else
+			el = n;
+		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			e[0] = '\\';
+			e[1] = c == '\t' ? 't' : c == '\n' ? 'n' :
+			    c == '\r' ? 'r' : '\\';
+			el = 2;
+		} else if (el == 0 || quote_control(c)) {
+			for (i = 0, el = 0; i < n; i++) {
+				e[el++] = '\\';
+				e[el++] = 'x';
+				e[el++] = hex[p[i] >> 4];
+				e[el++] = hex[p[i] & 15];
+			}
+		} else
+			memcpy(e, p, n);
+		if (o + el + 4 > size) {
+			memcpy(buf + o, "...", 4);	/* o + 4 <= size */
+			return (buf);
+		}
+		memcpy(buf + o, e, el);
+		o += el;
+	}
+	buf[o] = '\0';
+	return (buf);
+}
+
+/* Why field i of n cannot be written, or NULL. */
+static const char *
+write_refusal(int nul, size_t i, size_t n, const char *f)
+{
+
+	if ((i + 1 < n || !nul) && strchr(f, '\t') != NULL)
+		return ("TAB");
+	if (!nul && strchr(f, '\n') != NULL)
+		return ("newline");
+	return (NULL);
+}
+
 int
 rec_write(FILE *out, int nul, size_t n, const char *const *fields)
 {
+	char q[REC_QUOTE_MAX];
+	const char *why;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if ((i + 1 < n || !nul) && strchr(fields[i], '\t') != NULL) {
-			warn0("cannot write record: field '%s' holds a TAB%s",
-			    fields[i], nul ? "" : " (use -0)");
-			return (-1);
-		}
-		if (!nul && strchr(fields[i], '\n') != NULL) {
-			warn0("cannot write record: field '%s' holds a "
-			    "newline (use -0)", fields[i]);
-			return (-1);
-		}
+		if ((why = write_refusal(nul, i, n, fields[i])) == NULL)
+			continue;
+		rec_quote(fields[n - 1], q, sizeof(q));
+		if (i + 1 < n)
+			warn0("cannot write the record of '%s': field %zu "
+			    "holds a %s", q, i + 1, why);
+		else
+			warn0("cannot write the record of '%s': the path "
+			    "holds a %s (use -0)", q, why);
+		return (-1);
 	}
 	for (i = 0; i < n; i++) {
 		if (i > 0)

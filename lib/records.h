@@ -57,10 +57,39 @@ int rec_split(char *rec, size_t n, char **fields);
 /*
  * Write one record of n fields joined by TAB and ended by NUL (nul) or
  * newline.  In newline mode a field holding TAB or newline, and in any mode
- * a field other than the last holding TAB, is refused: -1, reported.
+ * a field other than the last holding TAB, is refused: -1, reported naming
+ * the record by its last field (the path), quoted with rec_quote().
  * Returns 0, or -1 on a refused field or a write error (reported).
  */
 int rec_write(FILE *out, int nul, size_t n, const char *const *fields);
+
+/*
+ * Bytes of the UTF-8 character that s starts: 1 to 4, or 0 if s does not
+ * start a well-formed one (RFC 3629: an overlong form, a surrogate, a code
+ * point beyond U+10FFFF, a stray or missing continuation byte) or is at
+ * its NUL.  *cp gets the code point.
+ */
+size_t rec_utf8_char(const char *s, uint32_t *cp);
+
+/* 1 if s (NUL-terminated) is UTF-8 throughout. */
+int rec_utf8_valid(const char *s);
+
+/*
+ * Room rec_quote() needs for any path (4 bytes out per byte in, PATH_MAX
+ * bytes in).
+ */
+#define REC_QUOTE_MAX	(4 * 4096 + 1)
+
+/*
+ * s quoted for a message on a terminal, so that a name holding TAB,
+ * newline or bytes that are not UTF-8 shows what it is and cannot move
+ * the cursor: printable UTF-8 as it is, '\' as "\\", TAB, newline and
+ * CR as "\t", "\n", "\r", and every byte of any other control character
+ * (C0, DEL, C1, the line separators and bidirectional controls) or of a
+ * sequence that is not UTF-8 as "\xHH".  Written into buf of size bytes
+ * (at least 8), ending in "..." when it does not fit; returns buf.
+ */
+const char *rec_quote(const char *s, char *buf, size_t size);
 
 /*
  * A cb-s3put result record (cb-transfer(5)):

@@ -117,11 +117,25 @@ stat_records() {
 	touch "$d/snapshots/bk/odd	name"
 	run cb-list --cassandra-conf-path "$(conf v50bti)" --snapshot bk
 	expect_status 1
-	grep -q 'holds a TAB' <<<"$output"
+	# The record named, quoted so that the TAB shows.
+	[[ "$output" == *"cb-list: cannot write the record of '$d/snapshots/bk/odd\tname': the path holds a TAB (use -0)"* ]]
 	run cb-list -0 --cassandra-conf-path "$(conf v50bti)" --snapshot bk
 	expect_status 0
 	grep -q "odd	name" <<<"$output"
 	rm "$d/snapshots/bk/odd	name"
+}
+
+@test "cb-list: with -0 any name is listed as it is; a newline needs -0" {
+	local d n
+	d=$(echo "$BATS_FILE_TMPDIR"/v50bti/var/lib/cassandra/data/ks2/t2-*)
+	n=$'nl\nname\xff\x01 %41\\-x'
+	touch "$d/snapshots/bk/$n"
+	run cb-list --cassandra-conf-path "$(conf v50bti)" --snapshot bk
+	expect_status 1
+	[[ "$output" == *"cannot write the record of '$d/snapshots/bk/nl\nname\xff\x01 %41\\\\-x': the path holds a newline (use -0)"* ]]
+	cb-list -0 --cassandra-conf-path "$(conf v50bti)" --snapshot bk >"$BATS_TEST_TMPDIR/l"
+	grep -qzF -- "	$d/snapshots/bk/$n" "$BATS_TEST_TMPDIR/l"
+	rm "$d/snapshots/bk/$n"
 }
 
 @test "cb-list: dropped-table leftovers stay out of a snapshot listing" {

@@ -266,3 +266,101 @@ EOF
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" == *"	systemx/$TD/nb-1-big-Data.db" ]]
 }
+
+# odd_results: cb-s3put results (-0) for files named with TAB, newline,
+# bytes that are not UTF-8, '%': keys escaped as cb-s3put escapes them.
+odd_results() {
+	local s=$D/ks1/$TD/snapshots/t1 n k i=0
+	for n in $'a\tb' $'n\nl' $'bad\xff\xfe' 'p%41' 'plain'; do
+		case $n in
+		$'a\tb') k=a%09b ;; $'n\nl') k=n%0Al ;;
+		$'bad\xff\xfe') k=bad%FF%FE ;; p%41) k=p%2541 ;; *) k=$n ;;
+		esac
+		i=$((i + 1))
+		printf 'ok\t%d\t9\t%s\te%d\tb/n/h1%s.lzo\t%d\t100%d\t%d\t%s\0' \
+		    $i $SHA_A $i "$s/$k" $i $i $i "$s/$n"
+	done
+}
+
+@test "cb-manifest node, restore: any name kept byte-exact (path_bytes, version 2)" {
+	odd_results >"$T/odd"
+	cb-manifest node -0 --backup b --run R1 --host h1 <"$T/odd" >"$T/odd.json"
+	python3 - "$T/odd.json" "$D/ks1/$TD/snapshots/t1" <<'EOF'
+import base64, json, sys
+m = json.load(open(sys.argv[1]))
+s = sys.argv[2]
+assert m["version"] == 2, m["version"]
+f = m["files"]
+assert [x["path"] for x in f] == [s + "/a\tb", s + "/n\nl", s + "/bad%FF%FE",
+                                  s + "/p%41", s + "/plain"]
+assert [("path_bytes" in x) for x in f] == [False, False, True, False, False]
+assert base64.b64decode(f[2]["path_bytes"]) == (s + "/bad").encode() + b"\xff\xfe"
+assert f[2]["key"] == "b/n/h1" + s + "/bad%FF%FE.lzo"
+EOF
+	# An incremental run keeps the earlier entries exactly.
+	printf 'ok\t1\t9\t%s\te\tb/n/h1/k.lzo\t1\t1\t1\t%s\0' $SHA_B \
+	    "$D/ks1/$TD/backups/nb-2-big-Data.db" |
+	    cb-manifest node -0 --backup b --run R2 --host h1 --kind incremental \
+	    --previous "$T/odd.json" >"$T/odd2.json"
+	cb-manifest restore -0 <"$T/odd2.json" >"$T/rec"
+	tr '\0' '\n' <"$T/rec" >"$T/rec.txt"
+	printf 'ks1/%s/a\tb\nks1/%s/n\nl\nks1/%s/bad\xff\xfe\nks1/%s/p%%41\nks1/%s/plain\nks1/%s/nb-2-big-Data.db\n' \
+	    $TD $TD $TD $TD $TD $TD >"$T/want"
+	# KEY SIZE SHA256 PATH: the path last, exact.
+	[ "$(tr -cd '\0' <"$T/rec" | wc -c)" = 6 ]
+	grep -qF "b/n/h1$D/ks1/$TD/snapshots/t1/bad%FF%FE.lzo	3	$SHA_A	ks1/$TD/bad" "$T/rec.txt"
+	tr '\0' '\n' <"$T/rec" | cut -f4- | tr '\n' '|' >"$T/g"
+	tr '\n' '|' <"$T/want" >"$T/w"
+	[ "$(od -c "$T/g")" = "$(od -c "$T/w")" ] || { od -c "$T/g"; false; }
+	# An ordinary manifest stays version 1 (old readers read it).
+	node1
+	grep -q '"version": 1,' "$T/node1.json"
+	# Without -0 a path holding a TAB cannot be written: named, exit 1.
+	run --separate-stderr cb-manifest restore <"$T/odd.json"
+	expect_status 1
+	[[ "$stderr" == *"cannot write the record of 'ks1/$TD/a\\tb': the path holds a TAB (use -0)"* ]]
+}
+
+# node_doc FILE-ENTRY: a node manifest of one file entry.
+node_doc() {
+	printf '{"format": "cassandra-backups node manifest", "version": 2, "files": [%s]}' "$1"
+}
+
+@test "cb-manifest restore: path_bytes is checked as path is; nothing escapes the restore dir" {
+	local s=$D/ks1/$TD/snapshots/t1 b
+	# Escaped names that would decode to '..' or '/' stay names.
+	node_doc "{\"path\": \"$s/%2E%2E%2Fx\", \"key\": \"k1\", \"size\": 1}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 0
+	[ "$output" = "k1	1	-	ks1/$TD/%2E%2E%2Fx" ]
+	# path_bytes wins over path, and goes through the same checks.
+	b=$(printf '%s/../../../../etc/passwd' "$s" | base64 -w0)
+	node_doc "{\"path\": \"$s/ok\", \"path_bytes\": \"$b\", \"key\": \"k2\"}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	[[ "$output" == *"refusing key 'k2': its path would escape the restore directory"* ]]
+	b=$(printf '%s/..' "$s" | base64 -w0)
+	node_doc "{\"path\": \"$s/ok\", \"path_bytes\": \"$b\", \"key\": \"k3\"}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	# A NUL would cut the name short: refused, in path_bytes or in path.
+	b=$(printf '%s/a\0/../../x' "$s" | base64 -w0)
+	node_doc "{\"path\": \"$s/ok\", \"path_bytes\": \"$b\", \"key\": \"k4\"}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	[[ "$output" == *"file 1: the path is empty or holds a NUL"* ]]
+	node_doc "{\"path\": \"$s/a\\u0000b\", \"key\": \"k5\"}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	node_doc "{\"path\": \"$s/ok\", \"path_bytes\": \"not base64!\", \"key\": \"k6\"}" >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	[[ "$output" == *"file 1: path_bytes is not base64"* ]]
+	# A version this reader does not know is refused.
+	printf '{"format": "cassandra-backups node manifest", "version": 3, "files": []}' >"$T/m"
+	run cb-manifest restore <"$T/m"
+	expect_status 65
+	[[ "$output" == *"node manifest version 3 is not known (1 or 2)"* ]]
+	run cb-manifest node --backup b --run R --host h --previous "$T/m" </dev/null
+	expect_status 65
+}

@@ -174,8 +174,10 @@ since_load(const char *path, int nul, int results, struct fileset *set)
 static void
 odd(void *cookie, const char *path)
 {
+	char q[REC_QUOTE_MAX];
 
-	warn0("skipping '%s': not a regular file", path);
+	warn0("skipping '%s': not a regular file",
+	    rec_quote(path, q, sizeof(q)));
 }
 
 static int
@@ -192,7 +194,10 @@ emit(void *cookie, const struct node_file *f)
 		size_t tl = f->tdir_len, rl = strlen(f->path + f->rel_off);
 
 		if (tl + rl + 1 > sizeof(o->key)) {
-			warn0("cannot list '%s': path too long", f->path);
+			char q[REC_QUOTE_MAX];
+
+			warn0("cannot list '%s': path too long",
+			    rec_quote(f->path, q, sizeof(q)));
 			return (-1);
 		}
 		memcpy(o->key, f->path, tl);

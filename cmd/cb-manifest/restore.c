@@ -33,11 +33,12 @@ emit(struct restore *rs, const char *key, const char *size, const char *sha,
 {
 	struct bkpath bp;
 	const char *f[4];
+	char q[REC_QUOTE_MAX];
 	int rc;
 
 	if ((rc = bkpath_parse(path, &bp)) < 0) {
 		warn0("refusing key '%s': its path would escape the restore "
-		    "directory", key);
+		    "directory", rec_quote(key, q, sizeof(q)));
 		rs->refused++;
 		return (0);
 	}
@@ -70,7 +71,7 @@ from_manifest(struct restore *rs)
 {
 	struct json_doc *d;
 	yaml_node_t *root, *files, *e;
-	char size[32];
+	char size[32], *path;
 	size_t i;
 	int rc = 0;
 
@@ -82,22 +83,31 @@ from_manifest(struct restore *rs)
 		json_free(d);
 		return (EX_DATAERR);
 	}
+	if (mf_node_version_check(d, "stdin") != 0) {
+		json_free(d);
+		return (EX_DATAERR);
+	}
 	files = json_get(d, root, "files");
 	for (i = 0; rc == 0 && i < json_len(files); i++) {
 		e = json_item(d, files, i);
 		const char *key = json_get_str(d, e, "key", NULL);
-		const char *path = json_get_str(d, e, "path", NULL);
 		const char *sha = json_get_str(d, e, "sha256", "-");
 
-		if (key == NULL || path == NULL) {
-			warn0("cannot read 'stdin': file %zu has no key or "
-			    "path", i + 1);
+		if (key == NULL) {
+			warn0("cannot read 'stdin': file %zu has no key",
+			    i + 1);
+			json_free(d);
+			return (EX_DATAERR);
+		}
+		/* The exact name, which path_bytes holds where not UTF-8. */
+		if ((path = mf_file_path(d, e, "stdin", i)) == NULL) {
 			json_free(d);
 			return (EX_DATAERR);
 		}
 		snprintf(size, sizeof(size), "%" PRIu64,
 		    json_get_u64(d, e, "size", 0));
 		rc = emit(rs, key, size, sha, path);
+		free(path);
 	}
 	json_free(d);
 	return (rc != 0 ? EX_FAILURE : 0);

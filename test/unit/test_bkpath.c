@@ -87,6 +87,54 @@ t_list(void)
 	EXPECT(!bkpath_in_list("ks10", "ks1"));
 }
 
+/* escape, then unescape: the path back, and the key expected. */
+static void
+key_is(const char *path, const char *want)
+{
+	char *k = bkpath_key_escape(path), *back;
+
+	EXPECT_STR(k, want);
+	back = k != NULL ? bkpath_key_unescape(k) : NULL;
+	EXPECT_STR(back, path);
+	free(k);
+	free(back);
+}
+
+static void
+t_key_escape(void)
+{
+	/* An ordinary name keeps its key; so do '\', spaces, UTF-8. */
+	key_is("/var/lib/cassandra/data/ks/t-0123/snapshots/s/nb-1-big-Data.db",
+	    "/var/lib/cassandra/data/ks/t-0123/snapshots/s/nb-1-big-Data.db");
+	key_is("/d/back\\slash/sp ace  /-lead/été/{x}[y]#~",
+	    "/d/back\\slash/sp ace  /-lead/été/{x}[y]#~");
+	key_is("/d/a\tb\nc\rd", "/d/a%09b%0Ac%0Dd");
+	key_is("/d/\x01\x1f\x7f", "/d/%01%1F%7F");
+	key_is("/d/\xc2\x85\xc2\x9f\xc2\xa0", "/d/%C2%85%C2%9F\xc2\xa0");
+	key_is("/d/bad\xff\xfe", "/d/bad%FF%FE");
+	key_is("/d/\xc3\xc3\xa9", "/d/%C3\xc3\xa9");	/* cut short, then é */
+	key_is("/d/\xef\xbf\xbe\xef\xbf\xbd", "/d/%EF%BF%BE\xef\xbf\xbd");
+	/* '%' itself, so that no two paths share a key. */
+	key_is("/d/pct%41%2Fx", "/d/pct%2541%252Fx");
+	key_is("/d/%2e%2e", "/d/%252e%252e");
+	key_is("", "");
+}
+
+static void
+t_key_unescape_hostile(void)
+{
+	char *p;
+
+	EXPECT(bkpath_key_unescape("/d/%") == NULL);
+	EXPECT(bkpath_key_unescape("/d/%4") == NULL);
+	EXPECT(bkpath_key_unescape("/d/%zz") == NULL);
+	EXPECT(bkpath_key_unescape("/d/%00x") == NULL);
+	/* Decoding may give '/' and '..': the path rules then refuse it. */
+	p = bkpath_key_unescape("/d/ks/t/snapshots/s/%2E%2E%2f%2e%2E%2Fx");
+	EXPECT_STR(p, "/d/ks/t/snapshots/s/../../x");
+	free(p);
+}
+
 int
 main(void)
 {
@@ -96,5 +144,7 @@ main(void)
 	TEST(t_agrees_with_node);
 	TEST(t_hostile);
 	TEST(t_list);
+	TEST(t_key_escape);
+	TEST(t_key_unescape_hostile);
 	return (unit_done());
 }

@@ -178,6 +178,66 @@ t_xfer_reader_reports(void)
 	fclose(f);
 }
 
+static void
+t_utf8_char(void)
+{
+	uint32_t c;
+
+	EXPECT(rec_utf8_char("a", &c) == 1 && c == 'a');
+	EXPECT(rec_utf8_char("\xc3\xa9", &c) == 2 && c == 0xe9);
+	EXPECT(rec_utf8_char("\xe2\x80\xa8", &c) == 3 && c == 0x2028);
+	EXPECT(rec_utf8_char("\xf0\x9f\x98\x80", &c) == 4 && c == 0x1f600);
+	EXPECT(rec_utf8_char("\xf4\x8f\xbf\xbf", &c) == 4 && c == 0x10ffff);
+	EXPECT(rec_utf8_char("", &c) == 0);
+	EXPECT(rec_utf8_char("\xff", &c) == 0);
+	EXPECT(rec_utf8_char("\x80", &c) == 0);		/* stray */
+	EXPECT(rec_utf8_char("\xc3", &c) == 0);		/* cut short */
+	EXPECT(rec_utf8_char("\xc0\xaf", &c) == 0);	/* overlong '/' */
+	EXPECT(rec_utf8_char("\xe0\x80\xaf", &c) == 0);	/* overlong '/' */
+	EXPECT(rec_utf8_char("\xed\xa0\x80", &c) == 0);	/* surrogate */
+	EXPECT(rec_utf8_char("\xf4\x90\x80\x80", &c) == 0); /* > U+10FFFF */
+	EXPECT(rec_utf8_valid("été/ok"));
+	EXPECT(!rec_utf8_valid("bad\xff"));
+}
+
+static void
+t_quote(void)
+{
+	char b[REC_QUOTE_MAX], small[12];
+
+	EXPECT_STR(rec_quote("/a/nb-1-big-Data.db", b, sizeof(b)),
+	    "/a/nb-1-big-Data.db");
+	EXPECT_STR(rec_quote("a\tb\nc\rd\\e", b, sizeof(b)),
+	    "a\\tb\\nc\\rd\\\\e");
+	EXPECT_STR(rec_quote("x\x01\x1b[2J\x7f", b, sizeof(b)),
+	    "x\\x01\\x1b[2J\\x7f");
+	EXPECT_STR(rec_quote("bad\xff\xfe.db", b, sizeof(b)),
+	    "bad\\xff\\xfe.db");
+	EXPECT_STR(rec_quote("\xc2\x85 \xe2\x80\xae été", b, sizeof(b)),
+	    "\\xc2\\x85 \\xe2\\x80\\xae été");
+	EXPECT_STR(rec_quote("0123456789abc", small, sizeof(small)),
+	    "01234567...");
+	EXPECT_STR(rec_quote("\t\t\t\t\t", small, sizeof(small)),
+	    "\\t\\t\\t\\t...");
+}
+
+static void
+t_write_names_the_record(void)
+{
+	const char *f[2] = { "7", "/d/a\tb" };
+	char buf[64];
+	FILE *out = fmemopen(buf, sizeof(buf), "w");
+
+	EXPECT(rec_write(out, 0, 2, f) == -1);
+	EXPECT(rec_write(out, 1, 2, f) == 0);	/* -0: any byte but NUL */
+	f[1] = "/d/a\nb";
+	EXPECT(rec_write(out, 0, 2, f) == -1);
+	EXPECT(rec_write(out, 1, 2, f) == 0);
+	f[0] = "7\t8";
+	EXPECT(rec_write(out, 1, 2, f) == -1);	/* only the last field */
+	fclose(out);
+}
+
 int
 main(void)
 {
@@ -190,5 +250,8 @@ main(void)
 	TEST(t_xfer_failed_and_other_inputs);
 	TEST(t_xfer_malformed);
 	TEST(t_xfer_reader_reports);
+	TEST(t_utf8_char);
+	TEST(t_quote);
+	TEST(t_write_names_the_record);
 	return (unit_done());
 }
