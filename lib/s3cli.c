@@ -295,6 +295,29 @@ s3cli_close(struct s3cli *o)
 	curl_global_cleanup();
 }
 
+void
+s3cli_list_stop(struct s3cli *o, int rc)
+{
+	int zero = 0;
+
+	if (rc != EX_NOPERM && rc != EX_UNAVAILABLE)
+		return;
+	if (__atomic_compare_exchange_n(&o->stop_rc, &zero, rc, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		warn0("stopping: %s, so no further object is tried",
+		    rc == EX_NOPERM ? "access is denied" :
+		    "the service is unavailable");
+		s3_cancel();
+	}
+}
+
+int
+s3cli_list_stopped(struct s3cli *o)
+{
+
+	return (__atomic_load_n(&o->stop_rc, __ATOMIC_SEQ_CST));
+}
+
 static void
 on_signal(int sig)
 {

@@ -70,6 +70,7 @@ struct s3cli {
 	int			 progress_stop;
 	pthread_mutex_t		 progress_lock;
 	pthread_cond_t		 progress_cv;
+	int			 stop_rc;	/* s3cli_list_stop() */
 };
 
 /* Defaults, and those the environment sets (reported if invalid: -1). */
@@ -101,6 +102,18 @@ void s3cli_close(struct s3cli *o);
  * its line ended) by s3cli_close().
  */
 void s3cli_progress_start(struct s3cli *o);
+
+/*
+ * List mode: a failure no other object would escape, denied (77) or the
+ * service unusable (69: unreachable after every try, a certificate that
+ * does not verify, NotImplemented), stops the whole run.  Given such an
+ * exit status rc, s3cli_list_stop() keeps the first one and cancels the
+ * requests in flight (s3_cancel()); other statuses do nothing.  Thread
+ * safe.  s3cli_list_stopped() returns the status kept, or 0: no further
+ * object is to be tried.
+ */
+void s3cli_list_stop(struct s3cli *o, int rc);
+int s3cli_list_stopped(struct s3cli *o);
 
 /*
  * Catch SIGINT and SIGTERM (s3_cancel()), ignore SIGPIPE.  Returns the

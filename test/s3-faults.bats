@@ -210,3 +210,44 @@ FAST=(--retries 6 --retry-delay 20 --timeout 2)
 	[[ "$output" == *"NotImplemented (HTTP 501)"*"the server does not support conditional writes: --if-none-match"* ]]
 	[ "$(grep -c '^PUT ' "$PROXY_LOG")" = 1 ]
 }
+
+@test "faults: list mode stops at the first denial: a few requests, no more files tried" {
+	echo x >f
+	for i in $(seq 1 60); do printf 'k%s\tf\n' "$i"; done >in
+	proxy_start
+	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr cb-s3put -j 2 \
+	    --endpoint "$PROXY" --list "$B/$T/" <in
+	expect_status 77
+	[[ "$stderr" == *"SignatureDoesNotMatch"* ]]
+	[ "$(grep -c 'stopping: access is denied, so no further object is tried' <<<"$stderr")" = 1 ]
+	# the requests in flight at most (-j 2), each answered once
+	[ "$(grep -c '^PUT ' "$PROXY_LOG")" -le 2 ]
+	[ "${#lines[@]}" -le 2 ]
+	expect_no_match -q "^ok" <<<"$output"
+	# cb-s3get --list the same
+	for i in $(seq 1 60); do printf 'k%s\t-\t-\tout/%s\n' "$i" "$i"; done >gin
+	mkdir dst
+	: >"$PROXY_LOG"
+	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr cb-s3get -j 2 \
+	    --endpoint "$PROXY" --list -C dst "$B/$T/" <gin
+	expect_status 77
+	[ "$(grep -c '^GET ' "$PROXY_LOG")" -le 2 ]
+	[ "${#lines[@]}" -le 2 ]
+	[ -z "$(find dst -type f)" ]
+}
+
+@test "faults: list mode stops when the service is unreachable after its tries" {
+	echo x >f
+	for i in $(seq 1 60); do printf 'k%s\tf\n' "$i"; done >in
+	run --separate-stderr cb-s3put -j 2 --retries 2 --retry-delay 10 \
+	    --endpoint http://127.0.0.1:9 --list "$B/$T/" <in
+	expect_status 69
+	[[ "$stderr" == *"stopping: the service is unavailable"* ]]
+	[ "${#lines[@]}" -le 2 ]
+	# without a stop every file has its record (a missing file fails alone)
+	printf 'a\tf\nb\tnope\nc\tf\n' >in2
+	run --separate-stderr cb-s3put --list "$B/$T/" <in2
+	expect_status 1
+	[ "${#lines[@]}" = 3 ]
+	[[ "${lines[2]}" == ok$'\t'* ]]
+}

@@ -189,6 +189,7 @@ struct job {
 	char			*key;		/* with the URL prefix */
 	const char		*status;
 	int			 rc;
+	int			 skipped;	/* after a stop: not tried */
 	struct s3down_result	 res;
 };
 
@@ -242,11 +243,16 @@ job_run(void *ctx, void *ws, void *arg)
 
 	o.concurrency = 1;
 	o.unpack_threads = 1;	/* the objects run in parallel instead */
+	if (s3cli_list_stopped(&g->cli)) {
+		j->skipped = 1;
+		return;
+	}
 	j->status = "LocalError";
 	j->rc = EX_FAILURE;
 	if (ws == NULL || (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL)
 		return;
 	j->rc = get_object(g, ws, j->key, out, &o, &j->res, &e);
+	s3cli_list_stop(&g->cli, j->rc);
 	if (j->rc != 0) {
 		j->status = e.kind == S3_EHTTP && e.code[0] ? e.code :
 		    e.kind == S3_ENET ? "Unreachable" :
@@ -280,8 +286,9 @@ job_emit(void *ctx, void *arg)
 	f[2] = j->rc == 0 ? j->res.sha256 : "-";
 	f[3] = j->f[0];
 	f[4] = j->f[3];
-	if ((rec_write(stdout, g->nul, 5, f) != 0 || fflush(stdout) != 0) &&
-	    g->status == 0)
+	/* An object not tried after a stop has no result record. */
+	if (!j->skipped && (rec_write(stdout, g->nul, 5, f) != 0 ||
+	    fflush(stdout) != 0) && g->status == 0)
 		g->status = EX_FAILURE;
 	free(j->buf);
 	free(j->key);
@@ -355,6 +362,8 @@ get_list(struct get *g)
 	ordpool_finish(pool);
 	rec_reader_free(r);
 	close(g->dirfd);
+	if (s3cli_list_stopped(&g->cli))
+		return (s3cli_list_stopped(&g->cli));
 	if (n < 0)
 		return (EX_DATAERR);
 	if (s3_cancelled() && g->status == 0)
