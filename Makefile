@@ -43,8 +43,8 @@ LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(O)/%.o)
 LIBCB     = $(O)/libcb.a
 
-# Each cmd/cb-NAME/ holding C sources is one program; cmd/cassandra-backups/
-# holds the POSIX sh driver.
+# Each cmd/cb-NAME/ holding C sources is one program; cmd/NAME/NAME.sh is a
+# POSIX sh program (the driver cassandra-backups, the node program cb-node).
 PROG_DIRS = $(patsubst %/,%,$(dir $(wildcard cmd/cb-*/main.c)))
 PROGS     = $(notdir $(PROG_DIRS))
 SCRIPTS   = $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.sh))))
@@ -75,7 +75,8 @@ $(BIN)/cb-%: $$(addprefix $(O)/,$$(subst .c,.o,$$(wildcard cmd/cb-$$*/*.c))) $(L
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-$(BIN)/%: cmd/$$*/$$*.sh
+# (a static pattern rule: it wins over $(BIN)/cb-% for cb-node, a script)
+$(SCRIPTS:%=$(BIN)/%): $(BIN)/%: cmd/$$*/$$*.sh
 	@mkdir -p $(@D)
 	sed 's/@VERSION@/$(VERSION)/g' $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 

@@ -98,6 +98,7 @@ on() {
 # fresh_nodes: a new 4.1 stand-in node on each host.
 fresh_nodes() {
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
 	    "PATH=$TOOLS:\$PATH; rm -rf /etc/cassandra/* /var/lib/cassandra/* /tmp/cassandra_restore;
 	     standin mknode --version 4.1 --incremental-backups --address {host} >/dev/null"
 }
@@ -225,8 +226,9 @@ restored_count() {
 	asan_light
 	fresh_nodes
 	on "$H3" "standin stop"
+	# Cassandra down on one node: unavailable (69), the others finish.
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
-	expect_status 1
+	expect_status 69
 	[[ "$output" == *"INCOMPLETE"* ]]
 	[[ "$output" == *"$H3:"* ]]
 	run "${CBA[@]}" list
@@ -247,7 +249,7 @@ restored_count() {
 	asan_light
 	fresh_nodes
 	run "${CBA[@]}" backup --hosts "$H1,127.0.0.99" "${SSHO[@]}" "${BKO[@]}"
-	expect_status 1
+	expect_status 69
 	[[ "$output" == *"127.0.0.99: ssh failed (host down or unreachable)"* ]]
 	run "${CBA[@]}" list
 	[[ "$output" == *"INCOMPLETE"* ]]
@@ -268,6 +270,11 @@ restored_count() {
 	rel=$(printf '%s\n' "${key%.lzo}" | sed 's|.*/data/\([^/]*/[^/]*\)/snapshots/[^/]*/|\1/|')
 	[[ "$output" == *"$H1: not restored: $rel"* ]]
 	[[ "$output" == *"$H1: FAILED"* ]]
+	# It says what failed, and stops there: no "every file verified", no
+	# next steps.
+	[[ "$output" == *"FAILED on 1 of 1 hosts"* ]]
+	[[ "$output" != *"checksum-verified"* ]]
+	[[ "$output" != *"nodetool import"* ]]
 	dir=$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore
 	[ ! -e "$dir/$rel" ]
 	# No temporary file left beside it either.
@@ -316,8 +323,9 @@ restored_count() {
 	expect_status 65
 	[[ "$output" == *"cannot read the manifest of backup '20260101'"* ]]
 	run "${CBA[@]}" list
-	expect_status 1
+	expect_status 65
 	[[ "$output" == *"cannot read the manifest of backup '20260101'"* ]]
+	[[ "$output" == *"20260101  UNREADABLE"* ]]
 }
 
 @test "a wrong secret: list passes on cb-s3get's 77" {
@@ -333,8 +341,10 @@ restored_count() {
 	fresh_nodes
 	# Enough files that the run is still uploading when it is killed.
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
 	    "PATH=$TOOLS:\$PATH; standin write ks1 users 200 >/dev/null"
-	"${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
+	mkdir "$T/tmpd"
+	TMPDIR=$T/tmpd "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
 	    --rate-limit 20 >"$T/out" 2>&1 &
 	pid=$!
 	# Kill it once the nodes are uploading.
@@ -347,6 +357,10 @@ restored_count() {
 	rc=0
 	wait $pid || rc=$?
 	[ "$rc" -eq 143 ]
+	# Its temporary directory and its run lock are gone.
+	[ -z "$(ls -A "$T/tmpd")" ]
+	run cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/"
+	[[ "$output" != *cassandra-backups.lock* ]]
 	run cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$BASE/$(date -u +%Y%m%d)/manifest.json" "$T/m"
 	[ "$status" -ne 0 ]
 	run "${CBA[@]}" list
@@ -412,6 +426,7 @@ argv_of_runs() {
 	asan_light
 	fresh_nodes
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
 	    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
 	# The whole process table (the test hosts' sshd and what they start
 	# share it), sampled from before the backup until the restore is over.
@@ -472,4 +487,171 @@ argv_of_runs() {
 	done < <(find "$R"/var/lib/cassandra/data*/ks1 -type f -path '*/snapshots/ref/*')
 	[ "$n" -gt 10 ]
 	[ -z "$(ls "$T/restore/ks1" | grep counters)" ]
+}
+
+# no_marker NAME: no file NAME in /tmp here or on any test host.
+no_marker() {
+	local h
+	[ ! -e "/tmp/$1" ] || { echo "/tmp/$1 exists here" >&2; return 1; }
+	for h in $H1 $H2 $H3; do
+		[ ! -e "$CB_TEST_HOSTS_DIR/$h/tmp/$1" ] ||
+		    { echo "/tmp/$1 exists on $h" >&2; return 1; }
+	done
+}
+
+@test "every value is checked before anything runs: a bad one is exit 64 naming its option" {
+	M=cb-injected-$$
+	local -a cases=(
+	    "--nice|1;touch /tmp/$M;:" "--nice|99" "--nice|-" "--concurrency|x"
+	    "--connection-pool-size|0" "--timeout|5;touch /tmp/$M"
+	    "--rate-limit|1\$(touch /tmp/$M)" "--sshport|99999"
+	    "--sudo-user|x;touch /tmp/$M" "--user|a b" "--keyspaces|ks1;touch /tmp/$M"
+	    "--keyspaces|ks1,,ks2" "--exclude-tables|a b" "--storage-class|X;Y"
+	    "--cassandra-conf-path|etc/cassandra" "--cassandra-tools-bin-dir|bin"
+	    "--cb-bin-dir|./bin" "--buffer-size|2" "--buffer-size|10G"
+	    "--buffer-size|abc" $'--cqlsh-user|a\nb')
+	local c opt val
+	for c in "${cases[@]}"; do
+		opt=${c%%|*} val=${c#*|}
+		run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "$opt" "$val"
+		expect_status 64
+		[[ "$output" == *"$opt"* ]] || { echo "no $opt in: $output" >&2; return 1; }
+	done
+	run "${CBA[@]}" backup --hosts "$H1" --table 't;x' --keyspaces ks1
+	expect_status 64
+	[[ "$output" == *"--table"* ]]
+	for c in "--s3-endpoint|ftp://x" "--s3-bucket-region|eu;x" $'--s3-base-path|a\tb' \
+	    "--s3-ca-bundle|ca.pem"; do
+		opt=${c%%|*} val=${c#*|}
+		run cassandra-backups --s3-bucket-name b --s3-base-path p "$opt" "$val" list
+		expect_status 64
+		[[ "$output" == *"$opt"* ]]
+	done
+	run cassandra-backups --s3-bucket-name 'b;x' --s3-base-path p list
+	expect_status 64
+	for d in /var/lib//cassandra/data /var/lib/cassandra/./data/ /tmp/../var/lib/cassandra /; do
+		run "${CBA[@]}" restore --hosts "$H1" "${SSHO[@]}" --restore-dir "$d"
+		expect_status 64
+		[[ "$output" == *"refusing --restore-dir"* ]]
+	done
+	run "${CBA[@]}" restore --hosts "$H1" --snapshot-name '../x'
+	expect_status 64
+	[[ "$output" == *"--snapshot-name"* ]]
+	no_marker "$M"
+}
+
+@test "values with quotes, \$(), ; and spaces reach the nodes literally and are never run" {
+	asan_light
+	fresh_nodes
+	M=cb-injected-$$
+	# A conf path and a tools dir that would run code if a shell read them.
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" --connection-pool-size 1 \
+	    --cassandra-conf-path "/tmp/c\$(touch /tmp/$M)\`touch /tmp/$M\`;touch /tmp/$M" \
+	    --cassandra-tools-bin-dir "$TOOLS"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/tmp/c\$(touch /tmp/$M)"* ]]
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" \
+	    --cassandra-tools-bin-dir "/tmp/t'\"\$(touch /tmp/$M) ;touch /tmp/$M"
+	[ "$status" -ne 0 ]
+	# A cqlsh user is any string: carried as one argument; the backup works.
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}" --new-snapshot \
+	    --cqlsh-user "u'\"\$(touch /tmp/$M);\`touch /tmp/$M\` x" \
+	    --cqlsh-password "p'\$(touch /tmp/$M)"
+	expect_status 0
+	[[ "$output" == *"complete"* ]]
+	no_marker "$M"
+	# The first, failed run recorded no complete backup of 0 files.
+	run "${CBA[@]}" list
+	[[ "$output" != *"complete  hosts: $H1  keyspaces: all  0 files"* ]]
+}
+
+@test "exit statuses: a wrong secret is 77 before any node is touched; an unreachable host is 69" {
+	asan_light
+	fresh_nodes
+	AWS_SECRET_ACCESS_KEY=wrong-$AWS_SECRET_ACCESS_KEY run "${CBA[@]}" backup \
+	    --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 77
+	[[ "$output" != *"wrong-"* ]]
+	[[ "$output" != *"$H1:"* ]]
+	for h in $H1 $H2 $H3; do
+		run on "$h" "nodetool listsnapshots"
+		[[ "$output" != *cb-* ]]
+	done
+	run "${CBA[@]}" backup --hosts "$H1,127.0.0.99" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 69
+	[[ "$output" == *"127.0.0.99: ssh failed (host down or unreachable)"* ]]
+}
+
+@test "a node's first cause is reported; the run's status is the worst node's" {
+	asan_light
+	fresh_nodes
+	on "$H2" "rm -f /etc/cassandra/cassandra.yaml"
+	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 1
+	[[ "$output" == *"INCOMPLETE"* ]]
+	# The cause, not a later cleanup message.
+	grep "  $H2: " <<<"$output" | grep -q "cassandra.yaml"
+	[[ "$output" == *"host $H2: failed"* ]]
+}
+
+@test "two runs on one base path: the second refuses and names the first; the first completes" {
+	asan_light
+	fresh_nodes
+	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$H1" -- \
+	    sh -c "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
+	"${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}" --rate-limit 50 \
+	    >"$T/first" 2>&1 &
+	pid=$!
+	for i in $(seq 1 100); do
+		cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/" |
+		    grep -q 'cassandra-backups.lock$' && break
+		sleep 0.1
+	done
+	run "${CBA[@]}" backup --hosts "$H2" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 75
+	[[ "$output" == *"another run holds"*"cassandra-backups.lock"*"pid $pid"* ]]
+	rc=0
+	wait $pid || rc=$?
+	cat "$T/first"
+	[ "$rc" = 0 ]
+	# Released: a later run goes.
+	run "${CBA[@]}" backup --hosts "$H2" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+}
+
+@test "LATEST is the newest complete backup holding the hosts; a newer incomplete one is skipped, said" {
+	asan_light
+	fresh_nodes
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	day=$(date -u +%Y%m%d)
+	printf '{"format": "cassandra-backups cluster manifest", "version": 1, "name": "29991231", "base_path": "%s", "hosts": ["%s"], "keyspaces": null, "table": "", "created": "2999-12-31T00:00:00Z", "complete": false, "totals": {"files": 0, "bytes": 0, "stored_bytes": 0}, "runs": [], "nodes": [{"host": "%s", "status": "failed", "error": "x", "manifest": null}]}' \
+	    "$BASE" "$H1" "$H1" | cb-s3put --endpoint "$S3_ENDPOINT" -q \
+	    "s3://$S3_BUCKET/$BASE/29991231/manifest.json" - >/dev/null
+	run "${CBA[@]}" restore --host "$H1" "${SSHO[@]}" --keyspace ks1
+	expect_status 0
+	[[ "$output" == *"skipping backup '29991231': it is incomplete"* ]]
+	[[ "$output" == *"restoring backup '$day' (LATEST)"* ]]
+	[ "$(restored_count "$H1")" -gt 0 ]
+	# A host no backup holds: nothing runs.
+	run "${CBA[@]}" restore --host "$H2" "${SSHO[@]}"
+	expect_status 66
+}
+
+@test "warnings of a node that succeeds reach the operator and its node manifest" {
+	asan_light
+	fresh_nodes
+	# Authentication on, no cqlsh password: the schema is not captured.
+	echo secret-pw >"$T/pw"
+	on "$H1" "rm -rf /etc/cassandra/* /var/lib/cassandra/*; standin mknode --version 4.1 --incremental-backups --address $H1 --auth-user cassandra --auth-password-file /dev/stdin >/dev/null" <"$T/pw"
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	[[ "$output" == *"$H1: cb-node: warning: schema not captured"* ]]
+	key=$(cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/" | cut -f4 | grep "/$H1/manifest-")
+	cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$key" "$T/node.json"
+	python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))["warnings"]
+assert any(x.startswith("schema not captured") for x in w), w
+' "$T/node.json"
 }

@@ -37,6 +37,7 @@ echo "S3 at $S3_ENDPOINT, bucket $S3_BUCKET; hosts $HOSTS"
 
 step "making a stand-in Cassandra 4.1 node on each host (2 data directories)"
 cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
     "$TOOLS/standin mknode --version 4.1 --data-dirs 2 --incremental-backups \
         --address {host} >/dev/null && PATH=$TOOLS:\$PATH nodetool status | grep UN" ||
     fail "cannot make the nodes"
@@ -47,6 +48,7 @@ NODE=(--ssh-config "$CB_TEST_SSH_CONFIG" --cassandra-tools-bin-dir "$TOOLS")
 
 snap_all() { # a reference snapshot of what the backup must hold
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
 	    "PATH=$TOOLS:\$PATH nodetool snapshot -t $1 >/dev/null"
 }
 
@@ -56,6 +58,7 @@ run "${CBA[@]}" backup --hosts "$HOSTS" "${NODE[@]}" || fail "backup failed"
 
 step "adding data on every node"
 cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
     "PATH=$TOOLS:\$PATH; standin write ks1 users 500 && standin write ks2 t1 50 && echo written"
 
 step "incremental backup (flush, upload only new backups/ files)"

@@ -1,33 +1,30 @@
 #!/bin/sh
 # cassandra-backups: back up Cassandra clusters to S3, list and restore the
-# backups (see cassandra-backups(1)).  POSIX sh; composes cb-snapshot,
-# cb-list, cb-s3put, cb-s3get and cb-manifest on every node over cb-fanout.
-#
-# Each node runs one script given on its standard input (`sh -s`), which
-# also carries the AWS credentials and the cqlsh password: secrets never
-# appear in any argv, here or on the nodes.
+# backups (see cassandra-backups(1)).  POSIX sh: it parses and checks the
+# options, then composes the programs.  Every node runs the fixed program
+# cb-node, through cb-fanout, which reads its job on stdin as data
+# (cb-node(1)); the job also carries the credentials, so secrets never
+# appear in any argv, here or on the nodes.  Decisions over manifests
+# (what a run does, what LATEST means, the listing) are cb-manifest's.
+# No value given here is ever evaluated by a shell.
 
 VERSION=@VERSION@
 PROG=cassandra-backups
 
-# Where our programs are: beside this script, unless told otherwise.  The
-# nodes run the programs from --cb-bin-dir (default: the same path).
+# Where our programs are: beside this script.  The nodes run cb-node from
+# --cb-bin-dir (default: the same path).
 case $0 in
 */*) SELF_DIR=$(cd "${0%/*}" && pwd) ;;
 *) SELF_DIR=$(dirname "$(command -v "$0")") ;;
 esac
 PATH=$SELF_DIR:$PATH
 
-EX_USAGE=64
+EX_USAGE=64 EX_DATAERR=65 EX_NOINPUT=66 EX_TEMPFAIL=75
+LOCK_NAME=cassandra-backups.lock
 
 warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { warn "$2"; exit "$1"; }
 verbose() { [ "$VERBOSE" -gt 0 ] && printf '%s: %s\n' "$PROG" "$*" >&2; return 0; }
-
-# q STRING: STRING quoted for sh.
-q() {
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
 
 usage_global() {
 	cat <<'EOF'
@@ -35,7 +32,8 @@ usage: cassandra-backups [-v] --s3-bucket-name BUCKET --s3-base-path PATH
                          [--s3-bucket-region REGION] [--s3-endpoint URL]
                          [--s3-addressing-style auto|virtual|path]
                          [--s3-ca-bundle FILE] [--s3-connect-to HOST:PORT]
-                         [--s3-ssenc] [--profile NAME]
+                         [--s3-ssenc] [--s3-sse-kms-key-id ID]
+                         [--s3-sse-c-key-file FILE] [--profile NAME]
                          [--aws-access-key-id ID --aws-secret-access-key KEY]
                          backup|list|restore [OPTIONS]
        cassandra-backups COMMAND --help
@@ -54,7 +52,7 @@ usage: cassandra-backups [GLOBAL] backup --hosts HOST[,HOST...]
            [--sudo-user USER] [--use-local[=BOOL]] [--connection-pool-size N]
            [--concurrency N] [--reduced-redundancy[=BOOL]]
            [--storage-class CLASS] [--rate-limit KIB_PER_S] [--nice N]
-           [--buffer-size SIZE] [--timeout SECONDS] [--cb-bin-dir DIR]
+           [--buffer-size MIB] [--timeout SECONDS] [--cb-bin-dir DIR]
 EOF
 }
 
@@ -62,10 +60,12 @@ usage_restore() {
 	cat <<'EOF'
 usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,...)
            [--snapshot-name LATEST|NAME] [--keyspace KS | --keyspaces KS,...]
-           [--table T,...] [--restore-dir DIR] [--user USER] [--sshport PORT]
+           [--table T] [--restore-dir DIR] [--user USER] [--sshport PORT]
            [--sshkey FILE] [--ssh-config FILE] [--use-sudo[=BOOL]]
            [--sudo-user USER] [--use-local[=BOOL]] [--connection-pool-size N]
-           [--concurrency N] [--cassandra-tools-bin-dir DIR] [--cb-bin-dir DIR]
+           [--concurrency N] [--nice N] [--timeout SECONDS]
+           [--cassandra-conf-path DIR] [--cassandra-tools-bin-dir DIR]
+           [--cb-bin-dir DIR]
 EOF
 }
 
@@ -82,6 +82,8 @@ usage_all() {
 	usage_list | sed 1s/^usage:/'      '/
 }
 
+# ---- values --------------------------------------------------------------
+
 # bool VALUE OPTION: the seed's strtobool strings.
 bool() {
 	case $(printf '%s' "$1" | tr 'A-Z' 'a-z') in
@@ -91,11 +93,56 @@ bool() {
 	esac
 }
 
+# bad OPTION VALUE WHY: a refused value, exit 64 naming the option.
+bad() { die $EX_USAGE "invalid $1 '$2': $3"; }
+
+# int OPTION VALUE MIN MAX: VALUE is a decimal integer in [MIN, MAX].
+int() {
+	case $2 in
+	''|-|*[!0-9-]*|?*-*) bad "$1" "$2" "expected an integer from $3 to $4" ;;
+	esac
+	[ "${#2}" -le 10 ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] ||
+	    bad "$1" "$2" "expected an integer from $3 to $4"
+}
+
+# plain OPTION VALUE: no control characters (TAB, newline...): the value is
+# carried in records, and such bytes are never meant.
+plain() {
+	case $2 in
+	*[[:cntrl:]]*) bad "$1" "$2" "control characters are not allowed" ;;
+	esac
+}
+
+# abspath OPTION VALUE: an absolute path (it is used on every node).
+abspath() {
+	plain "$1" "$2"
+	case $2 in /*) ;; *) bad "$1" "$2" "expected an absolute path" ;; esac
+}
+
+# names OPTION LIST: Cassandra identifiers (letters, digits, _; at most 48,
+# as Cassandra's own rule), separated by commas.
+names() {
+	case $2 in
+	*[!A-Za-z0-9_,]*) bad "$1" "$2" "a keyspace or table name holds letters, digits and _ only" ;;
+	esac
+	case ,$2, in *,,*) bad "$1" "$2" "an empty name" ;; esac
+	for n in $(printf '%s' "$2" | tr ',' ' '); do
+		[ "${#n}" -le 48 ] || bad "$1" "$n" "names are at most 48 characters"
+	done
+}
+
+# username OPTION VALUE: a POSIX user name.
+username() {
+	case $2 in
+	''|-*|*[!A-Za-z0-9_.@-]*) bad "$1" "$2" "expected a user name" ;;
+	esac
+}
+
 # ---- global options ----------------------------------------------------
 
 VERBOSE=0
-BUCKET= BASE= REGION= ENDPOINT= SSE= PROFILE= ADDRESSING= CA_BUNDLE= CONNECT_TO=
-OPT_KEY_ID= OPT_SECRET=
+BUCKET= BASE= REGION= ENDPOINT= SSE= KMS_KEY= SSEC_FILE= PROFILE= ADDRESSING=
+CA_BUNDLE= CONNECT_TO= OPT_KEY_ID= OPT_SECRET=
 
 # Set by opt_value: the option's value, and how many words it took.
 OPTV= OPTN=
@@ -127,14 +174,12 @@ parse_global() {
 		--s3-base-path|--s3-base-path=*) opt_value s3-base-path "$@"; BASE=$OPTV ;;
 		--s3-bucket-region|--s3-bucket-region=*) opt_value s3-bucket-region "$@"; REGION=$OPTV ;;
 		--s3-endpoint|--s3-endpoint=*) opt_value s3-endpoint "$@"; ENDPOINT=$OPTV ;;
-		--s3-addressing-style|--s3-addressing-style=*) opt_value s3-addressing-style "$@"; ADDRESSING=$OPTV
-			case $ADDRESSING in auto|virtual|path) ;;
-			*) die $EX_USAGE "invalid --s3-addressing-style '$ADDRESSING': expected auto, virtual or path" ;;
-			esac ;;
-		--s3-ca-bundle|--s3-ca-bundle=*) opt_value s3-ca-bundle "$@"; CA_BUNDLE=$OPTV
-			case $CA_BUNDLE in /*) ;; *) die $EX_USAGE "--s3-ca-bundle must be an absolute path (it is read on every node)" ;; esac ;;
+		--s3-addressing-style|--s3-addressing-style=*) opt_value s3-addressing-style "$@"; ADDRESSING=$OPTV ;;
+		--s3-ca-bundle|--s3-ca-bundle=*) opt_value s3-ca-bundle "$@"; CA_BUNDLE=$OPTV ;;
 		--s3-connect-to|--s3-connect-to=*) opt_value s3-connect-to "$@"; CONNECT_TO=$OPTV ;;
 		--s3-ssenc|--s3-ssenc=*) opt_bool "$@"; [ "$OPTV" = 1 ] && SSE=AES256 ;;
+		--s3-sse-kms-key-id|--s3-sse-kms-key-id=*) opt_value s3-sse-kms-key-id "$@"; KMS_KEY=$OPTV ;;
+		--s3-sse-c-key-file|--s3-sse-c-key-file=*) opt_value s3-sse-c-key-file "$@"; SSEC_FILE=$OPTV ;;
 		--profile|--profile=*) opt_value profile "$@"; PROFILE=$OPTV ;;
 		--aws-access-key-id|--aws-access-key-id=*) opt_value aws-access-key-id "$@"; OPT_KEY_ID=$OPTV ;;
 		--aws-secret-access-key|--aws-secret-access-key=*) opt_value aws-secret-access-key "$@"; OPT_SECRET=$OPTV ;;
@@ -147,6 +192,45 @@ parse_global() {
 	warn "no command given"
 	usage_global >&2
 	exit $EX_USAGE
+}
+
+check_global() {
+	[ -n "$BUCKET" ] || die $EX_USAGE "--s3-bucket-name is required"
+	case $BUCKET in
+	*[!a-z0-9.-]*|[.-]*|*[.-]) bad --s3-bucket-name "$BUCKET" "expected an S3 bucket name" ;;
+	esac
+	[ -n "$BASE" ] || die $EX_USAGE "--s3-base-path is required"
+	plain --s3-base-path "$BASE"
+	# Runs of '/' are one, and no leading or trailing '/' (seed keys).
+	BASE=$(printf '%s' "$BASE" | tr -s '/' | sed 's|^/||; s|/$||')
+	[ -n "$BASE" ] || bad --s3-base-path / "expected a key prefix"
+	case $REGION in *[!a-z0-9-]*) bad --s3-bucket-region "$REGION" "expected a region name" ;; esac
+	plain --s3-endpoint "$ENDPOINT"
+	case $ENDPOINT in ''|http://?*|https://?*) ;; *) bad --s3-endpoint "$ENDPOINT" "expected an http or https URL" ;; esac
+	case $ADDRESSING in ''|auto|virtual|path) ;; *) bad --s3-addressing-style "$ADDRESSING" "expected auto, virtual or path" ;; esac
+	[ -z "$CA_BUNDLE" ] || abspath --s3-ca-bundle "$CA_BUNDLE"
+	case $CONNECT_TO in ''|[A-Za-z0-9.:_-]*:[0-9]*) ;; *) bad --s3-connect-to "$CONNECT_TO" "expected HOST:PORT" ;; esac
+	plain --s3-connect-to "$CONNECT_TO"
+	plain --profile "$PROFILE"
+	plain --s3-sse-kms-key-id "$KMS_KEY"
+	[ -z "$KMS_KEY" ] || SSE=aws:kms
+	if [ -n "$SSEC_FILE" ]; then
+		[ -z "$SSE" ] || die $EX_USAGE "--s3-sse-c-key-file cannot go with --s3-ssenc or --s3-sse-kms-key-id"
+		[ -r "$SSEC_FILE" ] || die $EX_USAGE "cannot read --s3-sse-c-key-file '$SSEC_FILE'"
+		CB_SSE_C_KEY=$(tr -d '\n' <"$SSEC_FILE") || exit 1
+		export CB_SSE_C_KEY
+	fi
+	if [ -n "$OPT_KEY_ID" ] || [ -n "$OPT_SECRET" ]; then
+		[ -n "$OPT_KEY_ID" ] && [ -n "$OPT_SECRET" ] || die $EX_USAGE \
+		    "--aws-access-key-id and --aws-secret-access-key go together"
+		AWS_ACCESS_KEY_ID=$OPT_KEY_ID
+		AWS_SECRET_ACCESS_KEY=$OPT_SECRET
+		export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+	fi
+	for v in "${AWS_ACCESS_KEY_ID:-}" "${AWS_SECRET_ACCESS_KEY:-}" \
+	    "${AWS_SESSION_TOKEN:-}" "${CB_SSE_C_KEY:-}"; do
+		case $v in *[[:cntrl:]]*) die $EX_USAGE "a credential holds control characters" ;; esac
+	done
 }
 
 # ---- options shared by backup and restore ------------------------------
@@ -180,63 +264,49 @@ common_opt() {
 	return 0
 }
 
-is_uint() { case $1 in ''|*[!0-9]*) return 1 ;; esac; return 0; }
-
 check_common() {
 	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is required"
-	is_uint "$POOL" && [ "$POOL" -ge 1 ] ||
-	    die $EX_USAGE "invalid --connection-pool-size '$POOL'"
-	[ -z "$SSHPORT" ] || is_uint "$SSHPORT" ||
-	    die $EX_USAGE "invalid --sshport '$SSHPORT'"
-	[ -z "$CONCURRENCY" ] || is_uint "$CONCURRENCY" ||
-	    die $EX_USAGE "invalid --concurrency '$CONCURRENCY'"
-	case $NICE in -[0-9]*|[0-9]*) ;; *) die $EX_USAGE "invalid --nice '$NICE'" ;; esac
-	[ -z "$TIMEOUT" ] || is_uint "$TIMEOUT" ||
-	    die $EX_USAGE "invalid --timeout '$TIMEOUT'"
+	int --connection-pool-size "$POOL" 1 1024
+	[ -z "$SSHPORT" ] || int --sshport "$SSHPORT" 1 65535
+	[ -z "$CONCURRENCY" ] || int --concurrency "$CONCURRENCY" 1 256
+	int --nice "$NICE" -20 19
+	[ -z "$TIMEOUT" ] || int --timeout "$TIMEOUT" 1 2592000
+	[ -z "$USER_" ] || username --user "$USER_"
+	[ -z "$SUDO_USER_" ] || username --sudo-user "$SUDO_USER_"
+	plain --sshkey "$SSHKEY"
+	plain --ssh-config "$SSHCONFIG"
+	[ -z "$TOOLS_BIN" ] || abspath --cassandra-tools-bin-dir "$TOOLS_BIN"
+	[ -z "$CONF_PATH" ] || abspath --cassandra-conf-path "$CONF_PATH"
+	[ -z "$CB_BIN_DIR" ] || abspath --cb-bin-dir "$CB_BIN_DIR"
+	plain --hosts "$HOSTS"
 	HOSTS=$(printf '%s' "$HOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
-	case ",$HOSTS," in
-	*,,*|,,) die $EX_USAGE "--hosts is empty" ;;
-	esac
+	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is empty"
 	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
 		case $h in
-		-*|.*|*[!A-Za-z0-9._:@%+\[\]-]*)
-			die $EX_USAGE "invalid host name '$h'" ;;
+		-*|.*|*[!A-Za-z0-9._:@%+\[\]-]*) bad --hosts "$h" "not a host name" ;;
 		esac
 	done
 	[ -n "$CB_BIN_DIR" ] || CB_BIN_DIR=$SELF_DIR
 }
 
-check_global() {
-	[ -n "$BUCKET" ] || die $EX_USAGE "--s3-bucket-name is required"
-	[ -n "${BASE+x}" ] && [ -n "$BASE" ] || die $EX_USAGE "--s3-base-path is required"
-	# Runs of '/' are one, and no leading or trailing '/' (seed keys).
-	BASE=$(printf '%s' "$BASE" | tr -s '/' | sed 's|^/||; s|/$||')
-	[ -n "$BASE" ] || die $EX_USAGE "invalid --s3-base-path"
-	if [ -n "$OPT_KEY_ID" ] || [ -n "$OPT_SECRET" ]; then
-		[ -n "$OPT_KEY_ID" ] && [ -n "$OPT_SECRET" ] || die $EX_USAGE \
-		    "--aws-access-key-id and --aws-secret-access-key go together"
-		AWS_ACCESS_KEY_ID=$OPT_KEY_ID
-		AWS_SECRET_ACCESS_KEY=$OPT_SECRET
-		export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-	fi
-}
-
 # ---- running things ----------------------------------------------------
 
-TMP=
+TMP= LOCKED= FANOUT_PID=
 cleanup() {
+	[ -n "$LOCKED" ] && s3put --delete "$LOCKED" 2>/dev/null
+	LOCKED=
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	TMP=
 }
 on_signal() {
 	trap - EXIT INT TERM HUP
-	[ -n "${FANOUT_PID:-}" ] && kill -TERM "$FANOUT_PID" 2>/dev/null &&
+	[ -n "$FANOUT_PID" ] && kill -TERM "$FANOUT_PID" 2>/dev/null &&
 	    wait "$FANOUT_PID" 2>/dev/null
 	cleanup
 	exit "$1"
 }
 setup_tmp() {
-	TMP=$(mktemp -d "${TMPDIR:-/tmp}/cassandra-backups.XXXXXX") ||
+	TMP=$(umask 077; mktemp -d "${TMPDIR:-/tmp}/cassandra-backups.XXXXXX") ||
 	    die 1 "cannot create a temporary directory"
 	trap cleanup EXIT
 	trap 'on_signal 130' INT
@@ -244,55 +314,101 @@ setup_tmp() {
 	trap 'on_signal 129' HUP
 }
 
-# Options every cb-s3* program gets, locally and on the nodes.
-s3_opts() {
-	[ -n "$ENDPOINT" ] && printf ' --endpoint %s' "$(q "$ENDPOINT")"
-	[ -n "$REGION" ] && printf ' --region %s' "$(q "$REGION")"
-	[ -n "$ADDRESSING" ] && printf ' --addressing-style %s' "$ADDRESSING"
-	[ -n "$CA_BUNDLE" ] && printf ' --ca-bundle %s' "$(q "$CA_BUNDLE")"
-	[ -n "$CONNECT_TO" ] && printf ' --connect-to %s' "$(q "$CONNECT_TO")"
-	[ -n "$PROFILE" ] && printf ' --profile %s' "$(q "$PROFILE")"
-	[ "$VERBOSE" -gt 1 ] && printf ' -v'
+# s3 PROGRAM ARGS...: a cb-s3* program with the S3 options; the
+# environment carries the credentials.
+s3() {
+	p=$1
+	shift
+	"$p" -q ${ENDPOINT:+--endpoint "$ENDPOINT"} ${REGION:+--region "$REGION"} \
+	    ${ADDRESSING:+--addressing-style "$ADDRESSING"} \
+	    ${CA_BUNDLE:+--ca-bundle "$CA_BUNDLE"} \
+	    ${CONNECT_TO:+--connect-to "$CONNECT_TO"} \
+	    ${PROFILE:+--profile "$PROFILE"} "$@"
+}
+s3get() { s3 cb-s3get "$@"; }
+# s3put: objects we write (manifests, the lock) are encrypted as the data.
+s3put() { s3 cb-s3put ${SSE:+--sse "$SSE"} ${KMS_KEY:+--sse-kms-key-id "$KMS_KEY"} "$@"; }
+
+# fetch KEY FILE: 0 with FILE, 0 without FILE when the object is definitely
+# absent (404 NoSuchKey), else the failure's status.
+fetch() {
+	rm -f "$2"
+	s3get --missing-ok "s3://$BUCKET/$1" "$2"
+}
+
+# names_under: the backup names under the base path (a delimiter listing:
+# its cost grows with the number of backups, not of files), one per line.
+names_under() {
+	s3get --ls --delimiter / "s3://$BUCKET/$BASE/" >"$TMP/ls" ||
+	    die $? "cannot list 's3://$BUCKET/$BASE/'"
+	awk -F'\t' -v base="$BASE/" '$1 == "-" && index($4, base) == 1 {
+	    n = substr($4, length(base) + 1); sub(/\/$/, "", n)
+	    if (n != "" && n !~ /\//) print n }' "$TMP/ls"
+}
+
+# catalog: NAME TAB MANIFEST-FILE-or-"-" for every backup, in $TMP/catalog.
+catalog() {
+	names_under >"$TMP/names"
+	mkdir -p "$TMP/m"
+	: >"$TMP/catalog"
+	i=0
+	while IFS= read -r name; do
+		i=$((i + 1))
+		fetch "$BASE/$name/manifest.json" "$TMP/m/$i" ||
+		    die $? "cannot read 's3://$BUCKET/$BASE/$name/manifest.json'"
+		f=$TMP/m/$i
+		[ -e "$f" ] || f=-
+		printf '%s\t%s\n' "$name" "$f" >>"$TMP/catalog"
+	done <"$TMP/names"
+}
+
+# job_line KEY VALUE: one line of the node job (cb-node(1)).
+job_line() { [ -z "$2" ] || printf '%s\t%s\n' "$1" "$2"; }
+
+# job_common: what every node job holds, credentials included.
+job_common() {
+	printf 'cb-job\t1\n'
+	job_line bucket "$BUCKET"
+	job_line endpoint "$ENDPOINT"
+	job_line region "$REGION"
+	job_line addressing-style "$ADDRESSING"
+	job_line ca-bundle "$CA_BUNDLE"
+	job_line connect-to "$CONNECT_TO"
+	job_line profile "$PROFILE"
+	[ "$VERBOSE" -gt 1 ] && job_line verbose 1
+	job_line cassandra-conf-path "$CONF_PATH"
+	job_line cassandra-tools-bin-dir "$TOOLS_BIN"
+	job_line nice "$NICE"
+	job_line concurrency "$CONCURRENCY"
+	for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN CB_SSE_C_KEY; do
+		case $v in
+		AWS_ACCESS_KEY_ID) val=${AWS_ACCESS_KEY_ID:-} ;;
+		AWS_SECRET_ACCESS_KEY) val=${AWS_SECRET_ACCESS_KEY:-} ;;
+		AWS_SESSION_TOKEN) val=${AWS_SESSION_TOKEN:-} ;;
+		CB_SSE_C_KEY) val=${CB_SSE_C_KEY:-} ;;
+		esac
+		[ -n "$val" ] && printf 'env\t%s\t%s\n' "$v" "$val"
+	done
 	return 0
 }
 
-# Local S3 calls: the environment carries the credentials.
-s3get() { eval "cb-s3get $(s3_opts) -q \"\$@\""; }
-s3put() { eval "cb-s3put $(s3_opts) -q \"\$@\""; }
-
-# Secrets and the script, as the nodes read them on stdin: assignments
-# first (never echoed), then the script.
-node_input() { # node_input SCRIPTFILE
-	for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN; do
-		eval "val=\${$v:-}"
-		[ -n "$val" ] && printf '%s=%s; export %s\n' "$v" "$(q "$val")" "$v"
-	done
-	[ -n "${CQLSH_PASSWORD_:-}" ] &&
-	    printf 'CB_CQLSH_PASSWORD=%s\n' "$(q "$CQLSH_PASSWORD_")"
-	cat "$1"
-}
-
-# fanout SCRIPTFILE OUTDIR: run the script on every host.
+# fanout SUBCOMMAND JOBFILE OUTDIR: cb-node SUBCOMMAND on every host.
 fanout() {
-	set -- "$1" "$2"
-	fo="exec cb-fanout -s -q -j $POOL -d $(q "$2")"
-	[ -n "$TIMEOUT" ] && fo="$fo -t $TIMEOUT"
+	set -- "$1" "$2" "$3" -s -q -j "$POOL" -d "$3" ${TIMEOUT:+-t "$TIMEOUT"}
 	if [ "$USE_LOCAL" = 1 ]; then
-		fo="$fo --local"
+		set -- "$@" --local
 	else
-		[ -n "$USER_" ] && fo="$fo -l $(q "$USER_")"
-		[ -n "$SSHPORT" ] && fo="$fo -p $(q "$SSHPORT")"
-		[ -n "$SSHKEY" ] && fo="$fo -i $(q "$SSHKEY")"
-		[ -n "$SSHCONFIG" ] && fo="$fo -F $(q "$SSHCONFIG")"
+		set -- "$@" ${USER_:+-l "$USER_"} ${SSHPORT:+-p "$SSHPORT"} \
+		    ${SSHKEY:+-i "$SSHKEY"} ${SSHCONFIG:+-F "$SSHCONFIG"}
 	fi
-	sudo=
+	set -- "$@" -H "$HOSTS" --
 	if [ "$USE_SUDO" = 1 ] || [ -n "$SUDO_USER_" ]; then
-		sudo="sudo -n"
-		[ -n "$SUDO_USER_" ] && sudo="$sudo -u $(q "$SUDO_USER_")"
+		set -- "$@" sudo -n ${SUDO_USER_:+-u "$SUDO_USER_"}
 	fi
-	fo="$fo -H $(q "$HOSTS") -- $sudo sh -s -- {host}"
-	verbose "running on $HOSTS: $fo"
-	node_input "$1" | eval "$fo" &
+	sub=$1 job=$2
+	shift 3
+	verbose "running on $HOSTS: cb-fanout $* $CB_BIN_DIR/cb-node $sub {host}"
+	cb-fanout "$@" "$CB_BIN_DIR/cb-node" "$sub" '{host}' <"$job" &
 	FANOUT_PID=$!
 	wait "$FANOUT_PID"
 	rc=$?
@@ -300,100 +416,103 @@ fanout() {
 	return $rc
 }
 
-# Shell assignments that start every node script.
-script_header() {
-	cat <<EOF
-main() {
-CB_HOST=\$1
-PATH=$(q "$CB_BIN_DIR"):\$PATH; export PATH
-BUCKET=$(q "$BUCKET")
-S3OPTS="$(s3_opts | sed 's/["$\\`]/\\&/g')"
-EOF
-	[ -n "$CONF_PATH" ] && echo "CONF=\"--cassandra-conf-path $(q "$CONF_PATH")\"" ||
-	    echo 'CONF='
-	[ -n "$TOOLS_BIN" ] &&
-	    echo "TOOLS=\"--cassandra-tools-bin-dir $(q "$TOOLS_BIN")\"" ||
-	    echo 'TOOLS='
-	if [ "$NICE" != 0 ]; then
-		echo "NICE=\"nice -n $NICE\""
-	else
-		echo 'NICE='
-	fi
-	cat <<'EOF'
-fail() { echo "$CB_HOST: $*" >&2; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb-node.XXXXXX") || fail "cannot create a temporary directory"
-EOF
+# rank STATUS: how bad a host's exit status is for the run's: 77 denied,
+# then 69 unreachable (ssh's 255 too), then 75 temporary, then the rest.
+rank() {
+	case $1 in
+	0) echo 0 ;; 77) echo 4 ;; 69|255) echo 3 ;; 75) echo 2 ;; *) echo 1 ;;
+	esac
 }
 
-script_footer() {
-	cat <<'EOF'
+# outcome OUTDIR REPORT: per host HOST TAB STATUS TAB WHY (the first cause
+# cb-node reported), and the run's status: the worst host's, as 77, 69,
+# 75 or 1.
+outcome() {
+	: >"$2"
+	worst=0
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		st=$(cat "$1/$h.status" 2>/dev/null)
+		[ -n "$st" ] || st=1
+		if [ "$st" = 0 ] && [ -s "$1/$h.out" ]; then
+			printf '%s\t0\t-\n' "$h" >>"$2"
+			continue
+		fi
+		[ "$st" = 0 ] && st=1
+		why=$(sed -n 's/^cb-node: error: //p' "$1/$h.err" 2>/dev/null | tail -1)
+		[ -n "$why" ] || why=$(grep -v '^[[:space:]]*$' "$1/$h.err" 2>/dev/null | tail -1)
+		[ -n "$why" ] || why="exit $st, no output"
+		[ "$st" = 255 ] && why="ssh failed (host down or unreachable): $why"
+		printf '%s\t%s\t%s\n' "$h" "$st" "$(printf '%s' "$why" | tr '\t' ' ')" >>"$2"
+		[ "$(rank "$st")" -gt "$(rank "$worst")" ] && worst=$st
+	done
+	case $worst in 0|77|69|75) ;; 255) worst=69 ;; *) worst=1 ;; esac
+	return $worst
 }
-main "$@" </dev/null
-EOF
+
+# node_warnings OUTDIR: the warnings of hosts that succeeded.
+node_warnings() {
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		[ "$(cat "$1/$h.status" 2>/dev/null)" = 0 ] || continue
+		grep ': warning: ' "$1/$h.err" 2>/dev/null | sed "s|^|$h: |" >&2
+	done
+	return 0
+}
+
+# ---- the run lock ---------------------------------------------------------
+
+# lock_take COMMAND: one run at a time per base path.  The lock is an
+# object written only if absent (If-None-Match); it names its owner and
+# expires, so a run killed without cleaning up blocks others only until
+# then.
+lock_take() {
+	key=$BASE/$LOCK_NAME
+	now=$(date -u +%s)
+	ttl=86400
+	[ -z "$TIMEOUT" ] || ttl=$((TIMEOUT + 3600))
+	{
+		printf 'owner\t%s@%s pid %s\n' "$(id -un)" "$(uname -n)" "$$"
+		printf 'command\t%s\n' "$1"
+		printf 'run\t%s\n' "$RUN"
+		printf 'created\t%s\n' "$now"
+		printf 'expires\t%s\n' "$((now + ttl))"
+	} >"$TMP/lock"
+	for try in 1 2; do
+		s3put --if-none-match "s3://$BUCKET/$key" "$TMP/lock" >/dev/null 2>"$TMP/lock.err"
+		rc=$?
+		[ "$rc" = 0 ] && { LOCKED=s3://$BUCKET/$key; return 0; }
+		[ "$rc" = 73 ] || { cat "$TMP/lock.err" >&2
+			die "$rc" "cannot write the run lock 's3://$BUCKET/$key'"; }
+		fetch "$key" "$TMP/lock.theirs" ||
+		    die $? "cannot read the run lock 's3://$BUCKET/$key'"
+		[ -e "$TMP/lock.theirs" ] || continue
+		owner=$(sed -n 's/^owner	//p' "$TMP/lock.theirs" | head -1)
+		exp=$(sed -n 's/^expires	//p' "$TMP/lock.theirs" | head -1)
+		case $exp in ''|*[!0-9]*) exp=0 ;; esac
+		if [ "$exp" -gt "$now" ]; then
+			die $EX_TEMPFAIL "another run holds 's3://$BUCKET/$key': ${owner:-unknown owner}, until $(date -u -d "@$exp" +%Y-%m-%dT%H:%M:%SZ); if no run is active, delete that object"
+		fi
+		warn "removing the expired run lock of ${owner:-unknown owner}"
+		s3put --delete "s3://$BUCKET/$key" >/dev/null ||
+		    die $? "cannot remove the expired run lock"
+	done
+	die $EX_TEMPFAIL "cannot take the run lock 's3://$BUCKET/$key': it keeps changing"
 }
 
 # ---- list ----------------------------------------------------------------
 
-# The names of the backups under the base path, newest first.
-backup_names() { # backup_names LISTING
-	awk -F'\t' -v base="$BASE/" '
-	    index($4, base) == 1 {
-		rest = substr($4, length(base) + 1)
-		sub(/^\/+/, "", rest)
-		n = split(rest, p, "/+")
-		if (n >= 2 && p[1] != "") print p[1]
-	    }' "$1" | sort -u -r
-}
-
 cmd_list() {
-	json=0
+	json=
 	while [ $# -gt 0 ]; do
 		case $1 in
-		--json) json=1 ;;
+		--json) json=--json ;;
 		-h|--help) usage_list; exit 0 ;;
 		*) warn "unknown list option '$1'"; usage_list >&2; exit $EX_USAGE ;;
 		esac
 		shift
 	done
 	setup_tmp
-	s3get --ls "s3://$BUCKET/$BASE/" >"$TMP/ls" ||
-	    die $? "cannot list 's3://$BUCKET/$BASE/'"
-	backup_names "$TMP/ls" >"$TMP/names"
-	[ "$json" = 1 ] && printf '['
-	first=1 rc=0
-	while IFS= read -r name; do
-		mkey=$(awk -F'\t' -v b="$BASE/" -v n="$name" '
-		    { k = $4; if (index(k, b) != 1) next
-		      r = substr(k, length(b) + 1); sub(/^\/+/, "", r)
-		      split(r, p, "/+"); if (p[1] == n && p[2] == "manifest.json" &&
-		      r !~ ("/.+/")) { print k; exit } }' "$TMP/ls")
-		if [ -n "$mkey" ] && s3get "s3://$BUCKET/$mkey" "$TMP/m.json" &&
-		    if [ "$json" = 1 ]; then
-			cb-manifest summary --json <"$TMP/m.json" >"$TMP/s"
-		    else
-			cb-manifest summary <"$TMP/m.json" >"$TMP/s"
-		    fi; then
-			:
-		elif [ -n "$mkey" ]; then
-			warn "cannot read the manifest of backup '$name'"
-			rc=1
-			continue
-		elif [ "$json" = 1 ]; then
-			printf '{"name": "%s", "format": null, "complete": false, "note": "no manifest.json: the run did not finish"}\n' "$name" >"$TMP/s"
-		else
-			printf '%s  INCOMPLETE  no manifest.json: the run did not finish\n' "$name" >"$TMP/s"
-		fi
-		if [ "$json" = 1 ]; then
-			[ "$first" = 1 ] || printf ','
-			printf '\n  '
-			tr -d '\n' <"$TMP/s"
-		else
-			cat "$TMP/s"
-		fi
-		first=0
-	done <"$TMP/names"
-	[ "$json" = 1 ] && printf '\n]\n'
-	return $rc
+	catalog
+	cb-manifest list $json <"$TMP/catalog"
 }
 
 # ---- backup --------------------------------------------------------------
@@ -424,193 +543,121 @@ parse_backup() {
 		shift "$OPTN"
 	done
 	check_common
+	[ -z "$KEYSPACES" ] || names --keyspaces "$KEYSPACES"
+	[ -z "$TABLE" ] || names --table "$TABLE"
+	[ -z "$EXCLUDE" ] || names --exclude-tables "$EXCLUDE"
 	[ -z "$TABLE" ] || [ -n "$KEYSPACES" ] ||
 	    die $EX_USAGE "--table needs --keyspaces"
-	[ -z "$RATE_LIMIT" ] || { is_uint "$RATE_LIMIT" && [ "$RATE_LIMIT" -ge 0 ]; } ||
-	    die $EX_USAGE "invalid --rate-limit '$RATE_LIMIT': expected KiB per second"
+	case $TABLE in *,*) bad --table "$TABLE" "one table only" ;; esac
+	plain --cqlsh-user "$CQLSH_USER"
+	case $CQLSH_PASSWORD_ in
+	*[[:cntrl:]]*) die $EX_USAGE "invalid --cqlsh-password: control characters are not allowed" ;;
+	esac
+	case $STORAGE_CLASS in *[!A-Z_]*) bad --storage-class "$STORAGE_CLASS" "expected a storage class such as STANDARD_IA" ;; esac
+	[ -z "$RATE_LIMIT" ] || int --rate-limit "$RATE_LIMIT" 0 1073741824
 	[ "${RATE_LIMIT:-0}" = 0 ] && RATE_LIMIT=
-}
-
-# Options for cb-list and cb-snapshot selecting keyspaces and tables.
-select_opts() {
-	[ -n "$KEYSPACES" ] && printf ' --keyspaces %s' "$(q "$KEYSPACES")"
-	[ -n "$TABLE" ] && printf ' --table %s' "$(q "$TABLE")"
-	return 0
-}
-
-# The node script of a backup run.  Per host: full or incremental (with
-# the key of its previous node manifest).
-backup_script() { # backup_script MODES_FILE
-	script_header
-	cat <<EOF
-NAME=$(q "$NAME"); RUN=$(q "$RUN"); PREFIX=$(q "$BASE/$NAME")
-SEL="$(select_opts | sed 's/["$\\`]/\\&/g')"
-EXCL="$([ -n "$EXCLUDE" ] && printf ' --exclude-tables %s' "$(q "$EXCLUDE")" | sed 's/["$\\`]/\\&/g')"
-PUTOPTS="$(put_opts | sed 's/["$\\`]/\\&/g')"
-CQLUSER="$([ -n "$CQLSH_USER" ] && printf ' --cqlsh-user %s' "$(q "$CQLSH_USER")" | sed 's/["$\\`]/\\&/g')"
-MODE=full PREV=
-case \$CB_HOST in
-EOF
-	while IFS='	' read -r h mode prev; do
-		[ "$mode" = incremental ] &&
-		    printf '%s) MODE=incremental PREV=%s ;;\n' "$(q "$h")" "$(q "$prev")"
-	done <"$1"
-	cat <<'EOF'
-esac
-TAG=cb-$RUN
-cleared=0
-clear_snapshot() {
-	[ "$MODE" = full ] && [ "$cleared" = 0 ] || return 0
-	cleared=1
-	# Not through stderr: if the driver is gone, writing there kills us.
-	eval "cb-snapshot -q $TOOLS $CONF clear -t \"\$TAG\"" \
-	    >/dev/null 2>"$tmp/clear.err" || {
-		cat "$tmp/clear.err" >&2
-		echo "$CB_HOST: cannot clear snapshot '$TAG'" >&2
-	}
-}
-trap 'clear_snapshot; rm -rf "$tmp"' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-if [ -n "${CB_CQLSH_PASSWORD:-}" ]; then
-	(umask 077; printf '%s\n' "$CB_CQLSH_PASSWORD" >"$tmp/cqlpw")
-	CQLUSER="$CQLUSER --cqlsh-password-file $tmp/cqlpw"
-fi
-if [ "$MODE" = full ]; then
-	eval "cb-snapshot $TOOLS $CONF create -t \"\$TAG\" $SEL" >&2 ||
-	    fail "cannot create snapshot '$TAG'"
-	eval "cb-list -0 $CONF --snapshot \"\$TAG\" $SEL $EXCL" >"$tmp/files" ||
-	    fail "cannot list the files of snapshot '$TAG'"
-else
-	eval "cb-s3get $S3OPTS -q \"s3://\$BUCKET/\$PREV\" \"\$tmp/prev.json\"" ||
-	    fail "cannot fetch the previous node manifest '$PREV'"
-	eval "cb-snapshot $TOOLS $CONF flush $SEL" >&2 ||
-	    fail "cannot flush"
-	eval "cb-list -0 $CONF --backups $SEL $EXCL" >"$tmp/files" ||
-	    fail "cannot list the incremental backups"
-fi
-eval "$NICE cb-s3put -0 --list --pack $S3OPTS $PUTOPTS \
-    --key-prefix \"\$PREFIX/\$CB_HOST\" --key-suffix .lzo \"s3://\$BUCKET\"" \
-    <"$tmp/files" >"$tmp/results"
-putrc=$?
-eval "cb-snapshot -q $TOOLS $CONF topology" >"$tmp/topology" 2>"$tmp/topology.err" ||
-    echo "$CB_HOST: topology not captured: $(tail -1 "$tmp/topology.err")" >&2
-if [ "$MODE" = full ]; then
-	eval "cb-snapshot -q $TOOLS $CONF schema -t \"\$TAG\" $CQLUSER" >"$tmp/schema" 2>"$tmp/schema.err" ||
-	    echo "$CB_HOST: schema not captured: $(tail -1 "$tmp/schema.err")" >&2
-else
-	eval "cb-snapshot -q $TOOLS $CONF schema $CQLUSER" >"$tmp/schema" 2>"$tmp/schema.err" ||
-	    echo "$CB_HOST: schema not captured: $(tail -1 "$tmp/schema.err")" >&2
-fi
-set -- --topology "$tmp/topology" --schema "$tmp/schema"
-[ -s "$tmp/topology" ] || set --
-[ "$MODE" = incremental ] && set -- "$@" --previous "$tmp/prev.json"
-cb-manifest node -0 --backup "$NAME" --run "$RUN" --host "$CB_HOST" \
-    --kind "$MODE" "$@" <"$tmp/results" >"$tmp/node.json" ||
-    fail "backup incomplete (cb-s3put exit $putrc)"
-[ "$putrc" = 0 ] || fail "backup incomplete (cb-s3put exit $putrc)"
-eval "cb-s3put $S3OPTS -q \"s3://\$BUCKET/\$PREFIX/\$CB_HOST/manifest-\$RUN.json\" \"\$tmp/node.json\"" >/dev/null ||
-    fail "cannot upload the node manifest"
-if [ "$MODE" = incremental ]; then
-	# Cassandra never deletes backups/ files: delete what is safely up
-	# and unchanged since (cb-snapshot prune-backups checks both).
-	eval "cb-snapshot -q $CONF -0 prune-backups --uploaded \"\$tmp/results\"" >&2 ||
-	    echo "$CB_HOST: cannot delete uploaded backups/ files" >&2
-fi
-clear_snapshot
-cat "$tmp/node.json"
-EOF
-	script_footer
-}
-
-put_opts() {
-	[ -n "$SSE" ] && printf ' --sse %s' "$SSE"
-	[ -n "$STORAGE_CLASS" ] && printf ' --storage-class %s' "$(q "$STORAGE_CLASS")"
-	[ -n "$RATE_LIMIT" ] && printf ' --rate-limit %sK' "$RATE_LIMIT"
-	[ -n "$CONCURRENCY" ] && printf ' -j %s' "$CONCURRENCY"
-	[ -n "$PART_SIZE" ] && printf ' --part-size %s' "$(q "$PART_SIZE")"
-	return 0
-}
-
-# Decide the name and, per host, full or incremental.  Writes MODES.
-plan_backup() {
-	day=$(date -u +%Y%m%d)
-	RUN=$(date -u +%Y%m%dT%H%M%SZ)
-	NAME=$day
-	PREV_MANIFEST=
-	: >"$TMP/modes"
-	if s3get "s3://$BUCKET/$BASE/$day/manifest.json" "$TMP/prev.json" 2>"$TMP/prev.err"; then
-		cb-manifest info <"$TMP/prev.json" >"$TMP/prev.info" 2>/dev/null ||
-		    : >"$TMP/prev.info"
-		same=0
-		if grep -qx 'format	cluster 1' "$TMP/prev.info" &&
-		    grep -qxF "hosts	$HOSTS" "$TMP/prev.info" &&
-		    grep -qxF "keyspaces	$KEYSPACES" "$TMP/prev.info" &&
-		    grep -qxF "table	$TABLE" "$TMP/prev.info"; then
-			same=1
-		fi
-		if [ "$NEW_SNAPSHOT" = 1 ] || [ "$same" = 0 ]; then
-			# Never overwrite another backup: a name of its own.
-			NAME=$day-$(date -u +%H%M%S)
-			verbose "backup '$day' exists with other settings: naming this one '$NAME'"
-		else
-			PREV_MANIFEST=$TMP/prev.json
-			awk -F'\t' '$1 == "node" && $4 != "-" && $4 != "" {
-			    print $2 "\tincremental\t" $4 }' "$TMP/prev.info" >"$TMP/modes"
-		fi
+	if [ -n "$PART_SIZE" ]; then
+		# As in the seed: MiB without a unit; K, M, G accepted.
+		case $PART_SIZE in
+		*[Kk]) n=${PART_SIZE%?} m=1 ;;
+		*[Mm]) n=${PART_SIZE%?} m=1024 ;;
+		*[Gg]) n=${PART_SIZE%?} m=1048576 ;;
+		*) n=$PART_SIZE m=1024 ;;
+		esac
+		int --buffer-size "$n" 1 5242880
+		kib=$((n * m))
+		[ "$kib" -ge 5120 ] && [ "$kib" -le 5242880 ] ||
+		    bad --buffer-size "$PART_SIZE" "expected 5 to 5120 MiB"
+		PART_SIZE=${kib}K
 	fi
 }
 
-report_hosts() { # report_hosts OUTDIR RECORDS: HOST TAB STATUS TAB KEY TAB FILE-or-WHY
-	: >"$2"
-	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
-		st=$(cat "$1/$h.status" 2>/dev/null)
-		if [ "$st" = 0 ] && [ -s "$1/$h.out" ]; then
-			printf '%s\tok\t%s\t%s\n' "$h" "$BASE/$NAME/$h/manifest-$RUN.json" "$1/$h.out" >>"$2"
-		else
-			why=$(grep -v '^[[:space:]]*$' "$1/$h.err" 2>/dev/null | tail -1 | tr '\t' ' ')
-			[ -n "$why" ] || why="exit ${st:-unknown}"
-			[ "$st" = 255 ] && why="ssh failed (host down or unreachable): $why"
-			printf '%s\tfailed\t-\t%s\n' "$h" "$why" >>"$2"
-		fi
-	done
+# plan_backup: the name and, per host, full or incremental from which
+# node manifest (cb-manifest plan), into NAME and $TMP/plan.
+plan_backup() {
+	day=$(date -u +%Y%m%d)
+	fetch "$BASE/$day/manifest.json" "$TMP/prev.json" ||
+	    die $? "cannot read 's3://$BUCKET/$BASE/$day/manifest.json'; not starting a run that could overwrite it"
+	set -- --backup "$day" --alt-name "$day-$(date -u +%H%M%S)" --hosts "$HOSTS" \
+	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
+	[ "$NEW_SNAPSHOT" = 1 ] && set -- "$@" --new-snapshot
+	if [ -e "$TMP/prev.json" ]; then
+		set -- "$@" --previous "$TMP/prev.json"
+		PREV_MANIFEST=$TMP/prev.json
+	fi
+	cb-manifest plan "$@" >"$TMP/plan" || exit $?
+	NAME=$(sed -n 's/^name	//p' "$TMP/plan")
+	[ "$NAME" = "$day" ] || PREV_MANIFEST=
+	[ "$NAME" = "$day" ] || [ ! -e "$TMP/prev.json" ] ||
+	    verbose "backup '$day' exists with other settings: naming this one '$NAME'"
+}
+
+backup_job() {
+	job_common
+	job_line name "$NAME"
+	job_line run "$RUN"
+	job_line tag "$TAG"
+	job_line prefix "$BASE/$NAME"
+	job_line keyspaces "$KEYSPACES"
+	job_line table "$TABLE"
+	job_line exclude-tables "$EXCLUDE"
+	job_line sse "$SSE"
+	job_line sse-kms-key-id "$KMS_KEY"
+	job_line storage-class "$STORAGE_CLASS"
+	job_line rate-limit "$RATE_LIMIT"
+	job_line part-size "$PART_SIZE"
+	job_line cqlsh-user "$CQLSH_USER"
+	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	sed -n 's/^host	/node	/p' "$TMP/plan"
+	printf 'end\n'
 }
 
 cmd_backup() {
 	parse_backup "$@"
 	setup_tmp
+	RUN=$(date -u +%Y%m%dT%H%M%SZ)
+	# Unique per run: one run's cleanup never clears another's snapshot.
+	TAG=cb-$RUN-$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+	PREV_MANIFEST=
+	lock_take backup
 	plan_backup
-	backup_script "$TMP/modes" >"$TMP/script"
-	nfull=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | wc -l)
-	ninc=$(wc -l <"$TMP/modes")
-	echo "backup '$NAME' run $RUN: $((nfull - ninc)) full, $ninc incremental, hosts $HOSTS" >&2
-	fanout "$TMP/script" "$TMP/out"
-	frc=$?
-	report_hosts "$TMP/out" "$TMP/hosts"
-	set -- --backup "$NAME" --base-path "$BASE" --run "$RUN" --hosts "$HOSTS"
-	[ "$ninc" -gt 0 ] && set -- "$@" --kind incremental
-	[ -n "$KEYSPACES" ] && set -- "$@" --keyspaces "$KEYSPACES"
-	[ -n "$TABLE" ] && set -- "$@" --table "$TABLE"
-	[ -n "$PREV_MANIFEST" ] && set -- "$@" --previous "$PREV_MANIFEST"
+	(umask 077; backup_job >"$TMP/job")
+	ninc=$(grep -c '^host	[^	]*	incremental	' "$TMP/plan")
+	nfull=$(grep -c '^host	[^	]*	full	' "$TMP/plan")
+	echo "backup '$NAME' run $RUN: $nfull full, $ninc incremental, hosts $HOSTS" >&2
+	fanout backup "$TMP/job" "$TMP/out"
+	rm -f "$TMP/job"
+	outcome "$TMP/out" "$TMP/outcome"
+	rc=$?
+	node_warnings "$TMP/out"
+	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
+	while IFS='	' read -r h st why; do
+		if [ "$st" = 0 ]; then
+			printf '%s\tok\t%s\t%s\n' "$h" "$BASE/$NAME/$h/manifest-$RUN.json" "$TMP/out/$h.out"
+		else
+			printf '%s\tfailed\t-\t%s\n' "$h" "$why"
+		fi
+	done <"$TMP/outcome" >"$TMP/hosts"
 	if ! grep -q '	ok	' "$TMP/hosts" && [ -z "$PREV_MANIFEST" ]; then
 		warn "backup '$NAME' failed on every host; no manifest written"
-		sed 's/^\([^\t]*\)\tfailed\t-\t/  \1: /' "$TMP/hosts" >&2
-		return 1
+		sed 's/^\([^	]*\)	failed	-	/  \1: /' "$TMP/hosts" >&2
+		return $rc
 	fi
+	set -- --backup "$NAME" --base-path "$BASE" --run "$RUN" --hosts "$HOSTS" \
+	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
+	[ "$ninc" -gt 0 ] && set -- "$@" --kind incremental
+	[ -n "$PREV_MANIFEST" ] && set -- "$@" --previous "$PREV_MANIFEST"
 	cb-manifest merge "$@" <"$TMP/hosts" >"$TMP/manifest.json" ||
 	    die 1 "cannot build the cluster manifest"
 	# Written last: its presence marks the backup (complete or not).
 	s3put "s3://$BUCKET/$BASE/$NAME/manifest.json" "$TMP/manifest.json" >/dev/null ||
 	    die $? "cannot upload 's3://$BUCKET/$BASE/$NAME/manifest.json'"
 	cb-manifest summary <"$TMP/manifest.json"
-	if grep -q '	failed	' "$TMP/hosts"; then
+	if [ "$rc" != 0 ]; then
 		warn "backup '$NAME' is INCOMPLETE; run the same command again to complete it"
 		grep '	failed	' "$TMP/hosts" | awk -F'\t' '{ print "  " $1 ": " $4 }' >&2
-		return 1
 	fi
-	return 0
+	return $rc
 }
 
 # ---- restore -------------------------------------------------------------
@@ -632,78 +679,47 @@ parse_restore() {
 		shift "$OPTN"
 	done
 	check_common
-	case $RESTORE_DIR in
-	/*) ;;
-	*) die $EX_USAGE "--restore-dir must be an absolute path" ;;
-	esac
-	case $RESTORE_DIR in
-	/|/var/lib/cassandra|/var/lib/cassandra/data|/var/lib/cassandra/data/*|/etc|/etc/*)
-		die $EX_USAGE "refusing --restore-dir '$RESTORE_DIR': restore into a directory of its own" ;;
-	esac
 	[ "$RKEYSPACES" = all ] && RKEYSPACES=
-	return 0
+	[ -z "$RKEYSPACES" ] || names --keyspaces "$RKEYSPACES"
+	[ -z "$RTABLE" ] || names --table "$RTABLE"
+	[ -z "$RTABLE" ] || [ -n "$RKEYSPACES" ] ||
+	    die $EX_USAGE "--table needs --keyspaces"
+	case $SNAPSHOT in
+	''|.|..|*/*|*[!A-Za-z0-9._-]*) bad --snapshot-name "$SNAPSHOT" "expected LATEST or a backup name" ;;
+	esac
+	abspath --restore-dir "$RESTORE_DIR"
+	# The lexical form; each node also checks the resolved path against
+	# its own Cassandra directories (cb-node(1)).
+	RESTORE_DIR=$(printf '%s/' "$RESTORE_DIR" | tr -s / | sed 's|/\./|/|g; s|/$||')
+	case ${RESTORE_DIR:-/} in
+	/|/var/lib/cassandra|/var/lib/cassandra/*|/etc|/etc/*|*/..|*/../*)
+		die $EX_USAGE "refusing --restore-dir '$RESTORE_DIR': restore into a directory of its own, outside Cassandra's" ;;
+	esac
 }
 
 resolve_name() {
-	[ "$SNAPSHOT" != LATEST ] && return 0
-	s3get --ls "s3://$BUCKET/$BASE/" >"$TMP/ls" ||
-	    die $? "cannot list 's3://$BUCKET/$BASE/'"
-	SNAPSHOT=$(awk -F'\t' -v b="$BASE/" '
-	    { k = $4; if (index(k, b) != 1) next
-	      r = substr(k, length(b) + 1); sub(/^\/+/, "", r)
-	      n = split(r, p, "/+"); if (n == 2 && p[2] == "manifest.json") print p[1] }' \
-	    "$TMP/ls" | sort -r | head -1)
-	[ -n "$SNAPSHOT" ] || die 1 "no backup under 's3://$BUCKET/$BASE/'"
+	[ "$SNAPSHOT" = LATEST ] || return 0
+	catalog
+	SNAPSHOT=$(cb-manifest latest --hosts "$HOSTS" \
+	    ${RKEYSPACES:+--keyspaces "$RKEYSPACES"} ${RTABLE:+--table "$RTABLE"} \
+	    <"$TMP/catalog") ||
+	    die $? "no backup under 's3://$BUCKET/$BASE/' to restore as LATEST"
 	echo "restoring backup '$SNAPSHOT' (LATEST)" >&2
 }
 
-restore_script() { # restore_script INFO_FILE
-	script_header
-	cat <<EOF
-NAME=$(q "$SNAPSHOT"); PREFIX=$(q "$BASE/$SNAPSHOT"); DIR=$(q "$RESTORE_DIR")
-SEL="$( { [ -n "$RKEYSPACES" ] && printf ' --keyspaces %s' "$(q "$RKEYSPACES")"
-	[ -n "$RKEYSPACES" ] || printf ' --exclude-system'
-	[ -n "$RTABLE" ] && printf ' --table %s' "$(q "$RTABLE")"; } | sed 's/["$\\`]/\\&/g')"
-GETOPTS=" -j ${CONCURRENCY:-10}"
-KEY=
-case \$CB_HOST in
-EOF
-	awk -F'\t' '$1 == "node" && $4 != "-" { print $2 "\t" $4 }' "$1" |
-	while IFS='	' read -r h key; do
-		printf '%s) KEY=%s ;;\n' "$(q "$h")" "$(q "$key")"
+restore_job() {
+	job_common
+	job_line prefix "$BASE/$SNAPSHOT"
+	job_line restore-dir "$RESTORE_DIR"
+	job_line keyspaces "$RKEYSPACES"
+	job_line table "$RTABLE"
+	[ -n "$RKEYSPACES" ] || job_line exclude-system 1
+	# node HOST TAB KIND TAB KEY: the node manifest, "-" in a seed backup.
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		key=$(awk -F'\t' -v h="$h" '$1 == "node" && $2 == h { print $4; exit }' "$TMP/info")
+		printf 'node\t%s\trestore\t%s\n' "$h" "${key:--}"
 	done
-	cat <<'EOF'
-esac
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-if [ -n "$KEY" ]; then
-	eval "cb-s3get $S3OPTS -q \"s3://\$BUCKET/\$KEY\" \"\$tmp/node.json\"" ||
-	    fail "cannot fetch the node manifest '$KEY'"
-	eval "cb-manifest restore -0 $SEL" <"$tmp/node.json" >"$tmp/records" ||
-	    fail "refusing to restore: the manifest is not usable"
-else
-	# A seed-format backup: the keys themselves say where files go.
-	eval "cb-s3get $S3OPTS -q --ls -0 \"s3://\$BUCKET/\$PREFIX/\$CB_HOST/\"" >"$tmp/ls" ||
-	    fail "cannot list 's3://$BUCKET/$PREFIX/$CB_HOST/'"
-	eval "cb-manifest restore -0 --listing \"\$PREFIX/\$CB_HOST\" $SEL" \
-	    <"$tmp/ls" >"$tmp/records" ||
-	    fail "refusing to restore: the backup holds unsafe keys"
-fi
-[ -s "$tmp/records" ] || fail "nothing to restore for the selection"
-mkdir -p "$DIR" || fail "cannot create '$DIR'"
-eval "$NICE cb-s3get -0 --list --unpack $S3OPTS $GETOPTS -C \"\$DIR\" \"s3://\$BUCKET\"" \
-    <"$tmp/records" >"$tmp/results"
-getrc=$?
-tr '\0' '\n' <"$tmp/results" | awk -F'\t' -v h="$CB_HOST" '
-    $1 == "ok" { n++; b += $2; next }
-    { bad++; print "not restored: " $NF " (" $1 ")" }
-    END { printf "%d files, %d bytes restored%s\n", n, b, bad ? ", " bad " FAILED" : "" }'
-[ "$getrc" = 0 ] || fail "restore incomplete (cb-s3get exit $getrc)"
-EOF
-	script_footer
+	printf 'end\n'
 }
 
 next_steps() {
@@ -732,29 +748,35 @@ cmd_restore() {
 	parse_restore "$@"
 	setup_tmp
 	resolve_name
-	s3get "s3://$BUCKET/$BASE/$SNAPSHOT/manifest.json" "$TMP/m.json" 2>"$TMP/m.err" ||
-	    die 1 "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$BASE/$SNAPSHOT/manifest.json')"
+	fetch "$BASE/$SNAPSHOT/manifest.json" "$TMP/m.json" ||
+	    die $? "cannot read the manifest of backup '$SNAPSHOT'"
+	[ -e "$TMP/m.json" ] ||
+	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$BASE/$SNAPSHOT/manifest.json')"
 	cb-manifest info <"$TMP/m.json" >"$TMP/info" ||
-	    die 65 "cannot read the manifest of backup '$SNAPSHOT'"
-	if grep -qx 'complete	false' "$TMP/info"; then
-		warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
+	    die $EX_DATAERR "cannot read the manifest of backup '$SNAPSHOT'"
+	if grep -qx 'format	cluster 1' "$TMP/info"; then
+		for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+			grep -q "^node	$h	" "$TMP/info" ||
+			    die $EX_USAGE "host '$h' is not in backup '$SNAPSHOT'"
+		done
 	fi
-	restore_script "$TMP/info" >"$TMP/script"
-	fanout "$TMP/script" "$TMP/out"
-	frc=$?
-	rc=0
-	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+	grep -qx 'complete	false' "$TMP/info" &&
+	    warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
+	(umask 077; restore_job >"$TMP/job")
+	fanout restore "$TMP/job" "$TMP/out"
+	rm -f "$TMP/job"
+	outcome "$TMP/out" "$TMP/outcome"
+	rc=$?
+	node_warnings "$TMP/out"
+	while IFS='	' read -r h st why; do
 		sed "s|^|$h: |" "$TMP/out/$h.out" 2>/dev/null
-		if [ "$(cat "$TMP/out/$h.status" 2>/dev/null)" != 0 ]; then
-			why=$(grep -v '^[[:space:]]*$' "$TMP/out/$h.err" 2>/dev/null | tail -1)
-			printf '%s: FAILED: %s\n' "$h" "${why:-exit $(cat "$TMP/out/$h.status" 2>/dev/null)}"
-			rc=1
-		fi
-	done
+		[ "$st" = 0 ] || printf '%s: FAILED: %s\n' "$h" "$why"
+	done <"$TMP/outcome"
+	if [ "$rc" != 0 ]; then
+		warn "restore of backup '$SNAPSHOT' FAILED on $(grep -vc '	0	' "$TMP/outcome") of $(wc -l <"$TMP/outcome" | tr -d ' ') hosts (see above); the files restored so far are in $RESTORE_DIR"
+		return $rc
+	fi
 	next_steps
-	[ "$rc" = 0 ] || warn "restore failed on some hosts (see above)"
-	[ "$frc" -ge 64 ] && [ "$frc" -le 78 ] && [ "$rc" = 0 ] && rc=$frc
-	return $rc
 }
 
 # ---- main ----------------------------------------------------------------

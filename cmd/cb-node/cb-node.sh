@@ -1,0 +1,323 @@
+#!/bin/sh
+# cb-node: the work of one node in a cassandra-backups run (cb-node(1)).
+#
+#	cb-node backup HOST <JOB	snapshot, upload, node manifest
+#	cb-node restore HOST <JOB	node manifest, download, verify
+#
+# The job is data: KEY TAB VALUE lines on stdin, ending with "end", with
+# the credentials among them.  Every value is used as one argument of a
+# program and never evaluated by a shell: there is no eval here, and no
+# code in the job.  The programs' exit statuses are passed on.
+
+PROG=cb-node
+VERSION=@VERSION@
+
+case $0 in
+*/*) PATH=$(cd "${0%/*}" && pwd):$PATH ;;
+esac
+export PATH
+
+say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+warning() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; printf '%s\n' "$*" >>"$WARNINGS"; }
+
+# fail STATUS WHAT [STEP-ERR-FILE]: the node's first cause, then exit.
+# The line "cb-node: error: ..." is the cause the driver reports.
+fail() {
+	st=$1 what=$2
+	if [ -n "${3:-}" ] && [ -s "$3" ]; then
+		cat "$3" >&2
+		# The first message, with the line it announces if it ends in ':'.
+		cause=$(grep -v ': warning: ' "$3" | grep -v '^[[:space:]]*$' |
+		    awk 'NR == 1 { l = $0; if (l !~ /:$/) exit; next }
+			 { l = l " " $0; exit } END { print l }')
+		[ -n "$cause" ] && what="$what: $cause"
+	fi
+	printf '%s: error: %s\n' "$PROG" "$what" | tr -d '\r' >&2
+	exit "$st"
+}
+
+# relay ERR-FILE: a step's messages, its warnings also kept for the manifest.
+relay() {
+	[ -s "$1" ] || return 0
+	cat "$1" >&2
+	grep ': warning: ' "$1" | sed 's/^[^:]*: warning: //' >>"$WARNINGS"
+	return 0
+}
+
+usage() {
+	echo "usage: cb-node backup|restore HOST <JOB" >&2
+	echo "       cb-node -h | -V" >&2
+}
+
+case ${1:-} in
+-h|--help) usage; exit 0 ;;
+-V|--version) echo "cb-node $VERSION"; exit 0 ;;
+backup|restore) ;;
+*) usage; exit 64 ;;
+esac
+CMD=$1 HOST=${2:-}
+[ $# -eq 2 ] && [ -n "$HOST" ] || { usage; exit 64; }
+
+# ---- the job -------------------------------------------------------------
+
+BUCKET= PREFIX= NAME= RUN= TAG= KIND= PREV= KEY= HAVE_HOST=0
+ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
+SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
+CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD=
+KEYSPACES= TABLE= EXCLUDE= EXCLUDE_SYSTEM= RESTORE_DIR=
+version= ended=0
+
+while IFS= read -r line; do
+	k=${line%%	*}
+	v=${line#*	}
+	[ "$k" = "$line" ] && v=
+	case $k in
+	cb-job) version=$v ;;
+	end) ended=1; break ;;
+	bucket) BUCKET=$v ;;
+	prefix) PREFIX=$v ;;
+	name) NAME=$v ;;
+	run) RUN=$v ;;
+	tag) TAG=$v ;;
+	endpoint) ENDPOINT=$v ;;
+	region) REGION=$v ;;
+	addressing-style) ADDRESSING=$v ;;
+	ca-bundle) CA_BUNDLE=$v ;;
+	connect-to) CONNECT_TO=$v ;;
+	profile) PROFILE=$v ;;
+	verbose) VERBOSE=$v ;;
+	sse) SSE=$v ;;
+	sse-kms-key-id) KMS_KEY=$v ;;
+	storage-class) STORAGE_CLASS=$v ;;
+	rate-limit) RATE_LIMIT=$v ;;
+	concurrency) CONCURRENCY=$v ;;
+	part-size) PART_SIZE=$v ;;
+	cassandra-conf-path) CONF=$v ;;
+	cassandra-tools-bin-dir) TOOLS=$v ;;
+	nice) NICE=$v ;;
+	cqlsh-user) CQLSH_USER=$v ;;
+	cqlsh-password) CQLSH_PASSWORD=$v ;;
+	keyspaces) KEYSPACES=$v ;;
+	table) TABLE=$v ;;
+	exclude-tables) EXCLUDE=$v ;;
+	exclude-system) EXCLUDE_SYSTEM=1 ;;
+	restore-dir) RESTORE_DIR=$v ;;
+	node)
+		# node HOST TAB KIND TAB KEY: this host's part of the plan.
+		h=${v%%	*} rest=${v#*	}
+		if [ "$h" = "$HOST" ]; then
+			HAVE_HOST=1
+			KIND=${rest%%	*}
+			KEY=${rest#*	}
+		fi ;;
+	env)
+		n=${v%%	*} val=${v#*	}
+		case $n in
+		AWS_ACCESS_KEY_ID) AWS_ACCESS_KEY_ID=$val; export AWS_ACCESS_KEY_ID ;;
+		AWS_SECRET_ACCESS_KEY) AWS_SECRET_ACCESS_KEY=$val; export AWS_SECRET_ACCESS_KEY ;;
+		AWS_SESSION_TOKEN) AWS_SESSION_TOKEN=$val; export AWS_SESSION_TOKEN ;;
+		CB_SSE_C_KEY) CB_SSE_C_KEY=$val; export CB_SSE_C_KEY ;;
+		*) say "the job sets an unknown variable"; exit 64 ;;
+		esac ;;
+	*) say "unknown job key '$k'"; exit 64 ;;
+	esac
+done
+unset line v val
+[ "$version" = 1 ] || { say "not a cb-node job of version 1 on stdin"; exit 64; }
+[ "$ended" = 1 ] || { say "the job on stdin is truncated (no 'end' line)"; exit 64; }
+[ -n "$BUCKET" ] && [ -n "$PREFIX" ] || { say "the job lacks its bucket or prefix"; exit 64; }
+[ "$HAVE_HOST" = 1 ] || { say "the job has no part for host '$HOST'"; exit 64; }
+exec </dev/null
+
+# ---- how the programs are called -----------------------------------------
+
+# s3 PROGRAM ARGS...: a cb-s3* program with the job's S3 options.
+s3() {
+	p=$1
+	shift
+	${WITH_NICE:+nice -n "$WITH_NICE"} "$p" -q ${ENDPOINT:+--endpoint "$ENDPOINT"} ${REGION:+--region "$REGION"} \
+	    ${ADDRESSING:+--addressing-style "$ADDRESSING"} \
+	    ${CA_BUNDLE:+--ca-bundle "$CA_BUNDLE"} \
+	    ${CONNECT_TO:+--connect-to "$CONNECT_TO"} \
+	    ${PROFILE:+--profile "$PROFILE"} ${VERBOSE:+-v} "$@"
+}
+# put ARGS...: cb-s3put with how new objects are written.
+put() {
+	s3 cb-s3put ${SSE:+--sse "$SSE"} ${KMS_KEY:+--sse-kms-key-id "$KMS_KEY"} \
+	    ${STORAGE_CLASS:+--storage-class "$STORAGE_CLASS"} "$@"
+}
+# snap ARGS...: cb-snapshot on this node's Cassandra.
+snap() {
+	cb-snapshot ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
+	    ${CONF:+--cassandra-conf-path "$CONF"} "$@"
+}
+WITH_NICE=
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb-node.XXXXXX") || {
+	say "error: cannot create a temporary directory"; exit 1; }
+WARNINGS=$tmp/warnings
+: >"$WARNINGS"
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+# count FILE: NUL-terminated records in FILE.
+count() { tr -cd '\0' <"$1" | wc -c | tr -d ' '; }
+
+# ---- backup --------------------------------------------------------------
+
+cleared=1
+clear_snapshot() {
+	[ "$cleared" = 0 ] || return 0
+	cleared=1
+	# Not through stderr: if the driver is gone, writing there kills us.
+	snap -q clear -t "$TAG" >/dev/null 2>"$tmp/clear.err" && return 0
+	relay "$tmp/clear.err"
+	warning "cannot clear snapshot '$TAG'"
+}
+
+node_backup() {
+	[ -n "$NAME" ] && [ -n "$RUN" ] && [ -n "$TAG" ] ||
+	    fail 64 "the job lacks the backup name, run or tag"
+	case $KIND in
+	full|incremental) ;;
+	*) fail 64 "the job gives host '$HOST' an unknown kind '$KIND'" ;;
+	esac
+	trap 'clear_snapshot; rm -rf "$tmp"' EXIT
+	if [ "$KIND" = full ]; then
+		cleared=0
+		snap create -t "$TAG" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+		    ${TABLE:+--table "$TABLE"} >/dev/null 2>"$tmp/step.err" ||
+		    fail $? "cannot create snapshot '$TAG'" "$tmp/step.err"
+		relay "$tmp/step.err"
+		cb-list -0 ${CONF:+--cassandra-conf-path "$CONF"} --snapshot "$TAG" \
+		    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"} \
+		    ${EXCLUDE:+--exclude-tables "$EXCLUDE"} \
+		    >"$tmp/files" 2>"$tmp/step.err" ||
+		    fail $? "cannot list the files of snapshot '$TAG'" "$tmp/step.err"
+	else
+		s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/prev.json" 2>"$tmp/step.err" ||
+		    fail $? "cannot fetch the previous node manifest '$KEY'" "$tmp/step.err"
+		snap flush ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"} \
+		    >/dev/null 2>"$tmp/step.err" ||
+		    fail $? "cannot flush" "$tmp/step.err"
+		relay "$tmp/step.err"
+		cb-list -0 ${CONF:+--cassandra-conf-path "$CONF"} --backups \
+		    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"} \
+		    ${EXCLUDE:+--exclude-tables "$EXCLUDE"} \
+		    >"$tmp/files" 2>"$tmp/step.err" ||
+		    fail $? "cannot list the incremental backups" "$tmp/step.err"
+	fi
+	relay "$tmp/step.err"
+	listed=$(count "$tmp/files")
+
+	[ "$NICE" = 0 ] || WITH_NICE=$NICE
+	s3 cb-s3put -0 --list --pack ${SSE:+--sse "$SSE"} \
+	    ${KMS_KEY:+--sse-kms-key-id "$KMS_KEY"} \
+	    ${STORAGE_CLASS:+--storage-class "$STORAGE_CLASS"} \
+	    ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
+	    ${CONCURRENCY:+-j "$CONCURRENCY"} ${PART_SIZE:+--part-size "$PART_SIZE"} \
+	    --key-prefix "$PREFIX/$HOST" --key-suffix .lzo "s3://$BUCKET" \
+	    <"$tmp/files" >"$tmp/results" 2>"$tmp/put.err"
+	putrc=$?
+	WITH_NICE=
+	uploaded=$(tr '\0' '\n' <"$tmp/results" | grep -c '^ok	')
+	if [ "$putrc" != 0 ] || [ "$uploaded" != "$listed" ]; then
+		[ "$putrc" != 0 ] || putrc=1
+		fail "$putrc" "backup incomplete: $uploaded of $listed files uploaded (cb-s3put exit $putrc)" "$tmp/put.err"
+	fi
+	relay "$tmp/put.err"
+
+	# Topology and schema are captured independently of each other.
+	set --
+	if snap -q topology >"$tmp/topology" 2>"$tmp/step.err"; then
+		set -- --topology "$tmp/topology"
+	else
+		relay "$tmp/step.err"
+		warning "topology not captured: $(grep -v '^[[:space:]]*$' "$tmp/step.err" | tail -1)"
+	fi
+	[ -n "$CQLSH_PASSWORD" ] &&
+	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
+	if snap -q schema ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
+	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
+	    >"$tmp/schema" 2>"$tmp/step.err"; then
+		set -- "$@" --schema "$tmp/schema"
+	else
+		relay "$tmp/step.err"
+		warning "schema not captured: $(grep -v '^[[:space:]]*$' "$tmp/step.err" | tail -1)"
+	fi
+	[ "$KIND" = incremental ] && set -- "$@" --previous "$tmp/prev.json"
+	clear_snapshot
+
+	cb-manifest node -0 --backup "$NAME" --run "$RUN" --host "$HOST" \
+	    --kind "$KIND" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+	    ${TABLE:+--table "$TABLE"} --warnings "$WARNINGS" "$@" \
+	    <"$tmp/results" >"$tmp/node.json" 2>"$tmp/step.err" ||
+	    fail $? "cannot build the node manifest" "$tmp/step.err"
+	put "s3://$BUCKET/$PREFIX/$HOST/manifest-$RUN.json" "$tmp/node.json" \
+	    >/dev/null 2>"$tmp/step.err" ||
+	    fail $? "cannot upload the node manifest" "$tmp/step.err"
+	if [ "$KIND" = incremental ]; then
+		# Cassandra never deletes backups/ files: delete what is safely
+		# up and recorded, and unchanged since (prune-backups checks).
+		snap -q -0 prune-backups --uploaded "$tmp/results" \
+		    >/dev/null 2>"$tmp/step.err" || {
+			relay "$tmp/step.err"
+			warning "cannot delete uploaded backups/ files"
+		}
+	fi
+	cat "$tmp/node.json"
+}
+
+# ---- restore -------------------------------------------------------------
+
+node_restore() {
+	[ -n "$RESTORE_DIR" ] || fail 64 "the job lacks the restore directory"
+	trap 'rm -rf "$tmp"' EXIT
+	set -- ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+	    ${EXCLUDE_SYSTEM:+--exclude-system} ${TABLE:+--table "$TABLE"}
+	if [ -n "$KEY" ] && [ "$KEY" != - ]; then
+		s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/node.json" 2>"$tmp/step.err" ||
+		    fail $? "cannot fetch the node manifest '$KEY'" "$tmp/step.err"
+		cb-manifest restore -0 "$@" <"$tmp/node.json" >"$tmp/records" \
+		    2>"$tmp/step.err" ||
+		    fail $? "refusing to restore: the node manifest is not usable" "$tmp/step.err"
+	else
+		# A seed-format backup: the keys themselves say where files go.
+		s3 cb-s3get --ls -0 "s3://$BUCKET/$PREFIX/$HOST/" >"$tmp/ls" \
+		    2>"$tmp/step.err" ||
+		    fail $? "cannot list 's3://$BUCKET/$PREFIX/$HOST/'" "$tmp/step.err"
+		cb-manifest restore -0 --listing "$PREFIX/$HOST" "$@" \
+		    <"$tmp/ls" >"$tmp/records" 2>"$tmp/step.err" ||
+		    fail $? "refusing to restore: the backup holds unsafe keys" "$tmp/step.err"
+	fi
+	relay "$tmp/step.err"
+	[ -s "$tmp/records" ] || fail 1 "nothing to restore for the selection"
+	wanted=$(count "$tmp/records")
+	mkdir -p "$RESTORE_DIR" 2>"$tmp/step.err" ||
+	    fail 1 "cannot create '$RESTORE_DIR'" "$tmp/step.err"
+	[ "$NICE" = 0 ] || WITH_NICE=$NICE
+	s3 cb-s3get -0 --list --unpack -j "${CONCURRENCY:-10}" \
+	    -C "$RESTORE_DIR" "s3://$BUCKET" \
+	    <"$tmp/records" >"$tmp/results" 2>"$tmp/get.err"
+	getrc=$?
+	WITH_NICE=
+	tr '\0' '\n' <"$tmp/results" | awk -F'\t' -v want="$wanted" '
+	    $1 == "ok" { n++; b += $2; next }
+	    { bad++; print "not restored: " $NF " (" $1 ")" }
+	    END { printf "%d of %d files, %d bytes restored and verified%s\n",
+		  n, want, b, bad ? ", " bad " FAILED" : "" }'
+	restored=$(tr '\0' '\n' <"$tmp/results" | grep -c '^ok	')
+	if [ "$getrc" != 0 ] || [ "$restored" != "$wanted" ]; then
+		[ "$getrc" != 0 ] || getrc=1
+		fail "$getrc" "restore incomplete: $restored of $wanted files restored (cb-s3get exit $getrc)" "$tmp/get.err"
+	fi
+	relay "$tmp/get.err"
+}
+
+case $CMD in
+backup) node_backup ;;
+restore) node_restore ;;
+esac
+exit 0
