@@ -572,3 +572,104 @@ each_conf_cmd() {
 	expect_status 0
 	grep -q '/snapshots/backups-[0-9a-f]*/snapshots/snapshots/' <<<"$output"
 }
+
+# A nodetool that logs its argv (one call a line) and runs the stand-in's;
+# with CB_FAKE_CLEAR set, clearsnapshot succeeds without clearing.
+spy_nodetool() {
+	mkdir -p "$BATS_TEST_TMPDIR/nt"
+	ln -sf "$TOOLS/cqlsh" "$BATS_TEST_TMPDIR/nt/cqlsh"
+	cat >"$BATS_TEST_TMPDIR/nt/nodetool" <<EOF2
+#!/bin/bash
+echo "\$*" >>"$BATS_TEST_TMPDIR/nt.argv"
+[ "\$1" = clearsnapshot ] && [ -n "\${CB_FAKE_CLEAR:-}" ] && exit 0
+exec "$TOOLS/nodetool" "\$@"
+EOF2
+	chmod +x "$BATS_TEST_TMPDIR/nt/nodetool"
+}
+
+# spy NODE ARGS...: cb-snapshot with the spy nodetool.
+spy() {
+	local n=$1
+	shift
+	cb-snapshot --cassandra-tools-bin-dir "$BATS_TEST_TMPDIR/nt" \
+	    --cassandra-conf-path "$(conf "$n")" "$@"
+}
+
+@test "cb-snapshot: warnings are one 'cb-snapshot: warning: ' line each" {
+	spy_nodetool
+	y=$(conf v311)/cassandra.yaml
+	# incremental_backups off: flush and create say what it means.
+	run spy v311 flush
+	expect_status 0
+	grep -qx "cb-snapshot: warning: incremental_backups is off in '$y': the flush puts nothing in backups/ for an incremental backup" <<<"$output"
+	run spy v311 create -t wo
+	expect_status 0
+	grep -qx "cb-snapshot: warning: incremental_backups is off in '$y': later incremental runs will find nothing in backups/" <<<"$output"
+	CASSANDRA_CONF=$(conf v311) nodetool enablebackup
+	run spy v311 flush
+	CASSANDRA_CONF=$(conf v311) nodetool disablebackup
+	expect_status 0
+	grep -qx "cb-snapshot: warning: incremental_backups is off in '$y' and on only until a restart (nodetool enablebackup)" <<<"$output"
+	# On in cassandra.yaml, or -q: nothing.
+	run spy v41 flush
+	expect_status 0
+	[ -z "$output" ]
+	run spy v311 -q flush
+	[ -z "$output" ]
+	# clear: nothing to clear; part of it left.
+	run spy v311 clear -t never-taken
+	expect_status 0
+	grep -qx "cb-snapshot: warning: no snapshot 'never-taken' to clear" <<<"$output"
+	run spy v311 clear -t never-taken --keyspaces ks1
+	grep -qx "cb-snapshot: warning: no snapshot 'never-taken' to clear in the keyspaces given" <<<"$output"
+	n=$(cb-list -q --cassandra-conf-path "$(conf v311)" --snapshot wo | wc -l)
+	CB_FAKE_CLEAR=1 run spy v311 clear -t wo
+	expect_status 0
+	grep -q "^cb-snapshot: warning: snapshot 'wo' not wholly cleared: $n files left, the first '/.*/snapshots/wo/.*'\$" <<<"$output"
+	run spy v311 clear -t wo
+	expect_status 0
+	[ -z "$output" ]
+	# create --reuse and prune-backups' kept files are warnings too.
+	run spy v41 create -t rw
+	run spy v41 create -t rw --reuse
+	grep -qx "cb-snapshot: warning: reusing the existing snapshot 'rw'" <<<"$output"
+}
+
+@test "cb-snapshot clear -t: that tag only, never one it is a prefix of" {
+	spy_nodetool
+	a=cb-20261201T000000Z
+	b=cb-20261201T000000Z-ab12
+	c=$(conf v41)
+	run spy v41 create -t $b
+	expect_status 0
+	run spy v41 create -t $a
+	expect_status 0
+	before=$(cb-list --cassandra-conf-path "$c" --snapshot $b)
+	[ -n "$before" ]
+	: >"$BATS_TEST_TMPDIR/nt.argv"
+	run spy v41 clear -t $a
+	expect_status 0
+	[ -z "$output" ]
+	# nodetool was asked for exactly that tag
+	[ "$(cat "$BATS_TEST_TMPDIR/nt.argv")" = "clearsnapshot -t $a" ]
+	run cb-list --cassandra-conf-path "$c" --snapshot $a
+	expect_status 1
+	[ "$before" = "$(cb-list --cassandra-conf-path "$c" --snapshot $b)" ]
+	# A prefix of a tag on disk is not a snapshot to clear.
+	for t in $a cb-20261201T; do
+		run spy v41 clear -t $t
+		expect_status 0
+		grep -qx "cb-snapshot: warning: no snapshot '$t' to clear" <<<"$output"
+	done
+	[ "$before" = "$(cb-list --cassandra-conf-path "$c" --snapshot $b)" ]
+	# And the longer one clears alone, keyspaces passed as given.
+	run spy v41 create -t $a
+	: >"$BATS_TEST_TMPDIR/nt.argv"
+	run spy v41 clear -t $b --keyspaces ks1,ks2
+	expect_status 0
+	[ "$(cat "$BATS_TEST_TMPDIR/nt.argv")" = "clearsnapshot -t $b ks1 ks2" ]
+	run cb-list --cassandra-conf-path "$c" --snapshot $b --keyspaces ks1,ks2
+	expect_status 1
+	run cb-list --cassandra-conf-path "$c" --snapshot $a
+	expect_status 0
+}

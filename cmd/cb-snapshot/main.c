@@ -273,7 +273,8 @@ relay(const char *name, const char *text)
  * 0, 69 (nodetool missing or the node not reachable) or 1.
  */
 static int
-nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
+nodetool_run(const struct opts *o, const char *const *args,
+    struct proc_out *po, int quiet)
 {
 	char path[PATH_MAX], **argv;
 	size_t i, j, n;
@@ -307,9 +308,11 @@ nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 		relay("nodetool", po->out);
 	if (rc == 0)
 		return (0);
-	warn0("nodetool %s failed (exit %d):", args[0], rc);
-	relay("nodetool", po->err);
-	relay("nodetool", po->out);
+	if (!quiet) {
+		warn0("nodetool %s failed (exit %d):", args[0], rc);
+		relay("nodetool", po->err);
+		relay("nodetool", po->out);
+	}
 	if (strstr(po->err, "Authentication failed") != NULL ||
 	    strstr(po->err, "SecurityException") != NULL)
 		rc = EX_NOPERM;
@@ -320,6 +323,13 @@ nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 		rc = EX_FAILURE;
 	proc_out_free(po);
 	return (rc);
+}
+
+static int
+nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
+{
+
+	return (nodetool_run(o, args, po, 0));
 }
 
 /* nodetool with args, output discarded. */
@@ -347,7 +357,8 @@ conf_check_dirs(const struct cassconf *c)
 		if (stat(c->data_dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode))
 			continue;
 		if (errno == EACCES || errno == EPERM) {
-			warnp("cannot open data directory '%s'", c->data_dirs[i]);
+			warnp("cannot open data directory '%s'",
+			    c->data_dirs[i]);
 			return (EX_NOPERM);
 		}
 		if (c->data_dirs_default)
@@ -378,9 +389,9 @@ conf_load(const struct opts *o, int dirs, struct cassconf **c)
 	if (rc != 0 && (errno == EACCES || errno == EPERM))
 		return (EX_NOPERM);
 	if (rc != 0)
-		return (errno == ENOENT || errno == ENOTDIR || errno == EISDIR ||
-		    errno == ENAMETOOLONG || errno == EFBIG || errno == ELOOP ?
-		    EX_CONFIG : EX_FAILURE);
+		return (errno == ENOENT || errno == ENOTDIR ||
+		    errno == EISDIR || errno == ENAMETOOLONG || errno == EFBIG ||
+		    errno == ELOOP ? EX_CONFIG : EX_FAILURE);
 	if (dirs && (rc = conf_check_dirs(*c)) != 0) {
 		cassconf_free(*c);
 		*c = NULL;
@@ -390,26 +401,42 @@ conf_load(const struct opts *o, int dirs, struct cassconf **c)
 
 /* ------------------------------------------------- snapshots on disk */
 
-static int
-count_file(void *cookie, const struct node_file *f)
-{
+/* The files of a snapshot found on disk. */
+struct snap_seen {
+	size_t	 files;
+	char	 first[PATH_MAX];	/* the path of the first one */
+};
 
-	(*(size_t *)cookie)++;
+static int
+seen_file(void *cookie, const struct node_file *f)
+{
+	struct snap_seen *seen = cookie;
+
+	if (seen->files++ == 0)
+		snprintf(seen->first, sizeof(seen->first), "%s", f->path);
 	return (0);
 }
 
 /*
- * Does snapshot o->tag exist in the selected tables?  1 yes, 0 no, -1 if
- * the data directories could not be read (reported).
+ * Does snapshot o->tag exist in the selected tables: a snapshots/TAG
+ * directory of exactly that name?  1 yes, 0 no, -1 if the data
+ * directories could not be read (reported).  seen (may be NULL) gets its
+ * files.
  */
 static int
-snapshot_on_disk(const struct opts *o, const struct cassconf *c)
+snapshot_on_disk(const struct opts *o, const struct cassconf *c,
+    struct snap_seen *seen)
 {
 	struct node_walk w = { c->data_dirs, c->ndata_dirs, CASSPATH_SNAPSHOT,
 	    o->tag, NULL, NULL };
 	struct node_walk_stats st;
-	size_t i, n = 0;
+	struct snap_seen mine;
+	size_t i;
 	int rc = -1;
+
+	if (seen == NULL)
+		seen = &mine;
+	memset(seen, 0, sizeof(*seen));
 
 	if ((w.sel = node_select_new()) == NULL)
 		return (-1);
@@ -418,7 +445,7 @@ snapshot_on_disk(const struct opts *o, const struct cassconf *c)
 			goto done;
 	if (o->table != NULL && node_select_tables(w.sel, o->table) != 0)
 		goto done;
-	if (node_walk(&w, count_file, &n, &st) == 0)
+	if (node_walk(&w, seen_file, seen, &st) == 0)
 		rc = st.kinddirs > 0;
 done:
 	node_select_free(w.sel);
@@ -455,6 +482,33 @@ snapshot_nodetool(const struct opts *o)
 	return (0);
 }
 
+/*
+ * Warn when incremental backups are off in cassandra.yaml: why that
+ * matters here is what.  nodetool enablebackup may have turned them on
+ * until the next restart; nodetool statusbackup says so.
+ */
+static void
+backups_off_warn(const struct opts *o, const struct cassconf *c,
+    const char *what)
+{
+	static const char *const st[] = { "statusbackup", NULL };
+	struct proc_out po;
+	int running = 0;
+
+	if (c->incremental_backups || o->quiet)
+		return;
+	if (nodetool_run(o, st, &po, 1) == 0) {
+		running = strncmp(po.out, "running", 7) == 0;
+		proc_out_free(&po);
+	}
+	if (running)
+		warnp_warning("incremental_backups is off in '%s' and on only "
+		    "until a restart (nodetool enablebackup)", c->path);
+	else
+		warnp_warning("incremental_backups is off in '%s': %s",
+		    c->path, what);
+}
+
 static int
 cmd_create(const struct opts *o)
 {
@@ -465,22 +519,26 @@ cmd_create(const struct opts *o)
 	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
 	    (rc = conf_load(o, 1, &c)) != 0)
 		return (rc);
-	if ((have = snapshot_on_disk(o, c)) == 1 && !o->reuse) {
+	if ((have = snapshot_on_disk(o, c, NULL)) == 1 && !o->reuse) {
 		warn0("snapshot '%s' already exists (--reuse keeps it)",
 		    o->tag);
 		rc = EX_FAILURE;
 	} else if (have == 1) {
 		if (!o->quiet)
-			warn0("reusing the existing snapshot '%s'", o->tag);
+			warnp_warning("reusing the existing snapshot '%s'",
+			    o->tag);
 		rc = 0;
 	} else if (have < 0)
 		rc = warnp_errno_status(errno);
 	else if ((rc = snapshot_nodetool(o)) == 0 &&
-	    snapshot_on_disk(o, c) != 1) {
+	    snapshot_on_disk(o, c, NULL) != 1) {
 		warn0("nodetool made snapshot '%s', but it is not under the "
 		    "data directories of '%s'", o->tag, c->path);
 		rc = EX_FAILURE;
 	}
+	if (rc == 0)
+		backups_off_warn(o, c, "later incremental runs will find "
+		    "nothing in backups/");
 	cassconf_free(c);
 	return (rc);
 }
@@ -498,17 +556,47 @@ clear_nodetool(const struct opts *o)
 	return (nodetool_do(o, args));
 }
 
+/*
+ * After nodetool clearsnapshot: warn if there was nothing to clear (had
+ * is 0), or if files of the snapshot are left.  Returns 0, or an exit
+ * status if the data directories cannot be read.
+ */
+static int
+clear_check(const struct opts *o, const struct cassconf *c, int had)
+{
+	struct snap_seen seen;
+	int left;
+
+	if ((left = snapshot_on_disk(o, c, &seen)) < 0)
+		return (warnp_errno_status(errno));
+	if (o->quiet)
+		return (0);
+	if (!had)
+		warnp_warning("no snapshot '%s' to clear%s", o->tag,
+		    o->nks > 0 ? " in the keyspaces given" : "");
+	else if (seen.files > 0)
+		warnp_warning("snapshot '%s' not wholly cleared: %zu files "
+		    "left, the first '%s'", o->tag, seen.files, seen.first);
+	else if (left)
+		warnp_warning("snapshot '%s' cleared, but empty snapshots/%s "
+		    "directories are left", o->tag, o->tag);
+	return (0);
+}
+
 static int
 cmd_clear(const struct opts *o)
 {
 	struct cassconf *c = NULL;
 	char path[PATH_MAX];
-	int rc;
+	int rc, have;
 
 	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
 	    (rc = conf_load(o, 1, &c)) != 0)
 		return (rc);
-	rc = clear_nodetool(o);
+	if ((have = snapshot_on_disk(o, c, NULL)) < 0)
+		rc = warnp_errno_status(errno);
+	else if ((rc = clear_nodetool(o)) == 0)
+		rc = clear_check(o, c, have);
 	cassconf_free(c);
 	return (rc);
 }
@@ -541,7 +629,9 @@ cmd_flush(const struct opts *o)
 	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0 ||
 	    (rc = conf_load(o, 0, &c)) != 0)
 		return (rc);
-	rc = flush_nodetool(o);
+	if ((rc = flush_nodetool(o)) == 0)
+		backups_off_warn(o, c, "the flush puts nothing in backups/ "
+		    "for an incremental backup");
 	cassconf_free(c);
 	return (rc);
 }
@@ -569,11 +659,11 @@ prune_one(const struct cassconf *c, const struct xfer_rec *x,
 	if (rc < 0)
 		return (warnp_errno_status(errno));
 	if (rc == NODE_REMOVE_REFUSED)
-		warn0("not removing '%s': not a file of backups/ in a data "
-		    "directory", x->path);
+		warnp_warning("not removing '%s': not a file of backups/ in a "
+		    "data directory", x->path);
 	else if (rc == NODE_REMOVE_CHANGED)
-		warn0("not removing '%s': changed since it was uploaded",
-		    x->path);
+		warnp_warning("not removing '%s': changed since it was "
+		    "uploaded", x->path);
 	pr->n[rc]++;
 	return (0);
 }

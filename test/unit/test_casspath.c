@@ -14,7 +14,8 @@ static int
 span_is(struct casspath_span s, const char *want)
 {
 
-	return (s.len == strlen(want) && memcmp(s.p, want, s.len) == 0);
+	return (s.len == strlen(want) &&
+	    (s.len == 0 || memcmp(s.p, want, s.len) == 0));
 }
 
 /* Parse p; it must read as kind in KS.TABLE (tag, index may be NULL). */
