@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bkpath.h"
 #include "records.h"
 #include "ordpool.h"
 #include "num.h"
@@ -221,16 +222,16 @@ put_file(struct put *p, struct s3_conn *k, const char *path, const char *key,
     struct s3up_opts *uo, struct s3up_result *res, struct s3_error *e,
     int *err)
 {
-	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
-	char why[400];
+	char why[400], name[REC_QUOTE_MAX];
 	struct stat st;
 	int64_t size = -1;
 	int fd = STDIN_FILENO, rc;
 
 	*err = 0;
+	rec_quote(strcmp(path, "-") == 0 ? "stdin" : path, name, sizeof(name));
 	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY)) == -1) {
 		*err = errno;
-		warnp("cannot open '%s'", path);
+		warnp("cannot open '%s'", name);
 		s3_error_set(e, S3_ESYS, "%s", strerror(*err));
 		return (EX_FAILURE);
 	}
@@ -325,7 +326,6 @@ struct job {
 	const char		*path;		/* the last field */
 	int			 rc;
 	int			 err;
-	int			 skipped;	/* after a stop: not tried */
 	struct s3up_result	 res;
 	struct s3_error		 e;
 };
@@ -360,10 +360,6 @@ job_run(void *ctx, void *ws, void *arg)
 		j->rc = EX_FAILURE;
 		return;
 	}
-	if (s3cli_list_stopped(&p->cli)) {
-		j->skipped = 1;
-		return;
-	}
 	if (s3_cancelled()) {
 		s3_error_set(&j->e, S3_ECANCEL, "%s", "");
 		j->rc = EX_FAILURE;
@@ -371,7 +367,6 @@ job_run(void *ctx, void *ws, void *arg)
 	}
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
-	s3cli_list_stop(&p->cli, j->rc);
 }
 
 static void
@@ -382,10 +377,9 @@ job_emit(void *ctx, void *arg)
 
 	if (j->rc != 0 && p->status == 0)
 		p->status = j->rc;
-	/* A file not tried after a stop has no result record. */
-	if (!j->skipped && put_result(p, j->rc == 0 ? "ok" :
-	    status_word(&j->e, j->err), j->rc == 0 ? &j->res : NULL, j->key,
-	    j->f, p->fields) != 0 && p->status == 0)
+	if (put_result(p, j->rc == 0 ? "ok" : status_word(&j->e, j->err),
+	    j->rc == 0 ? &j->res : NULL, j->key, j->f, p->fields) != 0 &&
+	    p->status == 0)
 		p->status = EX_FAILURE;
 	free(j->buf);
 	free(j->f);
@@ -399,6 +393,7 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 {
 	struct strbuf b = STRBUF_INIT;
 	struct job *j;
+	char *esc = NULL;
 	int n = p->fields;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -413,10 +408,19 @@ job_new(struct put *p, const char *rec, size_t len, size_t recno)
 		goto bad;
 	}
 	j->path = j->f[n - 1];
+	/* A path S3 cannot hold as it is is escaped (cb-transfer(5)). */
+	if (p->key_prefix != NULL &&
+	    (esc = bkpath_key_escape(j->path)) == NULL) {
+		warnp("cannot allocate");
+		goto bad;
+	}
 	strbuf_adds(&b, p->key);
-	if (p->key_prefix != NULL)
+	if (p->key_prefix != NULL) {
 		strbuf_adds(&b, p->key_prefix);
-	strbuf_adds(&b, p->key_prefix != NULL ? j->path : j->f[0]);
+		strbuf_adds(&b, esc);
+		free(esc);
+	} else
+		strbuf_adds(&b, j->f[0]);
 	if (p->key_suffix != NULL)
 		strbuf_adds(&b, p->key_suffix);
 	if ((j->key = strbuf_detach(&b)) == NULL)
@@ -465,8 +469,6 @@ put_list(struct put *p)
 	}
 	ordpool_finish(pool);
 	rec_reader_free(r);
-	if (s3cli_list_stopped(&p->cli))
-		return (s3cli_list_stopped(&p->cli));
 	if (n < 0)
 		return (EX_DATAERR);
 	if (s3_cancelled() && p->status == 0)
