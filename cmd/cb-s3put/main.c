@@ -326,6 +326,7 @@ struct job {
 	const char		*path;		/* the last field */
 	int			 rc;
 	int			 err;
+	int			 skipped;	/* after a stop: not tried */
 	struct s3up_result	 res;
 	struct s3_error		 e;
 };
@@ -360,6 +361,10 @@ job_run(void *ctx, void *ws, void *arg)
 		j->rc = EX_FAILURE;
 		return;
 	}
+	if (s3cli_list_stopped(&p->cli)) {
+		j->skipped = 1;
+		return;
+	}
 	if (s3_cancelled()) {
 		s3_error_set(&j->e, S3_ECANCEL, "%s", "");
 		j->rc = EX_FAILURE;
@@ -367,6 +372,7 @@ job_run(void *ctx, void *ws, void *arg)
 	}
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
+	s3cli_list_stop(&p->cli, j->rc);
 }
 
 static void
@@ -377,9 +383,10 @@ job_emit(void *ctx, void *arg)
 
 	if (j->rc != 0 && p->status == 0)
 		p->status = j->rc;
-	if (put_result(p, j->rc == 0 ? "ok" : status_word(&j->e, j->err),
-	    j->rc == 0 ? &j->res : NULL, j->key, j->f, p->fields) != 0 &&
-	    p->status == 0)
+	/* A file not tried after a stop has no result record. */
+	if (!j->skipped && put_result(p, j->rc == 0 ? "ok" :
+	    status_word(&j->e, j->err), j->rc == 0 ? &j->res : NULL, j->key,
+	    j->f, p->fields) != 0 && p->status == 0)
 		p->status = EX_FAILURE;
 	free(j->buf);
 	free(j->f);
@@ -469,6 +476,8 @@ put_list(struct put *p)
 	}
 	ordpool_finish(pool);
 	rec_reader_free(r);
+	if (s3cli_list_stopped(&p->cli))
+		return (s3cli_list_stopped(&p->cli));
 	if (n < 0)
 		return (EX_DATAERR);
 	if (s3_cancelled() && p->status == 0)
