@@ -22,31 +22,33 @@ setup() {
 }
 
 @test "plan: no backup today: every host full, under the day's name" {
-	run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 --hosts a,b
+	run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 --hosts a,b \
+	    --base-path p/q --run R2
 	expect_status 0
-	[ "$output" = "$(printf 'name\t20261201\nhost\ta\tfull\t-\nhost\tb\tfull\t-')" ]
+	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/q/20261201/manifest.json\nhost\ta\tfull\t-\tp/q/20261201/a/manifest-R2.json\nhost\tb\tfull\t-\tp/q/20261201/b/manifest-R2.json')" ]
 }
 
 @test "plan: same settings add to today's backup, from each node's last manifest" {
-	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/inc.json"
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/inc.json" \
+	    --base-path p --run R2
 	expect_status 0
-	[ "$output" = "$(printf 'name\t20261201\nhost\ta\tincremental\tp/20261201/a/manifest-R1.json\nhost\tb\tfull\t-')" ]
+	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/20261201/manifest.json\nhost\ta\tincremental\tp/20261201/a/manifest-R1.json\tp/20261201/a/manifest-R2.json\nhost\tb\tfull\t-\tp/20261201/b/manifest-R2.json')" ]
 }
 
 @test "plan: other hosts, keyspaces, table, a seed backup or --new-snapshot get a name of their own" {
 	for args in "--hosts a,c" "--hosts a,b --keyspaces ks1" "--hosts a,b --new-snapshot"; do
-		run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 $args --previous "$T/inc.json"
+		run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 $args --previous "$T/inc.json" --base-path p --run R
 		expect_status 0
 		[ "${lines[0]}" = "$(printf 'name\t20261201-101010')" ]
 		[[ "$output" != *incremental* ]]
 	done
-	run cb-manifest plan --backup 20170104 --alt-name N2 --hosts a --previous "$T/seed.json"
+	run cb-manifest plan --backup 20170104 --alt-name N2 --hosts a --previous "$T/seed.json" --base-path p --run R
 	expect_status 0
 	[ "${lines[0]}" = "$(printf 'name\tN2')" ]
 }
 
 @test "plan: a damaged manifest of today's backup stops the run (65), never a full run over it" {
-	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/bad.json"
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/bad.json" --base-path p --run R
 	expect_status 65
 	[[ "$output" == *"refusing to plan over it"* ]]
 	[[ "$output" != *"name	"* ]]
@@ -98,4 +100,12 @@ assert d[2]["complete"] is True and len(d[2]["nodes"]) == 2
 	[[ "$stderr" == *"no complete backup holds hosts a and keyspaces ks2"* ]]
 	run --separate-stderr cb-manifest latest --hosts a,c <"$T/cat"
 	expect_status 66
+}
+
+@test "keys: backup names to the keys of their cluster manifests" {
+	run cb-manifest keys --base-path base/x <<<"$(printf '20261201\n20261201-101010')"
+	expect_status 0
+	[ "$output" = "$(printf '20261201\tbase/x/20261201/manifest.json\n20261201-101010\tbase/x/20261201-101010/manifest.json')" ]
+	run cb-manifest keys <<<x
+	expect_status 64
 }

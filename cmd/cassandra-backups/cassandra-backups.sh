@@ -341,21 +341,21 @@ fetch() {
 names_under() {
 	s3get --ls --delimiter / "s3://$BUCKET/$BASE/" >"$TMP/ls" ||
 	    die $? "cannot list 's3://$BUCKET/$BASE/'"
+	# (a prefix that cannot be a backup name is not one of ours: skipped)
 	awk -F'\t' -v base="$BASE/" '$1 == "-" && index($4, base) == 1 {
 	    n = substr($4, length(base) + 1); sub(/\/$/, "", n)
-	    if (n != "" && n !~ /\//) print n }' "$TMP/ls"
+	    if (n ~ /^[A-Za-z0-9_][A-Za-z0-9._-]*$/) print n }' "$TMP/ls"
 }
 
 # catalog: NAME TAB MANIFEST-FILE-or-"-" for every backup, in $TMP/catalog.
 catalog() {
-	names_under >"$TMP/names"
+	names_under | cb-manifest keys --base-path "$BASE" >"$TMP/names" || exit $?
 	mkdir -p "$TMP/m"
 	: >"$TMP/catalog"
 	i=0
-	while IFS= read -r name; do
+	while IFS='	' read -r name key; do
 		i=$((i + 1))
-		fetch "$BASE/$name/manifest.json" "$TMP/m/$i" ||
-		    die $? "cannot read 's3://$BUCKET/$BASE/$name/manifest.json'"
+		fetch "$key" "$TMP/m/$i" || die $? "cannot read 's3://$BUCKET/$key'"
 		f=$TMP/m/$i
 		[ -e "$f" ] || f=-
 		printf '%s\t%s\n' "$name" "$f" >>"$TMP/catalog"
@@ -576,9 +576,11 @@ parse_backup() {
 # node manifest (cb-manifest plan), into NAME and $TMP/plan.
 plan_backup() {
 	day=$(date -u +%Y%m%d)
-	fetch "$BASE/$day/manifest.json" "$TMP/prev.json" ||
-	    die $? "cannot read 's3://$BUCKET/$BASE/$day/manifest.json'; not starting a run that could overwrite it"
-	set -- --backup "$day" --alt-name "$day-$(date -u +%H%M%S)" --hosts "$HOSTS" \
+	key=$(echo "$day" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	fetch "$key" "$TMP/prev.json" ||
+	    die $? "cannot read 's3://$BUCKET/$key'; not starting a run that could overwrite it"
+	set -- --backup "$day" --alt-name "$day-$(date -u +%H%M%S)" \
+	    --base-path "$BASE" --run "$RUN" --hosts "$HOSTS" \
 	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
 	[ "$NEW_SNAPSHOT" = 1 ] && set -- "$@" --new-snapshot
 	if [ -e "$TMP/prev.json" ]; then
@@ -587,6 +589,7 @@ plan_backup() {
 	fi
 	cb-manifest plan "$@" >"$TMP/plan" || exit $?
 	NAME=$(sed -n 's/^name	//p' "$TMP/plan")
+	MANIFEST=$(sed -n 's/^manifest	//p' "$TMP/plan")
 	[ "$NAME" = "$day" ] || PREV_MANIFEST=
 	[ "$NAME" = "$day" ] || [ ! -e "$TMP/prev.json" ] ||
 	    verbose "backup '$day' exists with other settings: naming this one '$NAME'"
@@ -633,7 +636,8 @@ cmd_backup() {
 	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
 	while IFS='	' read -r h st why; do
 		if [ "$st" = 0 ]; then
-			printf '%s\tok\t%s\t%s\n' "$h" "$BASE/$NAME/$h/manifest-$RUN.json" "$TMP/out/$h.out"
+			key=$(awk -F'\t' -v h="$h" '$1 == "host" && $2 == h { print $5 }' "$TMP/plan")
+			printf '%s\tok\t%s\t%s\n' "$h" "$key" "$TMP/out/$h.out"
 		else
 			printf '%s\tfailed\t-\t%s\n' "$h" "$why"
 		fi
@@ -650,8 +654,8 @@ cmd_backup() {
 	cb-manifest merge "$@" <"$TMP/hosts" >"$TMP/manifest.json" ||
 	    die 1 "cannot build the cluster manifest"
 	# Written last: its presence marks the backup (complete or not).
-	s3put "s3://$BUCKET/$BASE/$NAME/manifest.json" "$TMP/manifest.json" >/dev/null ||
-	    die $? "cannot upload 's3://$BUCKET/$BASE/$NAME/manifest.json'"
+	s3put "s3://$BUCKET/$MANIFEST" "$TMP/manifest.json" >/dev/null ||
+	    die $? "cannot upload 's3://$BUCKET/$MANIFEST'"
 	cb-manifest summary <"$TMP/manifest.json"
 	if [ "$rc" != 0 ]; then
 		warn "backup '$NAME' is INCOMPLETE; run the same command again to complete it"
@@ -748,10 +752,11 @@ cmd_restore() {
 	parse_restore "$@"
 	setup_tmp
 	resolve_name
-	fetch "$BASE/$SNAPSHOT/manifest.json" "$TMP/m.json" ||
+	key=$(echo "$SNAPSHOT" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	fetch "$key" "$TMP/m.json" ||
 	    die $? "cannot read the manifest of backup '$SNAPSHOT'"
 	[ -e "$TMP/m.json" ] ||
-	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$BASE/$SNAPSHOT/manifest.json')"
+	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$key')"
 	cb-manifest info <"$TMP/m.json" >"$TMP/info" ||
 	    die $EX_DATAERR "cannot read the manifest of backup '$SNAPSHOT'"
 	if grep -qx 'format	cluster 1' "$TMP/info"; then

@@ -7,6 +7,7 @@
  *	info	 cluster manifest (or a seed one) -> KEY TAB VALUE records
  *	summary	 cluster manifest -> one line (or one JSON object)
  *	plan	 the manifest of today's backup, if any -> what a run does
+ *	keys	 backup names -> the keys of their cluster manifests
  *	list	 NAME TAB MANIFEST records -> one line (or object) each
  *	latest	 NAME TAB MANIFEST records -> the backup LATEST means
  */
@@ -37,9 +38,11 @@ usage(FILE *f)
 "       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
 "                   [--exclude-system] [--listing PREFIX]\n"
 "       cb-manifest info | summary [--json]\n"
-"       cb-manifest plan --backup NAME --alt-name NAME --hosts HOST,...\n"
+"       cb-manifest plan --backup NAME --alt-name NAME --base-path PATH\n"
+"                   --run RUN --hosts HOST,...\n"
 "                   [--keyspaces KS,...] [--table T] [--new-snapshot]\n"
 "                   [--previous FILE]\n"
+"       cb-manifest keys [-0] --base-path PATH\n"
 "       cb-manifest list [--json]\n"
 "       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
 "       cb-manifest -h | -V\n");
@@ -181,9 +184,15 @@ main(int argc, char **argv)
 		return (mf_summary(&o));
 	if (strcmp(cmd, "plan") == 0) {
 		if (need(o.backup, "--backup") ||
-		    need(o.alt_name, "--alt-name") || need(o.hosts, "--hosts"))
+		    need(o.alt_name, "--alt-name") || need(o.hosts, "--hosts") ||
+		    need(o.base_path, "--base-path") || need(o.run, "--run"))
 			return (EX_USAGE);
 		return (mf_plan(&o));
+	}
+	if (strcmp(cmd, "keys") == 0) {
+		if (need(o.base_path, "--base-path"))
+			return (EX_USAGE);
+		return (mf_keys(&o));
 	}
 	if (strcmp(cmd, "list") == 0)
 		return (mf_list(&o));

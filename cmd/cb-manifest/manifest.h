@@ -48,6 +48,13 @@ int mf_restore(const struct mf_opts *o);
 int mf_info(const struct mf_opts *o);
 int mf_summary(const struct mf_opts *o);
 int mf_plan(const struct mf_opts *o);
+int mf_keys(const struct mf_opts *o);
+
+/* The keys of a backup's cluster manifest and of a node manifest of a
+ * run (malloc'd; NULL if out of memory). */
+char *mf_cluster_key(const char *base, const char *name);
+char *mf_node_key(const char *base, const char *name, const char *host,
+    const char *run);
 int mf_list(const struct mf_opts *o);
 int mf_latest(const struct mf_opts *o);
 

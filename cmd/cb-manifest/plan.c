@@ -8,7 +8,12 @@
  * manifest, the others in full.  A backup of that name with other
  * settings, of another format, or --new-snapshot gives the run a name of
  * its own (--alt-name), so that no backup is ever overwritten.
+ *
+ * The keys of the manifests are made here too (cb-manifest(5)):
+ *	BASE/NAME/manifest.json			the cluster manifest
+ *	BASE/NAME/HOST/manifest-RUN.json	a node manifest
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +21,28 @@
 #include "manifest.h"
 #include "records.h"
 #include "warnp.h"
+
+char *
+mf_cluster_key(const char *base, const char *name)
+{
+	char *k;
+
+	if (asprintf(&k, "%s/%s/manifest.json", base, name) < 0)
+		return (NULL);
+	return (k);
+}
+
+char *
+mf_node_key(const char *base, const char *name, const char *host,
+    const char *run)
+{
+	char *k;
+
+	if (asprintf(&k, "%s/%s/%s/manifest-%s.json", base, name, host,
+	    run) < 0)
+		return (NULL);
+	return (k);
+}
 
 /* 1 if the comma-separated list equals the manifest's array. */
 static int
@@ -69,29 +96,77 @@ prev_key(struct json_doc *d, const char *host)
 	return (NULL);
 }
 
+/*
+ * name NAME, manifest KEY, then per host
+ * host HOST KIND PREVIOUS-NODE-MANIFEST-or-"-" NEW-NODE-MANIFEST.
+ */
 static int
 put_plan(const struct mf_opts *o, struct json_doc *prev, int add)
 {
-	const char *f[4], *key;
-	char *hl, *tok, *save = NULL;
+	const char *f[5], *key, *name = add ? o->backup : o->alt_name;
+	char *hl, *tok, *save = NULL, *k;
 	int rc = 0;
 
 	f[0] = "name";
-	f[1] = add ? o->backup : o->alt_name;
-	if (rec_write(stdout, 0, 2, f) != 0 || (hl = strdup(o->hosts)) == NULL)
+	f[1] = name;
+	if (rec_write(stdout, 0, 2, f) != 0 ||
+	    (k = mf_cluster_key(o->base_path, name)) == NULL)
+		return (EX_FAILURE);
+	f[0] = "manifest";
+	f[1] = k;
+	rc = rec_write(stdout, 0, 2, f);
+	free(k);
+	if (rc != 0 || (hl = strdup(o->hosts)) == NULL)
 		return (EX_FAILURE);
 	for (tok = strtok_r(hl, ",", &save); tok != NULL && rc == 0;
 	    tok = strtok_r(NULL, ",", &save)) {
 		key = add && prev != NULL ? prev_key(prev, tok) : NULL;
+		if ((k = mf_node_key(o->base_path, name, tok, o->run)) == NULL)
+			rc = EX_FAILURE;
 		f[0] = "host";
 		f[1] = tok;
 		f[2] = key != NULL && *key != '\0' ? "incremental" : "full";
 		f[3] = key != NULL && *key != '\0' ? key : "-";
-		if (rec_write(stdout, 0, 4, f) != 0)
+		f[4] = k;
+		if (rc == 0 && rec_write(stdout, 0, 5, f) != 0)
 			rc = EX_FAILURE;
+		free(k);
 	}
 	free(hl);
 	return (rc);
+}
+
+/* cb-manifest keys: backup names on stdin -> NAME TAB CLUSTER-KEY. */
+int
+mf_keys(const struct mf_opts *o)
+{
+	struct rec_reader *r;
+	const char *f[2];
+	char *fl[1], *k;
+	int rc;
+
+	if ((r = rec_reader_new(stdin, o->nul, "stdin")) == NULL)
+		return (EX_FAILURE);
+	while ((rc = rec_reader_next(r, 1, fl)) == 1) {
+		if ((k = mf_cluster_key(o->base_path, fl[0])) == NULL) {
+			rc = -2;
+			break;
+		}
+		f[0] = fl[0];
+		f[1] = k;
+		rc = rec_write(stdout, o->nul, 2, f);
+		free(k);
+		if (rc != 0) {
+			rc = -2;
+			break;
+		}
+	}
+	rec_reader_free(r);
+	if (rc == -2)
+		return (EX_FAILURE);
+	if (rc < 0)
+		return (EX_DATAERR);
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
 }
 
 int

@@ -60,7 +60,7 @@ CMD=$1 HOST=${2:-}
 
 # ---- the job -------------------------------------------------------------
 
-BUCKET= PREFIX= NAME= RUN= TAG= KIND= PREV= KEY= HAVE_HOST=0
+BUCKET= PREFIX= NAME= RUN= TAG= KIND= KEY= MANIFEST= HAVE_HOST=0
 ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
 SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
 CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD=
@@ -103,12 +103,15 @@ while IFS= read -r line; do
 	exclude-system) EXCLUDE_SYSTEM=1 ;;
 	restore-dir) RESTORE_DIR=$v ;;
 	node)
-		# node HOST TAB KIND TAB KEY: this host's part of the plan.
+		# node HOST TAB KIND TAB KEY [TAB MANIFEST]: this host's part.
 		h=${v%%	*} rest=${v#*	}
 		if [ "$h" = "$HOST" ]; then
 			HAVE_HOST=1
 			KIND=${rest%%	*}
 			KEY=${rest#*	}
+			case $KEY in
+			*'	'*) MANIFEST=${KEY#*	} KEY=${KEY%%	*} ;;
+			esac
 		fi ;;
 	env)
 		n=${v%%	*} val=${v#*	}
@@ -178,8 +181,8 @@ clear_snapshot() {
 }
 
 node_backup() {
-	[ -n "$NAME" ] && [ -n "$RUN" ] && [ -n "$TAG" ] ||
-	    fail 64 "the job lacks the backup name, run or tag"
+	[ -n "$NAME" ] && [ -n "$RUN" ] && [ -n "$TAG" ] && [ -n "$MANIFEST" ] ||
+	    fail 64 "the job lacks the backup name, run, tag or manifest key"
 	case $KIND in
 	full|incremental) ;;
 	*) fail 64 "the job gives host '$HOST' an unknown kind '$KIND'" ;;
@@ -211,6 +214,13 @@ node_backup() {
 	fi
 	relay "$tmp/step.err"
 	listed=$(count "$tmp/files")
+	# A whole node always has files (its system keyspaces at least): an
+	# empty snapshot is a failure, never a complete backup of nothing.
+	if [ "$KIND" = full ] && [ "$listed" = 0 ]; then
+		[ -n "$KEYSPACES" ] ||
+		    fail 1 "snapshot '$TAG' holds no file: nothing of this node would be backed up"
+		warning "no file in keyspaces $KEYSPACES${TABLE:+ table $TABLE}"
+	fi
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
 	s3 cb-s3put -0 --list --pack ${SSE:+--sse "$SSE"} \
@@ -255,7 +265,7 @@ node_backup() {
 	    ${TABLE:+--table "$TABLE"} --warnings "$WARNINGS" "$@" \
 	    <"$tmp/results" >"$tmp/node.json" 2>"$tmp/step.err" ||
 	    fail $? "cannot build the node manifest" "$tmp/step.err"
-	put "s3://$BUCKET/$PREFIX/$HOST/manifest-$RUN.json" "$tmp/node.json" \
+	put "s3://$BUCKET/$MANIFEST" "$tmp/node.json" \
 	    >/dev/null 2>"$tmp/step.err" ||
 	    fail $? "cannot upload the node manifest" "$tmp/step.err"
 	if [ "$KIND" = incremental ]; then
