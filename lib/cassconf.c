@@ -21,6 +21,15 @@ struct parse {
 	struct cassconf	*c;
 };
 
+const char *const cassconf_other_key[CASSCONF_NOTHER] = {
+	"commitlog_directory", "hints_directory", "saved_caches_directory",
+	"cdc_raw_directory"
+};
+static const char *const other_default[CASSCONF_NOTHER] = {
+	"/var/lib/cassandra/commitlog", "/var/lib/cassandra/hints",
+	"/var/lib/cassandra/saved_caches", "/var/lib/cassandra/cdc_raw"
+};
+
 void
 cassconf_free(struct cassconf *c)
 {
@@ -28,6 +37,8 @@ cassconf_free(struct cassconf *c)
 
 	if (c == NULL)
 		return;
+	for (i = 0; i < CASSCONF_NOTHER; i++)
+		free(c->other_dirs[i]);
 	for (i = 0; i < c->ndata_dirs; i++)
 		free(c->data_dirs[i]);
 	free(c->data_dirs);
@@ -188,6 +199,7 @@ get_key(struct parse *p, const char *key, yaml_node_t *v)
 {
 	struct cassconf *c = p->c;
 	char *s = NULL;
+	size_t i;
 	int rc;
 
 	if (strcmp(key, "data_file_directories") == 0)
@@ -202,6 +214,17 @@ get_key(struct parse *p, const char *key, yaml_node_t *v)
 		return (get_string(p, key, v, &c->rpc_address));
 	if (strcmp(key, "broadcast_rpc_address") == 0)
 		return (get_string(p, key, v, &c->broadcast_rpc_address));
+	for (i = 0; i < CASSCONF_NOTHER; i++) {
+		if (strcmp(key, cassconf_other_key[i]) != 0)
+			continue;
+		if ((rc = get_string(p, key, v, &s)) != 0 || s == NULL)
+			return (rc);
+		free(c->other_dirs[i]);
+		c->other_dirs[i] = NULL;
+		rc = dir_dup(p, key, s, &c->other_dirs[i]);
+		free(s);
+		return (rc);
+	}
 	if (strcmp(key, "local_system_data_file_directory") == 0) {
 		if ((rc = get_string(p, key, v, &s)) != 0 || s == NULL)
 			return (rc);
@@ -245,6 +268,14 @@ static int
 set_default_dirs(struct cassconf *c)
 {
 
+	size_t i;
+
+	for (i = 0; i < CASSCONF_NOTHER; i++)
+		if (c->other_dirs[i] == NULL &&
+		    (c->other_dirs[i] = strdup(other_default[i])) == NULL) {
+			warnp("cannot read configuration");
+			return (-1);
+		}
 	if (c->ndata_dirs > 0)
 		return (0);
 	if ((c->data_dirs = calloc(1, sizeof(char *))) == NULL ||

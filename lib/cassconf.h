@@ -15,6 +15,16 @@
 #define CASSCONF_DEFAULT_DIR		"/etc/cassandra"
 #define CASSCONF_DEFAULT_DATA_DIR	"/var/lib/cassandra/data"
 
+/*
+ * Cassandra's other directories, by their cassandra.yaml keys, with the
+ * package defaults used when a key is missing or null.
+ */
+enum {
+	CASSCONF_COMMITLOG, CASSCONF_HINTS, CASSCONF_SAVED_CACHES,
+	CASSCONF_CDC_RAW, CASSCONF_NOTHER
+};
+extern const char *const cassconf_other_key[CASSCONF_NOTHER];
+
 /* Returned for a malformed file (bad YAML, a key of the wrong shape). */
 #define CASSCONF_EDATA	(-2)
 
@@ -24,6 +34,7 @@ struct cassconf {
 	size_t	  ndata_dirs;
 	int	  data_dirs_default;	/* 1: key missing, the default used */
 	char	 *local_system_dir;	/* local_system_data_file_directory */
+	char	 *other_dirs[CASSCONF_NOTHER];	/* absolute; defaults filled */
 	int	  incremental_backups;	/* 0 or 1 */
 	char	 *cluster_name;		/* NULL if unset */
 	char	 *rpc_address;		/* NULL if unset */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -747,4 +748,84 @@ node_backup_remove(const char *path, char *const *datadirs, size_t n,
 		return (-1);
 	}
 	return (NODE_REMOVED);
+}
+
+/* Append the components of rest to buf (len used), lexically. */
+static int
+resolve_append(char *buf, size_t size, const char *rest)
+{
+	size_t len = strlen(buf), n;
+	const char *e;
+
+	for (; *rest != '\0'; rest = *e ? e + 1 : e) {
+		if ((e = strchr(rest, '/')) == NULL)
+			e = rest + strlen(rest);
+		n = (size_t)(e - rest);
+		if (n == 0 || (n == 1 && rest[0] == '.'))
+			continue;
+		if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+			while (len > 1 && buf[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--;
+			buf[len] = '\0';
+			continue;
+		}
+		if (len + n + 2 > size) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		if (len > 1)
+			buf[len++] = '/';
+		memcpy(buf + len, rest, n);
+		len += n;
+		buf[len] = '\0';
+	}
+	return (0);
+}
+
+char *
+node_path_resolve(const char *path)
+{
+	char buf[PATH_MAX], *pre, *cut, *real;
+
+	if (path[0] != '/') {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((pre = strdup(path)) == NULL)
+		return (NULL);
+	/* The longest prefix that exists, resolved; then the rest. */
+	for (;;) {
+		if ((real = realpath(pre, NULL)) != NULL)
+			break;
+		if ((cut = strrchr(pre, '/')) == NULL || cut == pre) {
+			pre[1] = '\0';
+			if ((real = realpath("/", NULL)) == NULL) {
+				free(pre);
+				return (NULL);
+			}
+			break;
+		}
+		*cut = '\0';
+	}
+	snprintf(buf, sizeof(buf), "%s", real);
+	free(real);
+	if (resolve_append(buf, sizeof(buf), path + strlen(pre)) != 0) {
+		free(pre);
+		return (NULL);
+	}
+	free(pre);
+	return (strdup(buf));
+}
+
+int
+node_path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return (1);
+	return (strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/'));
 }

@@ -38,6 +38,18 @@ int node_path_key(const char *path, char *buf, size_t size);
  */
 int node_name_is_skipped(const char *name);
 
+/*
+ * The absolute path path resolves to, as realpath(3) gives it for the
+ * longest part that exists, the rest taken lexically ("." dropped, ".."
+ * going up, runs of "/" as one): a path that need not exist yet, such as
+ * a restore directory.  Returns a malloc'd string, or NULL with errno set
+ * (EINVAL if path is not absolute).
+ */
+char *node_path_resolve(const char *path);
+
+/* 1 if the resolved path is dir or lies inside it (both resolved). */
+int node_path_within(const char *path, const char *dir);
+
 /* 1 for the names of the system keyspaces (system, system_*). */
 int node_keyspace_is_system(const char *ks);
 

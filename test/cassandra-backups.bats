@@ -641,17 +641,31 @@ no_marker() {
 @test "warnings of a node that succeeds reach the operator and its node manifest" {
 	asan_light
 	fresh_nodes
-	# Authentication on, no cqlsh password: the schema is not captured.
+	# Authentication on, no cqlsh password: cqlsh fails, and the schema
+	# comes from the snapshot's schema.cql files, with warnings.
 	echo secret-pw >"$T/pw"
 	on "$H1" "rm -rf /etc/cassandra/* /var/lib/cassandra/*; standin mknode --version 4.1 --incremental-backups --address $H1 --auth-user cassandra --auth-password-file /dev/stdin >/dev/null" <"$T/pw"
 	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
 	expect_status 0
-	[[ "$output" == *"$H1: cb-node: warning: schema not captured"* ]]
+	[[ "$output" == *"$H1: cb-snapshot: warning: "*"schema.cql"* ]]
 	key=$(cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/" | cut -f4 | grep "/$H1/manifest-")
 	cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$key" "$T/node.json"
 	python3 -c '
 import json, sys
 w = json.load(open(sys.argv[1]))["warnings"]
-assert any(x.startswith("schema not captured") for x in w), w
+assert any("schema.cql" in x for x in w), w
 ' "$T/node.json"
+}
+
+@test "a restore directory that resolves into a Cassandra directory is refused on the node, nothing written" {
+	asan_light
+	fresh_nodes
+	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	expect_status 0
+	on "$H1" "ln -sfn /var/lib/cassandra/data /tmp/datalink"
+	before=$(find "$CB_TEST_HOSTS_DIR/$H1/var-lib-cassandra/data" | wc -l)
+	run "${CBA[@]}" restore --host "$H1" "${SSHO[@]}" --restore-dir /tmp/datalink/restore
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$H1: FAILED: refusing to restore into '/tmp/datalink/restore'"*"inside the data directory '/var/lib/cassandra/data'"* ]]
+	[ "$(find "$CB_TEST_HOSTS_DIR/$H1/var-lib-cassandra/data" | wc -l)" = "$before" ]
 }

@@ -673,3 +673,24 @@ spy() {
 	run cb-list --cassandra-conf-path "$c" --snapshot $a
 	expect_status 0
 }
+
+@test "cb-snapshot check-restore-dir: never into or inside a Cassandra directory, however spelled" {
+	local R=$BATS_FILE_TMPDIR/v41 d
+	ln -sfn "$R/var/lib/cassandra" "$BATS_TEST_TMPDIR/link"
+	for d in "$R/var/lib/cassandra/data1" "$R/var/lib//cassandra/data2/ks1/new" \
+	    "$R/var/lib/cassandra/data1/../commitlog" "$BATS_TEST_TMPDIR/link/data1/x" \
+	    "$R/var/lib/cassandra/hints/" "$R/var/lib/cassandra/saved_caches/./y" \
+	    "$(conf v41)/restore"; do
+		run cbs v41 check-restore-dir --restore-dir "$d"
+		expect_status 64
+		[[ "$output" == *"refusing restore directory"*"it is inside"* ]]
+	done
+	for d in "$BATS_TEST_TMPDIR/restore" "$R/var/lib/cassandra/data1x" /tmp/cassandra_restore; do
+		run cbs v41 check-restore-dir --restore-dir "$d"
+		expect_status 0
+	done
+	run cbs v41 check-restore-dir --restore-dir relative/dir
+	expect_status 64
+	run cbs v41 check-restore-dir
+	expect_status 64
+}

@@ -349,7 +349,8 @@ names_under() {
 
 # catalog: NAME TAB MANIFEST-FILE-or-"-" for every backup, in $TMP/catalog.
 catalog() {
-	names_under | cb-manifest keys --base-path "$BASE" >"$TMP/names" || exit $?
+	names_under >"$TMP/names.0"
+	cb-manifest keys --base-path "$BASE" <"$TMP/names.0" >"$TMP/names" || exit $?
 	mkdir -p "$TMP/m"
 	: >"$TMP/catalog"
 	i=0

@@ -175,7 +175,10 @@ clear_snapshot() {
 	[ "$cleared" = 0 ] || return 0
 	cleared=1
 	# Not through stderr: if the driver is gone, writing there kills us.
-	snap -q clear -t "$TAG" >/dev/null 2>"$tmp/clear.err" && return 0
+	if snap clear -t "$TAG" >/dev/null 2>"$tmp/clear.err"; then
+		relay "$tmp/clear.err"
+		return 0
+	fi
 	relay "$tmp/clear.err"
 	warning "cannot clear snapshot '$TAG'"
 }
@@ -249,9 +252,13 @@ node_backup() {
 	fi
 	[ -n "$CQLSH_PASSWORD" ] &&
 	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
-	if snap -q schema ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
+	# (with the tag of a full run: its schema.cql files if cqlsh fails)
+	stag=
+	[ "$KIND" = full ] && stag=$TAG
+	if snap schema ${stag:+-t "$stag"} ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
 	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
 	    >"$tmp/schema" 2>"$tmp/step.err"; then
+		relay "$tmp/step.err"
 		set -- "$@" --schema "$tmp/schema"
 	else
 		relay "$tmp/step.err"
@@ -305,6 +312,9 @@ node_restore() {
 	relay "$tmp/step.err"
 	[ -s "$tmp/records" ] || fail 1 "nothing to restore for the selection"
 	wanted=$(count "$tmp/records")
+	# Never into, or inside, a directory of this node's Cassandra.
+	snap check-restore-dir --restore-dir "$RESTORE_DIR" 2>"$tmp/step.err" ||
+	    fail $? "refusing to restore into '$RESTORE_DIR'" "$tmp/step.err"
 	mkdir -p "$RESTORE_DIR" 2>"$tmp/step.err" ||
 	    fail 1 "cannot create '$RESTORE_DIR'" "$tmp/step.err"
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE

@@ -38,6 +38,7 @@ struct opts {
 	const char	*jmx_user;
 	const char	*uploaded;
 	const char	*jmx_pwfile;
+	const char	*restore_dir;
 	char		*kslist;
 	char		*ks[MAXKS];
 	size_t		 nks;
@@ -67,6 +68,7 @@ usage(FILE *f)
 	    "[--cqlsh-password-file FILE]\n"
 	    "       cb-snapshot [options] topology\n"
 	    "       cb-snapshot [options] [-0] prune-backups --uploaded FILE\n"
+	    "       cb-snapshot [options] check-restore-dir --restore-dir DIR\n"
 	    "       cb-snapshot -h | -V\n");
 }
 
@@ -111,8 +113,14 @@ check_opts(struct opts *o)
 
 	if (!snap && !clear && strcmp(c, "flush") != 0 &&
 	    strcmp(c, "schema") != 0 && strcmp(c, "topology") != 0 &&
-	    strcmp(c, "prune-backups") != 0) {
+	    strcmp(c, "prune-backups") != 0 &&
+	    strcmp(c, "check-restore-dir") != 0) {
 		warn0("unknown command '%s'", c);
+		return (-1);
+	}
+	if ((strcmp(c, "check-restore-dir") == 0) != (o->restore_dir != NULL)) {
+		warn0("--restore-dir goes with check-restore-dir, which needs "
+		    "it");
 		return (-1);
 	}
 	if ((snap || clear) && o->tag == NULL) {
@@ -174,6 +182,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "jmx-user", required_argument, NULL, 'J' },
 		{ "with-internals", no_argument, NULL, 'I' },
 		{ "uploaded", required_argument, NULL, 'L' },
+		{ "restore-dir", required_argument, NULL, 'R' },
 		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -204,6 +213,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'J': o->jmx_user = optarg; break;
 		case 'I': o->internals = 1; break;
 		case 'L': o->uploaded = optarg; break;
+		case 'R': o->restore_dir = optarg; break;
 		case '0': o->nul = 1; break;
 		case 'W': o->jmx_pwfile = optarg; break;
 		case 'P':
@@ -973,6 +983,62 @@ done:
 	return (rc);
 }
 
+/* -------------------------------------------------- check-restore-dir */
+
+/*
+ * A restore directory must be none of Cassandra's directories and inside
+ * none of them, once both are resolved (symbolic links, "//", "..").
+ * Returns 0, EX_USAGE when it is refused (reported, naming the directory
+ * it falls in), or the status of reading cassandra.yaml.
+ */
+static int
+check_one(const char *rd, const char *dir, const char *what)
+{
+	char *d;
+	int in;
+
+	if (dir == NULL)
+		return (0);
+	if ((d = node_path_resolve(dir)) == NULL)
+		return (0);	/* cannot be resolved: cannot hold rd either */
+	in = node_path_within(rd, d);
+	if (in)
+		warn0("refusing restore directory '%s': it is inside %s '%s'",
+		    rd, what, d);
+	free(d);
+	return (in ? EX_USAGE : 0);
+}
+
+static int
+cmd_check_restore_dir(const struct opts *o)
+{
+	struct cassconf *c = NULL;
+	char *rd;
+	size_t i;
+	int rc;
+
+	if ((rd = node_path_resolve(o->restore_dir)) == NULL) {
+		warnp("invalid restore directory '%s'", o->restore_dir);
+		return (errno == EINVAL ? EX_USAGE : EX_FAILURE);
+	}
+	if ((rc = conf_load(o, 0, &c)) != 0) {
+		free(rd);
+		return (rc);
+	}
+	for (i = 0; i < c->ndata_dirs && rc == 0; i++)
+		rc = check_one(rd, c->data_dirs[i], "the data directory");
+	if (rc == 0)
+		rc = check_one(rd, c->local_system_dir,
+		    "the local system data directory");
+	for (i = 0; i < CASSCONF_NOTHER && rc == 0; i++)
+		rc = check_one(rd, c->other_dirs[i], cassconf_other_key[i]);
+	if (rc == 0)
+		rc = check_one(rd, o->confdir, "the configuration directory");
+	cassconf_free(c);
+	free(rd);
+	return (rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -997,6 +1063,8 @@ main(int argc, char **argv)
 		rc = cmd_prune(&o);
 	else if (strcmp(o.cmd, "schema") == 0)
 		rc = cmd_schema(&o);
+	else if (strcmp(o.cmd, "check-restore-dir") == 0)
+		rc = cmd_check_restore_dir(&o);
 	else
 		rc = cmd_topology(&o);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
