@@ -389,3 +389,16 @@ cassconf_load(const char *dir, struct cassconf **out)
 	free(buf);
 	return (rc);
 }
+
+int
+cassconf_exit_status(int rc, int err)
+{
+
+	if (rc == CASSCONF_EDATA)
+		return (EX_CONFIG);
+	if (err == EACCES || err == EPERM)
+		return (EX_NOPERM);
+	return (err == ENOENT || err == ENOTDIR || err == EISDIR ||
+	    err == ENAMETOOLONG || err == EFBIG || err == ELOOP ?
+	    EX_CONFIG : EX_FAILURE);
+}

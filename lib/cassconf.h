@@ -53,6 +53,14 @@ int cassconf_load(const char *dir, struct cassconf **out);
 int cassconf_parse(const char *buf, size_t len, const char *name,
     struct cassconf **out);
 
+/*
+ * The exit status for a failed cassconf_load() (rc and errno as it left
+ * them), as the programs' man pages say: 78 (EX_CONFIG) for a file that is
+ * missing or malformed, 77 when it cannot be read for want of permission,
+ * 1 otherwise.
+ */
+int cassconf_exit_status(int rc, int err);
+
 /* Free a configuration; NULL is a no-op. */
 void cassconf_free(struct cassconf *c);
 

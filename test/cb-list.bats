@@ -308,12 +308,14 @@ stat_records() {
 }
 
 @test "cb-list: cassandra.yaml missing, malformed, unreadable data" {
+	# A configuration that cannot be used is 78 (EX_CONFIG), as in
+	# cb-snapshot(1).
 	run cb-list --cassandra-conf-path "$BATS_TEST_TMPDIR" --snapshot bk
-	expect_status 1
+	expect_status 78
 	grep -q "cannot open '$BATS_TEST_TMPDIR/cassandra.yaml'" <<<"$output"
 	printf 'data_file_directories: [/a\n' >"$BATS_TEST_TMPDIR/cassandra.yaml"
 	run cb-list --cassandra-conf-path "$BATS_TEST_TMPDIR" --snapshot bk
-	expect_status 65
+	expect_status 78
 	printf 'data_file_directories: [%s]\n' "$BATS_TEST_TMPDIR/gone" \
 	    >"$BATS_TEST_TMPDIR/cassandra.yaml"
 	run cb-list --cassandra-conf-path "$BATS_TEST_TMPDIR" --snapshot bk

@@ -411,12 +411,11 @@ main(int argc, char **argv)
 	if ((rc = parse_args(argc, argv, &o, sel)) != 0)
 		goto done;
 	if ((rc = cassconf_load(o.confdir, &conf)) != 0) {
-		rc = rc == CASSCONF_EDATA ? EX_DATAERR :
-		    warnp_errno_status(errno);
+		rc = cassconf_exit_status(rc, errno);
 		goto done;
 	}
 	if (o.backups && !conf->incremental_backups && !o.quiet)
-		warn0("warning: incremental_backups is off in '%s': backups/ "
+		warnp_warning("incremental_backups is off in '%s': backups/ "
 		    "stays empty unless enabled at runtime (nodetool "
 		    "enablebackup)", conf->path);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);

@@ -394,14 +394,8 @@ conf_load(const struct opts *o, int dirs, struct cassconf **c)
 {
 	int rc;
 
-	if ((rc = cassconf_load(o->confdir, c)) == CASSCONF_EDATA)
-		return (EX_CONFIG);
-	if (rc != 0 && (errno == EACCES || errno == EPERM))
-		return (EX_NOPERM);
-	if (rc != 0)
-		return (errno == ENOENT || errno == ENOTDIR ||
-		    errno == EISDIR || errno == ENAMETOOLONG || errno == EFBIG ||
-		    errno == ELOOP ? EX_CONFIG : EX_FAILURE);
+	if ((rc = cassconf_load(o->confdir, c)) != 0)
+		return (cassconf_exit_status(rc, errno));
 	if (dirs && (rc = conf_check_dirs(*c)) != 0) {
 		cassconf_free(*c);
 		*c = NULL;
