@@ -559,6 +559,17 @@ no_marker() {
 	    --cqlsh-password "p'\$(touch /tmp/$M)"
 	expect_status 0
 	[[ "$output" == *"complete"* ]]
+	# A restore directory is a path like any other, created as given.
+	rd="/tmp/r'\$(touch /tmp/$M);\`touch /tmp/$M\` x"
+	run "${CBA[@]}" restore --host "$H1" "${SSHO[@]}" --keyspace ks1 --restore-dir "$rd"
+	expect_status 0
+	[ -d "$CB_TEST_HOSTS_DIR/$H1$rd/ks1" ]
+	# S3 options reach the programs as values too (here they fail, as they
+	# must: no such profile or CA file).
+	run "${CBA[@]}" --profile "p\$(touch /tmp/$M);x" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	[ "$status" -ne 0 ]
+	run "${CBA[@]}" --s3-ca-bundle "/tmp/ca\$(touch /tmp/$M);x" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	[ "$status" -ne 0 ]
 	no_marker "$M"
 	# The first, failed run recorded no complete backup of 0 files.
 	run "${CBA[@]}" list

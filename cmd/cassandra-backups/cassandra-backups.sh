@@ -450,6 +450,19 @@ outcome() {
 	return $worst
 }
 
+# run_nodes SUBCOMMAND JOB_FUNCTION: write the job (private: it holds the
+# credentials), run cb-node on every host, and sum up in $TMP/outcome;
+# returns the run's status.
+run_nodes() {
+	(umask 077; "$2" >"$TMP/job")
+	fanout "$1" "$TMP/job" "$TMP/out"
+	rm -f "$TMP/job"
+	outcome "$TMP/out" "$TMP/outcome"
+	rc=$?
+	node_warnings "$TMP/out"
+	return $rc
+}
+
 # node_warnings OUTDIR: the warnings of hosts that succeeded.
 node_warnings() {
 	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
@@ -625,15 +638,11 @@ cmd_backup() {
 	PREV_MANIFEST=
 	lock_take backup
 	plan_backup
-	(umask 077; backup_job >"$TMP/job")
 	ninc=$(grep -c '^host	[^	]*	incremental	' "$TMP/plan")
 	nfull=$(grep -c '^host	[^	]*	full	' "$TMP/plan")
 	echo "backup '$NAME' run $RUN: $nfull full, $ninc incremental, hosts $HOSTS" >&2
-	fanout backup "$TMP/job" "$TMP/out"
-	rm -f "$TMP/job"
-	outcome "$TMP/out" "$TMP/outcome"
+	run_nodes backup backup_job
 	rc=$?
-	node_warnings "$TMP/out"
 	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
 	while IFS='	' read -r h st why; do
 		if [ "$st" = 0 ]; then
@@ -768,12 +777,8 @@ cmd_restore() {
 	fi
 	grep -qx 'complete	false' "$TMP/info" &&
 	    warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
-	(umask 077; restore_job >"$TMP/job")
-	fanout restore "$TMP/job" "$TMP/out"
-	rm -f "$TMP/job"
-	outcome "$TMP/out" "$TMP/outcome"
+	run_nodes restore restore_job
 	rc=$?
-	node_warnings "$TMP/out"
 	while IFS='	' read -r h st why; do
 		sed "s|^|$h: |" "$TMP/out/$h.out" 2>/dev/null
 		[ "$st" = 0 ] || printf '%s: FAILED: %s\n' "$h" "$why"
