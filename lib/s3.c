@@ -27,6 +27,7 @@
 #define RESP_MAX	(16 * 1024 * 1024)	/* XML answers we collect */
 #define EXPECT_MIN	(1024 * 1024)	/* bodies that ask 100-continue */
 #define MAX_MOVES	3		/* region redirects per request */
+#define SSEC_KEY_HDR	"x-amz-server-side-encryption-customer-key"
 
 /* Where requests go, for one region; immutable once made. */
 struct s3_addr {
@@ -49,6 +50,8 @@ struct s3_client {
 	struct timespec		 rl_last;
 	long			 skew;		/* server - local, seconds */
 	uint64_t		 moved;		/* body bytes, both ways */
+	char			 ssec_key[48];	/* SSE-C key, base64, or "" */
+	char			 ssec_md5[25];
 };
 
 struct s3_conn {
@@ -72,6 +75,8 @@ struct req {
 	int			 head;
 	int			 no_cancel;
 	int			 probe;		/* region_probe()'s own */
+	int			 ssec;		/* an object request: SSE-C
+						   headers, if a key is set */
 	int			 tries;		/* attempts made */
 	const char		*ok_root;	/* 2xx body must have this root */
 	unsigned char		*out;		/* 2xx data goes here ... */
@@ -94,6 +99,8 @@ struct req {
 };
 
 static volatile sig_atomic_t cancelled;
+
+static void b64(const unsigned char *in, size_t n, char *out);
 
 void
 s3_cancel(void)
@@ -211,6 +218,30 @@ s3_error_no_such_key(const struct s3_error *e)
 
 	return (e->kind == S3_EHTTP && e->status == 404 && e->code_sent &&
 	    strcmp(e->code, "NoSuchKey") == 0);
+}
+
+int
+s3_ssec_check(const char *b64key, char md5[25])
+{
+	unsigned char raw[36], md[16];
+	unsigned int mdlen = 16;
+	size_t n = strlen(b64key);
+	int rc = -1;
+
+	/* 32 bytes are 44 characters, the last one '=' and no other. */
+	if (n != 44 || b64key[43] != '=' || b64key[42] == '=' ||
+	    strspn(b64key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/") != 43 ||
+	    EVP_DecodeBlock(raw, (const unsigned char *)b64key, 44) != 33)
+		goto out;
+	if (md5 != NULL) {
+		EVP_Digest(raw, 32, md, &mdlen, EVP_md5(), NULL);
+		b64(md, 16, md5);
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return (rc);
 }
 
 int
@@ -426,7 +457,16 @@ s3_client_new(const struct s3_opts *o, struct awscred_src *cred)
 		return (NULL);
 	}
 	c->o = *o;
+	c->o.ssec_key = NULL;	/* the copy below is the client's */
 	c->cred = cred;
+	if (o->ssec_key != NULL && (strlen(o->ssec_key) >= sizeof(c->ssec_key) ||
+	    s3_ssec_check(o->ssec_key, c->ssec_md5) != 0)) {
+		warn0("invalid SSE-C key: expected the base64 of 32 bytes");
+		free(c);
+		return (NULL);
+	}
+	if (o->ssec_key != NULL)
+		strcpy(c->ssec_key, o->ssec_key);
 	sigv4_signer_init(&c->signer);
 	pthread_mutex_init(&c->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &c->rl_last);
@@ -463,6 +503,7 @@ s3_client_free(struct s3_client *c)
 	addr_free(c->addr);
 	curl_slist_free_all(c->connect_to);
 	free(c->name);
+	OPENSSL_cleanse(c->ssec_key, sizeof(c->ssec_key));
 	free(c);
 }
 
@@ -756,12 +797,15 @@ cb_debug(CURL *h, curl_infotype t, char *data, size_t n, void *cookie)
 	for (line = strtok_r(s, "\r\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\r\n", &save)) {
 		if (strncasecmp(line, "authorization:", 14) == 0 ||
-		    strncasecmp(line, "x-amz-security-token:", 21) == 0)
+		    strncasecmp(line, "x-amz-security-token:", 21) == 0 ||
+		    strncasecmp(line, SSEC_KEY_HDR ":",
+		    sizeof(SSEC_KEY_HDR)) == 0)
 			warnp_debug(3, "%s %.*s: <redacted>", dir,
 			    (int)(strchr(line, ':') - line), line);
 		else
 			warnp_debug(3, "%s %s", dir, line);
 	}
+	OPENSSL_cleanse(s, n);
 	free(s);
 	return (0);
 }
@@ -823,7 +867,7 @@ req_sign(struct s3_conn *k, struct req *r, const char *path,
     const char *query, struct curl_slist **hl, struct s3_error *e)
 {
 	struct s3_client *c = k->c;
-	struct sigv4_header h[MAX_HDRS + 4];
+	struct sigv4_header h[MAX_HDRS + 8];
 	struct awscred cr;
 	struct sigv4_req sr;
 	struct strbuf b = STRBUF_INIT;
@@ -844,6 +888,16 @@ req_sign(struct s3_conn *k, struct req *r, const char *path,
 		    cr.token };
 	for (i = 0; i < r->nhdrs; i++)
 		h[n++] = r->hdrs[i];
+	if (r->ssec && c->ssec_key[0] != '\0') {
+		h[n++] = (struct sigv4_header){
+		    "x-amz-server-side-encryption-customer-algorithm",
+		    "AES256" };
+		h[n++] = (struct sigv4_header){
+		    "x-amz-server-side-encryption-customer-key", c->ssec_key };
+		h[n++] = (struct sigv4_header){
+		    "x-amz-server-side-encryption-customer-key-md5",
+		    c->ssec_md5 };
+	}
 	sr = (struct sigv4_req){ r->method, path, query, h, n, r->payload };
 	if (sigv4_sign(&c->signer, cr.akid, cr.secret, r->a->region, "s3",
 	    date, &sr, &auth, sig) != 0) {
@@ -1165,6 +1219,17 @@ backoff_sleep(struct s3_conn *k, int try)
 	}
 }
 
+/* Free a header list, wiping it first: it may hold the SSE-C key. */
+static void
+slist_free_wiped(struct curl_slist *hl)
+{
+	struct curl_slist *l;
+
+	for (l = hl; l != NULL; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
+	curl_slist_free_all(hl);
+}
+
 static int
 req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 {
@@ -1199,11 +1264,11 @@ req_run(struct s3_conn *k, struct req *r, struct s3_error *e)
 		}
 		hl = NULL;
 		if (req_sign(k, r, path.s, query, &hl, e) != 0) {
-			curl_slist_free_all(hl);
+			slist_free_wiped(hl);
 			break;
 		}
 		cc = req_attempt(k, r, url.s, hl);
-		curl_slist_free_all(hl);
+		slist_free_wiped(hl);
 		v = req_judge(k, r, cc, e);
 		e->tries = r->tries = try;
 		warnp_debug(2, "%s %s -> %ld%s%s (try %d)", r->method, url.s,
@@ -1340,7 +1405,7 @@ s3_put_object(struct s3_conn *k, const char *key, const void *buf,
     struct s3_error *e)
 {
 	struct req r = { .method = "PUT", .key = key, .body = buf,
-	    .blen = len };
+	    .blen = len, .ssec = 1 };
 	char ck[32];
 	int rc;
 
@@ -1458,7 +1523,8 @@ s3_mpu_create(struct s3_conn *k, const char *key,
 {
 	const struct sigv4_param p[] = { { "uploads", "" } };
 	struct req r = { .method = "POST", .key = key, .params = p,
-	    .nparams = 1, .ok_root = "InitiateMultipartUploadResult" };
+	    .nparams = 1, .ok_root = "InitiateMultipartUploadResult",
+	    .ssec = 1 };
 	time_t since;
 	int rc;
 
@@ -1496,7 +1562,7 @@ s3_mpu_part(struct s3_conn *k, const char *key, const char *upload_id,
 	const struct sigv4_param p[] = { { "partNumber", num },
 	    { "uploadId", upload_id } };
 	struct req r = { .method = "PUT", .key = key, .params = p,
-	    .nparams = 2, .body = buf, .blen = len };
+	    .nparams = 2, .body = buf, .blen = len, .ssec = 1 };
 	int rc;
 
 	snprintf(num, sizeof(num), "%d", n);
@@ -1633,8 +1699,10 @@ s3_mpu_complete(struct s3_conn *k, const char *key, const char *upload_id,
     const struct s3_put_opts *po, char etag[136], struct s3_error *e)
 {
 	const struct sigv4_param p[] = { { "uploadId", upload_id } };
+	/* AWS wants SSE-C at Complete too when parts carry checksums. */
 	struct req r = { .method = "POST", .key = key, .params = p,
-	    .nparams = 1, .ok_root = "CompleteMultipartUploadResult" };
+	    .nparams = 1, .ok_root = "CompleteMultipartUploadResult",
+	    .ssec = 1 };
 	struct complete res = { .etag = etag };
 	char composite[24] = "", *body;
 	int rc;
@@ -1701,7 +1769,8 @@ static int
 head(struct s3_conn *k, const char *key, int ckmode,
     struct s3_objinfo *info, struct s3_error *e)
 {
-	struct req r = { .method = "HEAD", .key = key, .head = 1 };
+	struct req r = { .method = "HEAD", .key = key, .head = 1,
+	    .ssec = 1 };
 	int rc;
 
 	if (ckmode)
@@ -1727,7 +1796,7 @@ s3_get_range(struct s3_conn *k, const char *key, int64_t off, size_t len,
     struct s3_error *e)
 {
 	struct req r = { .method = "GET", .key = key, .out = buf,
-	    .outcap = len };
+	    .outcap = len, .ssec = 1 };
 	char range[64];
 	int rc;
 

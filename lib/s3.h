@@ -41,7 +41,18 @@ struct s3_opts {
 	long		 connect_timeout; /* seconds */
 	uint64_t	 rate_limit;	/* bytes/s for the process, 0 = none */
 	int		 verbose;	/* 2: requests, 3: redacted headers */
+	const char	*ssec_key;	/* SSE-C: the 32-byte key in base64
+					   (s3_ssec_check()), or NULL; copied,
+					   and the copy wiped at free */
 };
+
+/*
+ * Check an SSE-C key given in base64 (exactly 44 characters, decoding to
+ * 32 bytes); md5 gets the base64 MD5 of the raw key (x-amz-server-side-
+ * encryption-customer-key-MD5), if not NULL.  Returns 0, or -1.  Nothing
+ * of the key is printed, nor left in a local buffer.
+ */
+int s3_ssec_check(const char *b64key, char md5[25]);
 
 /* What went wrong, for messages and the exit status. */
 enum s3_errkind {

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,6 +7,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "num.h"
 #include "s3cli.h"
@@ -34,6 +37,61 @@ env_option(struct s3cli *o, const char *name, int ch)
 	return (-1);
 }
 
+/*
+ * Take an SSE-C key (base64 of 32 bytes) from where it came; what is
+ * wrong with it is said without showing any of it.
+ */
+static int
+ssec_set(struct s3cli *o, const char *b64, const char *from)
+{
+
+	if (strlen(b64) != 44 || s3_ssec_check(b64, NULL) != 0) {
+		warn0("invalid SSE-C key in %s: expected the base64 of 32 "
+		    "bytes (44 characters)", from);
+		return (-1);
+	}
+	memcpy(o->ssec_key, b64, 45);
+	return (0);
+}
+
+/* The key file: its base64 line, one final newline allowed. */
+static int
+ssec_read(struct s3cli *o, const char *path)
+{
+	char buf[128], what[64 + 4096];
+	ssize_t n;
+	size_t len = 0;
+	int fd, rc = -1;
+
+	snprintf(what, sizeof(what), "'%s'", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		warnp("cannot open the SSE-C key file '%s'", path);
+		return (-1);
+	}
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			warnp("cannot read the SSE-C key file '%s'", path);
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (strlen(buf) != len)
+		len = 0;	/* a NUL inside: not base64 */
+	rc = ssec_set(o, len > 0 ? buf : "", what);
+out:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	close(fd);
+	return (rc);
+}
+
 int
 s3cli_init(struct s3cli *o)
 {
@@ -51,6 +109,9 @@ s3cli_init(struct s3cli *o)
 		rc = -1;
 	o->ca_bundle = env("AWS_CA_BUNDLE");
 	if (env_option(o, "CB_S3_CONNECT_TO", S3CLI_CONNECT_TO) != 0)
+		rc = -1;
+	if (env("CB_SSE_C_KEY") != NULL &&
+	    ssec_set(o, env("CB_SSE_C_KEY"), "CB_SSE_C_KEY") != 0)
 		rc = -1;
 	return (rc);
 }
@@ -115,6 +176,8 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 			    "HOST:PORT"));
 		o->connect_to = arg;
 		return (1);
+	case S3CLI_SSE_C_KEY_FILE:
+		return (ssec_read(o, arg) == 0 ? 1 : -1);
 	case 'v': o->verbose++; return (1);
 	case 'q': o->quiet = 1; return (1);
 	case S3CLI_PROGRESS: o->progress = 1; return (1);
@@ -204,12 +267,21 @@ s3cli_open(struct s3cli *o, const char *bucket)
 	    .attempts = o->attempts, .retry_base_ms = o->retry_ms,
 	    .retry_cap_ms = 20000, .timeout = o->timeout,
 	    .connect_timeout = o->connect_timeout,
-	    .rate_limit = o->rate_limit, .verbose = o->verbose };
+	    .rate_limit = o->rate_limit, .verbose = o->verbose,
+	    .ssec_key = o->ssec_key[0] != '\0' ? o->ssec_key : NULL };
 	if (so.retry_cap_ms < so.retry_base_ms)
 		so.retry_cap_ms = so.retry_base_ms;
 	/* A bad endpoint is a usage error, whatever the credentials. */
 	if (s3_address(&so, so.region, &host, &origin, &prefix) != 0)
 		return (EX_USAGE);
+	if (so.ssec_key != NULL && strncmp(origin, "https://", 8) != 0) {
+		warn0("cannot use an SSE-C key over plain http: it would "
+		    "cross the network in the clear (use https)");
+		free(host);
+		free(origin);
+		free(prefix);
+		return (EX_USAGE);
+	}
 	free(host);
 	free(origin);
 	free(prefix);
@@ -290,6 +362,7 @@ s3cli_close(struct s3cli *o)
 	awscred_free(o->cred);
 	free(o->region_res);
 	free(o->endpoint_res);
+	OPENSSL_cleanse(o->ssec_key, sizeof(o->ssec_key));
 	o->client = NULL;
 	o->cred = NULL;
 	curl_global_cleanup();

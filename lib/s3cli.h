@@ -20,7 +20,7 @@ enum {
 	S3CLI_ENDPOINT = 300, S3CLI_REGION, S3CLI_PROFILE, S3CLI_RETRIES,
 	S3CLI_RETRY_DELAY, S3CLI_TIMEOUT, S3CLI_CONNECT_TIMEOUT,
 	S3CLI_RATE_LIMIT, S3CLI_PART_SIZE, S3CLI_PROGRESS, S3CLI_ADDRESSING,
-	S3CLI_CA_BUNDLE, S3CLI_CONNECT_TO
+	S3CLI_CA_BUNDLE, S3CLI_CONNECT_TO, S3CLI_SSE_C_KEY_FILE
 };
 
 /* Entries for a getopt_long table, ending without the terminator. */
@@ -31,6 +31,8 @@ enum {
 	{ "addressing-style", required_argument, NULL, S3CLI_ADDRESSING }, \
 	{ "ca-bundle", required_argument, NULL, S3CLI_CA_BUNDLE },	\
 	{ "connect-to", required_argument, NULL, S3CLI_CONNECT_TO },	\
+	{ "sse-c-key-file", required_argument, NULL,			\
+	    S3CLI_SSE_C_KEY_FILE },					\
 	{ "retries", required_argument, NULL, S3CLI_RETRIES },		\
 	{ "retry-delay", required_argument, NULL, S3CLI_RETRY_DELAY },	\
 	{ "timeout", required_argument, NULL, S3CLI_TIMEOUT },		\
@@ -60,6 +62,8 @@ struct s3cli {
 	int			 verbose;
 	int			 quiet;
 	int			 progress;
+	char			 ssec_key[48];	/* SSE-C key, base64, or "";
+						   wiped by s3cli_close() */
 	/* set by s3cli_open() */
 	struct awscred_src	*cred;
 	struct s3_client	*client;

@@ -347,3 +347,88 @@ setup() { s3_setup; }
 	run cb-s3put --delete --list "$B/$T/"
 	expect_status 64
 }
+
+# ssec_https: SSE-C goes over TLS only: in the plain http pass, RGW's own
+# https endpoint (the https and aws passes are TLS already).
+ssec_https() {
+	if [ "${S3_MODE:-http}" = http ]; then
+		export AWS_ENDPOINT_URL=$S3_ENDPOINT_TLS AWS_CA_BUNDLE=$S3_CA_BUNDLE
+	fi
+}
+
+@test "SSE-C: put with a customer key, unreadable without it, byte-exact with it" {
+	ssec_https
+	head -c 32 /dev/urandom | base64 >key
+	head -c 32 /dev/urandom | base64 >other
+	echo small >small
+	mkdata big $((11 * 1024 * 1024 + 5))
+	cb-s3put --sse-c-key-file key "$B/$T/small" small >/dev/null
+	cb-s3put --sse-c-key-file key -j 2 --part-size 5M "$B/$T/big" big >/dev/null
+	# without the key, or with another: refused, nothing written
+	run cb-s3get "$B/$T/small" out
+	expect_status 1
+	[ ! -e out ]
+	run cb-s3get --sse-c-key-file other "$B/$T/small" out
+	[ "$status" -ne 0 ]
+	[ ! -e out ]
+	run awscli s3api get-object --bucket "$S3_BUCKET" --key "$T/small" o
+	[ "$status" -ne 0 ]
+	# with it: ranged GETs, HEAD (an empty-object check), list mode
+	cb-s3get --sse-c-key-file key "$B/$T/small" out
+	cmp small out
+	: >empty
+	cb-s3put --sse-c-key-file key "$B/$T/empty" empty >/dev/null
+	cb-s3get --sse-c-key-file key "$B/$T/empty" e
+	[ -f e ] && [ ! -s e ]
+	cb-s3get --sse-c-key-file key -j 3 --part-size 5M "$B/$T/big" out
+	cmp big out
+	CB_SSE_C_KEY=$(cat key) cb-s3get -j 2 --part-size 5M "$B/$T/big" - | cmp - big
+	printf 'big\t-\t%s\tdst/big\n' "$(sha big)" >in
+	mkdir d
+	cb-s3get --list -C d --sse-c-key-file key "$B/$T/" <in >/dev/null
+	cmp big d/dst/big
+	# create-only and a lost answer's own object, under SSE-C
+	run cb-s3put --sse-c-key-file key --if-none-match "$B/$T/small" small
+	expect_status 73
+}
+
+@test "SSE-C: the key is in no argv, no message, no verbose output" {
+	ssec_https
+	head -c 32 /dev/urandom | base64 >key
+	k=$(cat key)
+	mkdata f $((6 * 1024 * 1024))
+	# slow enough to be seen in ps
+	cb-s3put -vvv --sse-c-key-file key --rate-limit 2M --part-size 5M \
+	    "$B/$T/f" f >/dev/null 2>put.err &
+	pid=$!
+	sleep 1
+	ps -eo args >ps.txt
+	wait $pid
+	CB_SSE_C_KEY=$k cb-s3get -vvv "$B/$T/f" out 2>get.err
+	cmp f out
+	grep -q 'x-amz-server-side-encryption-customer-key: <redacted>' put.err
+	grep -q 'x-amz-server-side-encryption-customer-key: <redacted>' get.err
+	expect_no_match -qF "$k" ps.txt
+	expect_no_match -qF "$k" put.err
+	expect_no_match -qF "$k" get.err
+	# a bad key is refused without showing it
+	printf '%s' "${k%?}x" >bad
+	run cb-s3get --sse-c-key-file bad "$B/$T/f" out2
+	expect_status 64
+	[[ "$output" == *"invalid SSE-C key in 'bad': expected the base64 of 32 bytes"* ]]
+	expect_no_match -qF "${k%?}" <<<"$output"
+	head -c 32 /dev/urandom >raw
+	run cb-s3put --sse-c-key-file raw "$B/$T/g" f
+	expect_status 64
+	CB_SSE_C_KEY=short run cb-s3put "$B/$T/g" f
+	expect_status 64
+	[[ "$output" == *"invalid SSE-C key in CB_SSE_C_KEY"* ]]
+	run cb-s3put --sse-c-key-file /nonexistent/key "$B/$T/g" f
+	expect_status 64
+	run cb-s3put --sse-c-key-file key --sse AES256 "$B/$T/g" f
+	expect_status 64
+	# never over plain http
+	run cb-s3put --sse-c-key-file key --endpoint "$S3_ENDPOINT" "$B/$T/g" f
+	expect_status 64
+	[[ "$output" == *"cannot use an SSE-C key over plain http"* ]]
+}

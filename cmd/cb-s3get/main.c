@@ -31,7 +31,7 @@ static const char usage_text[] =
     "                [--addressing-style auto|virtual|path]\n"
     "                [--ca-bundle FILE] [--connect-to HOST:PORT]\n"
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
-    "                s3://BUCKET/KEY [FILE|-]\n"
+    "                [--sse-c-key-file FILE] s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3get --missing-ok [options] s3://BUCKET/KEY FILE\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"

@@ -28,6 +28,7 @@
 static const char usage_text[] =
     "usage: cb-s3put [-pqv] [--progress] [-j N] [--part-size SIZE]\n"
     "                [--sse AES256|aws:kms] [--sse-kms-key-id ID]\n"
+    "                [--sse-c-key-file FILE]\n"
     "                [--storage-class CLASS] [--if-none-match]\n"
     "                [--checksum sha256|crc32c|md5|none] [--rate-limit RATE]\n"
     "                [--endpoint URL] [--region REGION] [--profile NAME]\n"
@@ -151,6 +152,11 @@ parse_args(struct put *p, int argc, char *argv[])
 			exit(0);
 		default: usage(stderr, EX_USAGE);
 		}
+	}
+	if (p->up.put.sse != NULL && p->cli.ssec_key[0] != '\0') {
+		warn0("--sse cannot go with an SSE-C key (--sse-c-key-file or "
+		    "CB_SSE_C_KEY)");
+		usage(stderr, EX_USAGE);
 	}
 	if (p->up.put.kms_key_id != NULL && (p->up.put.sse == NULL ||
 	    strcmp(p->up.put.sse, "aws:kms") != 0)) {

@@ -238,6 +238,26 @@ t_error_exit(void)
 	EXPECT(s3_error_exit(&e) == 69);
 }
 
+/* An SSE-C key: exactly the base64 of 32 bytes; its MD5 in base64. */
+static void
+t_ssec_check(void)
+{
+	static const char *const bad[] = { "", "AAAA",
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",	/* no '=' */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==",	/* 45 */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh==",	/* 31 bytes */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh*=",
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", NULL };
+	char md5[25];
+	int i;
+
+	EXPECT(s3_ssec_check("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	    md5) == 0);
+	EXPECT_STR(md5, "tP/LI3N87DFaSk0aoqYgzg==");
+	for (i = 0; bad[i] != NULL; i++)
+		EXPECT(s3_ssec_check(bad[i], md5) == -1);
+}
+
 /* Only a 404 whose body said NoSuchKey is a definite absence. */
 static void
 t_no_such_key(void)
@@ -329,6 +349,7 @@ main(void)
 	TEST(t_composite);
 	TEST(t_error_exit);
 	TEST(t_no_such_key);
+	TEST(t_ssec_check);
 	TEST(t_content_range);
 	TEST(t_etag_parts);
 	return (unit_done());
