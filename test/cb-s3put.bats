@@ -344,6 +344,11 @@ setup() { s3_setup; }
 	expect_status 64
 	run cb-s3put --delete --pack "$B/$T/lock"
 	expect_status 64
+	run cb-s3put --delete --if-none-match "$B/$T/lock"
+	expect_status 64
+	# the options a wrapper always passes do no harm
+	run cb-s3put --delete --sse AES256 --storage-class STANDARD "$B/$T/lock"
+	expect_status 0
 	run cb-s3put --delete --list "$B/$T/"
 	expect_status 64
 }

@@ -507,9 +507,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1 || argc > (p.list || p.delete ? 1 : 2))
 		usage(stderr, EX_USAGE);
-	if (p.delete && (p.list || p.up.pack || p.up.put.if_none_match ||
-	    p.up.put.sse || p.up.put.storage_class || p.checksum_set)) {
-		warn0("--delete takes no upload options");
+	/* (Encryption, class and checksum options are no harm: ignored.) */
+	if (p.delete && (p.list || p.up.pack || p.up.put.if_none_match)) {
+		warn0("--delete cannot go with --list, --pack or "
+		    "--if-none-match");
 		usage(stderr, EX_USAGE);
 	}
 	if (!p.list && (p.nul || p.key_prefix || p.key_suffix || p.fields)) {
