@@ -43,6 +43,8 @@ walk_list(const char *doc, size_t len)
 		(void)xmlwalk(doc, len, list_walk, &l, NULL, 0);
 	free(l.token);
 	strbuf_free(&l.key);
+	list_pfx_clear(&l);
+	free(l.pfx);
 }
 
 static void
