@@ -500,10 +500,14 @@ each_conf_cmd() {
 	[ "$(id -u)" = 0 ] || skip "needs root to drop to nobody"
 	d=$(mktemp -d /tmp/cb-conf-perm.XXXXXX)
 	printf 'data_file_directories: [%s]\n' "$d" >"$d/cassandra.yaml"
-	chmod 755 "$d"
+	# A nodetool nobody can reach wherever the checkout is (/root is
+	# 0700): cb-snapshot stops at cassandra.yaml before running it.
+	mkdir "$d/bin"
+	printf '#!/bin/sh\nexit 1\n' >"$d/bin/nodetool"
+	chmod 755 "$d" "$d/bin" "$d/bin/nodetool"
 	chmod 600 "$d/cassandra.yaml"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups \
-	    "$CB_BIN/cb-snapshot" --cassandra-tools-bin-dir "$TOOLS" \
+	    "$CB_BIN/cb-snapshot" --cassandra-tools-bin-dir "$d/bin" \
 	    --cassandra-conf-path "$d" create -t y
 	rm -rf "$d"
 	expect_status 77

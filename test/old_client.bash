@@ -11,6 +11,8 @@ old_client_build() {
 	local dir=${CB_TEST_STATE:-$BATS_FILE_TMPDIR}/old-client
 	OLD_BIN=$dir/src/bin
 	[ -x "$OLD_BIN/cb-s3put" ] && [ -x "$OLD_BIN/cb-s3get" ] && return 0
+	command -v git >/dev/null ||
+	    skip "no git to take commit $OLD_CLIENT_COMMIT out of (test/deps.sh installs it)"
 	git -C "$REPO" cat-file -e "$OLD_CLIENT_COMMIT^{commit}" 2>/dev/null ||
 	    skip "no commit $OLD_CLIENT_COMMIT here (shallow clone)"
 	rm -rf "$dir"
