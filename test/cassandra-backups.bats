@@ -717,3 +717,28 @@ assert any("schema.cql" in x for x in w), w
 	[ "$status" -ne 0 ]
 	[[ "$output" != *"$(cat "$T/key")"* ]]
 }
+
+@test "today's manifest that cannot be read (not a 404) stops the run; nothing is overwritten" {
+	asan_light
+	fresh_nodes
+	local ca=$REPO/build/test-s3-ca.pem day
+	mkdir -p "$REPO/build"
+	cp "$S3_CA_BUNDLE" "$ca.$$" && mv "$ca.$$" "$ca"
+	day=$(date -u +%Y%m%d)
+	# Readable only with a customer key the run does not have: S3 refuses
+	# the GET with 400, which is not "absent".
+	head -c 32 /dev/urandom | base64 >"$T/key"
+	echo '{"precious": true}' >"$T/m.json"
+	CB_SSE_C_KEY=$(cat "$T/key") cb-s3put --endpoint "$S3_ENDPOINT_TLS" --ca-bundle "$ca" -q \
+	    "s3://$S3_BUCKET/$BASE/$day/manifest.json" "$T/m.json" >/dev/null
+	run cassandra-backups --s3-bucket-name "$S3_BUCKET" --s3-base-path "$BASE" \
+	    --s3-endpoint "$S3_ENDPOINT_TLS" --s3-ca-bundle "$ca" \
+	    backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot read 's3://$S3_BUCKET/$BASE/$day/manifest.json'; not starting a run that could overwrite it"* ]]
+	run on "$H1" "nodetool listsnapshots"
+	[[ "$output" != *cb-* ]]
+	CB_SSE_C_KEY=$(cat "$T/key") cb-s3get --endpoint "$S3_ENDPOINT_TLS" --ca-bundle "$ca" -q \
+	    "s3://$S3_BUCKET/$BASE/$day/manifest.json" "$T/after"
+	cmp "$T/m.json" "$T/after"
+}
