@@ -2,12 +2,13 @@
  * The lzop 1.04 container as streaming filters (see lzop.h and
  * ../shared/reference/lzop-format.md).
  *
- * Both directions share one engine, an ordered work pool: the calling
- * thread cuts the stream into blocks, fills a ring of a few jobs per
- * thread, worker threads (de)compress and checksum them, and the calling
- * thread hands finished jobs to the sink strictly in ring order.  Memory
- * is the ring, whatever the stream length.  With one thread there are no
- * workers: each job runs in the calling thread as it is submitted.
+ * Both directions run on the ordered worker pool (ordpool.h): the calling
+ * thread cuts the stream into blocks, one job per ring position of the
+ * pool (a few per thread), worker threads (de)compress and checksum them,
+ * and the calling thread hands finished jobs to the sink strictly in
+ * stream order.  Memory is the ring, whatever the stream length.  With one
+ * thread there are no workers: each job runs in the calling thread as it
+ * is submitted.
  */
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <lzo/lzo1x.h>
 
 #include "lzop.h"
+#include "ordpool.h"
 #include "warnp.h"
 
 #define BLOCK_SIZE	262144u		/* lzop's block and read limit */
@@ -59,8 +61,6 @@ static const unsigned char lzop_magic[9] = {
 	0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a
 };
 
-enum { J_FREE, J_QUEUED, J_DONE };
-
 /* One block in flight. */
 struct job {
 	unsigned char	*inbase;	/* ROOM + BLOCK_SIZE */
@@ -79,37 +79,15 @@ struct job {
 	int		 packed;	/* packer: compression shrank it */
 	int		 hint;		/* packer: its sample shrank */
 	int		 sampled;	/* packer: hint is known */
-	int		 state;
-	uint64_t	 seq;		/* position in the stream of jobs */
 };
 
-struct pool;
-
-struct worker {
-	struct pool	*pool;
-	void		*wrkmem;
-	pthread_t	 tid;
-	int		 started;
-};
-
-typedef void job_fn(struct pool *, struct job *, void *);
-
-struct pool {
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 work_cv;
-	pthread_cond_t	 done_cv;
+/* The blocks in flight: one job per ring position of the pool. */
+struct ring {
+	struct ordpool	*pool;
 	struct job	*jobs;
 	size_t		 njobs;
 	size_t		 outsize;	/* of each job's output buffer */
-	uint64_t	 head;		/* oldest job not yet emitted */
-	uint64_t	 tail;		/* next job to fill */
-	uint64_t	 next;		/* next queued job for a worker */
-	struct worker	*w;
-	int		 nw;
-	int		 stop;
-	job_fn		*run;
-	void		*ctx;		/* the packer or unpacker */
-	void		*wrkmem;	/* the calling thread's */
+	struct job	*cur;		/* the job being filled */
 };
 
 static pthread_once_t lzo_once = PTHREAD_ONCE_INIT;
@@ -179,256 +157,97 @@ get32(const unsigned char *b)
 	    (uint32_t)b[2] << 8 | b[3]);
 }
 
-/* ---- The ordered work pool ---------------------------------------- */
+/* ---- The blocks in flight ------------------------------------------ */
 
-static void *
-pool_worker(void *arg)
+/*
+ * A pool of nthreads workers (none when nthreads is 1) running fns on
+ * jobs whose output buffers hold outsize bytes.  Returns 0, or -1 on
+ * failure (reported).
+ */
+static int
+ring_init(struct ring *r, int nthreads, size_t outsize,
+    const struct ordpool_fns *fns, void *ctx)
 {
-	struct worker *w = arg;
-	struct pool *pl = w->pool;
-	struct job *j;
+	int nw = nthreads > 1 ? nthreads : 0;
 
-	pthread_mutex_lock(&pl->mtx);
-	for (;;) {
-		while (!pl->stop && pl->next == pl->tail)
-			pthread_cond_wait(&pl->work_cv, &pl->mtx);
-		if (pl->stop)
-			break;
-		j = &pl->jobs[pl->next % pl->njobs];
-		/* Ran in the calling thread (the slot may even be reused). */
-		if (j->state != J_QUEUED || j->seq != pl->next) {
-			pl->next++;
-			continue;
-		}
-		pl->next++;
-		pthread_mutex_unlock(&pl->mtx);
-		pl->run(pl, j, w->wrkmem);
-		pthread_mutex_lock(&pl->mtx);
-		j->state = J_DONE;
-		pthread_cond_broadcast(&pl->done_cv);
+	r->njobs = nw > 0 ? (size_t)nw * JOBS_PER_THREAD + 1 : 1;
+	r->outsize = outsize;
+	if ((r->jobs = calloc(r->njobs, sizeof(*r->jobs))) == NULL) {
+		warnp("cannot allocate the lzop buffers");
+		return (-1);
 	}
-	pthread_mutex_unlock(&pl->mtx);
-	return (NULL);
+	if ((r->pool = ordpool_new(nw, (int)r->njobs, fns, ctx)) == NULL) {
+		free(r->jobs);
+		r->jobs = NULL;
+		return (-1);
+	}
+	return (0);
 }
 
+/* Stop the workers and free every job. */
 static void
-pool_free(struct pool *pl)
+ring_free(struct ring *r)
 {
 	size_t i;
+
+	ordpool_free(r->pool);
+	for (i = 0; r->jobs != NULL && i < r->njobs; i++) {
+		free(r->jobs[i].inbase);
+		free(r->jobs[i].outbase);
+	}
+	free(r->jobs);
+}
+
+/*
+ * Make room in the ring (emitting older jobs) and make the next job
+ * current, its buffers allocated at first use (short streams never pay
+ * for the whole ring).  Returns it, or NULL once the pool stopped (an
+ * emit failed) or on an allocation failure (reported).
+ */
+static struct job *
+ring_take(struct ring *r)
+{
+	struct job *j;
 	int k;
 
-	if (pl == NULL)
-		return;
-	pthread_mutex_lock(&pl->mtx);
-	pl->stop = 1;
-	pthread_cond_broadcast(&pl->work_cv);
-	pthread_mutex_unlock(&pl->mtx);
-	for (k = 0; k < pl->nw; k++) {
-		if (pl->w[k].started)
-			pthread_join(pl->w[k].tid, NULL);
-		free(pl->w[k].wrkmem);
-	}
-	for (i = 0; pl->jobs != NULL && i < pl->njobs; i++) {
-		free(pl->jobs[i].inbase);
-		free(pl->jobs[i].outbase);
-	}
-	free(pl->jobs);
-	free(pl->w);
-	free(pl->wrkmem);
-	pthread_cond_destroy(&pl->work_cv);
-	pthread_cond_destroy(&pl->done_cv);
-	pthread_mutex_destroy(&pl->mtx);
-	free(pl);
-}
-
-static int
-pool_alloc_jobs(struct pool *pl)
-{
-
-	if ((pl->jobs = calloc(pl->njobs, sizeof(*pl->jobs))) == NULL)
-		return (-1);
-	return (0);
-}
-
-static int
-pool_start(struct pool *pl, size_t wrksize)
-{
-	int k, rc;
-
-	for (k = 0; k < pl->nw; k++) {
-		pl->w[k].pool = pl;
-		if (wrksize > 0 && (pl->w[k].wrkmem = malloc(wrksize)) == NULL)
-			return (-1);
-		rc = pthread_create(&pl->w[k].tid, NULL, pool_worker,
-		    &pl->w[k]);
-		if (rc != 0) {
-			errno = rc;
-			return (-1);
+	if ((k = ordpool_room(r->pool)) < 0)
+		return (NULL);
+	j = &r->jobs[k];
+	if (j->inbase == NULL) {
+		j->inbase = malloc(ROOM + BLOCK_SIZE);
+		j->outbase = malloc(ROOM + r->outsize);
+		if (j->inbase == NULL || j->outbase == NULL) {
+			warnp("cannot allocate the lzop buffers");
+			free(j->inbase);
+			free(j->outbase);
+			j->inbase = j->outbase = NULL;
+			return (NULL);
 		}
-		pl->w[k].started = 1;
+		j->in = j->inbase + ROOM;
+		j->out = j->outbase + ROOM;
 	}
-	return (0);
-}
-
-/*
- * A pool of nthreads workers (none when nthreads is 1) running fn on jobs
- * whose output buffers hold outsize bytes.  Returns NULL on failure
- * (reported).
- */
-static struct pool *
-pool_new(int nthreads, size_t outsize, size_t wrksize, job_fn *fn, void *ctx)
-{
-	struct pool *pl;
-
-	if ((pl = calloc(1, sizeof(*pl))) == NULL) {
-		warnp("cannot allocate the lzop pool");
-		return (NULL);
-	}
-	pthread_mutex_init(&pl->mtx, NULL);
-	pthread_cond_init(&pl->work_cv, NULL);
-	pthread_cond_init(&pl->done_cv, NULL);
-	pl->run = fn;
-	pl->ctx = ctx;
-	pl->nw = nthreads > 1 ? nthreads : 0;
-	pl->njobs = pl->nw > 0 ? (size_t)pl->nw * JOBS_PER_THREAD + 1 : 1;
-	pl->w = calloc(pl->nw > 0 ? (size_t)pl->nw : 1, sizeof(*pl->w));
-	pl->outsize = outsize;
-	if (pl->w == NULL || pool_alloc_jobs(pl) != 0 ||
-	    (wrksize > 0 && (pl->wrkmem = malloc(wrksize)) == NULL)) {
-		warnp("cannot allocate the lzop buffers");
-		pool_free(pl);
-		return (NULL);
-	}
-	if (pool_start(pl, wrksize) != 0) {
-		warnp("cannot start the lzop threads");
-		pool_free(pl);
-		return (NULL);
-	}
-	return (pl);
-}
-
-/* The job to fill next; the caller made sure the ring has room. */
-static struct job *
-pool_slot(struct pool *pl)
-{
-
-	return (&pl->jobs[pl->tail % pl->njobs]);
-}
-
-/*
- * The job to fill next, its buffers allocated at first use (short streams
- * never pay for the whole ring).  Returns NULL on failure (reported).
- */
-static struct job *
-pool_slot_ready(struct pool *pl)
-{
-	struct job *j = pool_slot(pl);
-
-	if (j->inbase != NULL)
-		return (j);
-	j->inbase = malloc(ROOM + BLOCK_SIZE);
-	j->outbase = malloc(ROOM + pl->outsize);
-	if (j->inbase == NULL || j->outbase == NULL) {
-		warnp("cannot allocate the lzop buffers");
-		free(j->inbase);
-		free(j->outbase);
-		j->inbase = j->outbase = NULL;
-		return (NULL);
-	}
-	j->in = j->inbase + ROOM;
-	j->out = j->outbase + ROOM;
+	r->cur = j;
 	return (j);
 }
 
-static size_t
-pool_pending(const struct pool *pl)
-{
-
-	return ((size_t)(pl->tail - pl->head));
-}
-
 /*
- * Hand the filled job at the tail to the workers, or run it now when there
- * are none or when it is too little work to be worth a hand-over (inline).
- */
-static void
-pool_submit(struct pool *pl, int inline_)
-{
-	struct job *j = pool_slot(pl);
-
-	if (pl->nw > 0 && inline_) {
-		pl->run(pl, j, pl->wrkmem);
-		pthread_mutex_lock(&pl->mtx);
-		j->state = J_DONE;
-		pl->tail++;
-		pthread_mutex_unlock(&pl->mtx);
-		return;
-	}
-	if (pl->nw == 0) {
-		pl->run(pl, j, pl->wrkmem);
-		j->state = J_DONE;
-		pl->tail++;
-		pl->next = pl->tail;
-		return;
-	}
-	pthread_mutex_lock(&pl->mtx);
-	j->state = J_QUEUED;
-	j->seq = pl->tail++;
-	pthread_cond_signal(&pl->work_cv);
-	pthread_mutex_unlock(&pl->mtx);
-}
-
-/* The oldest pending job once done (waiting for it if wait), or NULL. */
-static struct job *
-pool_head(struct pool *pl, int wait)
-{
-	struct job *j;
-
-	if (pl->head == pl->tail)
-		return (NULL);
-	j = &pl->jobs[pl->head % pl->njobs];
-	if (pl->nw == 0)
-		return (j);
-	pthread_mutex_lock(&pl->mtx);
-	while (wait && j->state != J_DONE)
-		pthread_cond_wait(&pl->done_cv, &pl->mtx);
-	if (j->state != J_DONE)
-		j = NULL;
-	pthread_mutex_unlock(&pl->mtx);
-	return (j);
-}
-
-/* The head job has been emitted: recycle it. */
-static void
-pool_pop(struct pool *pl)
-{
-
-	pl->jobs[pl->head % pl->njobs].state = J_FREE;
-	pl->head++;
-}
-
-/*
- * Emit finished jobs in order through emit() until at most keep are
- * pending (waiting as needed), then any more that are already done.
+ * Hand the current job to the workers, or run it now when it is too
+ * little work to be worth a hand-over (here); emit what is done.
+ * Returns 0, or -1 once the pool stopped.
  */
 static int
-pool_drain(struct pool *pl, size_t keep, int (*emit)(void *, struct job *))
+ring_submit(struct ring *r, int here)
 {
-	struct job *j;
-	int rc;
 
-	while ((j = pool_head(pl, pool_pending(pl) > keep)) != NULL) {
-		if ((rc = emit(pl->ctx, j)) != 0)
-			return (rc);
-		pool_pop(pl);
-	}
-	return (0);
+	if (here)
+		return (ordpool_submit_here(r->pool, r->cur));
+	return (ordpool_submit(r->pool, r->cur));
 }
 
 /* ---- Packer -------------------------------------------------------- */
 
 struct lzop_packer {
-	struct pool	*pool;
+	struct ring	 ring;
 	lzop_sink_fn	*sink;
 	void		*cookie;
 	int		 method;
@@ -436,7 +255,8 @@ struct lzop_packer {
 	int		 store;
 	int		 started;	/* header written */
 	int		 failed;
-	int		 filling;	/* the tail job is being filled */
+	int		 filling;	/* ring.cur is being filled */
+	uint64_t	 blocks;	/* blocks submitted */
 	uint32_t	 flags;
 	uint32_t	 mode;
 	int64_t		 mtime;
@@ -566,16 +386,39 @@ pack_sample(struct job *j, void *wrkmem)
 	    pack_sample_at(j, j->in_len - len, len, wrkmem));
 }
 
-static void
-pack_run(struct pool *pl, struct job *j, void *wrkmem)
+/* Work memory of a worker (or of the calling thread), an ordpool_init_fn. */
+static void *
+pack_wrk_new(void *ctx)
 {
-	struct lzop_packer *p = pl->ctx;
+	struct lzop_packer *p = ctx;
+
+	return (malloc(pack_wrksize(p->method)));
+}
+
+static void
+pack_wrk_free(void *ctx, void *wrkmem)
+{
+
+	free(wrkmem);
+}
+
+/* An ordpool_run_fn: checksum, and sample or compress as guessed. */
+static void
+pack_run(void *ctx, void *wrkmem, void *job)
+{
+	struct lzop_packer *p = ctx;
+	struct job *j = job;
 
 	j->adler = lzo_adler32(1, j->in, j->in_len);
 	j->packed = 0;
 	if (p->store)
 		return;
 	j->sampled = 0;
+	if (wrkmem == NULL) {
+		/* No work memory here: pack_emit() decides and compresses. */
+		j->tried = 0;
+		return;
+	}
 	if (!j->tried) {
 		j->hint = pack_sample(j, wrkmem);
 		j->sampled = 1;
@@ -619,12 +462,12 @@ pack_emit(void *ctx, struct job *j)
 	int want, use;
 
 	if (p->skipping && !j->sampled) {
-		j->hint = pack_sample(j, p->pool->wrkmem);
+		j->hint = pack_sample(j, ordpool_local(p->ring.pool));
 		j->sampled = 1;
 	}
 	want = pack_wants(p, p->emitted, j->hint);
 	if (want && !j->tried)
-		pack_compress(p, j, p->pool->wrkmem);
+		pack_compress(p, j, ordpool_local(p->ring.pool));
 	use = want && j->packed;
 	pack_adapt(p, want, use);
 	data = use ? j->out : j->in;
@@ -635,6 +478,18 @@ pack_emit(void *ctx, struct job *j)
 	if (p->sink(p->cookie, data - 12, clen + 12) != 0)
 		return (-1);
 	return (0);
+}
+
+/* An ordpool_emit_fn: a sink failure stops the pool. */
+static void
+pack_emit_job(void *ctx, void *job)
+{
+	struct lzop_packer *p = ctx;
+
+	if (pack_emit(p, job) != 0) {
+		p->failed = 1;
+		ordpool_stop(p->ring.pool);
+	}
 }
 
 static size_t
@@ -676,6 +531,10 @@ pack_start(struct lzop_packer *p)
 	return (0);
 }
 
+static const struct ordpool_fns pack_fns = {
+	pack_wrk_new, pack_wrk_free, pack_run, pack_emit_job
+};
+
 struct lzop_packer *
 lzop_packer_new(const struct lzop_pack_opts *opts, lzop_sink_fn *sink,
     void *cookie)
@@ -709,11 +568,15 @@ lzop_packer_new(const struct lzop_pack_opts *opts, lzop_sink_fn *sink,
 		free(p);
 		return (NULL);
 	}
-	p->pool = pool_new(threads_default(opts->nthreads),
-	    OUT_SIZE + SAMPLE_OUT,
-	    pack_wrksize(p->method), pack_run, p);
-	if (p->pool == NULL) {
+	if (ring_init(&p->ring, threads_default(opts->nthreads),
+	    OUT_SIZE + SAMPLE_OUT, &pack_fns, p) != 0) {
 		free(p);
+		return (NULL);
+	}
+	/* The calling thread's work memory, for blocks run or redone here. */
+	if (ordpool_local(p->ring.pool) == NULL) {
+		warnp("cannot allocate the lzop buffers");
+		lzop_packer_free(p);
 		return (NULL);
 	}
 	return (p);
@@ -727,18 +590,14 @@ lzop_packer_space(struct lzop_packer *p, size_t *len)
 	if (pack_start(p) != 0)
 		return (NULL);
 	if (!p->filling) {
-		if (pool_drain(p->pool, p->pool->njobs - 1, pack_emit) != 0) {
-			p->failed = 1;
-			return (NULL);
-		}
-		if ((j = pool_slot_ready(p->pool)) == NULL) {
+		if ((j = ring_take(&p->ring)) == NULL) {
 			p->failed = 1;
 			return (NULL);
 		}
 		j->in_len = 0;
 		p->filling = 1;
 	}
-	j = pool_slot(p->pool);
+	j = p->ring.cur;
 	*len = BLOCK_SIZE - j->in_len;
 	return (j->in + j->in_len);
 }
@@ -747,13 +606,12 @@ lzop_packer_space(struct lzop_packer *p, size_t *len)
 static int
 pack_submit(struct lzop_packer *p)
 {
-	struct job *j = pool_slot(p->pool);
+	struct job *j = p->ring.cur;
 
-	j->tried = pack_wants(p, p->pool->tail, 0);
+	j->tried = pack_wants(p, p->blocks++, 0);
 	p->filling = 0;
 	/* A block stored untried costs a checksum and a sample: do it here. */
-	pool_submit(p->pool, !j->tried);
-	if (pool_drain(p->pool, p->pool->njobs, pack_emit) != 0) {
+	if (ring_submit(&p->ring, !j->tried) != 0) {
 		p->failed = 1;
 		return (-1);
 	}
@@ -763,10 +621,11 @@ pack_submit(struct lzop_packer *p)
 int
 lzop_packer_commit(struct lzop_packer *p, size_t len)
 {
-	struct job *j = pool_slot(p->pool);
+	struct job *j;
 
 	if (p->failed || !p->filling)
 		return (-1);
+	j = p->ring.cur;
 	j->in_len += len;
 	if (j->in_len == BLOCK_SIZE)
 		return (pack_submit(p));
@@ -800,12 +659,12 @@ lzop_packer_finish(struct lzop_packer *p)
 
 	if (pack_start(p) != 0)
 		return (-1);
-	if (p->filling && pool_slot(p->pool)->in_len > 0) {
+	if (p->filling && p->ring.cur->in_len > 0) {
 		if (pack_submit(p) != 0)
 			return (-1);
 	}
 	p->filling = 0;
-	if (pool_drain(p->pool, 0, pack_emit) != 0 ||
+	if (ordpool_drain(p->ring.pool) != 0 ||
 	    p->sink(p->cookie, end, sizeof(end)) != 0) {
 		p->failed = 1;
 		return (-1);
@@ -819,7 +678,7 @@ lzop_packer_free(struct lzop_packer *p)
 
 	if (p == NULL)
 		return;
-	pool_free(p->pool);
+	ring_free(&p->ring);
 	free(p);
 }
 
@@ -845,7 +704,7 @@ enum ustate {
 };
 
 struct lzop_unpacker {
-	struct pool	*pool;
+	struct ring	 ring;
 	lzop_sink_fn	*sink;
 	void		*cookie;
 	enum ustate	 st;
@@ -876,6 +735,16 @@ unpack_bad(struct lzop_unpacker *u, uint64_t off, const char *fmt, ...)
 static int
 unpack_emit(void *ctx, struct job *j);
 
+/* The status of a pool call r: 0, or what stopped the pool (an emit). */
+static int
+unpack_pool_rc(const struct lzop_unpacker *u, int r)
+{
+
+	if (r == 0)
+		return (0);
+	return (u->rc != 0 ? u->rc : -1);
+}
+
 static int
 unpack_bad(struct lzop_unpacker *u, uint64_t off, const char *fmt, ...)
 {
@@ -886,7 +755,7 @@ unpack_bad(struct lzop_unpacker *u, uint64_t off, const char *fmt, ...)
 	if (u->rc != 0)
 		return (u->rc);
 	/* Blocks before the bad spot go out first; their errors win. */
-	if ((rc = pool_drain(u->pool, 0, unpack_emit)) != 0) {
+	if ((rc = unpack_pool_rc(u, ordpool_drain(u->ring.pool))) != 0) {
 		u->st = U_FAILED;
 		u->rc = rc;
 		return (rc);
@@ -922,9 +791,11 @@ unpack_lzo_error(int r)
 	}
 }
 
+/* Verify and decode a block (an ordpool_run_fn, no work memory). */
 static void
-unpack_run(struct pool *pl, struct job *j, void *wrkmem)
+unpack_run(void *ctx, void *wrkmem, void *job)
 {
+	struct job *j = job;
 	const unsigned char *data = j->in;
 	lzo_uint olen;
 	int r;
@@ -982,6 +853,20 @@ unpack_emit(void *ctx, struct job *j)
 	return (0);
 }
 
+/* An ordpool_emit_fn: bad data or a sink failure stops the pool. */
+static void
+unpack_emit_job(void *ctx, void *job)
+{
+	struct lzop_unpacker *u = ctx;
+
+	if (unpack_emit(u, job) != 0)
+		ordpool_stop(u->ring.pool);
+}
+
+static const struct ordpool_fns unpack_fns = {
+	NULL, NULL, unpack_run, unpack_emit_job
+};
+
 struct lzop_unpacker *
 lzop_unpacker_new(int nthreads, lzop_sink_fn *sink, void *cookie)
 {
@@ -997,9 +882,8 @@ lzop_unpacker_new(int nthreads, lzop_sink_fn *sink, void *cookie)
 	u->cookie = cookie;
 	u->st = U_MAGIC;
 	u->want = sizeof(lzop_magic);
-	u->pool = pool_new(threads_default(nthreads), BLOCK_SIZE, 0,
-	    unpack_run, u);
-	if (u->pool == NULL) {
+	if (ring_init(&u->ring, threads_default(nthreads), BLOCK_SIZE,
+	    &unpack_fns, u) != 0) {
 		free(u);
 		return (NULL);
 	}
@@ -1242,12 +1126,9 @@ unpack_bsums(struct lzop_unpacker *u)
 	struct job *j;
 	const unsigned char *b = u->buf;
 	uint32_t f = u->flags;
-	int rc;
 
-	if ((rc = pool_drain(u->pool, u->pool->njobs - 1, unpack_emit)) != 0)
-		return (rc);
-	if ((j = pool_slot_ready(u->pool)) == NULL)
-		return (-1);
+	if ((j = ring_take(&u->ring)) == NULL)
+		return (unpack_pool_rc(u, -1));
 	memset(j->sum, 0, sizeof(j->sum));
 	if (f & F_ADLER32_D)
 		j->sum[0] = get32(b), b += 4;
@@ -1273,14 +1154,13 @@ unpack_bsums(struct lzop_unpacker *u)
 static int
 unpack_direct(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 {
-	struct pool *pl = u->pool;
-	struct job *j = pool_slot(pl);
+	struct job *j = u->ring.cur;
 	unsigned char *own = j->in;
 	int rc;
 
 	j->in = (unsigned char *)(uintptr_t)*p;	/* only read */
 	j->in_len = u->c_len;
-	pl->run(pl, j, pl->wrkmem);
+	unpack_run(u, NULL, j);
 	rc = unpack_emit(u, j);
 	j->in = own;
 	j->in_len = 0;
@@ -1294,11 +1174,12 @@ unpack_direct(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 static int
 unpack_data(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 {
-	struct job *j = pool_slot(u->pool);
+	struct job *j = u->ring.cur;
 	size_t k = u->c_len - j->in_len;
 
-	if (j->in_len == 0 && *n >= u->c_len && pool_pending(u->pool) == 0 &&
-	    (u->pool->nw == 0 || u->c_len == u->d_len))
+	if (j->in_len == 0 && *n >= u->c_len &&
+	    ordpool_pending(u->ring.pool) == 0 &&
+	    (ordpool_nworkers(u->ring.pool) == 0 || u->c_len == u->d_len))
 		return (unpack_direct(u, p, n));
 
 	if (k > *n)
@@ -1311,9 +1192,9 @@ unpack_data(struct lzop_unpacker *u, const unsigned char **p, size_t *n)
 	if (j->in_len < u->c_len)
 		return (0);
 	/* A stored block costs only its checksums: check it here. */
-	pool_submit(u->pool, j->in_len == j->d_len);
 	unpack_field(u, U_DLEN, 4);
-	return (pool_drain(u->pool, u->pool->njobs, unpack_emit));
+	return (unpack_pool_rc(u, ring_submit(&u->ring,
+	    j->in_len == j->d_len)));
 }
 
 static int
@@ -1454,7 +1335,7 @@ lzop_unpacker_finish(struct lzop_unpacker *u)
 	if (u->st != U_AFTER && u->st != U_PAD)
 		return (unpack_bad(u, u->off, "truncated lzop stream (%s)",
 		    unpack_where(u->st)));
-	if ((rc = pool_drain(u->pool, 0, unpack_emit)) != 0)
+	if ((rc = unpack_pool_rc(u, ordpool_drain(u->ring.pool))) != 0)
 		return (rc);
 	return (0);
 }
@@ -1472,6 +1353,6 @@ lzop_unpacker_free(struct lzop_unpacker *u)
 
 	if (u == NULL)
 		return;
-	pool_free(u->pool);
+	ring_free(&u->ring);
 	free(u);
 }
