@@ -4,15 +4,16 @@
 
 #include <openssl/evp.h>
 
+#include "ordpool.h"
 #include "s3down.h"
 #include "sigv4.h"
 #include "warnp.h"
 
-struct slot {
+/* A chunk in flight: one per ring position of the pool. */
+struct chunk {
 	unsigned char	*buf;
 	size_t		 len;
-	int64_t		 idx;	/* chunk held, -1 none */
-	int		 ready;
+	int64_t		 idx;
 };
 
 struct down {
@@ -27,18 +28,17 @@ struct down {
 	struct lzop_unpacker	*unp;
 	EVP_MD_CTX		*sha;
 	uint64_t		 raw;
+	struct ordpool		*pool;		/* chunks 1.. in parallel */
+	struct chunk		*chunks;
+	int			 nbufs;
 	/* shared with the workers */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cv;
-	struct slot		*slots;
-	int			 nslots;
-	int64_t			 next_fetch;
-	int64_t			 next_write;
 	int			 failed;
 	int			 absent;	/* the first GET: NoSuchKey */
 	struct s3_error		 err;
 };
 
+/* Keep the first failure (from any thread) and stop the download. */
 static void
 down_fail(struct down *d, const struct s3_error *e)
 {
@@ -48,8 +48,9 @@ down_fail(struct down *d, const struct s3_error *e)
 		d->failed = 1;
 		d->err = *e;
 	}
-	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->lock);
+	if (d->pool != NULL)
+		ordpool_stop(d->pool);
 }
 
 /* Raw output: hash it and pass it on (an lzop_sink_fn). */
@@ -110,109 +111,101 @@ down_get(struct down *d, struct s3_conn *k, int64_t idx, unsigned char *buf,
 	return (0);
 }
 
+/* A worker's connection (an ordpool_init_fn); NULL fails its chunks. */
 static void *
-down_worker(void *arg)
+down_conn_new(void *ctx)
 {
-	struct down *d = arg;
-	struct s3_conn *k = s3_conn_new(d->c);
+	struct down *d = ctx;
+
+	return (s3_conn_new(d->c));
+}
+
+static void
+down_conn_free(void *ctx, void *k)
+{
+
+	s3_conn_free(k);
+}
+
+/* Fetch one chunk in a worker (an ordpool_run_fn). */
+static void
+down_run(void *ctx, void *k, void *job)
+{
+	struct down *d = ctx;
+	struct chunk *ch = job;
 	struct s3_error e;
-	struct slot *s;
-	int64_t idx;
 
 	if (k == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot create a connection");
 		down_fail(d, &e);
-		return (NULL);
+		return;
 	}
-	pthread_mutex_lock(&d->lock);
-	while (!d->failed && d->next_fetch < d->nchunks) {
-		if (d->next_fetch >= d->next_write + d->nslots) {
-			pthread_cond_wait(&d->cv, &d->lock);
-			continue;
-		}
-		idx = d->next_fetch++;
-		s = &d->slots[idx % d->nslots];
-		pthread_mutex_unlock(&d->lock);
-		if (down_get(d, k, idx, s->buf, &s->len) != 0) {
-			pthread_mutex_lock(&d->lock);
-			break;
-		}
-		pthread_mutex_lock(&d->lock);
-		s->idx = idx;
-		s->ready = 1;
-		pthread_cond_broadcast(&d->cv);
-	}
-	pthread_mutex_unlock(&d->lock);
-	s3_conn_free(k);
-	return (NULL);
+	(void)down_get(d, k, ch->idx, ch->buf, &ch->len);
 }
 
-/* Hand chunks 1.. to the sink in order as the workers bring them. */
-static int
-down_collect(struct down *d)
+/* Hand a chunk to the sink, in order (an ordpool_emit_fn). */
+static void
+down_emit(void *ctx, void *job)
 {
-	struct slot *s;
-	int rc = 0;
+	struct chunk *ch = job;
 
-	while (rc == 0 && d->next_write < d->nchunks) {
-		s = &d->slots[d->next_write % d->nslots];
-		pthread_mutex_lock(&d->lock);
-		while (!d->failed && !(s->ready && s->idx == d->next_write))
-			pthread_cond_wait(&d->cv, &d->lock);
-		rc = d->failed ? -1 : 0;
-		pthread_mutex_unlock(&d->lock);
-		if (rc == 0)
-			rc = down_feed(d, s->buf, s->len);
-		pthread_mutex_lock(&d->lock);
-		s->ready = 0;
-		d->next_write++;
-		pthread_cond_broadcast(&d->cv);
-		pthread_mutex_unlock(&d->lock);
-	}
-	return (rc);
+	(void)down_feed(ctx, ch->buf, ch->len);
 }
 
+static int
+down_alloc(struct down *d)
+{
+	int i;
+
+	if ((d->chunks = calloc((size_t)d->nbufs, sizeof(*d->chunks))) ==
+	    NULL)
+		return (-1);
+	for (i = 0; i < d->nbufs; i++)
+		if ((d->chunks[i].buf = malloc(d->o->chunk)) == NULL)
+			return (-1);
+	return (0);
+}
+
+/*
+ * Chunks 1.. on concurrency workers, a chunk buffer per ring position of
+ * the pool, handed to the sink in order; the first failure (a GET, the
+ * sink) stops the pool.
+ */
 static int
 down_parallel(struct down *d)
 {
-	pthread_t *t;
-	int i, n = d->o->concurrency, started = 0, rc;
+	static const struct ordpool_fns fns = { down_conn_new,
+	    down_conn_free, down_run, down_emit };
+	int n = d->o->concurrency, k, i;
 	struct s3_error e;
+	int64_t idx;
 
 	if ((int64_t)n > d->nchunks - 1)
 		n = (int)(d->nchunks - 1);
-	d->nslots = n + 1;
-	t = calloc((size_t)n, sizeof(*t));
-	d->slots = calloc((size_t)d->nslots, sizeof(*d->slots));
-	for (i = 0; t != NULL && d->slots != NULL && i < d->nslots; i++)
-		if ((d->slots[i].buf = malloc(d->o->chunk)) == NULL)
-			break;
-	if (t == NULL || d->slots == NULL || i < d->nslots) {
+	d->nbufs = n + 1;
+	if (down_alloc(d) != 0) {
 		s3_error_set(&e, S3_ESYS, "cannot allocate");
 		down_fail(d, &e);
-	}
-	d->next_fetch = d->next_write = 1;
-	for (i = 0; !d->failed && i < n; i++)
-		if (pthread_create(&t[i], NULL, down_worker, d) == 0)
-			started++;
-	if (started == 0 && !d->failed) {
+	} else if ((d->pool = ordpool_new(n, d->nbufs, &fns, d)) == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot start threads");
 		down_fail(d, &e);
 	}
-	rc = down_collect(d);
-	if (rc != 0) {
-		pthread_mutex_lock(&d->lock);
-		d->failed = 1;
-		pthread_cond_broadcast(&d->cv);
-		pthread_mutex_unlock(&d->lock);
+	for (idx = 1; d->pool != NULL && idx < d->nchunks; idx++) {
+		if ((k = ordpool_room(d->pool)) < 0)
+			break;
+		d->chunks[k].idx = idx;
+		if (ordpool_submit(d->pool, &d->chunks[k]) != 0)
+			break;
 	}
-	for (i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
-	for (i = 0; d->slots != NULL && i < d->nslots; i++)
-		free(d->slots[i].buf);
-	free(d->slots);
-	free(t);
-	return (rc);
+	if (d->pool != NULL)
+		(void)ordpool_drain(d->pool);
+	ordpool_free(d->pool);
+	d->pool = NULL;
+	for (i = 0; d->chunks != NULL && i < d->nbufs; i++)
+		free(d->chunks[i].buf);
+	free(d->chunks);
+	d->chunks = NULL;
+	return (d->failed ? -1 : 0);
 }
 
 static int
@@ -302,7 +295,6 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&d.lock, NULL);
-	pthread_cond_init(&d.cv, NULL);
 	if ((d.sha = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL) ||
 	    (o->unpack && (d.unp = lzop_unpacker_new(o->unpack_threads, down_out,
@@ -333,6 +325,5 @@ out:
 	lzop_unpacker_free(d.unp);
 	EVP_MD_CTX_free(d.sha);
 	pthread_mutex_destroy(&d.lock);
-	pthread_cond_destroy(&d.cv);
 	return (rc);
 }
