@@ -187,10 +187,11 @@ struct job {
 	char			*buf;		/* split record */
 	char			*f[4];		/* KEY SIZE SHA256 PATH */
 	char			*key;		/* with the URL prefix */
-	const char		*status;
+	const char		*status;	/* a literal, or e.code */
 	int			 rc;
 	int			 skipped;	/* after a stop: not tried */
 	struct s3down_result	 res;
+	struct s3_error		 e;		/* lives until emitted */
 };
 
 static void *
@@ -238,7 +239,7 @@ job_run(void *ctx, void *ws, void *arg)
 	struct get *g = ctx;
 	struct job *j = arg;
 	struct s3down_opts o = g->down;
-	struct s3_error e;
+	struct s3_error *e = &j->e;
 	struct atomicfile *out;
 
 	o.concurrency = 1;
@@ -251,13 +252,13 @@ job_run(void *ctx, void *ws, void *arg)
 	j->rc = EX_FAILURE;
 	if (ws == NULL || (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL)
 		return;
-	j->rc = get_object(g, ws, j->key, out, &o, &j->res, &e);
+	j->rc = get_object(g, ws, j->key, out, &o, &j->res, e);
 	s3cli_list_stop(&g->cli, j->rc);
 	if (j->rc != 0) {
-		j->status = e.kind == S3_EHTTP && e.code[0] ? e.code :
-		    e.kind == S3_ENET ? "Unreachable" :
-		    e.kind == S3_EDATA ? "BadData" :
-		    e.kind == S3_ECANCEL ? "Interrupted" : "LocalError";
+		j->status = e->kind == S3_EHTTP && e->code[0] ? e->code :
+		    e->kind == S3_ENET ? "Unreachable" :
+		    e->kind == S3_EDATA ? "BadData" :
+		    e->kind == S3_ECANCEL ? "Interrupted" : "LocalError";
 	} else if (job_verify(j) != 0) {
 		j->status = "Mismatch";
 		j->rc = EX_DATAERR;
