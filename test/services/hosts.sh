@@ -2,7 +2,8 @@
 # test/services/hosts.sh start|stop STATEDIR: ssh test hosts on loopback.
 #
 # Starts one real sshd per node on 127.0.0.2, 127.0.0.3, 127.0.0.4 (more with
-# CB_TEST_NODES=N), port CB_TEST_SSH_PORT (default 2222).  Each sshd runs in
+# CB_TEST_NODES=N; the first address 127.0.0.F with CB_TEST_FIRST_IP=F,
+# default 2), port CB_TEST_SSH_PORT (default 2222).  Each sshd runs in
 # its own mount namespace (unshare -m) where STATEDIR/hosts/<ip>/etc-cassandra
 # is bind-mounted on /etc/cassandra and STATEDIR/hosts/<ip>/var-lib-cassandra
 # on /var/lib/cassandra (and STATEDIR/hosts/<ip>/tmp on /tmp), so every node
@@ -33,13 +34,14 @@ if [ -z "$cmd" ] || [ -z "$state" ]; then
 fi
 port=${CB_TEST_SSH_PORT:-2222}
 nodes=${CB_TEST_NODES:-3}
+first=${CB_TEST_FIRST_IP:-2}
 dir=$state/hosts
 SSHD=${SSHD:-/usr/sbin/sshd}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 
 node_ips() {
 	local i
-	for i in $(seq 2 $((nodes + 1))); do
+	for i in $(seq "$first" $((first + nodes - 1))); do
 		echo "127.0.0.$i"
 	done
 }
