@@ -5,8 +5,11 @@
 # (clang, AddressSanitizer + UBSan).  --quick runs the first pass only.
 # Each pass runs the C unit tests (build/*/test/test_*) and every
 # test/*.bats file.  Services the tests share (the S3 server, the ssh test
-# hosts) are started once by test/services/*.sh and stopped at the end; one
-# that fails to start is a "not ok" line, and so is each test needing it.
+# hosts, a real Cassandra node) are started once by test/services/*.sh, in
+# name order, and stopped at the end; one that fails to start is a "not ok"
+# line, and so is each test needing it.  The order does not matter:
+# cassandra.sh runs test hosts of its own (127.0.0.12.., ssh port 2422),
+# apart from hosts.sh's stand-in nodes on 127.0.0.2-4.
 #
 # The S3 tests talk plain http to RGW (S3_MODE=http).  The gcc pass runs
 # them twice more: S3_MODE=https (RGW's TLS endpoint, the https defaults)
