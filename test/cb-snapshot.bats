@@ -2,6 +2,7 @@
 # cb-snapshot against stand-in nodes (test/cassandra/): nodetool and cqlsh.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # a valid RAW_SHA256 for hand-made cb-s3put results (of no bytes)
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -697,4 +698,21 @@ spy() {
 	expect_status 64
 	run cbs v41 check-restore-dir
 	expect_status 64
+}
+
+@test "cb-snapshot schema: cqlsh's own WARNING lines on stdout become warnings, not schema" {
+	local b=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$b"
+	ln -s "$TOOLS/nodetool" "$b/nodetool"
+	# As the PyPI cqlsh does against a newer server.
+	printf '#!/bin/sh\necho "WARNING: cqlsh was built against 5.0.0, but this server is 5.0.9.  All features may not work!"\nexec "%s/cqlsh" "$@"\n' \
+	    "$TOOLS" >"$b/cqlsh"
+	chmod 755 "$b/cqlsh"
+	run --separate-stderr cb-snapshot --cassandra-tools-bin-dir "$b" \
+	    --cassandra-conf-path "$(conf v50)" schema
+	expect_status 0
+	[ "${lines[0]}" = "-- cb-snapshot: cqlsh DESCRIBE SCHEMA WITH INTERNALS" ]
+	expect_no_match -q "WARNING" <<<"$output"
+	grep -q "^CREATE KEYSPACE ks1 WITH replication" <<<"$output"
+	[ "$stderr" = "cb-snapshot: warning: cqlsh: WARNING: cqlsh was built against 5.0.0, but this server is 5.0.9.  All features may not work!" ]
 }

@@ -921,6 +921,31 @@ schema_describe(const struct opts *o, const char *path, const char *rc,
 	return (st);
 }
 
+/*
+ * Write cqlsh's output as the schema.  cqlsh prints its own notices on
+ * stdout before the output, such as "WARNING: cqlsh was built against
+ * 5.0.0, but this server is 5.0.9.  All features may not work!" (the
+ * PyPI cqlsh against a newer server): they are not CQL, so they become
+ * warnings and stay out of the schema, which must replay.
+ */
+static void
+schema_write(const struct opts *o, const char *out, size_t len)
+{
+	const char *nl;
+	size_t n;
+
+	while (len > 9 && strncmp(out, "WARNING: ", 9) == 0) {
+		nl = memchr(out, '\n', len);
+		n = nl != NULL ? (size_t)(nl - out) + 1 : len;
+		if (!o->quiet)
+			warnp_warning("cqlsh: %.*s", (int)(nl != NULL ? n - 1 :
+			    n), out);
+		out += n;
+		len -= n;
+	}
+	fwrite(out, 1, len, stdout);
+}
+
 static int
 cmd_schema(const struct opts *o)
 {
@@ -959,7 +984,7 @@ cmd_schema(const struct opts *o)
 	if (rc == 0 && po.outlen > 0) {
 		/* Which statement it was, in the schema itself. */
 		printf("-- cb-snapshot: cqlsh %s\n", stmt);
-		fwrite(po.out, 1, po.outlen, stdout);
+		schema_write(o, po.out, po.outlen);
 	} else if (rc > 0 && o->user != NULL && bad_credentials(&po)) {
 		warn0("cqlsh refused the credentials of user '%s':", o->user);
 		relay("cqlsh", po.err);
