@@ -179,10 +179,10 @@ no_cb_snapshot() {
 	[[ "$output" == *"complete  hosts: $IP1"*"runs: 1 full + 1 incremental"* ]]
 
 	# The restore is the snapshot before the run plus what the incremental
-	# flushed: the second reference snapshot (compaction is off); and the files that were in
-	# backups/ before the incremental run, which include the dropped
-	# table id's (KS/reborn-OLDID/: the dropped row, which nothing in the
-	# restore's output tells apart from live data).
+	# flushed: the second reference snapshot (compaction is off); and the
+	# files that were in backups/ before the incremental run, which
+	# include the dropped table id's (KS/reborn-OLDID/: the dropped row,
+	# which nothing in the restore's output tells apart from live data).
 	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" --keyspaces "$KS,${KS}_b"
 	expect_status 0
 	snap_files ref1-$$ >"$T/ref1-$$"
@@ -217,4 +217,84 @@ print("\n".join(sorted(t["tokens"])))' "$T/node.json"
 	expect_status 0
 	[ "${lines[0]}" = "$id $CB_REAL_CASSANDRA_DC $CB_REAL_CASSANDRA_RACK $CB_REAL_CASSANDRA_VERSION" ]
 	[ "$(printf '%s\n' "${lines[@]:1}")" = "$tokens" ]
+}
+
+@test "real node: TRUNCATE, restore, nodetool import: the rows are the rows before" {
+	rm -rf "$ROOT1/tmp/cassandra_restore"
+	load_rows
+	data digest >"$T/before"
+	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
+	expect_status 0
+	run on_node "$TOOLS/cqlsh" "$IP1" -e "TRUNCATE $KS.users; TRUNCATE $KS.counts"
+	expect_status 0
+	data digest >"$T/lost"
+	grep -q "^$KS.users 0 " "$T/lost"
+	grep -q "^$KS.counts 0 " "$T/lost"
+	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" --keyspaces "$KS"
+	expect_status 0
+	local t d
+	for t in users counts; do
+		d=$(cd "$ROOT1/tmp/cassandra_restore/$KS" && ls -d "$t"-*)
+		[ "$d" = "$(data tabledir "$t")" ]
+		run nt import "$KS" "$t" "/tmp/cassandra_restore/$KS/$d"
+		expect_status 0
+	done
+	data digest >"$T/after"
+	diff "$T/before" "$T/after"
+}
+
+# node_stop: drain node 1 and stop its JVM, as a service manager would.
+node_stop() {
+	local pid i
+	nt drain >/dev/null
+	pid=$(cat "$ROOT1/cassandra.pid")
+	kill -TERM "$pid"
+	for i in $(seq 1 300); do
+		[ -e "/proc/$pid" ] || return 0
+		sleep 0.1
+	done
+	echo "node $IP1: JVM $pid still running after 30 s" >&2
+	return 1
+}
+
+# node_start: start node 1's Cassandra over its ssh (as cassandra.sh does,
+# bin/cassandra -p PIDFILE, setsid) and wait for UN.
+node_start() {
+	local i
+	ssh -F "$CB_REAL_CASSANDRA_SSH_CONFIG" n1 \
+	    "setsid $TOOLS/cassandra -p /run/cb-test-hosts/$CB_REAL_CASSANDRA_SSH_PORT/$IP1/cassandra.pid </dev/null >>/var/lib/cassandra/restart.log 2>&1 &"
+	for i in $(seq 1 240); do
+		if (exec 3<>"/dev/tcp/$IP1/9042") 2>/dev/null &&
+		    nt status 2>/dev/null | grep -qE "^UN +${IP1//./\\.} "; then
+			return 0
+		fi
+		sleep 1
+	done
+	echo "node $IP1 not UN 240 s after the restart" >&2
+	return 1
+}
+
+@test "real node: DROP and recreate (a new id), restore, node restart method: the rows are the rows before" {
+	rm -rf "$ROOT1/tmp/cassandra_restore"
+	load_rows
+	data digest >"$T/before"
+	local old new
+	old=$(data tabledir users)
+	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
+	expect_status 0
+	data recreate users
+	new=$(data tabledir users)
+	[ "$new" != "$old" ]
+	data digest >"$T/lost"
+	grep -q "^$KS.users 0 " "$T/lost"
+	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" --keyspaces "$KS"
+	expect_status 0
+	[ -d "$ROOT1/tmp/cassandra_restore/$KS/$old" ]
+	node_stop
+	# The old id's files (the same schema) into the live table's directory.
+	run on_node cp -a "/tmp/cassandra_restore/$KS/$old/." "/var/lib/cassandra/data/$KS/$new/"
+	expect_status 0
+	node_start
+	data digest >"$T/after"
+	diff "$T/before" "$T/after"
 }

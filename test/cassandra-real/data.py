@@ -7,6 +7,7 @@ installs (it holds cassandra-driver, which cqlsh needs):
     python data.py --host IP --ks KS write FIRST COUNT
     python data.py --host IP --ks KS recreate TABLE
     python data.py --host IP --ks KS digest
+    python data.py --host IP --ks KS tabledir TABLE
 
 schema (re)creates keyspace KS (SimpleStrategy, RF N, default 1) and KS_b (RF
 1) with tables that a backup must carry as Cassandra writes them: a
@@ -26,7 +27,8 @@ drops TABLE and creates it again, empty, with its indexes.
 
 digest prints one line per table, "KS.TABLE ROWS SHA256", the SHA-256 over
 all rows in a canonical form (values as text, sets and maps sorted, rows
-sorted), read at consistency ALL.
+sorted), read at consistency ALL.  tabledir prints the live table's
+directory name, TABLE-ID (the id without dashes).
 """
 import argparse
 import hashlib
@@ -153,12 +155,19 @@ def digest(s, ks):
         print(name, len(rows), h.hexdigest())
 
 
+def tabledir(s, ks, table):
+    r = s.execute("SELECT id FROM system_schema.tables WHERE "
+                  "keyspace_name = %s AND table_name = %s", (ks, table)).one()
+    print("%s-%s" % (table, r.id.hex))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", required=True)
     ap.add_argument("--ks", required=True)
     ap.add_argument("--rf", type=int, default=1)
-    ap.add_argument("cmd", choices=["schema", "write", "recreate", "digest"])
+    ap.add_argument("cmd", choices=["schema", "write", "recreate", "digest",
+                                    "tabledir"])
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
     cluster, s = connect(a.host)
@@ -169,6 +178,8 @@ def main():
             write(s, a.ks, int(a.args[0]), int(a.args[1]))
         elif a.cmd == "recreate":
             recreate(s, a.ks, a.args[0])
+        elif a.cmd == "tabledir":
+            tabledir(s, a.ks, a.args[0])
         else:
             digest(s, a.ks)
     finally:
