@@ -298,3 +298,59 @@ node_start() {
 	data digest >"$T/after"
 	diff "$T/before" "$T/after"
 }
+
+# node_manifest FILE: the node manifest of node 1 in this test's backup.
+node_manifest() {
+	local key
+	key=$(cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$BASE/" |
+	    cut -f4 | grep "/$IP1/manifest-.*\.json$" | head -1)
+	[ -n "$key" ] || return 1
+	cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$key" "$1"
+}
+
+@test "real node: cb-list -0 takes a real snapshot (manifest.json, schema.cql, indexes); the captured schema replays" {
+	local tag=t5-$$
+	data schema
+	data write 0 50
+	nt snapshot -t "$tag" "$KS" "${KS}_b" >/dev/null
+	on_node "$CB_BIN/cb-list" -0 --cassandra-conf-path "$CONF" \
+	    --snapshot "$tag" >"$T/list0"
+	tr '\0' '\n' <"$T/list0" | cut -f4 | grep -E "/${KS}(_b)?/" | sort >"$T/listed"
+	on_node find /var/lib/cassandra/data /var/lib/cassandra/data2 \
+	    -path "*/snapshots/$tag/*" -type f | grep -E "/${KS}(_b)?/" | sort >"$T/disk"
+	diff "$T/disk" "$T/listed"
+	grep -q "/$KS/users-[0-9a-f]*/snapshots/$tag/manifest.json$" "$T/listed"
+	grep -q "/$KS/users-[0-9a-f]*/snapshots/$tag/schema.cql$" "$T/listed"
+	grep -q "/$KS/users-[0-9a-f]*/snapshots/$tag/\.users_name_idx/nb-[0-9]*-big-Data\.db$" "$T/listed"
+	grep -q "/$KS/users-[0-9a-f]*/snapshots/$tag/nb-[0-9]*-big-SAI+aa+users_seq_sai+Meta\.db$" "$T/listed"
+	nt clearsnapshot -t "$tag" >/dev/null
+
+	# The schema in the node manifest: CQL only (no cqlsh WARNING line),
+	# and KS's part of it, renamed, creates a keyspace that takes rows.
+	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
+	expect_status 0
+	node_manifest "$T/node.json"
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["schema"])' \
+	    "$T/node.json" >"$T/schema.cql"
+	expect_no_match -i 'warning' "$T/schema.cql"
+	grep -v '^$' "$T/schema.cql" | head -1 | grep -qE '^(CREATE|--)'
+	grep -q "^CREATE TABLE $KS\.users " "$T/schema.cql"
+	awk -v RS= -v ks="$KS" '$0 ~ ("(KEYSPACE|TABLE|INDEX|ON) " ks "[ .]") {
+		print $0 "\n"
+	}' "$T/schema.cql" |
+	    sed -E "s/(^|[^a-z0-9_])$KS([ .])/\\1${KS}r\\2/g" |
+	    sed -E '/WITH ID = /{N; s/WITH ID = [0-9a-f-]+\n +AND /WITH /;}' \
+	    >"$T/replay.cql"
+	expect_no_match 'WITH ID' "$T/replay.cql"
+	grep -q "^CREATE CUSTOM INDEX users_seq_sai ON ${KS}r\.users (seq) USING 'sai'" "$T/replay.cql"
+	on_node "$TOOLS/cqlsh" "$IP1" -e "DROP KEYSPACE IF EXISTS ${KS}r" 2>/dev/null
+	run ssh -F "$CB_REAL_CASSANDRA_SSH_CONFIG" n1 "$TOOLS/cqlsh $IP1" <"$T/replay.cql"
+	expect_status 0
+	expect_no_match -E 'Error|Invalid' <<<"$output"
+	# the tables, the counter and the SAI index are there
+	run on_node "$TOOLS/cqlsh" "$IP1" -e "INSERT INTO ${KS}r.users (id, seq, name, tags) VALUES (1, 7, 'a', {'x'}); UPDATE ${KS}r.counts SET hits = hits + 3 WHERE id = 1; SELECT id FROM ${KS}r.users WHERE seq = 7; SELECT hits FROM ${KS}r.counts WHERE id = 1; SELECT count(*) FROM ${KS}r.events; SELECT count(*) FROM ${KS}r.reborn"
+	expect_status 0
+	[[ "$output" == *"(1 rows)"*"(1 rows)"*"(1 rows)"*"(1 rows)"* ]]
+	[[ "$output" == *"    3"* ]]
+	on_node "$TOOLS/cqlsh" "$IP1" -e "DROP KEYSPACE ${KS}r" 2>/dev/null
+}
