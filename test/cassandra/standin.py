@@ -23,8 +23,12 @@ import zlib
 
 import yaml
 
-RELEASES = {"2.1": "2.1.22", "3.11": "3.11.16", "4.1": "4.1.3", "5.0": "5.0.2"}
+RELEASES = {"2.1": "2.1.22", "3.11": "3.11.16", "4.1": "4.1.3", "5.0": "5.0.9"}
 LETTERS = {"2.1": "ka", "3.11": "me", "4.1": "nb", "5.0": "oa"}
+# 5.0 writes BIG sstables as nb while storage_compatibility_mode is
+# CASSANDRA_4 (BigFormat.BigVersion: isBefore(5) ? "nb" : "oa"; UPGRADING
+# and NONE give oa).  BTI is always da.
+COMPAT_LETTERS = {"CASSANDRA_4": "nb", "UPGRADING": "oa", "NONE": "oa"}
 SYSTEM_TABLES = {
     "2.1": {"system": ["local", "peers", "schema_keyspaces",
                        "schema_columnfamilies", "schema_columns",
@@ -171,9 +175,12 @@ class Node:
         sai = tab.get("sai", [])
         if sai:
             p = self.prefix(ks, t, gen)
+            # The per-sstable SAI components of 5.0.9 (a table without
+            # clustering columns), as a real node's snapshot holds them.
             out += [p + "SAI+aa+" + c for c in
-                    ("GroupComplete.db", "GroupMeta.db", "TokenValues.db",
-                     "OffsetsValues.db")]
+                    ("GroupComplete.db", "GroupMeta.db",
+                     "PartitionKeyBlockOffsets.db", "PartitionKeyBlocks.db",
+                     "RowToPartition.db", "RowToToken.db")]
             for idx in sai:
                 out += [p + "SAI+aa+%s+%s" % (idx, c) for c in
                         ("ColumnComplete.db", "Meta.db", "TermsData.db",
@@ -332,6 +339,20 @@ class Node:
         return n
 
 
+def time_uuid(n):
+    """A version 1 UUID as TimeUUID makes them for new tables: the time
+    now, then a clock sequence and node fixed for the node."""
+    ts = int(time.time() * 1e7) + 0x01b21dd213814000
+    ts = max(ts, n.st.get("last_uuid_ts", 0) + 1)
+    n.st["last_uuid_ts"] = ts
+    r = random.Random(n.st["seed"])
+    clock_seq, node = r.getrandbits(14), r.getrandbits(48)
+    return uuid.UUID(fields=(ts & 0xffffffff, (ts >> 32) & 0xffff,
+                             0x1000 | ((ts >> 48) & 0x0fff),
+                             0x80 | (clock_seq >> 8), clock_seq & 0xff,
+                             node))
+
+
 def uuid_gen(rng):
     """A 4.1 time-based sstable id: %4s_%4s_%5s%13s in base 36."""
     def b36(n, width):
@@ -382,6 +403,9 @@ def mknode(argv):
     p.add_argument("--version", default="4.1", choices=sorted(RELEASES))
     p.add_argument("--letters", help="sstable version letters (e.g. mc)")
     p.add_argument("--format", default="big", choices=["big", "bti"])
+    p.add_argument("--storage-compat", default="NONE",
+                   choices=sorted(COMPAT_LETTERS),
+                   help="5.0 storage_compatibility_mode (CASSANDRA_4: nb)")
     p.add_argument("--uuid-ids", action="store_true")
     p.add_argument("--data-dirs", type=int, default=1)
     p.add_argument("--data-dir", action="append", default=[])
@@ -466,7 +490,8 @@ def mknode(argv):
         lines.append("uuid_sstable_identifiers_enabled: %s" %
                      ("true" if a.uuid_ids else "false"))
     if vnum >= (5, 0):
-        lines += ["sstable:", "  selected_format: %s" % a.format]
+        lines += ["storage_compatibility_mode: %s" % a.storage_compat,
+                  "sstable:", "  selected_format: %s" % a.format]
     with open(os.path.join(conf, "cassandra.yaml"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(conf, "cassandra-rackdc.properties"), "w") as f:
@@ -481,7 +506,8 @@ def mknode(argv):
         with open(a.jmx_password_file) as f:
             jmx = {"user": a.jmx_user, "password": f.read().rstrip("\n")}
     st = {"series": ver, "release": RELEASES[ver],
-          "letters": a.letters or LETTERS[ver],
+          "letters": a.letters or (COMPAT_LETTERS[a.storage_compat]
+                                   if vnum >= (5, 0) else LETTERS[ver]),
           "format": a.format if vnum >= (5, 0) else "big",
           "host_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
           "tokens": sorted(rng.randint(TOKEN_MIN, TOKEN_MAX)
@@ -502,9 +528,11 @@ def mknode(argv):
 
 def new_table(n, ks, t, system=False, **kw):
     if system:
-        tid = hashlib.md5((ks + t).encode()).hexdigest()
+        # TableId.forSystemTable: UUID.nameUUIDFromBytes(ks + table), v3.
+        tid = uuid.UUID(bytes=hashlib.md5((ks + t).encode()).digest(),
+                        version=3).hex
     else:
-        tid = "%032x" % n.rng.getrandbits(128)
+        tid = time_uuid(n).hex
     tab = {"id": tid, "live": [], "pending": 0, "next_gen": 0,
            "compressed": kw.get("compressed", True),
            "indexes": kw.get("indexes", []), "sai": kw.get("sai", []),
