@@ -282,31 +282,77 @@ class Node:
         def iso(t):
             return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + \
                 ".%03dZ" % int((t % 1) * 1000)
-        return json.dumps({"files": names, "created_at": iso(now),
-                           "expires_at": None if exp is None else iso(exp),
-                           "ephemeral": False}, indent=2) + "\n"
+        # Jackson's default pretty printer: " : ", arrays on one line,
+        # no final newline.
+        files = "[ %s ]" % ", ".join(json.dumps(x) for x in names) \
+            if names else "[ ]"
+        return ('{\n  "files" : %s,\n  "created_at" : "%s",\n'
+                '  "expires_at" : %s,\n  "ephemeral" : false\n}' % (
+                    files, iso(now),
+                    "null" if exp is None else '"%s"' % iso(exp)))
 
     # -- schema text
-    def table_cql(self, ks, t, tab, snapshot=False, internals=False):
+    def table_options(self, tab):
+        """The WITH options as the release's DESCRIBE prints them."""
+        comp = "{'class': 'org.apache.cassandra.db.compaction." \
+            "SizeTieredCompactionStrategy'%s}"
+        if self.vnum() < (5, 0):
+            return ["bloom_filter_fp_chance = 0.01",
+                    "compaction = " + comp % "",
+                    "gc_grace_seconds = 864000"]
+        compression = "{'chunk_length_in_kb': '16', 'class': " \
+            "'org.apache.cassandra.io.compress.LZ4Compressor'}" \
+            if tab["compressed"] else "{'enabled': 'false'}"
+        return ["additional_write_policy = '99p'",
+                "allow_auto_snapshot = true",
+                "bloom_filter_fp_chance = 0.01",
+                "caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}",
+                "cdc = false",
+                "comment = ''",
+                "compaction = " + comp % (", 'max_threshold': '32', "
+                                          "'min_threshold': '4'"),
+                "compression = " + compression,
+                "memtable = 'default'",
+                "crc_check_chance = 1.0",
+                "default_time_to_live = 0",
+                "extensions = {}",
+                "gc_grace_seconds = 864000",
+                "incremental_backups = true",
+                "max_index_interval = 2048",
+                "memtable_flush_period_in_ms = 0",
+                "min_index_interval = 128",
+                "read_repair = 'BLOCKING'",
+                "speculative_retry = '99p'"]
+
+    def table_stmts(self, ks, t, tab, snapshot=False, internals=False):
+        """CREATE TABLE and CREATE INDEX statements, each ending in ;."""
         cols = tab["columns"]
         body = ",\n".join("    %s %s%s" % (c, ty,
                                             " PRIMARY KEY" if i == 0 else "")
                           for i, (c, ty) in enumerate(cols))
+        # 5.0's snapshot schema.cql says IF NOT EXISTS on indexes too.
         ine = "IF NOT EXISTS " if snapshot else ""
-        s = "CREATE TABLE %s%s.%s (\n%s\n) WITH " % (ine, ks, t, body)
+        iine = ine if self.vnum() >= (5, 0) else ""
+        opts = self.table_options(tab)
         if (snapshot or internals) and self.vnum() >= (4, 0):
-            s += "ID = %s\n    AND " % str(uuid.UUID(tab["id"]))
-        s += ("bloom_filter_fp_chance = 0.01\n    AND compaction = "
-              "{'class': 'org.apache.cassandra.db.compaction."
-              "SizeTieredCompactionStrategy'}\n    AND gc_grace_seconds = "
-              "864000;\n")
+            opts.insert(0, "ID = %s" % str(uuid.UUID(tab["id"])))
+        out = ["CREATE TABLE %s%s.%s (\n%s\n) WITH %s;" % (
+            ine, ks, t, body, "\n    AND ".join(opts))]
         for idx in tab.get("indexes", []):
-            s += "\nCREATE INDEX %s ON %s.%s (%s);\n" % (
-                idx, ks, t, cols[1][0])
+            out.append("CREATE INDEX %s%s ON %s.%s (%s);" % (
+                iine, idx, ks, t, cols[1][0]))
         for idx in tab.get("sai", []):
-            s += "\nCREATE INDEX %s ON %s.%s (%s) USING 'sai';\n" % (
-                idx, ks, t, cols[-1][0])
-        return s
+            out.append("CREATE CUSTOM INDEX %s%s ON %s.%s (%s) USING "
+                       "'sai';" % (iine, idx, ks, t, cols[-1][0]))
+        return out
+
+    def table_cql(self, ks, t, tab, snapshot=False, internals=False):
+        stmts = self.table_stmts(ks, t, tab, snapshot, internals)
+        if snapshot and self.vnum() >= (5, 0):
+            # 5.0 schema.cql: one statement a line, a final newline.
+            return "\n".join(stmts) + "\n"
+        return "".join(x + "\n" if i == 0 else "\n" + x + "\n"
+                       for i, x in enumerate(stmts))
 
     def describe(self, full=False, only=None, internals=False):
         out = []
@@ -318,12 +364,23 @@ class Node:
                 continue
             rep = ", ".join("'%s': '%s'" % kv for kv in
                             sorted(k["replication"].items()))
-            out.append("CREATE KEYSPACE %s WITH replication = {%s}  AND "
-                       "durable_writes = true;\n" % (ks, rep))
+            ksq = "CREATE KEYSPACE %s WITH replication = {%s}  AND " \
+                "durable_writes = true;" % (ks, rep)
+            if self.vnum() < (5, 0):
+                out.append(ksq + "\n")
+                for t in sorted(k["tables"]):
+                    out.append(self.table_cql(ks, t, k["tables"][t],
+                                              internals=internals))
+                continue
+            out.append(ksq)
             for t in sorted(k["tables"]):
-                out.append(self.table_cql(ks, t, k["tables"][t],
-                                          internals=internals))
-        return "\n" + "\n".join(out) + "\n"
+                out += self.table_stmts(ks, t, k["tables"][t],
+                                        internals=internals)
+        if self.vnum() < (5, 0):
+            return "\n" + "\n".join(out) + "\n"
+        # 5.0 (server-side DESCRIBE, cqlsh 6.2): a blank line before and
+        # between the statements, one newline at the end.
+        return "\n" + "\n\n".join(out) + "\n"
 
     def live_bytes(self):
         n = 0
