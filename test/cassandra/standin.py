@@ -427,14 +427,24 @@ def uuid_gen(rng):
 
 
 def human(n, si_units):
+    """FileUtils.stringifyFileSize: DecimalFormat("#.##"), so 1.3 KiB and
+    1018 bytes, not 1.30 KiB."""
     units = ["bytes", "KB", "MB", "GB"] if si_units else \
         ["bytes", "KiB", "MiB", "GiB"]
     x = float(n)
     for u in units:
         if x < 1024 or u == units[-1]:
-            return ("%d %s" % (x, u)) if u == "bytes" else "%.2f %s" % (x, u)
+            v = ("%.2f" % x).rstrip("0").rstrip(".")
+            return "%s %s" % (v, u)
         x /= 1024
     return str(n)
+
+
+def table_rows(rows, sep):
+    """nodetool's TableBuilder: each column as wide as its widest cell,
+    every cell padded (so lines can end in blanks), joined by sep."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [sep.join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
 
 
 def with_node(fn):
@@ -865,16 +875,44 @@ def cmd_listsnapshots(n, args):
         total_true += true
         r = [tag, ks, t, human(true, si), human(total, si)]
         if n.vnum() >= (4, 1):
-            r += [time.strftime("%Y-%m-%dT%H:%M:%S.000Z"), ""]
+            r += snapshot_times(n, ks, t, tag)
         table.append(r)
     print("Snapshot Details: ")
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    for r in table:
-        print(" ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if n.vnum() >= (5, 0):
+        for line in table_rows(table, " "):
+            print(line)
+    else:
+        widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+        for r in table:
+            print(" ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     print("")
     print("Total TrueDiskSpaceUsed: %s" % human(total_true, si))
     print("")
     return 0
+
+
+def snapshot_times(n, ks, t, tag):
+    """Creation and expiration time (Instant.toString, milliseconds) from
+    the snapshot's manifest.json, in whichever data directory it is."""
+    def iso(x):
+        if isinstance(x, str):
+            return x
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(x)) + \
+            ".%03dZ" % int((x % 1) * 1000)
+    for ks_, td, path in table_dirs(n, [ks]):
+        if td.rpartition("-")[0] != t:
+            continue
+        try:
+            with open(os.path.join(path, "snapshots", tag,
+                                   "manifest.json")) as f:
+                m = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if m.get("created_at") is None:
+            continue
+        exp = m.get("expires_at")
+        return [iso(m["created_at"]), "" if exp is None else iso(exp)]
+    return [time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), ""]
 
 
 def cmd_flush(n, args):
@@ -1021,8 +1059,11 @@ def cmd_info(n, args):
     if n.vnum() < (4, 0):
         rows.append(("Thrift active", "false"))
     rows += [("Native Transport active", "true"),
-             ("Load", human(n.live_bytes(), si)),
-             ("Generation No", "1700000000"),
+             ("Load", human(n.live_bytes(), si))]
+    if n.vnum() >= (5, 0):
+        rows.append(("Uncompressed load", human(n.live_bytes() * 4 // 3,
+                                                 si)))
+    rows += [("Generation No", "1700000000"),
              ("Uptime (seconds)", "86400"),
              ("Heap Memory (MB)", "512.00 / 1024.00"),
              ("Off Heap Memory (MB)", "0.00"),
@@ -1030,12 +1071,25 @@ def cmd_info(n, args):
              ("Key Cache", "entries 0, size 0 bytes, capacity 50 MiB, 0 "
               "hits, 0 requests, NaN recent hit rate, 14400 save period in "
               "seconds"),
-             ("Percent Repaired", "100.0%")]
+             ("Row Cache", "entries 0, size 0 bytes, capacity 0 bytes, 0 "
+              "hits, 0 requests, NaN recent hit rate, 0 save period in "
+              "seconds"),
+             ("Counter Cache", "entries 0, size 0 bytes, capacity 25 MiB, "
+              "0 hits, 0 requests, NaN recent hit rate, 7200 save period "
+              "in seconds")]
+    if n.vnum() >= (4, 0):
+        rows.append(("Network Cache", "size 8 MiB, overflow size: 0 bytes, "
+                     "capacity 16 MiB"))
+    rows.append(("Percent Repaired", "100.0%"))
     if o.get("T"):
         rows += [("Token", str(t)) for t in n.st["tokens"]]
     else:
         rows.append(("Token", "(invoke with -T/--tokens to see all %d "
                      "tokens)" % len(n.st["tokens"])))
+    if n.vnum() >= (5, 0):
+        rows += [("Bootstrap state", "COMPLETED"),
+                 ("Bootstrap failed", "false"), ("Decommissioning", "false"),
+                 ("Decommission failed", "false")]
     for k, v in rows:
         print("%-23s: %s" % (k, v))
     return 0
@@ -1049,6 +1103,15 @@ def cmd_status(n, args):
     print("Status=Up/Down")
     print("|/ State=Normal/Leaving/Joining/Moving")
     load = human(n.live_bytes(), si)
+    if n.vnum() >= (5, 0):
+        for line in table_rows([
+                ["--", "Address", "Load", "Tokens", "Owns (effective)",
+                 "Host ID", "Rack"],
+                ["UN", n.st["address"], load, str(len(n.st["tokens"])),
+                 "100.0%", n.st["host_id"], n.rack]], "  "):
+            print(line)
+        print("")
+        return 0
     print("--  %-13s  %-10s  %-6s  %-16s  %-36s  %s" % (
         "Address", "Load", "Tokens", "Owns (effective)", "Host ID", "Rack"))
     print("UN  %-13s  %-10s  %-6d  %-16s  %-36s  %s" % (
@@ -1079,13 +1142,38 @@ def cmd_ring(n, args):
 def cmd_describecluster(n, args):
     print("Cluster Information:")
     print("\tName: %s" % n.yaml.get("cluster_name", "Test Cluster"))
-    print("\tSnitch: org.apache.cassandra.locator.DynamicEndpointSnitch")
+    snitch = "DynamicEndpointSnitch"
+    if n.vnum() >= (5, 0):
+        snitch = n.yaml.get("endpoint_snitch", "SimpleSnitch")
+    if "." not in snitch:
+        snitch = "org.apache.cassandra.locator." + snitch
+    print("\tSnitch: %s" % snitch)
     print("\tDynamicEndPointSnitch: enabled")
     print("\tPartitioner: %s" % n.yaml.get(
         "partitioner", "org.apache.cassandra.dht.Murmur3Partitioner"))
     print("\tSchema versions:")
     print("\t\t%s: [%s]" % (n.st["schema_version"], n.st["address"]))
     print("")
+    if n.vnum() < (4, 0):
+        return 0
+    # 4.0+: the cluster's stats, data centers, versions and keyspaces.
+    print("Stats for all nodes:")
+    for k, v in (("Live", 1), ("Joining", 0), ("Moving", 0), ("Leaving", 0),
+                 ("Unreachable", 0)):
+        print("\t%s: %d" % (k, v))
+    print("")
+    print("Data Centers: ")
+    print("\t%s #Nodes: 1 #Down: 0" % n.dc)
+    print("")
+    print("Database versions:")
+    print("\t%s: [%s:7000]" % (n.st["release"], n.st["address"]))
+    print("")
+    print("Keyspaces:")
+    for ks in sorted(n.keyspaces()):
+        r = dict(n.keyspaces()[ks]["replication"])
+        cls = r.pop("class")
+        print("\t%s -> Replication class: %s {%s}" % (
+            ks, cls, ", ".join("%s=%s" % kv for kv in sorted(r.items()))))
     return 0
 
 
