@@ -65,8 +65,9 @@ done < <(grep -nHE '^[[:space:]]*! ' test/*.bats)
 for s in test/services/*.sh; do
 	[ -f "$s" ] || continue
 	services+=("$s")
+	t0=$SECONDS
 	bash "$s" start "$CB_TEST_STATE" >"$LOG/$(basename "$s").log" 2>&1 &&
-	    continue
+	    echo "# took $((SECONDS - t0)) s: starting $s" && continue
 	sed 's/^/#   /' "$LOG/$(basename "$s").log" | tail -20
 	count_tap <<<"not ok - service $s failed to start"
 done
@@ -89,10 +90,11 @@ run_pass() { # run_pass NAME BIN OBJDIR
 	for f in test/*.bats; do
 		[ -f "$f" ] || continue
 		echo "# bats: $f"
-		local before=$failed rc
+		local before=$failed rc t0=$SECONDS
 		CB_BIN=$REPO/$bin timeout 1200 bats --tap "$f" >"$LOG/bats.out" 2>&1
 		rc=$?
 		count_tap <"$LOG/bats.out"
+		echo "# took $((SECONDS - t0)) s: $f ($name)"
 		if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
 			count_tap <<<"not ok - $f exited $rc"
 		fi
@@ -107,10 +109,12 @@ run_modes() {
 		for f in $S3_MODE_FILES; do
 			echo "# bats (S3_MODE=$mode): test/$f.bats"
 			local before=$failed rc
+			local t0=$SECONDS
 			S3_MODE=$mode CB_BIN=$REPO/$bin timeout 1200 \
 			    bats --tap "test/$f.bats" >"$LOG/bats.out" 2>&1
 			rc=$?
 			count_tap <"$LOG/bats.out"
+			echo "# took $((SECONDS - t0)) s: test/$f.bats (S3_MODE=$mode)"
 			if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
 				count_tap <<<"not ok - $f ($mode) exited $rc"
 			fi
