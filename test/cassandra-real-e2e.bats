@@ -99,7 +99,7 @@ snap_list() {
 	(cd "$ROOT1/var-lib-cassandra" &&
 	    find data data2 -path "*/snapshots/$1/*" -type f \
 	    \( -path "data*/$KS/*" -o -path "data*/${KS}_b/*" \) \
-	    ! -name manifest.json) |
+	    -not -name manifest.json) |
 	    awk -v tag="$1" -v root="$ROOT1/var-lib-cassandra/" '{
 		rel = $0
 		sub("^data2?/", "", rel)
