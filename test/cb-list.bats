@@ -80,7 +80,7 @@ stat_records() {
 	    <<<"$output"
 	grep -q '/snapshots/bk/ks1-users-ka-[0-9]*-Digest\.sha1$' <<<"$output"
 	run cb-list --cassandra-conf-path "$(conf v50)" --snapshot bk
-	grep -q 'oa-[0-9]*-big-SAI+aa+users_name_sai+TermsData\.db$' <<<"$output"
+	grep -q 'nb-[0-9]*-big-SAI+aa+users_name_sai+TermsData\.db$' <<<"$output"
 	grep -q '/snapshots/bk/schema\.cql$' <<<"$output"
 	grep -q '/snapshots/bk/manifest\.json$' <<<"$output"
 	run cb-list --cassandra-conf-path "$(conf v311mc)" --snapshot bk
@@ -215,7 +215,7 @@ stat_records() {
 	expect_status 0
 	diff <(printf '%s\n' "$output" | cut -f4 | sort) \
 	    <(find "$BATS_FILE_TMPDIR/v50/var" -path '*/backups/*' -type f | sort)
-	grep -q '/backups/\.users_by_email/oa-' <<<"$output"
+	grep -q '/backups/\.users_by_email/nb-' <<<"$output"
 	run cb-list --cassandra-conf-path "$c" --backups
 	expect_no_match -q warning <<<"$output"
 	run cb-list --cassandra-conf-path "$(conf v311)" --backups

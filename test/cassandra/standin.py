@@ -29,6 +29,7 @@ LETTERS = {"2.1": "ka", "3.11": "me", "4.1": "nb", "5.0": "oa"}
 # CASSANDRA_4 (BigFormat.BigVersion: isBefore(5) ? "nb" : "oa"; UPGRADING
 # and NONE give oa).  BTI is always da.
 COMPAT_LETTERS = {"CASSANDRA_4": "nb", "UPGRADING": "oa", "NONE": "oa"}
+CQLSH_BUILT_AGAINST = "5.0.0"     # PyPI cqlsh 6.2.x
 SYSTEM_TABLES = {
     "2.1": {"system": ["local", "peers", "schema_keyspaces",
                        "schema_columnfamilies", "schema_columns",
@@ -260,14 +261,43 @@ class Node:
                 os.link(os.path.join(tdir, rel), dst)
                 if rel.endswith("-Data.db"):
                     names.append(rel)
-        sdir = os.path.join(self.table_dir(dds[0], ks, t, tab["id"]),
-                            "snapshots", tag)
-        os.makedirs(sdir, exist_ok=True)
+        # Each file goes where getDirectoryForNewSSTables() points when it
+        # is written: a weighted random pick per file, so the two can land
+        # in different data directories.
+        sdir = self.snapshot_dir_for_new_file(ks, t, tab, tag)
         with open(os.path.join(sdir, "manifest.json"), "w") as f:
             f.write(self.manifest_json(names, ttl))
         if self.series != "2.1" and not ks.startswith("system"):
+            sdir = self.snapshot_dir_for_new_file(ks, t, tab, tag)
             with open(os.path.join(sdir, "schema.cql"), "w") as f:
                 f.write(self.table_cql(ks, t, tab, snapshot=True))
+
+    def snapshot_dir_for_new_file(self, ks, t, tab, tag):
+        """Directories.getWriteableLocation: one data directory, chosen at
+        random with weights by free space (pickWriteableDirectory)."""
+        dds = self.data_dirs()
+        free = []
+        for dd in dds:
+            try:
+                v = os.statvfs(dd)
+                free.append(v.f_bavail * v.f_frsize)
+            except OSError:
+                free.append(0)
+        total = sum(free)
+        pick = 0
+        if len(dds) > 1 and total > 0:
+            order = sorted(range(len(dds)), key=lambda i: -free[i])
+            rnd = self.rng.random()
+            pick = order[0]
+            for i in order:
+                rnd -= free[i] / total
+                if rnd <= 0:
+                    pick = i
+                    break
+        sdir = os.path.join(self.table_dir(dds[pick], ks, t, tab["id"]),
+                            "snapshots", tag)
+        os.makedirs(sdir, exist_ok=True)
+        return sdir
 
     def manifest_json(self, names, ttl):
         now = time.time()
@@ -470,7 +500,7 @@ def mknode(argv):
     p.add_argument("--version", default="4.1", choices=sorted(RELEASES))
     p.add_argument("--letters", help="sstable version letters (e.g. mc)")
     p.add_argument("--format", default="big", choices=["big", "bti"])
-    p.add_argument("--storage-compat", default="NONE",
+    p.add_argument("--storage-compat", default="CASSANDRA_4",
                    choices=sorted(COMPAT_LETTERS),
                    help="5.0 storage_compatibility_mode (CASSANDRA_4: nb)")
     p.add_argument("--uuid-ids", action="store_true")
@@ -1308,6 +1338,12 @@ def cqlsh(argv):
             return 1
         if n.st["auth"] and not authenticate(n, a, where):
             return 1
+        if n.series == "5.0" and n.st["release"] != CQLSH_BUILT_AGAINST:
+            # PyPI cqlsh 6.2 on connecting to a server of another release:
+            # on stdout, before any output (cqlsh.py, Shell.__init__).
+            print("WARNING: cqlsh was built against %s, but this server is "
+                  "%s.  All features may not work!" % (CQLSH_BUILT_AGAINST,
+                                                       n.st["release"]))
         stmt = (a.execute or sys.stdin.read()).strip().rstrip(";").split()
         words = [w.upper() for w in stmt]
         if words[:1] in (["DESCRIBE"], ["DESC"]):
