@@ -60,7 +60,8 @@ name_order(struct entry *e)
 	    t + 4);
 }
 
-static int
+/* Load e's manifest; one that cannot be read marks e bad (reported). */
+static void
 entry_load(struct entry *e)
 {
 	FILE *f;
@@ -68,11 +69,11 @@ entry_load(struct entry *e)
 	name_order(e);
 	e->order = e->byname;
 	if (strcmp(e->file, "-") == 0)
-		return (0);
+		return;
 	if ((f = fopen(e->file, "r")) == NULL) {
 		warnp("cannot open '%s'", e->file);
 		e->bad = 1;
-		return (0);
+		return;
 	}
 	e->doc = json_load(f, e->file);
 	fclose(f);
@@ -81,11 +82,10 @@ entry_load(struct entry *e)
 		json_free(e->doc);
 		e->doc = NULL;
 		e->bad = 1;
-		return (0);
+		return;
 	}
 	e->order = json_get_str(e->doc, json_root(e->doc), "created",
 	    e->byname);
-	return (0);
 }
 
 static void

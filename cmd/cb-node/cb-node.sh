@@ -226,10 +226,7 @@ node_backup() {
 	fi
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
-	s3 cb-s3put -0 --list --pack ${SSE:+--sse "$SSE"} \
-	    ${KMS_KEY:+--sse-kms-key-id "$KMS_KEY"} \
-	    ${STORAGE_CLASS:+--storage-class "$STORAGE_CLASS"} \
-	    ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
+	put -0 --list --pack ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
 	    ${CONCURRENCY:+-j "$CONCURRENCY"} ${PART_SIZE:+--part-size "$PART_SIZE"} \
 	    --key-prefix "$PREFIX/$HOST" --key-suffix .lzo "s3://$BUCKET" \
 	    <"$tmp/files" >"$tmp/results" 2>"$tmp/put.err"
