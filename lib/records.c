@@ -305,7 +305,11 @@ rec_parse_xfer(char **f, size_t n, struct xfer_rec *x)
 	x->path = f[n - 1];
 	if (!xfer_word(x->status))
 		return ("STATUS");
-	x->ok = strcmp(x->status, "ok") == 0;
+	/* reused, hashed: the file is in an object stored before. */
+	x->reused = strcmp(x->status, "reused") == 0 ||
+	    strcmp(x->status, "hashed") == 0;
+	x->ok = x->reused || strcmp(x->status, "ok") == 0;
+	x->opened = x->ok && strcmp(x->status, "reused") != 0;
 	if (xfer_count(f[1], x->ok, &x->raw) != 0)
 		return ("RAW_BYTES");
 	if (xfer_count(f[2], x->ok, &x->stored) != 0)

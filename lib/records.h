@@ -103,8 +103,13 @@ const char *rec_quote(const char *s, char *buf, size_t size);
 #define REC_XFER_FIELDS	10
 
 struct xfer_rec {
-	const char	*status;	/* "ok", or an error word */
-	int		 ok;		/* status is "ok" */
+	const char	*status;	/* "ok", "reused", "hashed", or an error */
+	int		 ok;		/* the file is in the object KEY: status
+					   "ok" (uploaded now), "reused" or
+					   "hashed" (an object stored before,
+					   cb-manifest reuse) */
+	int		 reused;	/* status "reused" or "hashed" */
+	int		 opened;	/* the file was read: "ok" or "hashed" */
 	uint64_t	 raw;		/* bytes read; 0 if "-" */
 	uint64_t	 stored;	/* bytes of the object; 0 if "-" */
 	const char	*sha256;	/* 64 lowercase hex digits, or "-" */
@@ -122,8 +127,8 @@ struct xfer_rec {
  * n - 6 input fields; n == REC_XFER_FIELDS: a cb-list file record, whose
  * SIZE, MTIME_NS and INODE are read too) into *x.  Every field is
  * checked: STATUS a word of letters and digits; RAW and STORED decimal,
- * SHA256 64 lowercase hex digits and ETAG not empty, where STATUS is "ok"
- * (otherwise each may be "-"); KEY and PATH not empty; SIZE and INODE
+ * SHA256 64 lowercase hex digits and ETAG not empty, where STATUS is "ok",
+ * "reused" or "hashed" (otherwise each may be "-"); KEY and PATH not empty; SIZE and INODE
  * unsigned and MTIME_NS signed decimal.  Returns as rec_reader_next(); a
  * malformed field is reported naming the record and the field.
  */

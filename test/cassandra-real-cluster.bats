@@ -96,7 +96,7 @@ data() { "$PY" "$REPO/test/cassandra-real/data.py" --host "$IP1" --ks "$KS" "$@"
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
 	    --keyspaces "$KS" --connection-pool-size 3
 	expect_status 0
-	[[ "$output" == *"3 full, 0 incremental"* ]]
+	[[ "$output" == *"3 snapshot (0 differential), 0 incremental"* ]]
 	[[ "$output" == *" complete  hosts: $HOSTS"* ]]
 	for n in 1 2 3; do
 		run on $n "$TOOLS/nodetool" listsnapshots

@@ -156,7 +156,7 @@ no_cb_snapshot() {
 	nt snapshot -t ref1-$$ "$KS" "${KS}_b" >/dev/null
 	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}"
 	expect_status 0
-	[[ "$output" == *"1 full, 0 incremental"* ]]
+	[[ "$output" == *"1 snapshot (0 differential), 0 incremental"* ]]
 	[[ "$output" == *" complete "* ]]
 	no_cb_snapshot
 	data write 600 100
@@ -166,7 +166,7 @@ no_cb_snapshot() {
 	backups_list "$T/pre" >"$T/pre.list"
 	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}"
 	expect_status 0
-	[[ "$output" == *"0 full, 1 incremental"* ]]
+	[[ "$output" == *"0 snapshot (0 differential), 1 incremental"* ]]
 	[[ "$output" == *"runs: 1 full + 1 incremental"* ]]
 	no_cb_snapshot
 	# backups/ is emptied once its files are up.

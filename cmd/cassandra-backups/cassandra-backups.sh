@@ -53,6 +53,7 @@ usage: cassandra-backups [GLOBAL] backup --hosts HOST[,HOST...]
            [--concurrency N] [--reduced-redundancy[=BOOL]]
            [--storage-class CLASS] [--rate-limit KIB_PER_S] [--nice N]
            [--buffer-size MIB] [--timeout SECONDS] [--cb-bin-dir DIR]
+           [--backup-name NAME] [--full] [--state-dir DIR]
 EOF
 }
 
@@ -502,10 +503,19 @@ lock_take() {
 		owner=$(sed -n 's/^owner	//p' "$TMP/lock.theirs" | head -1)
 		exp=$(sed -n 's/^expires	//p' "$TMP/lock.theirs" | head -1)
 		case $exp in ''|*[!0-9]*) exp=0 ;; esac
+		# A run of this machine that is gone (killed: it could not
+		# clean up) holds it no longer.
+		opid=${owner##* pid } ohost=${owner#*@} ohost=${ohost% pid *}
+		case $opid in ''|*[!0-9]*) opid= ;; esac
+		if [ "$exp" -gt "$now" ] && [ -n "$opid" ] && [ "$ohost" = "$(uname -n)" ] &&
+		    [ "$opid" != "$$" ] && [ ! -d "/proc/$opid" ]; then
+			warn "taking over the run lock of $owner: that process is gone"
+			exp=0
+		fi
 		if [ "$exp" -gt "$now" ]; then
 			die $EX_TEMPFAIL "another run holds 's3://$BUCKET/$key': ${owner:-unknown owner}, until $(date -u -d "@$exp" +%Y-%m-%dT%H:%M:%SZ); if no run is active, delete that object"
 		fi
-		warn "removing the expired run lock of ${owner:-unknown owner}"
+		[ "$exp" = 0 ] || warn "removing the expired run lock of ${owner:-unknown owner}"
 		s3put --delete "s3://$BUCKET/$key" >/dev/null ||
 		    die $? "cannot remove the expired run lock"
 	done
@@ -532,7 +542,7 @@ cmd_list() {
 # ---- backup --------------------------------------------------------------
 
 KEYSPACES= TABLE= EXCLUDE= NEW_SNAPSHOT=0 CQLSH_USER= CQLSH_PASSWORD_=
-STORAGE_CLASS= RATE_LIMIT= PART_SIZE=
+STORAGE_CLASS= RATE_LIMIT= PART_SIZE= BACKUP_NAME= FULL=0 STATE_DIR=
 
 parse_backup() {
 	while [ $# -gt 0 ]; do
@@ -551,6 +561,9 @@ parse_backup() {
 		--storage-class|--storage-class=*) opt_value storage-class "$@"; STORAGE_CLASS=$OPTV ;;
 		--rate-limit|--rate-limit=*) opt_value rate-limit "$@"; RATE_LIMIT=$OPTV ;;
 		--buffer-size|--buffer-size=*) opt_value buffer-size "$@"; PART_SIZE=$OPTV ;;
+		--backup-name|--backup-name=*) opt_value backup-name "$@"; BACKUP_NAME=$OPTV BACKUP_NAME_SET=1 ;;
+		--full|--full=*) opt_bool "$@"; FULL=$OPTV ;;
+		--state-dir|--state-dir=*) opt_value state-dir "$@"; STATE_DIR=$OPTV ;;
 		--quiet) OPTN=1 ;;
 		*) warn "unknown backup option '$1'"; usage_backup >&2; exit $EX_USAGE ;;
 		esac
@@ -567,6 +580,14 @@ parse_backup() {
 	case $CQLSH_PASSWORD_ in
 	*[[:cntrl:]]*) die $EX_USAGE "invalid --cqlsh-password: control characters are not allowed" ;;
 	esac
+	if [ -n "${BACKUP_NAME_SET:-}" ]; then
+		case $BACKUP_NAME in
+		''|[!A-Za-z0-9_]*|*[!A-Za-z0-9._-]*|LATEST)
+			bad --backup-name "$BACKUP_NAME" "expected letters, digits, '-', '_' and '.' (not first), and not LATEST" ;;
+		esac
+		[ "${#BACKUP_NAME}" -le 128 ] || bad --backup-name "$BACKUP_NAME" "at most 128 characters"
+	fi
+	[ -z "$STATE_DIR" ] || abspath --state-dir "$STATE_DIR"
 	case $STORAGE_CLASS in *[!A-Z_]*) bad --storage-class "$STORAGE_CLASS" "expected a storage class such as STANDARD_IA" ;; esac
 	[ -z "$RATE_LIMIT" ] || int --rate-limit "$RATE_LIMIT" 0 1073741824
 	[ "${RATE_LIMIT:-0}" = 0 ] && RATE_LIMIT=
@@ -586,17 +607,29 @@ parse_backup() {
 	fi
 }
 
-# plan_backup: the name and, per host, full or incremental from which
-# node manifest (cb-manifest plan), into NAME and $TMP/plan.
+# plan_backup: the name and, per host, whether it takes a snapshot or
+# adds incrementally, from which node manifest, and which node manifest
+# of an earlier backup a snapshot refers to (cb-manifest plan), into NAME
+# and $TMP/plan.
 plan_backup() {
+	# The earlier backups, whose objects unchanged files reuse (first:
+	# catalog sets variables of its own).
+	[ "$FULL" = 1 ] || catalog
 	day=$(date -u +%Y%m%d)
-	key=$(echo "$day" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	name=${BACKUP_NAME:-$day}
+	key=$(echo "$name" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
 	fetch "$key" "$TMP/prev.json" ||
 	    die $? "cannot read 's3://$BUCKET/$key'; not starting a run that could overwrite it"
-	set -- --backup "$day" --alt-name "$day-$(date -u +%H%M%S)" \
+	set -- --backup "$name" --alt-name "$day-$(date -u +%H%M%S)" \
 	    --base-path "$BASE" --run "$RUN" --hosts "$HOSTS" \
 	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
 	[ "$NEW_SNAPSHOT" = 1 ] && set -- "$@" --new-snapshot
+	[ "$name" = "$day" ] || set -- "$@" --named
+	if [ "$FULL" = 1 ]; then
+		set -- "$@" --full
+	else
+		set -- "$@" --catalog "$TMP/catalog"
+	fi
 	if [ -e "$TMP/prev.json" ]; then
 		set -- "$@" --previous "$TMP/prev.json"
 		PREV_MANIFEST=$TMP/prev.json
@@ -604,9 +637,11 @@ plan_backup() {
 	cb-manifest plan "$@" >"$TMP/plan" || exit $?
 	NAME=$(sed -n 's/^name	//p' "$TMP/plan")
 	MANIFEST=$(sed -n 's/^manifest	//p' "$TMP/plan")
-	[ "$NAME" = "$day" ] || PREV_MANIFEST=
-	[ "$NAME" = "$day" ] || [ ! -e "$TMP/prev.json" ] ||
-	    verbose "backup '$day' exists with other settings: naming this one '$NAME'"
+	[ "$NAME" = "$name" ] || PREV_MANIFEST=
+	[ "$NAME" = "$name" ] || [ ! -e "$TMP/prev.json" ] ||
+	    verbose "backup '$name' exists with other settings: naming this one '$NAME'"
+	awk -F'\t' '$1 == "host" && $6 != "-" { print $2 ": unchanged files refer to " $6 }' \
+	    "$TMP/plan" | while IFS= read -r l; do verbose "$l"; done
 }
 
 backup_job() {
@@ -625,8 +660,25 @@ backup_job() {
 	job_line part-size "$PART_SIZE"
 	job_line cqlsh-user "$CQLSH_USER"
 	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	job_line state-dir "$STATE_DIR"
 	sed -n 's/^host	/node	/p' "$TMP/plan"
 	printf 'end\n'
+}
+
+# drop_superseded: the node manifests that this run's replaced in the
+# cluster manifest (each new one holds all the old one did: they are
+# named by nothing now).
+drop_superseded() {
+	[ -n "$PREV_MANIFEST" ] || return 0
+	cb-manifest info <"$PREV_MANIFEST" >"$TMP/info.old" 2>/dev/null || return 0
+	cb-manifest info <"$TMP/manifest.json" >"$TMP/info.new" || return 0
+	awk -F'\t' 'NR == FNR { if ($1 == "node") k[$2] = $4; next }
+	    $1 == "node" && ($2 in k) && k[$2] != $4 && k[$2] != "" && k[$2] != "-" { print k[$2] }' \
+	    "$TMP/info.old" "$TMP/info.new" |
+	while IFS= read -r k; do
+		s3put --delete "s3://$BUCKET/$k" >/dev/null ||
+		    warn "warning: cannot delete the superseded node manifest '$k'"
+	done
 }
 
 cmd_backup() {
@@ -640,7 +692,8 @@ cmd_backup() {
 	plan_backup
 	ninc=$(grep -c '^host	[^	]*	incremental	' "$TMP/plan")
 	nfull=$(grep -c '^host	[^	]*	full	' "$TMP/plan")
-	echo "backup '$NAME' run $RUN: $nfull full, $ninc incremental, hosts $HOSTS" >&2
+	nref=$(awk -F'\t' '$1 == "host" && $3 == "full" && $6 != "-"' "$TMP/plan" | wc -l | tr -d ' ')
+	echo "backup '$NAME' run $RUN: $nfull snapshot ($nref differential), $ninc incremental, hosts $HOSTS" >&2
 	run_nodes backup backup_job
 	rc=$?
 	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
@@ -667,6 +720,7 @@ cmd_backup() {
 	s3put "s3://$BUCKET/$MANIFEST" "$TMP/manifest.json" >/dev/null ||
 	    die $? "cannot upload 's3://$BUCKET/$MANIFEST'"
 	cb-manifest summary <"$TMP/manifest.json"
+	drop_superseded
 	if [ "$rc" != 0 ]; then
 		warn "backup '$NAME' is INCOMPLETE; run the same command again to complete it"
 		grep '	failed	' "$TMP/hosts" | awk -F'\t' '{ print "  " $1 ": " $4 }' >&2

@@ -101,9 +101,9 @@ entries_free(struct entry *v, size_t n)
 	free(v);
 }
 
-/* Read and load every record, sorted newest first. */
+/* Read and load every record of in, sorted newest first. */
 static int
-entries_read(struct entry **vp, size_t *np)
+entries_read(FILE *in, const char *name, struct entry **vp, size_t *np)
 {
 	struct rec_reader *r;
 	struct entry *v = NULL, *nv;
@@ -111,7 +111,7 @@ entries_read(struct entry **vp, size_t *np)
 	char *f[2];
 	int rc;
 
-	if ((r = rec_reader_new(stdin, 0, "stdin")) == NULL)
+	if ((r = rec_reader_new(in, 0, name)) == NULL)
 		return (EX_FAILURE);
 	while ((rc = rec_reader_next(r, 2, f)) == 1) {
 		if (n == cap) {
@@ -178,7 +178,7 @@ mf_list(const struct mf_opts *o)
 	size_t n, i;
 	int rc, bad = 0;
 
-	if ((rc = entries_read(&v, &n)) != 0)
+	if ((rc = entries_read(stdin, "stdin", &v, &n)) != 0)
 		return (rc);
 	if (o->json)
 		fputs("[", stdout);
@@ -263,7 +263,7 @@ mf_latest(const struct mf_opts *o)
 	size_t n, i;
 	int rc;
 
-	if ((rc = entries_read(&v, &n)) != 0)
+	if ((rc = entries_read(stdin, "stdin", &v, &n)) != 0)
 		return (rc);
 	rc = EX_NOINPUT;
 	for (i = 0; i < n; i++) {
@@ -285,4 +285,76 @@ mf_latest(const struct mf_opts *o)
 		    o->keyspaces && *o->keyspaces ? o->keyspaces : "");
 	entries_free(v, n);
 	return (rc);
+}
+
+/* ---- the catalog as cb-manifest plan reads it ---------------------- */
+
+struct mf_catalog {
+	struct entry	*v;
+	size_t		 n;
+};
+
+int
+mf_catalog_open(const char *path, struct mf_catalog **cp)
+{
+	struct mf_catalog *c;
+	FILE *f;
+	int rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		warnp("cannot allocate");
+		return (EX_FAILURE);
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		warnp("cannot open '%s'", path);
+		free(c);
+		return (EX_FAILURE);
+	}
+	rc = entries_read(f, path, &c->v, &c->n);
+	fclose(f);
+	if (rc != 0) {
+		free(c);
+		return (rc);
+	}
+	*cp = c;
+	return (0);
+}
+
+void
+mf_catalog_free(struct mf_catalog *c)
+{
+
+	if (c == NULL)
+		return;
+	entries_free(c->v, c->n);
+	free(c);
+}
+
+const char *
+mf_catalog_reference(const struct mf_catalog *c, const char *host,
+    const char *not1, const char *not2)
+{
+	yaml_node_t *nodes, *e;
+	const char *k;
+	size_t i, j;
+
+	for (i = 0; c != NULL && i < c->n; i++) {
+		struct json_doc *d = c->v[i].doc;
+
+		if (d == NULL || strcmp(c->v[i].name, not1) == 0 ||
+		    (not2 != NULL && strcmp(c->v[i].name, not2) == 0) ||
+		    strcmp(json_get_str(d, json_root(d), "format", ""),
+		    MF_CLUSTER_FORMAT) != 0)
+			continue;
+		nodes = json_get(d, json_root(d), "nodes");
+		for (j = 0; j < json_len(nodes); j++) {
+			e = json_item(d, nodes, j);
+			if (strcmp(json_get_str(d, e, "host", ""), host) != 0)
+				continue;
+			k = json_get_str(d, e, "manifest", NULL);
+			if (k != NULL && *k != '\0')
+				return (k);
+		}
+	}
+	return (NULL);
 }

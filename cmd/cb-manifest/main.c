@@ -29,11 +29,19 @@ usage(FILE *f)
 
 	fprintf(f,
 "usage: cb-manifest node [-0] --backup NAME --run RUN --host HOST\n"
-"                   [--kind full|incremental] [--topology FILE] [--schema FILE]\n"
-"                   [--previous FILE] [--keyspaces KS,...] [--table T]\n"
-"                   [--input-fields N] [--warnings FILE]\n"
+"                   [--kind full|differential|incremental] [--topology FILE]\n"
+"                   [--schema FILE] [--previous FILE] [--reference FILE]\n"
+"                   [--keyspaces KS,...] [--table T] [--input-fields N]\n"
+"                   [--warnings FILE]\n"
+"       cb-manifest reuse [-0] [--reference FILE] [--results FILE]\n"
+"                   [--objects FILE] [--host-id ID] --reused FILE\n"
+"       cb-manifest reuse --prefixes --base-path PATH [--reference FILE]\n"
+"                   [--results FILE]\n"
+"       cb-manifest orphans [-0] --objects FILE --manifest FILE --prefix P\n"
+"                   [--since TIME]\n"
 "       cb-manifest merge --backup NAME --base-path PATH --run RUN\n"
-"                   [--kind full|incremental] --hosts HOST,... [--keyspaces KS,...]\n"
+"                   [--kind full|differential|incremental] --hosts HOST,...\n"
+"                   [--keyspaces KS,...]\n"
 "                   [--table T] [--previous FILE]\n"
 "       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
 "                   [--exclude-system] [--listing PREFIX]\n"
@@ -41,7 +49,7 @@ usage(FILE *f)
 "       cb-manifest plan --backup NAME --alt-name NAME --base-path PATH\n"
 "                   --run RUN --hosts HOST,...\n"
 "                   [--keyspaces KS,...] [--table T] [--new-snapshot]\n"
-"                   [--previous FILE]\n"
+"                   [--named] [--full] [--previous FILE] [--catalog FILE]\n"
 "       cb-manifest keys [-0] --base-path PATH\n"
 "       cb-manifest list [--json]\n"
 "       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
@@ -51,7 +59,8 @@ usage(FILE *f)
 enum {
 	O_BACKUP = 256, O_RUN, O_HOST, O_KIND, O_TOPO, O_SCHEMA, O_PREV,
 	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON,
-	O_ALT, O_NEWSNAP, O_WARN
+	O_ALT, O_NEWSNAP, O_WARN, O_REF, O_RESULTS, O_OBJECTS, O_REUSED,
+	O_HOSTID, O_PREFIXES, O_CATALOG, O_FULL, O_NAMED, O_MANIFEST, O_PREFIX, O_SINCE
 };
 
 static const struct option longopts[] = {
@@ -74,6 +83,18 @@ static const struct option longopts[] = {
 	{ "alt-name",	required_argument, NULL, O_ALT },
 	{ "new-snapshot", no_argument,	   NULL, O_NEWSNAP },
 	{ "warnings",	required_argument, NULL, O_WARN },
+	{ "reference",	required_argument, NULL, O_REF },
+	{ "results",	required_argument, NULL, O_RESULTS },
+	{ "objects",	required_argument, NULL, O_OBJECTS },
+	{ "reused",	required_argument, NULL, O_REUSED },
+	{ "host-id",	required_argument, NULL, O_HOSTID },
+	{ "prefixes",	no_argument,	   NULL, O_PREFIXES },
+	{ "catalog",	required_argument, NULL, O_CATALOG },
+	{ "full",	no_argument,	   NULL, O_FULL },
+	{ "named",	no_argument,	   NULL, O_NAMED },
+	{ "manifest",	required_argument, NULL, O_MANIFEST },
+	{ "prefix",	required_argument, NULL, O_PREFIX },
+	{ "since",	required_argument, NULL, O_SINCE },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -93,9 +114,10 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_HOST: o->host = optarg; break;
 		case O_KIND:
 			if (strcmp(optarg, "full") != 0 &&
+			    strcmp(optarg, "differential") != 0 &&
 			    strcmp(optarg, "incremental") != 0) {
-				warn0("invalid --kind '%s': expected full or "
-				    "incremental", optarg);
+				warn0("invalid --kind '%s': expected full, "
+				    "differential or incremental", optarg);
 				return (EX_USAGE);
 			}
 			o->kind = optarg;
@@ -120,6 +142,18 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_ALT: o->alt_name = optarg; break;
 		case O_NEWSNAP: o->new_snapshot = 1; break;
 		case O_WARN: o->warnings = optarg; break;
+		case O_REF: o->reference = optarg; break;
+		case O_RESULTS: o->results = optarg; break;
+		case O_OBJECTS: o->listing_file = optarg; break;
+		case O_REUSED: o->reused_out = optarg; break;
+		case O_HOSTID: o->host_id = optarg; break;
+		case O_PREFIXES: o->prefixes = 1; break;
+		case O_CATALOG: o->catalog = optarg; break;
+		case O_FULL: o->full = 1; break;
+		case O_NAMED: o->named = 1; break;
+		case O_MANIFEST: o->manifest = optarg; break;
+		case O_PREFIX: o->prefix = optarg; break;
+		case O_SINCE: o->since = optarg; break;
 		case 'h': usage(stdout); return (-1);
 		case 'V': printf("cb-manifest %s\n", CB_VERSION); return (-1);
 		default: usage(stderr); return (EX_USAGE);
@@ -175,6 +209,18 @@ main(int argc, char **argv)
 		    need(o.base_path, "--base-path") || need(o.hosts, "--hosts"))
 			return (EX_USAGE);
 		return (mf_merge(&o));
+	}
+	if (strcmp(cmd, "reuse") == 0) {
+		if (o.prefixes ? need(o.base_path, "--base-path") :
+		    need(o.reused_out, "--reused"))
+			return (EX_USAGE);
+		return (mf_reuse(&o));
+	}
+	if (strcmp(cmd, "orphans") == 0) {
+		if (need(o.listing_file, "--objects") ||
+		    need(o.manifest, "--manifest") || need(o.prefix, "--prefix"))
+			return (EX_USAGE);
+		return (mf_orphans(&o));
 	}
 	if (strcmp(cmd, "restore") == 0)
 		return (mf_restore(&o));

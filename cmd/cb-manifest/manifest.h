@@ -13,7 +13,11 @@
 struct mf_opts {
 	int		 nul;
 	const char	*backup, *run, *host, *kind;
-	const char	*topology, *schema, *previous;
+	const char	*topology, *schema, *previous, *reference;
+	const char	*results, *listing_file, *reused_out, *host_id;
+	const char	*catalog;
+	int		 prefixes, full, named;
+	const char	*manifest, *prefix, *since;
 	const char	*keyspaces, *table, *base_path, *hosts, *listing;
 	const char	*alt_name, *warnings;
 	int		 new_snapshot;
@@ -28,6 +32,34 @@ struct mfile {
 	uint64_t	 size, stored, inode;
 	int64_t		 mtime_ns;	/* negative before 1970 */
 };
+
+/* The files of a node manifest, by path (files.c). */
+struct mf_files {
+	struct mfile	*v;
+	size_t		 n, cap;
+	struct strset	 paths;		/* path -> index in v */
+};
+
+/* Free f's strings and zero it. */
+void mf_file_clear(struct mfile *f);
+
+/*
+ * Add f (its strings now owned by fs), replacing the entry of its path.
+ * Returns 0, or -1 out of memory (nothing printed).
+ */
+int mf_files_add(struct mf_files *fs, struct mfile *f);
+
+/* Free every entry; fs is empty after it. */
+void mf_files_free(struct mf_files *fs);
+
+/*
+ * Add the files of the node manifest at path to fs; the document goes to
+ * *dp (to free with json_free()) unless dp is NULL.  Returns 0, or
+ * EX_DATAERR (not a node manifest, a malformed entry) or EX_FAILURE,
+ * reported.
+ */
+int mf_files_load(const char *path, struct mf_files *fs,
+    struct json_doc **dp);
 
 /* ISO 8601 UTC time of t into buf (21 bytes). */
 void mf_time(time_t t, char *buf, size_t size);
@@ -49,6 +81,8 @@ int mf_info(const struct mf_opts *o);
 int mf_summary(const struct mf_opts *o);
 int mf_plan(const struct mf_opts *o);
 int mf_keys(const struct mf_opts *o);
+int mf_reuse(const struct mf_opts *o);
+int mf_orphans(const struct mf_opts *o);
 
 /* The keys of a backup's cluster manifest and of a node manifest of a
  * run (malloc'd; NULL if out of memory). */
@@ -57,6 +91,23 @@ char *mf_node_key(const char *base, const char *name, const char *host,
     const char *run);
 int mf_list(const struct mf_opts *o);
 int mf_latest(const struct mf_opts *o);
+
+/*
+ * The backups of a base path (catalog.c): records NAME TAB FILE as
+ * cb-manifest list reads them, from the file at path.  Returns 0 with *cp
+ * (free with mf_catalog_free()), or an exit status (reported).
+ */
+struct mf_catalog;
+int mf_catalog_open(const char *path, struct mf_catalog **cp);
+void mf_catalog_free(struct mf_catalog *c);
+
+/*
+ * The key of the newest node manifest of host in a backup of the catalog
+ * other than not1 and not2 (not2 may be NULL): the
+ * reference of a differential backup.  NULL if there is none.
+ */
+const char *mf_catalog_reference(const struct mf_catalog *c,
+    const char *host, const char *not1, const char *not2);
 
 /* The summary of a cluster (or seed) manifest: one line, or JSON. */
 void mf_summary_doc(FILE *out, struct json_doc *d, int json);

@@ -13,7 +13,9 @@
 struct node {
 	char	*host, *status, *error, *manifest, *run;
 	char	*host_id, *dc, *rack, *version;
+	char	*kind;		/* of its run, if it ran now */
 	uint64_t files, bytes, stored;
+	uint64_t added_files, added_bytes, added_stored;
 };
 
 static char *
@@ -30,6 +32,7 @@ node_clear(struct node *n)
 	free(n->host); free(n->status); free(n->error); free(n->manifest);
 	free(n->run); free(n->host_id); free(n->dc); free(n->rack);
 	free(n->version);
+	free(n->kind);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -39,7 +42,7 @@ node_from_file(struct node *n, const char *path, const char *key,
     const char *run)
 {
 	struct json_doc *d;
-	yaml_node_t *root, *topo, *tot;
+	yaml_node_t *root, *topo, *tot, *runs;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -68,6 +71,15 @@ node_from_file(struct node *n, const char *path, const char *key,
 	n->files = json_get_u64(d, tot, "files", 0);
 	n->bytes = json_get_u64(d, tot, "bytes", 0);
 	n->stored = json_get_u64(d, tot, "stored_bytes", 0);
+	/* (manifests before differential backups: all was added) */
+	n->added_files = json_get_u64(d, tot, "added_files", n->files);
+	n->added_bytes = json_get_u64(d, tot, "added_bytes", n->bytes);
+	n->added_stored = json_get_u64(d, tot, "added_stored_bytes",
+	    n->stored);
+	runs = json_get(d, root, "runs");
+	if (json_len(runs) > 0)
+		n->kind = xdup(json_get_str(d, json_item(d, runs,
+		    json_len(runs) - 1), "kind", NULL));
 	json_free(d);
 	return (0);
 }
@@ -97,6 +109,10 @@ node_from_prev(struct node *n, struct json_doc *d, const char *host)
 		n->files = json_get_u64(d, e, "files", 0);
 		n->bytes = json_get_u64(d, e, "bytes", 0);
 		n->stored = json_get_u64(d, e, "stored_bytes", 0);
+		n->added_files = json_get_u64(d, e, "added_files", n->files);
+		n->added_bytes = json_get_u64(d, e, "added_bytes", n->bytes);
+		n->added_stored = json_get_u64(d, e, "added_stored_bytes",
+		    n->stored);
 		return;
 	}
 }
@@ -124,8 +140,10 @@ put_node(FILE *out, const struct node *n)
 	fputs(", \"cassandra_version\": ", out);
 	json_put_strn(out, n->version);
 	fprintf(out, ",\n     \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-	    ", \"stored_bytes\": %" PRIu64 "}", n->files, n->bytes,
-	    n->stored);
+	    ", \"stored_bytes\": %" PRIu64 ",\n     \"added_files\": %"
+	    PRIu64 ", \"added_bytes\": %" PRIu64 ", \"added_stored_bytes\": %"
+	    PRIu64 "}", n->files, n->bytes, n->stored, n->added_files,
+	    n->added_bytes, n->added_stored);
 }
 
 /* Apply one record HOST TAB STATUS TAB KEY TAB FILE-or-REASON. */
@@ -162,6 +180,29 @@ apply(struct node *nodes, size_t nn, char **f, const char *run)
 	return (0);
 }
 
+/*
+ * The kind of this run: incremental if a node added to its manifest,
+ * else differential if a node reused objects of an earlier backup, else
+ * full (as --kind says when no node got through).
+ */
+static const char *
+run_kind(const struct mf_opts *o, const struct node *nodes, size_t nn)
+{
+	const char *k = NULL;
+	size_t i;
+
+	for (i = 0; i < nn; i++) {
+		if (nodes[i].kind == NULL || nodes[i].run == NULL ||
+		    strcmp(nodes[i].run, o->run) != 0)
+			continue;
+		if (strcmp(nodes[i].kind, "incremental") == 0)
+			return ("incremental");
+		if (k == NULL || strcmp(nodes[i].kind, "differential") == 0)
+			k = nodes[i].kind;
+	}
+	return (k != NULL ? k : o->kind);
+}
+
 static void
 put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
     const struct node *nodes, size_t nn)
@@ -193,7 +234,7 @@ put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	fputs("    {\"run\": ", out);
 	json_put_str(out, o->run);
 	fputs(", \"kind\": ", out);
-	json_put_str(out, o->kind);
+	json_put_str(out, run_kind(o, nodes, nn));
 	fprintf(out, ", \"finished\": \"%s\", \"failed_hosts\": [", now);
 	for (i = 0, k = 0; i < nn; i++) {
 		if (nodes[i].status && strcmp(nodes[i].status, "ok") == 0 &&
@@ -210,6 +251,7 @@ put_cluster(FILE *out, const struct mf_opts *o, struct json_doc *prev,
     const struct node *nodes, size_t nn)
 {
 	uint64_t files = 0, bytes = 0, stored = 0;
+	uint64_t afiles = 0, abytes = 0, astored = 0;
 	const char *created = NULL;
 	char now[32];
 	size_t i;
@@ -224,6 +266,9 @@ put_cluster(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 		files += nodes[i].files;
 		bytes += nodes[i].bytes;
 		stored += nodes[i].stored;
+		afiles += nodes[i].added_files;
+		abytes += nodes[i].added_bytes;
+		astored += nodes[i].added_stored;
 	}
 	fprintf(out, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n",
 	    MF_CLUSTER_FORMAT, MF_VERSION);
@@ -242,8 +287,9 @@ put_cluster(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	fprintf(out, ",\n  \"updated\": \"%s\",\n  \"complete\": %s,\n",
 	    now, complete ? "true" : "false");
 	fprintf(out, "  \"totals\": {\"files\": %" PRIu64 ", \"bytes\": %"
-	    PRIu64 ", \"stored_bytes\": %" PRIu64 "},\n", files, bytes,
-	    stored);
+	    PRIu64 ", \"stored_bytes\": %" PRIu64 ",\n    \"added_files\": %"
+	    PRIu64 ", \"added_bytes\": %" PRIu64 ", \"added_stored_bytes\": %"
+	    PRIu64 "},\n", files, bytes, stored, afiles, abytes, astored);
 	put_runs(out, o, prev, nodes, nn);
 	fputs("  \"nodes\": [", out);
 	for (i = 0; i < nn; i++) {

@@ -10,59 +10,6 @@
 #include "records.h"
 #include "warnp.h"
 
-struct files {
-	struct mfile	*v;
-	size_t		 n, cap;
-	struct strset	 paths;		/* path -> index in v */
-};
-
-static void
-mfile_clear(struct mfile *f)
-{
-
-	free(f->path);
-	free(f->key);
-	free(f->sha256);
-	free(f->etag);
-	free(f->run);
-	free(f->source);
-}
-
-/* Add f (its strings now owned by fs), replacing an entry with its path. */
-static int
-files_add(struct files *fs, struct mfile *f)
-{
-	struct mfile *nv;
-	long i;
-
-	if ((i = strset_put(&fs->paths, f->path, (long)fs->n)) == -2)
-		return (-1);
-	if (i >= 0) {
-		mfile_clear(&fs->v[i]);
-		fs->v[i] = *f;
-		return (0);
-	}
-	if (fs->n == fs->cap) {
-		fs->cap = fs->cap ? fs->cap * 2 : 256;
-		if ((nv = realloc(fs->v, fs->cap * sizeof(*nv))) == NULL)
-			return (-1);
-		fs->v = nv;
-	}
-	fs->v[fs->n++] = *f;
-	return (0);
-}
-
-static void
-files_free(struct files *fs)
-{
-	size_t i;
-
-	for (i = 0; i < fs->n; i++)
-		mfile_clear(&fs->v[i]);
-	free(fs->v);
-	strset_free(&fs->paths);
-}
-
 static const char *
 source_of(const char *path)
 {
@@ -76,12 +23,93 @@ source_of(const char *path)
 	return (s);
 }
 
-/* One ok result record. */
-static int
-result_add(struct files *fs, const struct xfer_rec *x, const char *run)
-{
-	struct mfile m;
+/*
+ * What one run did (the "runs" entry of cb-manifest(5)): the objects it
+ * stored (uploaded now, or by an interrupted attempt of the same backup:
+ * resumed), the files whose objects were stored before (reused), and the
+ * files it read.
+ */
+struct counts {
+	uint64_t	 files, bytes, stored;
+	uint64_t	 reused_files, reused_bytes, resumed_files;
+	uint64_t	 read_files, read_bytes;
+};
 
+/* The node manifest being built. */
+struct build {
+	const struct mf_opts	*o;
+	struct mf_files		 fs;		/* the files, by path */
+	struct strset		 keys;		/* key -> index in fs.v */
+	struct mf_files		 ref;		/* --reference's files */
+	struct strset		 refkeys;	/* key -> index in ref.v */
+	struct json_doc		*prev, *refdoc;
+	struct counts		 c;
+	size_t			 failed;
+};
+
+static int
+index_keys(struct strset *set, const struct mf_files *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		if (strset_put(set, fs->v[i].key, (long)i) == -2) {
+			warnp("cannot allocate");
+			return (-1);
+		}
+	return (0);
+}
+
+/*
+ * The run that stored the object of a reused file: that of an entry of
+ * the previous or the reference manifest naming the same key; NULL for
+ * an object neither names, which an interrupted attempt of this run
+ * uploaded (cb-node(1) keeps their results).
+ */
+static const char *
+origin_run(const struct build *b, const char *key)
+{
+	long i;
+
+	if ((i = strset_get(&b->keys, key)) >= 0)
+		return (b->fs.v[i].run);
+	if ((i = strset_get(&b->refkeys, key)) >= 0)
+		return (b->ref.v[i].run);
+	return (NULL);
+}
+
+/* One result record whose file is in an object. */
+static int
+result_add(struct build *b, const struct xfer_rec *x)
+{
+	const char *run = b->o->run;
+	struct mfile m;
+	long i;
+
+	if (x->opened) {
+		b->c.read_files++;
+		b->c.read_bytes += x->raw;
+	}
+	if (x->reused && (run = origin_run(b, x->key)) != NULL) {
+		b->c.reused_files++;
+		b->c.reused_bytes += x->raw;
+		/*
+		 * The object is recorded already under another path (an
+		 * sstable of backups/ that a snapshot of this backup holds
+		 * too): one entry is enough, a restore writes it once.
+		 */
+		if ((i = strset_get(&b->keys, x->key)) >= 0 &&
+		    b->fs.v[i].size == x->raw &&
+		    strcmp(b->fs.v[i].sha256, x->sha256) == 0)
+			return (0);
+	} else {
+		if (x->reused)
+			b->c.resumed_files++;
+		run = b->o->run;
+		b->c.files++;
+		b->c.bytes += x->raw;
+		b->c.stored += x->stored;
+	}
 	memset(&m, 0, sizeof(m));
 	m.size = x->raw;
 	m.stored = x->stored;
@@ -95,17 +123,18 @@ result_add(struct files *fs, const struct xfer_rec *x, const char *run)
 	m.source = strdup(source_of(x->path));
 	if (m.path == NULL || m.key == NULL || m.sha256 == NULL ||
 	    m.etag == NULL || m.run == NULL || m.source == NULL ||
-	    files_add(fs, &m) != 0) {
+	    mf_files_add(&b->fs, &m) != 0) {
 		warnp("cannot allocate");
-		mfile_clear(&m);
+		mf_file_clear(&m);
 		return (-1);
 	}
 	return (0);
 }
 
 static int
-read_results(const struct mf_opts *o, struct files *fs, size_t *failed)
+read_results(struct build *b)
 {
+	const struct mf_opts *o = b->o;
 	struct rec_reader *r;
 	struct xfer_rec x;
 	char q[REC_QUOTE_MAX];
@@ -117,87 +146,16 @@ read_results(const struct mf_opts *o, struct files *fs, size_t *failed)
 		if (!x.ok) {
 			warn0("cannot back up '%s': %s",
 			    rec_quote(x.path, q, sizeof(q)), x.status);
-			(*failed)++;
+			b->failed++;
 			continue;
 		}
-		if (result_add(fs, &x, o->run) != 0) {
+		if (result_add(b, &x) != 0) {
 			rec_reader_free(r);
 			return (EX_FAILURE);
 		}
 	}
 	rec_reader_free(r);
 	return (rc < 0 ? EX_DATAERR : 0);
-}
-
-static char *
-dupstr(struct json_doc *d, yaml_node_t *m, const char *k)
-{
-	const char *s = json_get_str(d, m, k, NULL);
-
-	return (strdup(s != NULL ? s : ""));
-}
-
-/* The files and runs of the previous node manifest. */
-static int
-read_previous(const char *path, struct files *fs, struct json_doc **dp)
-{
-	struct json_doc *d;
-	yaml_node_t *root, *files, *e;
-	struct mfile m;
-	FILE *f;
-	size_t i;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
-		return (EX_FAILURE);
-	}
-	d = json_load(f, path);
-	fclose(f);
-	if (d == NULL)
-		return (EX_DATAERR);
-	root = json_root(d);
-	if (strcmp(json_get_str(d, root, "format", ""), MF_NODE_FORMAT) != 0) {
-		warn0("cannot read '%s': not a node manifest", path);
-		json_free(d);
-		return (EX_DATAERR);
-	}
-	if (mf_node_version_check(d, path) != 0) {
-		json_free(d);
-		return (EX_DATAERR);
-	}
-	files = json_get(d, root, "files");
-	for (i = 0; i < json_len(files); i++) {
-		e = json_item(d, files, i);
-		memset(&m, 0, sizeof(m));
-		if ((m.path = mf_file_path(d, e, path, i)) == NULL) {
-			json_free(d);
-			return (EX_DATAERR);
-		}
-		m.key = dupstr(d, e, "key");
-		m.sha256 = dupstr(d, e, "sha256");
-		m.etag = dupstr(d, e, "etag");
-		m.run = dupstr(d, e, "run");
-		m.source = dupstr(d, e, "source");
-		m.size = json_get_u64(d, e, "size", 0);
-		m.stored = json_get_u64(d, e, "stored_size", 0);
-		/* Signed: an mtime may be before 1970. */
-		m.mtime_ns = json_get_i64(d, e, "mtime_ns", 0);
-		m.inode = json_get_u64(d, e, "inode", 0);
-		if (*m.path == '\0' || *m.key == '\0') {
-			warn0("cannot read '%s': file %zu has no path or key",
-			    path, i + 1);
-			mfile_clear(&m);
-			json_free(d);
-			return (EX_DATAERR);
-		}
-		if (files_add(fs, &m) != 0) {
-			mfile_clear(&m);
-			json_free(d);
-			return (EX_FAILURE);
-		}
-	}
-	*dp = d;
-	return (0);
 }
 
 /* Topology records KEY TAB VALUE; repeated keys (token) become arrays. */
@@ -303,49 +261,72 @@ put_file(FILE *out, const struct mfile *m)
 	fputs("}", out);
 }
 
-/* The runs: the previous manifest's, then this one with its counts. */
 static void
-put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
-    const struct files *fs)
+put_run(FILE *out, const char *run, const char *kind, const char *ref,
+    const struct counts *c)
 {
-	yaml_node_t *runs = prev ? json_get(prev, json_root(prev), "runs") : 0;
-	uint64_t n = 0, bytes = 0, stored = 0;
+
+	fputs("    {\"run\": ", out);
+	json_put_str(out, run);
+	fputs(", \"kind\": ", out);
+	json_put_str(out, kind);
+	fputs(", \"reference\": ", out);
+	json_put_strn(out, ref);
+	fprintf(out, ",\n     \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
+	    ", \"stored_bytes\": %" PRIu64 ", \"resumed_files\": %" PRIu64
+	    ",\n     \"reused_files\": %" PRIu64 ", \"reused_bytes\": %" PRIu64
+	    ", \"read_files\": %" PRIu64 ", \"read_bytes\": %" PRIu64 "}",
+	    c->files, c->bytes, c->stored, c->resumed_files, c->reused_files,
+	    c->reused_bytes, c->read_files, c->read_bytes);
+}
+
+/*
+ * The runs: the previous manifest's, then this one.  Fills runs with the
+ * names of all of them (this backup's runs, whose objects it added).
+ */
+static int
+put_runs(FILE *out, const struct build *b, struct strset *runs)
+{
+	struct json_doc *p = b->prev;
+	yaml_node_t *rs = p ? json_get(p, json_root(p), "runs") : NULL, *r;
+	const char *ref = NULL;
+	struct counts c;
 	size_t i;
 
 	fputs("  \"runs\": [\n", out);
-	for (i = 0; i < json_len(runs); i++) {
-		yaml_node_t *r = json_item(prev, runs, i);
-
-		fputs("    {\"run\": ", out);
-		json_put_str(out, json_get_str(prev, r, "run", ""));
-		fputs(", \"kind\": ", out);
-		json_put_str(out, json_get_str(prev, r, "kind", ""));
-		fprintf(out, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-		    ", \"stored_bytes\": %" PRIu64 "},\n",
-		    json_get_u64(prev, r, "files", 0),
-		    json_get_u64(prev, r, "bytes", 0),
-		    json_get_u64(prev, r, "stored_bytes", 0));
+	for (i = 0; i < json_len(rs); i++) {
+		r = json_item(p, rs, i);
+		c.files = json_get_u64(p, r, "files", 0);
+		c.bytes = json_get_u64(p, r, "bytes", 0);
+		c.stored = json_get_u64(p, r, "stored_bytes", 0);
+		c.resumed_files = json_get_u64(p, r, "resumed_files", 0);
+		c.reused_files = json_get_u64(p, r, "reused_files", 0);
+		c.reused_bytes = json_get_u64(p, r, "reused_bytes", 0);
+		/* (manifests before these counts: every file was read) */
+		c.read_files = json_get_u64(p, r, "read_files", c.files);
+		c.read_bytes = json_get_u64(p, r, "read_bytes", c.bytes);
+		put_run(out, json_get_str(p, r, "run", ""),
+		    json_get_str(p, r, "kind", ""),
+		    json_get_str(p, r, "reference", NULL), &c);
+		fputs(",\n", out);
+		if (strset_put(runs, json_get_str(p, r, "run", ""), 0) == -2)
+			return (-1);
 	}
-	for (i = 0; i < fs->n; i++) {
-		if (strcmp(fs->v[i].run, o->run) != 0)
-			continue;
-		n++;
-		bytes += fs->v[i].size;
-		stored += fs->v[i].stored;
-	}
-	fputs("    {\"run\": ", out);
-	json_put_str(out, o->run);
-	fputs(", \"kind\": ", out);
-	json_put_str(out, o->kind);
-	fprintf(out, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-	    ", \"stored_bytes\": %" PRIu64 "}\n  ],\n", n, bytes, stored);
+	if (b->refdoc != NULL)
+		ref = json_get_str(b->refdoc, json_root(b->refdoc), "backup",
+		    NULL);
+	put_run(out, b->o->run, b->o->kind, ref, &b->c);
+	fputs("\n  ],\n", out);
+	return (strset_put(runs, b->o->run, 0) == -2 ? -1 : 0);
 }
 
 static int
-put_node(FILE *out, const struct mf_opts *o, struct json_doc *prev,
-    const struct files *fs)
+put_node(FILE *out, const struct build *b)
 {
-	uint64_t bytes = 0, stored = 0;
+	const struct mf_opts *o = b->o;
+	const struct mf_files *fs = &b->fs;
+	struct counts all, added;
+	struct strset runs;
 	char now[32];
 	size_t i;
 	int rc;
@@ -367,18 +348,36 @@ put_node(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	fputs(",\n  \"table\": ", out);
 	json_put_strn(out, o->table && *o->table ? o->table : NULL);
 	fputs(",\n", out);
-	put_runs(out, o, prev, fs);
+	memset(&runs, 0, sizeof(runs));
+	if (put_runs(out, b, &runs) != 0) {
+		warnp("cannot allocate");
+		strset_free(&runs);
+		return (EX_FAILURE);
+	}
 	if ((rc = mf_put_lines(out, "warnings", o->warnings)) != 0 ||
 	    (rc = put_topology(out, o->topology)) != 0 ||
-	    (rc = put_schema(out, o->schema)) != 0)
+	    (rc = put_schema(out, o->schema)) != 0) {
+		strset_free(&runs);
 		return (rc);
-	for (i = 0; i < fs->n; i++) {
-		bytes += fs->v[i].size;
-		stored += fs->v[i].stored;
 	}
-	fprintf(out, "  \"totals\": {\"files\": %zu, \"bytes\": %" PRIu64
-	    ", \"stored_bytes\": %" PRIu64 "},\n  \"files\": [", fs->n,
-	    bytes, stored);
+	memset(&all, 0, sizeof(all));
+	memset(&added, 0, sizeof(added));
+	for (i = 0; i < fs->n; i++) {
+		all.files++;
+		all.bytes += fs->v[i].size;
+		all.stored += fs->v[i].stored;
+		if (strset_get(&runs, fs->v[i].run) < 0)
+			continue;
+		added.files++;
+		added.bytes += fs->v[i].size;
+		added.stored += fs->v[i].stored;
+	}
+	strset_free(&runs);
+	fprintf(out, "  \"totals\": {\"files\": %" PRIu64 ", \"bytes\": %"
+	    PRIu64 ", \"stored_bytes\": %" PRIu64 ",\n    \"added_files\": %"
+	    PRIu64 ", \"added_bytes\": %" PRIu64 ", \"added_stored_bytes\": %"
+	    PRIu64 "},\n  \"files\": [", all.files, all.bytes, all.stored,
+	    added.files, added.bytes, added.stored);
 	for (i = 0; i < fs->n; i++) {
 		fputs(i ? ",\n" : "\n", out);
 		put_file(out, &fs->v[i]);
@@ -390,30 +389,40 @@ put_node(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 int
 mf_node(const struct mf_opts *o)
 {
-	struct files fs;
-	struct json_doc *prev = NULL;
-	size_t failed = 0;
+	struct build b;
 	int rc;
 
-	memset(&fs, 0, sizeof(fs));
+	memset(&b, 0, sizeof(b));
+	b.o = o;
 	if (o->previous != NULL &&
-	    (rc = read_previous(o->previous, &fs, &prev)) != 0)
+	    (rc = mf_files_load(o->previous, &b.fs, &b.prev)) != 0)
 		goto done;
-	if ((rc = read_results(o, &fs, &failed)) != 0)
+	if (o->reference != NULL &&
+	    (rc = mf_files_load(o->reference, &b.ref, &b.refdoc)) != 0)
 		goto done;
-	if (failed > 0) {
+	rc = EX_FAILURE;
+	if (index_keys(&b.keys, &b.fs) != 0 ||
+	    index_keys(&b.refkeys, &b.ref) != 0)
+		goto done;
+	if ((rc = read_results(&b)) != 0)
+		goto done;
+	if (b.failed > 0) {
 		warn0("%zu files of host '%s' were not backed up: no "
-		    "manifest written", failed, o->host);
+		    "manifest written", b.failed, o->host);
 		rc = EX_FAILURE;
 		goto done;
 	}
-	if ((rc = put_node(stdout, o, prev, &fs)) == 0 &&
+	if ((rc = put_node(stdout, &b)) == 0 &&
 	    (fflush(stdout) != 0 || ferror(stdout))) {
 		warnp("cannot write the manifest");
 		rc = EX_FAILURE;
 	}
 done:
-	json_free(prev);
-	files_free(&fs);
+	json_free(b.prev);
+	json_free(b.refdoc);
+	mf_files_free(&b.fs);
+	mf_files_free(&b.ref);
+	strset_free(&b.keys);
+	strset_free(&b.refkeys);
 	return (rc);
 }

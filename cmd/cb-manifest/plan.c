@@ -2,12 +2,19 @@
  * cb-manifest plan: what a backup run does, decided from the manifest of
  * the backup of the same name (if one exists) and the run's settings.
  *
- * The rule (cassandra-backups(1)): a backup is named after its UTC day.  A
- * second run on the same day with the same hosts, keyspaces and table adds
- * to that backup: nodes with a manifest in it run incrementally from that
- * manifest, the others in full.  A backup of that name with other
- * settings, of another format, or --new-snapshot gives the run a name of
- * its own (--alt-name), so that no backup is ever overwritten.
+ * The rule (cassandra-backups(1)): a backup is named after its UTC day, or
+ * as --backup-name says (--named).  A second run on the same day with the
+ * same hosts, keyspaces and table adds to that backup: nodes with a
+ * manifest in it run incrementally from that manifest, the others take a
+ * snapshot.  A backup of the day's name with other settings, of another
+ * format, or --new-snapshot (or --full) gives the run a name of its own
+ * (--alt-name), so that no backup is ever overwritten.  An explicit name
+ * is used once: a rerun adds to it only while it is incomplete (which
+ * completes it); a complete one, or one of other settings, is refused.
+ *
+ * A node that takes a snapshot refers to the newest node manifest of the
+ * same host in another backup of the catalog (--catalog), unless --full:
+ * the node reuses the objects of its unchanged files (cb-manifest reuse).
  *
  * The keys of the manifests are made here too (cb-manifest(5)):
  *	BASE/NAME/manifest.json			the cluster manifest
@@ -81,6 +88,30 @@ same_settings(const struct mf_opts *o, struct json_doc *d)
 	    o->table != NULL ? o->table : "") == 0);
 }
 
+/*
+ * An explicit name that exists: 0 if the run may add to it (it is
+ * incomplete, with these settings: the rerun completes it), else
+ * EX_CANTCREAT, reported.
+ */
+static int
+named_taken(const struct mf_opts *o, struct json_doc *d)
+{
+	yaml_node_t *root = json_root(d);
+
+	if (!same_settings(o, d)) {
+		warn0("backup '%s' exists with other hosts, keyspaces or table "
+		    "(or in another format); choose another --backup-name",
+		    o->backup);
+		return (EX_CANTCREAT);
+	}
+	if (strcmp(json_get_str(d, root, "complete", ""), "true") == 0) {
+		warn0("backup '%s' exists and is complete; a name is used "
+		    "once: choose another --backup-name", o->backup);
+		return (EX_CANTCREAT);
+	}
+	return (0);
+}
+
 /* The key of host's last good node manifest in d, or NULL. */
 static const char *
 prev_key(struct json_doc *d, const char *host)
@@ -98,12 +129,14 @@ prev_key(struct json_doc *d, const char *host)
 
 /*
  * name NAME, manifest KEY, then per host
- * host HOST KIND PREVIOUS-NODE-MANIFEST-or-"-" NEW-NODE-MANIFEST.
+ * host HOST KIND PREVIOUS-NODE-MANIFEST-or-"-" NEW-NODE-MANIFEST REFERENCE
+ * where REFERENCE is the node manifest a snapshot run refers to, or "-".
  */
 static int
-put_plan(const struct mf_opts *o, struct json_doc *prev, int add)
+put_plan(const struct mf_opts *o, struct json_doc *prev, int add,
+    const struct mf_catalog *cat)
 {
-	const char *f[5], *key, *name = add ? o->backup : o->alt_name;
+	const char *f[6], *key, *ref, *name = add ? o->backup : o->alt_name;
 	char *hl, *tok, *save = NULL, *k;
 	int rc = 0;
 
@@ -121,14 +154,20 @@ put_plan(const struct mf_opts *o, struct json_doc *prev, int add)
 	for (tok = strtok_r(hl, ",", &save); tok != NULL && rc == 0;
 	    tok = strtok_r(NULL, ",", &save)) {
 		key = add && prev != NULL ? prev_key(prev, tok) : NULL;
+		if (key != NULL && *key == '\0')
+			key = NULL;
+		ref = key == NULL && !o->full ?
+		    mf_catalog_reference(cat, tok, o->backup, o->alt_name) :
+		    NULL;
 		if ((k = mf_node_key(o->base_path, name, tok, o->run)) == NULL)
 			rc = EX_FAILURE;
 		f[0] = "host";
 		f[1] = tok;
-		f[2] = key != NULL && *key != '\0' ? "incremental" : "full";
-		f[3] = key != NULL && *key != '\0' ? key : "-";
+		f[2] = key != NULL ? "incremental" : "full";
+		f[3] = key != NULL ? key : "-";
 		f[4] = k;
-		if (rc == 0 && rec_write(stdout, 0, 5, f) != 0)
+		f[5] = ref != NULL ? ref : "-";
+		if (rc == 0 && rec_write(stdout, 0, 6, f) != 0)
 			rc = EX_FAILURE;
 		free(k);
 	}
@@ -172,9 +211,14 @@ mf_keys(const struct mf_opts *o)
 int
 mf_plan(const struct mf_opts *o)
 {
+	struct mf_catalog *cat = NULL;
 	struct json_doc *prev = NULL;
 	FILE *f;
 	int add = 0, rc;
+
+	if (o->catalog != NULL && !o->full &&
+	    (rc = mf_catalog_open(o->catalog, &cat)) != 0)
+		return (rc);
 
 	if (o->previous != NULL) {
 		if ((f = fopen(o->previous, "r")) == NULL) {
@@ -188,13 +232,21 @@ mf_plan(const struct mf_opts *o)
 			    "damaged; refusing to plan over it", o->previous,
 			    o->backup);
 			json_free(prev);
+			mf_catalog_free(cat);
 			return (EX_DATAERR);
 		}
-		add = !o->new_snapshot && same_settings(o, prev);
+		if (o->named && (rc = named_taken(o, prev)) != 0) {
+			json_free(prev);
+			mf_catalog_free(cat);
+			return (rc);
+		}
+		add = o->named || (!o->new_snapshot && !o->full &&
+		    same_settings(o, prev));
 	} else
 		add = 1;
-	rc = put_plan(o, prev, add);
+	rc = put_plan(o, prev, add, cat);
 	json_free(prev);
+	mf_catalog_free(cat);
 	if (rc == 0 && fflush(stdout) != 0)
 		rc = EX_FAILURE;
 	return (rc);

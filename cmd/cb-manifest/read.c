@@ -114,6 +114,37 @@ human(uint64_t n, char *buf, size_t size)
 	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* totals' added_WHAT; WHAT itself in manifests from before it. */
+static uint64_t
+added(struct json_doc *d, yaml_node_t *tot, const char *what)
+{
+	char k[32];
+
+	snprintf(k, sizeof(k), "added_%s", what);
+	return (json_get_u64(d, tot, k, json_get_u64(d, tot, what, 0)));
+}
+
+/* "1 full + 2 incremental": the runs by kind, in the order they came. */
+static void
+put_kinds(FILE *out, struct json_doc *d, yaml_node_t *runs)
+{
+	const char *k, *seen[8];
+	size_t i, j, n, ns = 0;
+
+	for (i = 0; i < json_len(runs); i++) {
+		k = json_get_str(d, json_item(d, runs, i), "kind", "?");
+		for (j = 0; j < ns && strcmp(seen[j], k) != 0; j++)
+			;
+		if (j < ns || ns == 8)
+			continue;
+		seen[ns++] = k;
+		for (n = 0, j = i; j < json_len(runs); j++)
+			n += strcmp(json_get_str(d, json_item(d, runs, j),
+			    "kind", "?"), k) == 0;
+		fprintf(out, "%s%zu %s", ns > 1 ? " + " : "", n, k);
+	}
+}
+
 static void
 summary_json(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 {
@@ -135,9 +166,12 @@ summary_json(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 	fputs(", \"table\": ", out);
 	json_put_str(out, json_get_str(d, root, "table", ""));
 	fprintf(out, ", \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
-	    ", \"stored_bytes\": %" PRIu64 ", \"runs\": [",
+	    ", \"stored_bytes\": %" PRIu64 ", \"added_files\": %" PRIu64
+	    ", \"added_bytes\": %" PRIu64 ", \"added_stored_bytes\": %"
+	    PRIu64 ", \"runs\": [",
 	    json_get_u64(d, tot, "files", 0), json_get_u64(d, tot, "bytes", 0),
-	    json_get_u64(d, tot, "stored_bytes", 0));
+	    json_get_u64(d, tot, "stored_bytes", 0), added(d, tot, "files"),
+	    added(d, tot, "bytes"), added(d, tot, "stored_bytes"));
 	for (i = 0; i < json_len(runs); i++) {
 		e = json_item(d, runs, i);
 		fputs(i ? ", {\"run\": " : "{\"run\": ", out);
@@ -171,7 +205,7 @@ summary_line(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 	char *hosts = joined(d, json_get(d, root, "hosts"));
 	char *ks = joined(d, json_get(d, root, "keyspaces"));
 	const char *table = json_get_str(d, root, "table", "");
-	char b1[32], b2[32];
+	char b1[32], b2[32], b3[32];
 	size_t i;
 
 	fprintf(out, "%s  %s  hosts: %s  keyspaces: %s%s%s",
@@ -182,9 +216,10 @@ summary_line(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 	if (v1) {
 		human(json_get_u64(d, tot, "bytes", 0), b1, sizeof(b1));
 		human(json_get_u64(d, tot, "stored_bytes", 0), b2, sizeof(b2));
-		fprintf(out, "  %" PRIu64 " files, %s (%s stored)  runs: 1 full + "
-		    "%zu incremental", json_get_u64(d, tot, "files", 0), b1,
-		    b2, json_len(runs) ? json_len(runs) - 1 : 0);
+		human(added(d, tot, "stored_bytes"), b3, sizeof(b3));
+		fprintf(out, "  %" PRIu64 " files, %s (%s stored, %s added)  "
+		    "runs: ", json_get_u64(d, tot, "files", 0), b1, b2, b3);
+		put_kinds(out, d, runs);
 	}
 	putc('\n', out);
 	nodes = json_get(d, root, "nodes");

@@ -60,7 +60,8 @@ CMD=$1 HOST=${2:-}
 
 # ---- the job -------------------------------------------------------------
 
-BUCKET= PREFIX= NAME= RUN= TAG= KIND= KEY= MANIFEST= HAVE_HOST=0
+BUCKET= PREFIX= NAME= RUN= TAG= KIND= KEY= MANIFEST= REFERENCE= HAVE_HOST=0
+STATE_DIR=
 ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
 SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
 CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD=
@@ -102,8 +103,10 @@ while IFS= read -r line; do
 	exclude-tables) EXCLUDE=$v ;;
 	exclude-system) EXCLUDE_SYSTEM=1 ;;
 	restore-dir) RESTORE_DIR=$v ;;
+	state-dir) STATE_DIR=$v ;;
 	node)
-		# node HOST TAB KIND TAB KEY [TAB MANIFEST]: this host's part.
+		# node HOST TAB KIND TAB KEY [TAB MANIFEST [TAB REFERENCE]]:
+		# this host's part.
 		h=${v%%	*} rest=${v#*	}
 		if [ "$h" = "$HOST" ]; then
 			HAVE_HOST=1
@@ -111,6 +114,9 @@ while IFS= read -r line; do
 			KEY=${rest#*	}
 			case $KEY in
 			*'	'*) MANIFEST=${KEY#*	} KEY=${KEY%%	*} ;;
+			esac
+			case $MANIFEST in
+			*'	'*) REFERENCE=${MANIFEST#*	} MANIFEST=${MANIFEST%%	*} ;;
 			esac
 		fi ;;
 	env)
@@ -170,6 +176,44 @@ count() { tr -cd '\0' <"$1" | wc -c | tr -d ' '; }
 
 # ---- backup --------------------------------------------------------------
 
+# The node's state, kept between runs (cb-node(1)): a lock that one backup
+# run holds at a time, what the last run was (attempt: bucket, prefix,
+# tag, started, manifest, done) and the result records of the uploads of
+# the runs of that backup (results), so that a rerun after an
+# interruption neither uploads again what was uploaded nor leaks the
+# snapshot it took.
+ST=
+state_open() {
+	d=${STATE_DIR:-/var/tmp/cassandra-backups.$(id -u)}
+	(umask 077; mkdir -p "$d") 2>"$tmp/step.err" ||
+	    fail 73 "cannot create the state directory '$d'" "$tmp/step.err"
+	# Ours alone: it decides what is uploaded again.
+	[ -d "$d" ] && [ ! -h "$d" ] && [ -O "$d" ] ||
+	    fail 77 "the state directory '$d' is not a directory of this user's; remove it or set --state-dir"
+	ST=$d/$(printf '%s' "$HOST" | tr -c 'A-Za-z0-9._:-' _)
+	mkdir -p "$ST" 2>"$tmp/step.err" ||
+	    fail 73 "cannot create '$ST'" "$tmp/step.err"
+	# fd 9 holds the lock, in the programs we start too: an upload that
+	# outlives a killed cb-node still keeps the next run waiting.
+	exec 9>>"$ST/lock" || fail 73 "cannot open '$ST/lock'"
+	if ! flock -n 9; then
+		say "waiting for the backup run that holds $ST/lock"
+		flock -w "${TIMEOUT_WAIT:-3600}" 9 ||
+		    fail 75 "another backup run on this node holds '$ST/lock'"
+	fi
+}
+# attempt KEY: a value of the last run's record.
+attempt() { sed -n "s/^$1	//p" "$ST/attempt" 2>/dev/null | head -1; }
+attempt_write() {
+	{
+		printf 'bucket\t%s\nprefix\t%s\nrun\t%s\ntag\t%s\nstarted\t%s\n' \
+		    "$BUCKET" "$PREFIX" "$RUN" "${1:--}" "$STARTED"
+		[ -z "${2:-}" ] || printf 'manifest\t%s\n' "$2"
+		[ -z "${3:-}" ] || printf 'done\t1\n'
+	} >"$ST/attempt.new" && mv -f "$ST/attempt.new" "$ST/attempt" ||
+	    fail 73 "cannot write '$ST/attempt'"
+}
+
 cleared=1
 clear_snapshot() {
 	[ "$cleared" = 0 ] || return 0
@@ -177,10 +221,106 @@ clear_snapshot() {
 	# Not through stderr: if the driver is gone, writing there kills us.
 	if snap clear -t "$TAG" >/dev/null 2>"$tmp/clear.err"; then
 		relay "$tmp/clear.err"
+		# (so that a rerun does not clear it again)
+		[ -z "$ST" ] || sed -i "s/^tag	.*/tag	-/" "$ST/attempt" 2>/dev/null
 		return 0
 	fi
 	relay "$tmp/clear.err"
 	warning "cannot clear snapshot '$TAG'"
+}
+
+# resume_prepare: what an earlier run left.  Its snapshot is cleared (this
+# run takes its own); the results of uploads of this same backup are kept
+# for reuse, others dropped; a run of this backup that did not finish has
+# its in-progress multipart uploads aborted (none can be running: we hold
+# the lock).  Sets RESUMING, OLD_MANIFEST, OLD_STARTED.
+RESUMING=0 OLD_MANIFEST= OLD_STARTED=
+resume_prepare() {
+	[ -s "$ST/attempt" ] || { rm -f "$ST/results"; return 0; }
+	otag=$(attempt tag)
+	if [ -n "$otag" ] && [ "$otag" != - ] && [ "$(attempt done)" != 1 ]; then
+		if snap clear -t "$otag" >/dev/null 2>"$tmp/step.err"; then
+			say "cleared snapshot '$otag' of an interrupted run"
+		else
+			relay "$tmp/step.err"
+			warning "cannot clear snapshot '$otag' of an interrupted run"
+		fi
+	fi
+	if [ "$(attempt bucket)" != "$BUCKET" ] || [ "$(attempt prefix)" != "$PREFIX" ]; then
+		rm -f "$ST/results" "$ST/attempt"
+		return 0
+	fi
+	OLD_MANIFEST=$(attempt manifest) OLD_STARTED=$(attempt started)
+	if [ "$(attempt done)" = 1 ]; then
+		# Finished, but its manifest is not the one the driver gave
+		# as this host's: the run was not recorded (the driver died,
+		# or gave up on it), so what it wrote is taken over here.
+		[ -n "$OLD_MANIFEST" ] && [ "$OLD_MANIFEST" != "$KEY" ] || return 0
+		RESUMING=1
+		return 0
+	fi
+	RESUMING=1
+	say "resuming the interrupted run $(attempt run) of this backup"
+	s3 cb-s3put --abort-uploads "s3://$BUCKET/$PREFIX/$HOST/" >/dev/null \
+	    2>"$tmp/step.err" || {
+		relay "$tmp/step.err"
+		warning "cannot abort the multipart uploads of the interrupted run"
+	}
+}
+
+# reuse_plan REFERENCE-OR-EMPTY: split $tmp/files into $tmp/upload and
+# $tmp/reused (cb-manifest reuse), from the objects the reference and the
+# kept results name, checked against one listing per prefix.
+reuse_plan() {
+	ref=$1
+	: >"$tmp/objects"
+	set -- ${ref:+--reference "$ref"}
+	[ -s "$ST/results" ] && { cp "$ST/results" "$tmp/kept"; set -- "$@" --results "$tmp/kept"; }
+	if [ $# -eq 0 ]; then
+		cp "$tmp/files" "$tmp/upload"
+		: >"$tmp/reused"
+		return 0
+	fi
+	cb-manifest reuse -0 --prefixes --base-path "$BASE" "$@" \
+	    >"$tmp/prefixes" 2>"$tmp/step.err" ||
+	    fail $? "cannot read the objects of earlier runs" "$tmp/step.err"
+	while IFS= read -r p; do
+		s3 cb-s3get --ls -0 "s3://$BUCKET/$p" >>"$tmp/objects" \
+		    2>"$tmp/step.err" ||
+		    fail $? "cannot list 's3://$BUCKET/$p'" "$tmp/step.err"
+	done <"$tmp/prefixes"
+	cb-manifest reuse -0 "$@" --objects "$tmp/objects" \
+	    ${HOST_ID:+--host-id "$HOST_ID"} --reused "$tmp/reused" \
+	    <"$tmp/files" >"$tmp/upload" 2>"$tmp/step.err" ||
+	    fail $? "cannot tell the stored files from the new" "$tmp/step.err"
+	relay "$tmp/step.err"
+}
+
+# sweep: after a resumed run, the objects of this backup and node that
+# the interrupted run uploaded and no manifest names (an upload that
+# ended as it was killed), and its node manifest if it wrote one.
+sweep() {
+	[ "$RESUMING" = 1 ] || return 0
+	s3 cb-s3get --ls -0 "s3://$BUCKET/$PREFIX/$HOST/" >"$tmp/own" 2>"$tmp/step.err" || {
+		relay "$tmp/step.err"
+		warning "cannot list what the interrupted run left"
+		return 0
+	}
+	cb-manifest orphans -0 --objects "$tmp/own" --manifest "$tmp/node.json" \
+	    --prefix "$PREFIX/$HOST/" ${OLD_STARTED:+--since "$OLD_STARTED"} \
+	    >"$tmp/orphans" 2>"$tmp/step.err" || {
+		relay "$tmp/step.err"
+		warning "cannot tell the objects the interrupted run left"
+		return 0
+	}
+	if [ -n "$OLD_MANIFEST" ] && [ "$OLD_MANIFEST" != "$KEY" ] &&
+	    [ "$OLD_MANIFEST" != "$MANIFEST" ]; then
+		printf '%s\0' "$OLD_MANIFEST" >>"$tmp/orphans"
+	fi
+	tr '\0' '\n' <"$tmp/orphans" | while IFS= read -r k; do
+		s3 cb-s3put --delete "s3://$BUCKET/$k" >/dev/null 2>"$tmp/step.err" ||
+		    { relay "$tmp/step.err"; warning "cannot delete '$k', left by the interrupted run"; }
+	done
 }
 
 node_backup() {
@@ -190,8 +330,27 @@ node_backup() {
 	full|incremental) ;;
 	*) fail 64 "the job gives host '$HOST' an unknown kind '$KIND'" ;;
 	esac
+	BASE=${PREFIX%/"$NAME"}
+	[ "$BASE/$NAME" = "$PREFIX" ] || fail 64 "the job's prefix does not end in its name"
 	trap 'clear_snapshot; rm -rf "$tmp"' EXIT
+	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
+	state_open
+	resume_prepare
+
+	# The host id first: a reference of another node is not reused.
+	HOST_ID= topo=
+	if snap -q topology >"$tmp/topology" 2>"$tmp/topo.err"; then
+		topo=$tmp/topology
+		HOST_ID=$(sed -n 's/^host_id	//p' "$tmp/topology" | head -1)
+	fi
+	ref=
 	if [ "$KIND" = full ]; then
+		if [ -n "$REFERENCE" ] && [ "$REFERENCE" != - ]; then
+			s3 cb-s3get "s3://$BUCKET/$REFERENCE" "$tmp/ref.json" 2>"$tmp/step.err" ||
+			    fail $? "cannot fetch the reference node manifest '$REFERENCE'" "$tmp/step.err"
+			ref=$tmp/ref.json
+		fi
+		attempt_write "$TAG"
 		cleared=0
 		snap create -t "$TAG" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
 		    ${TABLE:+--table "$TABLE"} >/dev/null 2>"$tmp/step.err" ||
@@ -205,6 +364,8 @@ node_backup() {
 	else
 		s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/prev.json" 2>"$tmp/step.err" ||
 		    fail $? "cannot fetch the previous node manifest '$KEY'" "$tmp/step.err"
+		ref=$tmp/prev.json
+		attempt_write -
 		snap flush ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"} \
 		    >/dev/null 2>"$tmp/step.err" ||
 		    fail $? "cannot flush" "$tmp/step.err"
@@ -224,28 +385,36 @@ node_backup() {
 		    fail 1 "snapshot '$TAG' holds no file: nothing of this node would be backed up"
 		warning "no file in keyspaces $KEYSPACES${TABLE:+ table $TABLE}"
 	fi
+	reuse_plan "$ref"
+	touploaded=$(count "$tmp/upload")
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
+	# Each result is kept as it comes (cb-s3put writes each record at
+	# once): a killed run leaves the records of what it uploaded.
+	touch "$ST/results"
+	start=$(wc -c <"$ST/results" | tr -d ' ')
 	put -0 --list --pack ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
 	    ${CONCURRENCY:+-j "$CONCURRENCY"} ${PART_SIZE:+--part-size "$PART_SIZE"} \
 	    --key-prefix "$PREFIX/$HOST" --key-suffix .lzo "s3://$BUCKET" \
-	    <"$tmp/files" >"$tmp/results" 2>"$tmp/put.err"
+	    <"$tmp/upload" >>"$ST/results" 2>"$tmp/put.err"
 	putrc=$?
+	tail -c +"$((start + 1))" "$ST/results" >"$tmp/uploaded"
 	WITH_NICE=
-	uploaded=$(tr '\0' '\n' <"$tmp/results" | grep -c '^ok	')
-	if [ "$putrc" != 0 ] || [ "$uploaded" != "$listed" ]; then
+	uploaded=$(tr '\0' '\n' <"$tmp/uploaded" | grep -c '^ok	')
+	if [ "$putrc" != 0 ] || [ "$uploaded" != "$touploaded" ]; then
 		[ "$putrc" != 0 ] || putrc=1
-		fail "$putrc" "backup incomplete: $uploaded of $listed files uploaded (cb-s3put exit $putrc)" "$tmp/put.err"
+		fail "$putrc" "backup incomplete: $uploaded of $touploaded files uploaded (cb-s3put exit $putrc)" "$tmp/put.err"
 	fi
 	relay "$tmp/put.err"
+	cat "$tmp/reused" "$tmp/uploaded" >"$tmp/results"
 
 	# Topology and schema are captured independently of each other.
 	set --
-	if snap -q topology >"$tmp/topology" 2>"$tmp/step.err"; then
-		set -- --topology "$tmp/topology"
+	if [ -n "$topo" ]; then
+		set -- --topology "$topo"
 	else
-		relay "$tmp/step.err"
-		warning "topology not captured: $(grep -v '^[[:space:]]*$' "$tmp/step.err" | tail -1)"
+		relay "$tmp/topo.err"
+		warning "topology not captured: $(grep -v '^[[:space:]]*$' "$tmp/topo.err" | tail -1)"
 	fi
 	[ -n "$CQLSH_PASSWORD" ] &&
 	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
@@ -261,17 +430,26 @@ node_backup() {
 		relay "$tmp/step.err"
 		warning "schema not captured: $(grep -v '^[[:space:]]*$' "$tmp/step.err" | tail -1)"
 	fi
-	[ "$KIND" = incremental ] && set -- "$@" --previous "$tmp/prev.json"
+	# The kind of this run: a snapshot that reused objects of an earlier
+	# backup is differential.
+	kind=$KIND
+	if [ "$KIND" = incremental ]; then
+		set -- "$@" --previous "$tmp/prev.json"
+	elif [ -n "$ref" ]; then
+		set -- "$@" --reference "$ref"
+		[ -s "$tmp/reused" ] && kind=differential
+	fi
 	clear_snapshot
 
 	cb-manifest node -0 --backup "$NAME" --run "$RUN" --host "$HOST" \
-	    --kind "$KIND" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+	    --kind "$kind" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
 	    ${TABLE:+--table "$TABLE"} --warnings "$WARNINGS" "$@" \
 	    <"$tmp/results" >"$tmp/node.json" 2>"$tmp/step.err" ||
 	    fail $? "cannot build the node manifest" "$tmp/step.err"
 	put "s3://$BUCKET/$MANIFEST" "$tmp/node.json" \
 	    >/dev/null 2>"$tmp/step.err" ||
 	    fail $? "cannot upload the node manifest" "$tmp/step.err"
+	attempt_write - "$MANIFEST"
 	if [ "$KIND" = incremental ]; then
 		# Cassandra never deletes backups/ files: delete what is safely
 		# up and recorded, and unchanged since (prune-backups checks).
@@ -281,6 +459,8 @@ node_backup() {
 			warning "cannot delete uploaded backups/ files"
 		}
 	fi
+	sweep
+	attempt_write - "$MANIFEST" 1
 	cat "$tmp/node.json"
 }
 

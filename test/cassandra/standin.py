@@ -231,7 +231,7 @@ class Node:
         for ks, t, tab in self.tables(kss, tbls):
             if tab["pending"] <= 0:
                 continue
-            sst, _ = self.add_sstable(ks, t)
+            sst, _ = self.add_sstable(ks, t, size=tab.pop("pending_size", None))
             tab["pending"] = 0
             if self.backups_enabled():
                 self.link_backups(ks, t, tab, sst)
@@ -1413,7 +1413,8 @@ def authenticate(n, a, where):
 
 def standin(argv):
     usage = ("usage: standin mknode [options]  (see standin mknode --help)\n"
-             "       standin write KS TABLE [N]   pending writes to flush\n"
+             "       standin write KS TABLE [N [SIZE]]  pending writes to flush\n"
+             "                                    (SIZE: bytes of its Data.db)\n"
              "       standin stop | start         take the node down / up\n"
              "       standin sstables KS TABLE    live sstables, one a line\n")
     if not argv:
@@ -1422,10 +1423,13 @@ def standin(argv):
     cmd, args = argv[0], argv[1:]
     if cmd == "mknode":
         return mknode(args)
-    if cmd == "write" and len(args) in (2, 3):
+    if cmd == "write" and len(args) in (2, 3, 4):
         def w(n):
             n.table(args[0], args[1])["pending"] += int(
-                args[2]) if len(args) == 3 else 1
+                args[2]) if len(args) >= 3 else 1
+            if len(args) == 4:
+                # the size of the Data.db of the next flush
+                n.table(args[0], args[1])["pending_size"] = int(args[3])
             n.save()
             return 0
         return with_node(w)
