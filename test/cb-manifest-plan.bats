@@ -25,14 +25,14 @@ setup() {
 	run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 --hosts a,b \
 	    --base-path p/q --run R2
 	expect_status 0
-	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/q/20261201/manifest.json\nhost\ta\tfull\t-\tp/q/20261201/a/manifest-R2.json\nhost\tb\tfull\t-\tp/q/20261201/b/manifest-R2.json')" ]
+	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/q/20261201/manifest.json\nhost\ta\tfull\t-\tp/q/20261201/a/manifest-R2.json\t-\nhost\tb\tfull\t-\tp/q/20261201/b/manifest-R2.json\t-')" ]
 }
 
 @test "plan: same settings add to today's backup, from each node's last manifest" {
 	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --previous "$T/inc.json" \
 	    --base-path p --run R2
 	expect_status 0
-	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/20261201/manifest.json\nhost\ta\tincremental\tp/20261201/a/manifest-R1.json\tp/20261201/a/manifest-R2.json\nhost\tb\tfull\t-\tp/20261201/b/manifest-R2.json')" ]
+	[ "$output" = "$(printf 'name\t20261201\nmanifest\tp/20261201/manifest.json\nhost\ta\tincremental\tp/20261201/a/manifest-R1.json\tp/20261201/a/manifest-R2.json\t-\nhost\tb\tfull\t-\tp/20261201/b/manifest-R2.json\t-')" ]
 }
 
 @test "plan: other hosts, keyspaces, table, a seed backup or --new-snapshot get a name of their own" {
@@ -52,6 +52,51 @@ setup() {
 	expect_status 65
 	[[ "$output" == *"refusing to plan over it"* ]]
 	[[ "$output" != *"name	"* ]]
+}
+
+@test "plan: a snapshot refers to the host's newest node manifest in another backup; --full to none" {
+	printf '20261130\t%s\n20261201\t%s\n20261129\t%s\n20261202\t-\n20170104\t%s\n' \
+	    "$T/full.json" "$T/inc.json" "$T/ks1.json" "$T/seed.json" >"$T/cat"
+	run cb-manifest plan --backup 20261203 --alt-name X --hosts a,b,c --base-path p \
+	    --run R3 --catalog "$T/cat"
+	expect_status 0
+	# a: the newest backup with a manifest for it (20261201, incomplete);
+	# b failed there: 20261130; c is in none.
+	[ "${lines[2]}" = "$(printf 'host\ta\tfull\t-\tp/20261203/a/manifest-R3.json\tp/20261201/a/manifest-R1.json')" ]
+	[ "${lines[3]}" = "$(printf 'host\tb\tfull\t-\tp/20261203/b/manifest-R3.json\tp/20261130/b/manifest-R1.json')" ]
+	[ "${lines[4]}" = "$(printf 'host\tc\tfull\t-\tp/20261203/c/manifest-R3.json\t-')" ]
+	# Adding to today's backup: the incremental host refers to nothing
+	# else, the one without a manifest in it to another backup.
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --base-path p \
+	    --run R3 --catalog "$T/cat" --previous "$T/inc.json"
+	expect_status 0
+	[ "${lines[2]}" = "$(printf 'host\ta\tincremental\tp/20261201/a/manifest-R1.json\tp/20261201/a/manifest-R3.json\t-')" ]
+	[ "${lines[3]}" = "$(printf 'host\tb\tfull\t-\tp/20261201/b/manifest-R3.json\tp/20261130/b/manifest-R1.json')" ]
+	run cb-manifest plan --backup 20261203 --alt-name X --hosts a,b --base-path p \
+	    --run R3 --catalog "$T/cat" --full
+	expect_status 0
+	[[ "$output" != *"manifest-R1"* ]]
+	# --full on a day that has a backup: a name of its own.
+	run cb-manifest plan --backup 20261201 --alt-name 20261201-101010 --hosts a,b \
+	    --base-path p --run R3 --previous "$T/inc.json" --full
+	expect_status 0
+	[ "${lines[0]}" = "$(printf 'name\t20261201-101010')" ]
+}
+
+@test "plan: an explicit name is used once: complete or other settings 73, incomplete added to" {
+	run cb-manifest plan --backup 20261130 --alt-name X --hosts a,b --base-path p \
+	    --run R3 --named --previous "$T/full.json"
+	expect_status 73
+	[[ "$output" == *"backup '20261130' exists and is complete"* ]]
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,c --base-path p \
+	    --run R3 --named --previous "$T/inc.json"
+	expect_status 73
+	[[ "$output" == *"exists with other hosts"* ]]
+	run cb-manifest plan --backup 20261201 --alt-name X --hosts a,b --base-path p \
+	    --run R3 --named --previous "$T/inc.json" --new-snapshot
+	expect_status 0
+	[ "${lines[0]}" = "$(printf 'name\t20261201')" ]
+	[ "${lines[3]}" = "$(printf 'host\tb\tfull\t-\tp/20261201/b/manifest-R3.json\t-')" ]
 }
 
 @test "list: newest first by creation, runs without a manifest and unreadable manifests shown, exit 65" {

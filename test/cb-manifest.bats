@@ -56,13 +56,16 @@ assert m["format"] == "cassandra-backups node manifest" and m["version"] == 1
 assert m["host"] == "h1" and m["backup"] == "20261125" and m["run"] == "R1"
 assert m["topology"]["host_id"] == "abc-123" and m["topology"]["tokens"] == ["-5", "7"]
 assert m["schema"].endswith('{"x": 1};\n\tand a tab\n')
-assert m["totals"] == {"files": 3, "bytes": 112, "stored_bytes": 78}
+assert m["totals"] == {"files": 3, "bytes": 112, "stored_bytes": 78,
+    "added_files": 3, "added_bytes": 112, "added_stored_bytes": 78}
 f = m["files"][0]
 assert f["size"] == 100 and f["stored_size"] == 60 and f["sha256"] == "a" * 64
 assert f["mtime_ns"] == 1000 and f["inode"] == 11 and f["run"] == "R1"
 assert f["source"] == "snapshot" and f["key"].endswith("nb-1-big-Data.db.lzo")
 assert m["files"][1]["source"] == "other"
-assert m["runs"] == [{"run": "R1", "kind": "full", "files": 3, "bytes": 112, "stored_bytes": 78}]
+assert m["runs"] == [{"run": "R1", "kind": "full", "reference": None,
+    "files": 3, "bytes": 112, "stored_bytes": 78, "resumed_files": 0,
+    "reused_files": 0, "reused_bytes": 0, "read_files": 3, "read_bytes": 112}]
 EOF
 }
 
@@ -363,4 +366,126 @@ node_doc() {
 	[[ "$output" == *"node manifest version 3 is not known (1 or 2)"* ]]
 	run cb-manifest node --backup b --run R --host h --previous "$T/m" </dev/null
 	expect_status 65
+}
+
+# reuse_fixture: real files in a Cassandra layout under $T/d, their
+# file records ($T/files, NUL), and a reference node manifest ($T/ref.json)
+# of an earlier backup that stored A, B, C and E (not D).
+reuse_fixture() {
+	local t=$T/d/data/ks1/$TD
+	mkdir -p "$t/snapshots/t2"
+	for n in A B C D E; do head -c 4096 /dev/urandom >"$t/nb-$n-big-Data.db"; done
+	cp "$t/nb-C-big-Data.db" "$T/C.old"
+	python3 - "$t" "$T" <<'PY'
+import hashlib, json, os, sys
+t, T = sys.argv[1:]
+files = []
+for n in "ABCE":
+    p = "%s/nb-%s-big-Data.db" % (t, n)
+    st = os.stat(p)
+    sha = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    old = p.replace(t, t + "/snapshots/t1")
+    files.append({"path": old, "key": "base/b1/h1" + old + ".lzo",
+                  "size": st.st_size, "stored_size": st.st_size + 70,
+                  "sha256": sha, "etag": "etag" + n,
+                  "mtime_ns": st.st_mtime_ns, "inode": st.st_ino,
+                  "run": "R1", "source": "snapshot"})
+json.dump({"format": "cassandra-backups node manifest", "version": 1,
+           "backup": "b1", "run": "R1", "host": "h1",
+           "topology": {"host_id": "id-1"}, "files": files},
+          open(T + "/ref.json", "w"))
+with open(T + "/objects", "w") as o:
+    for f in files:
+        if "nb-E-" not in f["path"]:	# E's object is gone
+            o.write("%d\t2026-12-01T00:00:00.000Z\t\"%s\"\t%s\0" %
+                    (f["stored_size"], f["etag"], f["key"]))
+PY
+	# B: the same bytes, a new mtime; C: other bytes of the same size.
+	touch -d '+1 hour' "$t/nb-B-big-Data.db"
+	head -c 4096 /dev/urandom >"$t/nb-C-big-Data.db"
+	# The new snapshot hard-links the live files.
+	for n in A B C D E; do ln "$t/nb-$n-big-Data.db" "$t/snapshots/t2/"; done
+	for n in A B C D E; do
+		f=$t/snapshots/t2/nb-$n-big-Data.db
+		printf '%s\t%s\t%s\t%s\0' "$(stat -c %s "$f")" \
+		    "$(python3 -c 'import os,sys; print(os.stat(sys.argv[1]).st_mtime_ns)' "$f")" \
+		    "$(stat -c %i "$f")" "$f"
+	done >"$T/files"
+}
+
+@test "cb-manifest reuse: unchanged files reused unopened, touched ones hashed, changed, new and missing ones uploaded" {
+	reuse_fixture
+	cb-manifest reuse -0 --reference "$T/ref.json" \
+	    --objects "$T/objects" --host-id id-1 --reused "$T/reused" \
+	    --results /dev/null <"$T/files" >"$T/toup" 2>"$T/err"
+	stderr=$(cat "$T/err")
+	[[ "$stderr" == *"warning: 1 objects of earlier runs are not in the bucket as recorded"* ]]
+	# To upload: C (changed), D (new), E (its object is gone).
+	tr '\0' '\n' <"$T/toup" | awk -F'\t' '{ print $4 }' | sed 's|.*/||' >"$T/up"
+	[ "$(cat "$T/up")" = "$(printf 'nb-C-big-Data.db\nnb-D-big-Data.db\nnb-E-big-Data.db')" ]
+	tr '\0' '\n' <"$T/reused" | awk -F'\t' '{ print $1, $6 }' | sed 's|base/b1/h1.*/nb-|nb-|' >"$T/re"
+	[ "$(cat "$T/re")" = "$(printf 'reused nb-A-big-Data.db.lzo\nhashed nb-B-big-Data.db.lzo')" ]
+	# The reused records carry the new path and the old object's sizes.
+	tr '\0' '\n' <"$T/reused" | head -1 | grep -q "	4096	4166	[0-9a-f]\{64\}	etagA	base/b1/h1.*/snapshots/t1/nb-A-big-Data.db.lzo	4096	[0-9]*	[0-9]*	$T/d/.*/snapshots/t2/nb-A-big-Data.db$"
+	# The prefixes to list: one per backup the reference's objects are in.
+	run cb-manifest reuse --prefixes --base-path base --reference "$T/ref.json"
+	expect_status 0
+	[ "$output" = "base/b1/h1/" ]
+	# A reference of another host id is not used.
+	cb-manifest reuse -0 --reference "$T/ref.json" \
+	    --objects "$T/objects" --host-id id-2 --reused "$T/reused" <"$T/files" >"$T/toup" 2>"$T/err"
+	stderr=$(cat "$T/err")
+	[[ "$stderr" == *"not reusing backup 'b1': it is of host id id-1, this node is id-2"* ]]
+	[ ! -s "$T/reused" ]
+	[ "$(tr -cd '\0' <"$T/toup" | wc -c)" = 5 ]
+}
+
+@test "cb-manifest node: reused records name the old objects and runs; counts per run and what the backup added" {
+	reuse_fixture
+	cb-manifest reuse -0 --reference "$T/ref.json" --objects "$T/objects" \
+	    --reused "$T/reused" <"$T/files" >"$T/up" 2>/dev/null
+	# The uploads of C, D and E, as cb-s3put would report them.
+	tr '\0' '\n' <"$T/up" | while IFS='	' read -r size mt ino p; do
+		printf 'ok\t%s\t%s\t%s\te\tbase/b2/h1%s.lzo\t%s\t%s\t%s\t%s\0' "$size" \
+		    "$((size + 70))" $SHA_A "$p" "$size" "$mt" "$ino" "$p"
+	done >"$T/uploaded"
+	cat "$T/reused" "$T/uploaded" | cb-manifest node -0 --backup b2 --run R2 \
+	    --host h1 --kind differential --reference "$T/ref.json" >"$T/b2.json"
+	python3 - "$T/b2.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+run = m["runs"][-1]
+assert run["kind"] == "differential" and run["reference"] == "b1", run
+assert run["files"] == 3 and run["reused_files"] == 2 and run["read_files"] == 4, run
+assert run["resumed_files"] == 0
+f = {x["path"].rsplit("/", 1)[1]: x for x in m["files"]}
+assert f["nb-A-big-Data.db"]["run"] == "R1" and f["nb-A-big-Data.db"]["key"].startswith("base/b1/")
+assert f["nb-D-big-Data.db"]["run"] == "R2" and f["nb-D-big-Data.db"]["key"].startswith("base/b2/")
+t = m["totals"]
+assert t["files"] == 5 and t["added_files"] == 3, t
+assert t["added_stored_bytes"] == 3 * 4166 and t["stored_bytes"] == 5 * 4166, t
+PY
+	# A reused object that no manifest given names: an interrupted
+	# attempt of this run uploaded it (resumed).
+	cat "$T/reused" "$T/uploaded" | cb-manifest node -0 --backup b2 --run R2 \
+	    --host h1 --kind differential >"$T/b2r.json"
+	python3 - "$T/b2r.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][-1]
+assert run["files"] == 5 and run["resumed_files"] == 2 and run["reused_files"] == 0, run
+PY
+}
+
+@test "cb-manifest orphans: objects of the prefix written since, that the manifest does not name" {
+	reuse_fixture
+	printf '9\t2026-12-02T10:00:01.000Z\tx\tbase/b1/h1/new.lzo\0009\t2026-12-02T09:00:00.000Z\tx\tbase/b1/h1/old.lzo\0009\t2026-12-02T10:00:01.000Z\tx\tbase/b1/h1/manifest-R9.json\0009\t2026-12-02T10:00:01.000Z\tx\tbase/b1/h2/new.lzo\000' >>"$T/objects"
+	sed -i 's/2026-12-01T00:00:00.000Z/2026-12-02T11:00:00.000Z/' "$T/objects"
+	cb-manifest orphans -0 --objects "$T/objects" --manifest "$T/ref.json" \
+	    --prefix base/b1/h1/ --since 2026-12-02T10:00:00 >"$T/o1"
+	[ "$(tr '\0' '\n' <"$T/o1")" = base/b1/h1/new.lzo ]
+	cb-manifest orphans -0 --objects "$T/objects" --manifest "$T/ref.json" \
+	    --prefix base/b1/h1/ >"$T/o2"
+	[ "$(tr '\0' '\n' <"$T/o2")" = "$(printf 'base/b1/h1/new.lzo\nbase/b1/h1/old.lzo')" ]
+	run cb-manifest orphans --objects "$T/objects" --manifest "$T/ref.json"
+	expect_status 64
 }
