@@ -221,6 +221,14 @@ s3_error_no_such_key(const struct s3_error *e)
 }
 
 int
+s3_error_no_such_upload(const struct s3_error *e)
+{
+
+	return (e->kind == S3_EHTTP && e->status == 404 &&
+	    strcmp(e->code, "NoSuchUpload") == 0);
+}
+
+int
 s3_ssec_check(const char *b64key, char md5[25])
 {
 	unsigned char raw[36], md[16];
@@ -1446,49 +1454,20 @@ struct orphans {
 	const char	*key;
 	const char	*keep;		/* the upload we use */
 	time_t		 since;		/* initiated at or after this */
-	struct strbuf	 ukey, id;
-	time_t		 initiated;
-	int		 urlenc;
 };
 
 static int
-orphan_walk(void *cookie, const char *path, const char *text, size_t len)
+orphan_one(void *cookie, const struct s3_upload *u)
 {
 	struct orphans *o = cookie;
 	struct s3_error e;
-	struct tm tm;
-	char t[64];
+	time_t t;
 
-	if (strcmp(path, "ListMultipartUploadsResult/EncodingType") == 0) {
-		o->urlenc = len == 3 && strncasecmp(text, "url", 3) == 0;
-	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/Key") == 0) {
-		strbuf_reset(&o->ukey);
-		strbuf_add(&o->ukey, text, len);
-	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/UploadId") ==
-	    0) {
-		strbuf_reset(&o->id);
-		strbuf_add(&o->id, text, len);
-	} else if (strcmp(path, "ListMultipartUploadsResult/Upload/Initiated") ==
-	    0) {
-		/* ISO 8601, UTC: 2026-12-01T22:20:00.000Z */
-		snprintf(t, sizeof(t), "%.*s", (int)len, text);
-		memset(&tm, 0, sizeof(tm));
-		o->initiated = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) != NULL ?
-		    timegm(&tm) : 0;
-	} else if (strcmp(path, "ListMultipartUploadsResult/Upload") == 0) {
-		if (o->ukey.s == NULL || o->id.s == NULL)
-			return (0);
-		if (o->urlenc)
-			s3_url_decode(o->ukey.s);
-		if (strcmp(o->ukey.s, o->key) == 0 &&
-		    strcmp(o->id.s, o->keep) != 0 && o->initiated >= o->since &&
-		    s3_mpu_abort(o->k, o->key, o->id.s, &e) == 0)
-			warnp_debug(1, "'%s': aborted upload %s, left by a "
-			    "create whose answer was lost", o->key, o->id.s);
-		strbuf_reset(&o->ukey);
-		strbuf_reset(&o->id);
-		o->initiated = 0;
-	}
+	if (strcmp(u->key, o->key) == 0 && strcmp(u->upload_id, o->keep) != 0 &&
+	    s3_time_parse(u->initiated, &t) == 0 && t >= o->since &&
+	    s3_mpu_abort(o->k, o->key, u->upload_id, &e) == 0)
+		warnp_debug(1, "'%s': aborted upload %s, left by a create "
+		    "whose answer was lost", o->key, u->upload_id);
 	return (0);
 }
 
@@ -1501,20 +1480,11 @@ static void
 orphans_abort(struct s3_conn *k, const char *key, const char *keep,
     time_t since)
 {
-	const struct sigv4_param p[] = { { "encoding-type", "url" },
-	    { "prefix", key }, { "uploads", "" } };
-	struct req r = { .method = "GET", .params = p, .nparams = 3,
-	    .ok_root = "ListMultipartUploadsResult" };
 	struct orphans o = { .k = k, .key = key, .keep = keep,
 	    .since = since };
 	struct s3_error e;
 
-	strcpy(r.payload, SIGV4_EMPTY_SHA256);
-	if (req_run(k, &r, &e) == 0)
-		xmlwalk(r.resp.s, r.resp.len, orphan_walk, &o, NULL, 0);
-	req_free(&r);
-	strbuf_free(&o.ukey);
-	strbuf_free(&o.id);
+	(void)s3_list_uploads(k, key, 0, orphan_one, &o, &e);
 }
 
 int
@@ -1974,10 +1944,35 @@ list_walk(void *cookie, const char *path, const char *text, size_t len)
 	return (0);
 }
 
+/*
+ * Run the listing request r and give its answer to parse(cookie, r).  A
+ * parse failure is S3_ESYS "listing stopped" when the caller's function
+ * stopped it (stopped not NULL, *stopped set), else S3_EDATA: a malformed
+ * listing.
+ */
+static int
+list_fetch(struct s3_conn *k, struct req *r,
+    int (*parse)(void *, const struct req *), void *cookie,
+    const int *stopped, struct s3_error *e)
+{
+	int rc;
+
+	strcpy(r->payload, SIGV4_EMPTY_SHA256);
+	if ((rc = req_run(k, r, e)) == 0 && parse(cookie, r) != 0) {
+		if (stopped != NULL && *stopped)
+			s3_error_set(e, S3_ESYS, "listing stopped");
+		else
+			s3_error_set(e, S3_EDATA, "malformed listing");
+		rc = -1;
+	}
+	return (rc);
+}
+
 /* Walk a page: prefixes first, then objects, merged on the way to fn. */
 static int
-list_parse(struct listpage *l, const struct req *r)
+list_parse(void *cookie, const struct req *r)
 {
+	struct listpage *l = cookie;
 	size_t i;
 
 	if (xmlwalk(r->resp.s, r->resp.len, encoding_walk, l, NULL, 0) != 0)
@@ -2011,16 +2006,9 @@ list_page(struct s3_conn *k, const char *prefix, const char *delim,
 	}
 	l->token = NULL;
 	l->truncated = 0;
-	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	l->urlenc = 0;
 	list_pfx_clear(l);
-	if ((rc = req_run(k, &r, e)) == 0 && list_parse(l, &r) != 0) {
-		if (l->stopped)
-			s3_error_set(e, S3_ESYS, "listing stopped");
-		else
-			s3_error_set(e, S3_EDATA, "malformed listing");
-		rc = -1;
-	}
+	rc = list_fetch(k, &r, list_parse, l, &l->stopped, e);
 	if (rc == 0 && l->truncated && l->token == NULL) {
 		s3_error_set(e, S3_EDATA, "truncated listing without token");
 		rc = -1;
@@ -2045,5 +2033,237 @@ s3_list(struct s3_conn *k, const char *prefix, const char *delimiter,
 	free(l.pfx);
 	free(l.token);
 	strbuf_free(&l.key);
+	return (rc);
+}
+
+/* ----------------------------------------------------- upload listing */
+
+int
+s3_time_parse(const char *s, time_t *t)
+{
+	static const char form[] = "0000-00-00T00:00:00";
+	const char *p;
+	struct tm tm;
+	size_t i;
+
+	/* strptime() alone would take spaces and short fields. */
+	for (i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == '0' ? s[i] < '0' || s[i] > '9' : s[i] != form[i])
+			return (-1);
+	p = s + i;
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) != p)
+		return (-1);
+	if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (strcmp(p, "Z") != 0)
+		return (-1);
+	*t = timegm(&tm);
+	return (0);
+}
+
+/* One page of uploads, held until the next page is in hand. */
+struct upload_rec {
+	char		*key;
+	char		*id;
+	char		 initiated[64];
+};
+
+struct upload_pg {
+	struct upload_rec *v;
+	size_t		 n, cap;
+};
+
+struct uploadpage {
+	int		 max_uploads;
+	struct upload_pg *into;		/* the page being read */
+	struct strbuf	 key, id;
+	char		 initiated[64];
+	int		 truncated;
+	char		*key_marker;	/* where the next page starts */
+	char		*id_marker;
+};
+
+static void
+upload_pg_clear(struct upload_pg *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		free(pg->v[i].key);
+		free(pg->v[i].id);
+	}
+	pg->n = 0;
+}
+
+/* The end of an <Upload>: keep it for the page. */
+static int
+upload_end(struct uploadpage *l)
+{
+	struct upload_pg *pg = l->into;
+	struct upload_rec *v;
+
+	if (strbuf_failed(&l->key) || strbuf_failed(&l->id) ||
+	    l->key.len == 0 || l->id.len == 0)
+		return (-1);
+	if (pg->n == pg->cap) {
+		pg->cap = pg->cap ? 2 * pg->cap : 64;
+		if ((v = realloc(pg->v, pg->cap * sizeof(*v))) == NULL)
+			return (-1);
+		pg->v = v;
+	}
+	v = &pg->v[pg->n];
+	if ((v->key = strdup(l->key.s)) == NULL ||
+	    (v->id = strdup(l->id.s)) == NULL) {
+		free(v->key);
+		return (-1);
+	}
+	memcpy(v->initiated, l->initiated, sizeof(v->initiated));
+	pg->n++;
+	strbuf_reset(&l->key);
+	strbuf_reset(&l->id);
+	l->initiated[0] = '\0';
+	return (0);
+}
+
+static int
+upload_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct uploadpage *l = cookie;
+	char **m = NULL;
+
+	if (strncmp(path, "ListMultipartUploadsResult/", 27) != 0)
+		return (0);
+	path += 27;
+	if (strcmp(path, "Upload/Key") == 0) {
+		strbuf_reset(&l->key);
+		strbuf_add(&l->key, text, len);
+	} else if (strcmp(path, "Upload/UploadId") == 0) {
+		strbuf_reset(&l->id);
+		strbuf_add(&l->id, text, len);
+	} else if (strcmp(path, "Upload/Initiated") == 0) {
+		snprintf(l->initiated, sizeof(l->initiated), "%.*s", (int)len,
+		    text);
+	} else if (strcmp(path, "Upload") == 0) {
+		return (upload_end(l));
+	} else if (strcmp(path, "IsTruncated") == 0) {
+		l->truncated = len == 4 && strncmp(text, "true", 4) == 0;
+	} else if (strcmp(path, "NextKeyMarker") == 0) {
+		m = &l->key_marker;
+	} else if (strcmp(path, "NextUploadIdMarker") == 0) {
+		m = &l->id_marker;
+	}
+	if (m != NULL && len > 0) {
+		free(*m);
+		if ((*m = strndup(text, len)) == NULL)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+upload_parse(void *cookie, const struct req *r)
+{
+
+	return (xmlwalk(r->resp.s, r->resp.len, upload_walk, cookie, NULL, 0));
+}
+
+/*
+ * One page into pg, from the markers of the last one (none for the first).
+ * No encoding-type, as the aws CLI lists uploads: RGW 16 URL-encodes the
+ * keys when asked but does not say so (no EncodingType), so an encoded key
+ * could not be told from a raw one.
+ */
+static int
+upload_page(struct s3_conn *k, const char *prefix, struct uploadpage *l,
+    struct upload_pg *pg, struct s3_error *e)
+{
+	struct sigv4_param p[5] = { { "uploads", "" }, { "prefix", prefix } };
+	struct req r = { .method = "GET", .params = p, .nparams = 2,
+	    .ok_root = "ListMultipartUploadsResult" };
+	char *km = l->key_marker, *im = l->id_marker, mu[16];
+	int rc;
+
+	/* AWS ignores an upload-id-marker without a key-marker. */
+	if (km != NULL)
+		p[r.nparams++] = (struct sigv4_param){ "key-marker", km };
+	if (km != NULL && im != NULL)
+		p[r.nparams++] = (struct sigv4_param){ "upload-id-marker", im };
+	if (l->max_uploads > 0) {
+		snprintf(mu, sizeof(mu), "%d", l->max_uploads);
+		p[r.nparams++] = (struct sigv4_param){ "max-uploads", mu };
+	}
+	l->key_marker = l->id_marker = NULL;
+	l->truncated = 0;
+	l->into = pg;
+	rc = list_fetch(k, &r, upload_parse, l, NULL, e);
+	if (rc == 0 && l->truncated && l->key_marker == NULL) {
+		s3_error_set(e, S3_EDATA, "truncated listing without marker");
+		rc = -1;
+	}
+	/* The same markers again would be the same page, forever. */
+	if (rc == 0 && l->truncated && km != NULL &&
+	    strcmp(km, l->key_marker) == 0 && (im == NULL) ==
+	    (l->id_marker == NULL) && (im == NULL ||
+	    strcmp(im, l->id_marker) == 0)) {
+		s3_error_set(e, S3_EDATA, "listing does not advance");
+		rc = -1;
+	}
+	free(km);
+	free(im);
+	req_free(&r);
+	return (rc);
+}
+
+/* Give fn the uploads of pg, then empty it. */
+static int
+upload_emit(struct upload_pg *pg, s3_upload_fn *fn, void *cookie,
+    struct s3_error *e)
+{
+	struct s3_upload u;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		u = (struct s3_upload){ pg->v[i].key, pg->v[i].id,
+		    pg->v[i].initiated };
+		if (fn(cookie, &u) != 0) {
+			s3_error_set(e, S3_ESYS, "listing stopped");
+			return (-1);
+		}
+	}
+	upload_pg_clear(pg);
+	return (0);
+}
+
+int
+s3_list_uploads(struct s3_conn *k, const char *prefix, int max_uploads,
+    s3_upload_fn *fn, void *cookie, struct s3_error *e)
+{
+	struct uploadpage l = { .max_uploads = max_uploads };
+	struct upload_pg pg[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
+	int cur = 0, rc;
+
+	/*
+	 * A page goes to fn once the next one is in hand, so fn may abort
+	 * what it is given: AWS may refuse a marker naming an upload that
+	 * is gone (InvalidArgument).
+	 */
+	do {
+		rc = upload_page(k, prefix, &l, &pg[!cur], e);
+		if (rc == 0)
+			rc = upload_emit(&pg[cur], fn, cookie, e);
+		cur = !cur;
+	} while (rc == 0 && l.truncated);
+	if (rc == 0)
+		rc = upload_emit(&pg[cur], fn, cookie, e);
+	upload_pg_clear(&pg[0]);
+	upload_pg_clear(&pg[1]);
+	free(pg[0].v);
+	free(pg[1].v);
+	free(l.key_marker);
+	free(l.id_marker);
+	strbuf_free(&l.key);
+	strbuf_free(&l.id);
 	return (rc);
 }

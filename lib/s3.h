@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "awscred.h"
 
@@ -190,7 +191,10 @@ int s3_mpu_complete(struct s3_conn *k, const char *key,
 /* The COMPOSITE CRC32C of n parts, "BASE64-N", into out[24]. */
 void s3_crc32c_composite(const struct s3_part *parts, int n, char out[24]);
 
-/* Abort (works after s3_cancel()). */
+/*
+ * Abort (works after s3_cancel()).  An upload that is gone already fails
+ * with 404 NoSuchUpload (s3_error_no_such_upload()).
+ */
 int s3_mpu_abort(struct s3_conn *k, const char *key, const char *upload_id,
     struct s3_error *e);
 
@@ -219,6 +223,33 @@ int s3_get_range(struct s3_conn *k, const char *key, int64_t off,
 int s3_list(struct s3_conn *k, const char *prefix, const char *delimiter,
     int max_keys, s3_list_fn *fn, void *cookie, struct s3_error *e);
 
+/* A multipart upload in progress, as ListMultipartUploads gives it. */
+struct s3_upload {
+	const char	*key;
+	const char	*upload_id;
+	const char	*initiated;	/* ISO 8601 as listed: s3_time_parse() */
+};
+
+typedef int s3_upload_fn(void *cookie, const struct s3_upload *u);
+
+/*
+ * List the multipart uploads in progress under prefix ("" for all:
+ * ListMultipartUploads, every page of max_uploads, 0 for the server's
+ * default of 1000, following NextKeyMarker and NextUploadIdMarker), calling
+ * fn for each in the server's order (by key); fn returning -1 stops with
+ * S3_ESYS.  The strings are valid during the call only.  A page goes to fn
+ * once the next one has been fetched, so fn may make requests on k, abort
+ * the uploads it is given included.
+ */
+int s3_list_uploads(struct s3_conn *k, const char *prefix, int max_uploads,
+    s3_upload_fn *fn, void *cookie, struct s3_error *e);
+
+/*
+ * Read a time as S3 lists it, "2026-12-02T02:40:11.000Z" (UTC; the
+ * fraction may be absent), into *t.  Returns 0, or -1 for anything else.
+ */
+int s3_time_parse(const char *s, time_t *t);
+
 /* DELETE the object. */
 int s3_delete(struct s3_conn *k, const char *key, struct s3_error *e);
 
@@ -234,6 +265,9 @@ int s3_error_exit(const struct s3_error *e);
  * and NoSuchBucket are not.
  */
 int s3_error_no_such_key(const struct s3_error *e);
+
+/* Whether e is a 404 whose body names NoSuchUpload. */
+int s3_error_no_such_upload(const struct s3_error *e);
 
 /*
  * Whether e, the failure of a conditional create (if_none_match), says

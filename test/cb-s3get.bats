@@ -8,6 +8,14 @@ load s3_helpers
 setup_file() { s3_setup_file; }
 teardown_file() { s3_teardown_file; }
 setup() { s3_setup; }
+teardown() { proxy_stop; }
+
+# mpu_create KEY: a multipart upload of KEY that is never completed (the
+# aws CLI, straight to the server); prints its upload id.
+mpu_create() {
+	awscli s3api create-multipart-upload --bucket "$S3_BUCKET" --key "$1" \
+	    --query UploadId --output text
+}
 
 @test "cb-s3get: --help prints the usage on stdout, exit 0" {
 	run cb-s3get -h
@@ -268,4 +276,116 @@ setup() { s3_setup; }
 	[ "$rc" = 75 ]
 	grep -q PreconditionFailed err
 	[ ! -e out ]
+}
+
+@test "cb-s3get --ls --uploads: the uploads in progress, key last, every page" {
+	a1=$(mpu_create "$T/u/a b+c")
+	a2=$(mpu_create "$T/u/a b+c")
+	b=$(mpu_create "$T/u/x&<y>%")
+	other=$(mpu_create "$T/v/z")
+	run cb-s3get --ls --uploads "$B/$T/u/"
+	expect_status 0
+	[ "${#lines[@]}" = 3 ]
+	for l in "${lines[@]}"; do
+		IFS=$'\t' read -r initiated id key <<<"$l"
+		[[ "$initiated" == 20??-??-??T??:??:??*Z ]]
+		case $id in
+		"$a1"|"$a2") [ "$key" = "$T/u/a b+c" ] ;;
+		"$b") [ "$key" = "$T/u/x&<y>%" ] ;;
+		*) echo "unexpected upload $id" >&2; false ;;
+		esac
+	done
+	[ "$(cut -f2 <<<"$output" | sort)" = "$(printf '%s\n' "$a1" "$a2" "$b" | sort)" ]
+	want=$output
+	# pages of one upload: the markers of each page start the next
+	run cb-s3get --ls --uploads --max-keys 1 -vv "$B/$T/u/"
+	expect_status 0
+	[ "$(grep -c 'max-uploads=1&prefix=.*&upload-id-marker=.*&uploads= -> 200' <<<"$output")" = 2 ]
+	[ "$(grep -v '^cb-s3get: ' <<<"$output")" = "$want" ]
+	# the prefix is a prefix of keys
+	run cb-s3get --ls --uploads "$B/$T/v"
+	expect_status 0
+	[[ "$output" == *$'\t'"$other"$'\t'"$T/v/z" ]]
+	[ "${#lines[@]}" = 1 ]
+	# JSON lines and NUL-terminated records
+	run cb-s3get --ls --uploads --json "$B/$T/u/x"
+	expect_status 0
+	[[ "$output" == '{"key":"'"$T"'/u/x&<y>%","upload_id":"'"$b"'","initiated":"20'*'Z"}' ]]
+	[ "$(cb-s3get --ls --uploads -0 "$B/$T/" | tr -cd '\0' | wc -c)" = 4 ]
+	# aborted, they are gone from the listing
+	for id in "$a1" "$a2"; do
+		awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+		    --key "$T/u/a b+c" --upload-id "$id"
+	done
+	awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+	    --key "$T/u/x&<y>%" --upload-id "$b"
+	run cb-s3get --ls --uploads "$B/$T/u/"
+	expect_status 0
+	[ -z "$output" ]
+	awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+	    --key "$T/v/z" --upload-id "$other"
+}
+
+@test "cb-s3get --ls --uploads: a key with a newline needs -0; usage; errors" {
+	id=$(mpu_create "$T/new
+line")
+	run cb-s3get --ls --uploads "$B/$T/"
+	expect_status 1
+	[ "$(cb-s3get --ls --uploads -0 "$B/$T/" | tr '\0' '#')" = \
+	    "$(printf '%s\t%s\t%s#' "$(cb-s3get --ls --uploads --json "$B/$T/" |
+	    sed 's/.*"initiated":"\([^"]*\)".*/\1/')" "$id" "$T/new
+line")" ]
+	awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+	    --key "$T/new
+line" --upload-id "$id"
+	# usage
+	run cb-s3get --uploads "$B/$T/"
+	expect_status 64
+	run cb-s3get --ls --uploads --delimiter / "$B/$T/"
+	expect_status 64
+	run cb-s3get --ls --uploads --max-keys 1001 "$B/$T/"
+	expect_status 64
+	# denied, no such bucket
+	AWS_SECRET_ACCESS_KEY=wrong run cb-s3get --ls --uploads "$B/$T/"
+	expect_status 77
+	[[ "$output" == *"cannot list the uploads under '$B/$T/': SignatureDoesNotMatch"* ]]
+	run cb-s3get --ls --uploads s3://no-such-bucket-here/x
+	expect_status 1
+	[[ "$output" == *NoSuchBucket* ]]
+}
+
+@test "cb-s3get --ls --uploads: retried like every request" {
+	id=$(mpu_create "$T/k")
+	proxy_start --plan 'GET?uploads=503,500'
+	CB_S3_CONNECT_TO= run cb-s3get --retry-delay 10 --endpoint "$PROXY" \
+	    --ls --uploads "$B/$T/"
+	expect_status 0
+	[[ "$output" == *$'\t'"$id"$'\t'"$T/k" ]]
+	[ "$(grep -c '^GET .*?prefix=.*&uploads= ' "$PROXY_LOG")" = 3 ]
+	proxy_stop
+	proxy_start --always 'GET?uploads=503'
+	CB_S3_CONNECT_TO= run cb-s3get --retries 2 --retry-delay 10 \
+	    --endpoint "$PROXY" --ls --uploads "$B/$T/"
+	expect_status 75
+	[[ "$output" == *"SlowDown (HTTP 503) after 2 tries"* ]]
+	awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" --key "$T/k" \
+	    --upload-id "$id"
+}
+
+@test "strict proxy: ListMultipartUploads passes, with the arguments AWS takes" {
+	run s3raw GET "$(aws_url "$S3_BUCKET" "?uploads&prefix=$T/")"
+	expect_status 0
+	[[ "${lines[0]}" == "HTTP 200" ]]
+	[[ "$output" == *"<ListMultipartUploadsResult"* ]]
+	run s3raw GET "$(aws_url "$S3_BUCKET" "?uploads&max-uploads=5000")"
+	[[ "${lines[0]}" == "HTTP 200" ]]
+	[[ "$output" == *"<MaxUploads>1000</MaxUploads>"* ]]
+	for v in abc -1 2147483648 1.5; do
+		run s3raw GET "$(aws_url "$S3_BUCKET" "?uploads&max-uploads=$v")"
+		[[ "${lines[0]}" == "HTTP 400" ]]
+		[[ "$output" == *"<Code>InvalidArgument</Code>"*"max-uploads"* ]]
+	done
+	run s3raw GET "$(aws_url "$S3_BUCKET" "?uploads&encoding-type=xml")"
+	[[ "${lines[0]}" == "HTTP 400" ]]
+	[[ "$output" == *"Invalid Encoding Method specified in Request"* ]]
 }

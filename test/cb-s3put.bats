@@ -9,6 +9,14 @@ bats_require_minimum_version 1.5.0
 setup_file() { s3_setup_file; }
 teardown_file() { s3_teardown_file; }
 setup() { s3_setup; }
+teardown() { proxy_stop; }
+
+# mpu_create KEY: a multipart upload of KEY that is never completed (the
+# aws CLI, straight to the server); prints its upload id.
+mpu_create() {
+	awscli s3api create-multipart-upload --bucket "$S3_BUCKET" --key "$1" \
+	    --query UploadId --output text
+}
 
 @test "cb-s3put: --help prints the usage on stdout, exit 0" {
 	run cb-s3put --help
@@ -436,4 +444,144 @@ ssec_https() {
 	run cb-s3put --sse-c-key-file key --endpoint "$S3_ENDPOINT" "$B/$T/g" f
 	expect_status 64
 	[[ "$output" == *"cannot use an SSE-C key over plain http"* ]]
+}
+
+@test "cb-s3put --abort-uploads: what a cb-s3put killed with SIGKILL left is found and aborted" {
+	mkdata big $((12 * 1024 * 1024))
+	cb-s3put --part-size 5M --rate-limit 1M "$B/$T/big" big \
+	    >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 1 100); do
+		[ -n "$(cb-s3get --ls --uploads "$B/$T/")" ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 137 ]
+	run cb-s3get --ls --uploads "$B/$T/"
+	expect_status 0
+	[ "${#lines[@]}" = 1 ]
+	IFS=$'\t' read -r _ id key <<<"$output"
+	[ "$key" = "$T/big" ]
+	run cb-s3put --abort-uploads "$B/$T/"
+	expect_status 0
+	[ "$output" = "aborted"$'\t'"$id"$'\t'"$T/big" ]
+	run cb-s3get --ls --uploads "$B/$T/"
+	expect_status 0
+	[ -z "$output" ]
+	no_uploads_left "$T/"
+	# nothing left to abort: no record, success
+	run cb-s3put --abort-uploads "$B/$T/"
+	expect_status 0
+	[ -z "$output" ]
+}
+
+@test "cb-s3put --abort-uploads: only under the prefix, every upload of a key" {
+	a1=$(mpu_create "$T/a/k 1")
+	a2=$(mpu_create "$T/a/k 1")
+	a3=$(mpu_create "$T/a/deep/k+2")
+	b=$(mpu_create "$T/b/k")
+	ab=$(mpu_create "$T/ab")
+	run cb-s3put --abort-uploads "$B/$T/a/"
+	expect_status 0
+	[ "${#lines[@]}" = 3 ]
+	[ "$(sort <<<"$output")" = "$(printf 'aborted\t%s\t%s\n' \
+	    "$a1" "$T/a/k 1" "$a2" "$T/a/k 1" "$a3" "$T/a/deep/k+2" | sort)" ]
+	run cb-s3get --ls --uploads "$B/$T/"
+	expect_status 0
+	[ "$(cut -f2,3 <<<"$output")" = "$ab"$'\t'"$T/ab"$'\n'"$b"$'\t'"$T/b/k" ]
+	# a prefix is a prefix of keys, as in S3: $T/a takes $T/ab too
+	run cb-s3put --abort-uploads "$B/$T/a"
+	expect_status 0
+	[ "$output" = "aborted"$'\t'"$ab"$'\t'"$T/ab" ]
+	awscli s3api abort-multipart-upload --bucket "$S3_BUCKET" \
+	    --key "$T/b/k" --upload-id "$b"
+}
+
+@test "cb-s3put --abort-uploads --older-than: a fresh upload is left alone" {
+	id=$(mpu_create "$T/k")
+	run cb-s3put --abort-uploads --older-than 3600 "$B/$T/"
+	expect_status 0
+	[ -z "$output" ]
+	run cb-s3put --abort-uploads --older-than 3600 -v "$B/$T/"
+	expect_status 0
+	[[ "$output" == *"keeping upload $id of '$B/$T/k': initiated 20"*"Z, less than 3600 s ago"* ]]
+	run cb-s3get --ls --uploads "$B/$T/"
+	[[ "$output" == *$'\t'"$id"$'\t'"$T/k" ]]
+	# once old enough, it goes
+	sleep 2
+	run cb-s3put --abort-uploads --older-than 1 "$B/$T/"
+	expect_status 0
+	[ "$output" = "aborted"$'\t'"$id"$'\t'"$T/k" ]
+	no_uploads_left "$T/"
+	run cb-s3put --abort-uploads --older-than 1x "$B/$T/"
+	expect_status 64
+	run cb-s3put --older-than 1 "$B/$T/k" big
+	expect_status 64
+}
+
+@test "cb-s3put --abort-uploads: an empty prefix and other misuse exit 64, nothing aborted" {
+	id=$(mpu_create "$T/k")
+	for url in "$B" "$B/"; do
+		run cb-s3put --abort-uploads "$url"
+		expect_status 64
+		[[ "$output" == *"refusing to abort the uploads of the whole bucket"* ]]
+	done
+	run cb-s3put --abort-uploads "$B/$T/" f
+	expect_status 64
+	for o in --list --delete --pack --if-none-match; do
+		run cb-s3put --abort-uploads $o "$B/$T/"
+		expect_status 64
+	done
+	run cb-s3get --ls --uploads "$B/$T/"
+	[[ "$output" == *$'\t'"$id"$'\t'"$T/k" ]]
+	run cb-s3put --abort-uploads "$B/$T/"
+	expect_status 0
+}
+
+@test "cb-s3put --abort-uploads: -0, -q, and a key with a newline" {
+	id=$(mpu_create "$T/new
+line")
+	cb-s3put -q --progress --abort-uploads -0 "$B/$T/" >out 2>err
+	[ ! -s err ]
+	[ "$(tr '\0' '#' <out)" = "aborted"$'\t'"$id"$'\t'"$T/new
+line#" ]
+	no_uploads_left "$T/"
+}
+
+@test "cb-s3put --abort-uploads: failures keep their exit status; NoSuchUpload is gone already" {
+	id=$(mpu_create "$T/k")
+	AWS_SECRET_ACCESS_KEY=wrong run cb-s3put --abort-uploads "$B/$T/"
+	expect_status 77
+	[[ "$output" == *"cannot list the uploads under '$B/$T/': SignatureDoesNotMatch"* ]]
+	run cb-s3put --abort-uploads s3://no-such-bucket-here/x
+	expect_status 1
+	[[ "$output" == *NoSuchBucket* ]]
+	run cb-s3put --abort-uploads --endpoint http://127.0.0.1:9 \
+	    --retries 2 --retry-delay 10 "$B/$T/"
+	expect_status 69
+	# an abort refused after every try: a failed record, exit 75
+	proxy_start --always 'DELETE?uploadId=500'
+	CB_S3_CONNECT_TO= run --separate-stderr cb-s3put --retries 2 \
+	    --retry-delay 10 --endpoint "$PROXY" --abort-uploads "$B/$T/"
+	expect_status 75
+	[ "$output" = "failed"$'\t'"$id"$'\t'"$T/k" ]
+	[[ "$stderr" == *"cannot abort upload $id of '$B/$T/k': InternalError (HTTP 500) after 2 tries"* ]]
+	[ "$(grep -c "^DELETE .* 500 0 500$" "$PROXY_LOG")" = 2 ]
+	run cb-s3get --ls --uploads "$B/$T/"
+	[[ "$output" == *$'\t'"$id"$'\t'"$T/k" ]]
+	proxy_stop
+	# the listing retried, and an upload gone meanwhile (404 NoSuchUpload)
+	proxy_start --plan 'GET?uploads=503;DELETE?uploadId=nosuchupload'
+	CB_S3_CONNECT_TO= run cb-s3put --retry-delay 10 --endpoint "$PROXY" \
+	    --abort-uploads "$B/$T/"
+	expect_status 0
+	[ "$output" = "aborted"$'\t'"$id"$'\t'"$T/k" ]
+	grep -q "^GET /[^ ]*&uploads= path [^ ]* 503 0 503$" "$PROXY_LOG"
+	grep -q "^DELETE /$S3_BUCKET/$T/k?uploadId=$id path [^ ]* 404 0 nosuchupload$" "$PROXY_LOG"
+	proxy_stop
+	run cb-s3put --abort-uploads "$B/$T/"
+	expect_status 0
+	no_uploads_left "$T/"
 }

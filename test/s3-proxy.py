@@ -34,7 +34,8 @@ request is answered at once and the connection closed.
 Faults.  SPEC is `KEY=F1,F2,...;KEY=...`.  KEY is a METHOD, or METHOD?NAME
 for the requests of that METHOD whose query has the parameter NAME:
 POST?uploads (CreateMultipartUpload), POST?uploadId (Complete),
-PUT?partNumber (UploadPart), GET?list-type (ListObjectsV2).  A request
+PUT?partNumber (UploadPart), GET?list-type (ListObjectsV2), GET?uploads
+(ListMultipartUploads), DELETE?uploadId (AbortMultipartUpload).  A request
 takes the next fault of the first --plan list it matches that has faults
 left (METHOD?NAME lists first, in SPEC order, then METHOD), else passes;
 --always KEY=FAULT faults every request it matches.  With --strict, a

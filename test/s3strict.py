@@ -143,6 +143,8 @@ def classify(req, addr):
             return "delete-objects"
         if m == "GET" and "location" in p:
             return "location"
+        if m == "GET" and "uploads" in p:
+            return "list-uploads"
         return "bucket"
     if m == "POST" and "uploads" in p:
         return "create"
@@ -421,13 +423,47 @@ def rule_if_none_match(x):
                       extra=[("Header", "If-None-Match")])
 
 
+INT32_MAX = 2147483647
+
+
+def rule_list_uploads_args(x):
+    """AWS S3 API Reference, ListMultipartUploads: encoding-type takes the
+    value url only (else 400 InvalidArgument); max-uploads is a number of
+    uploads, "from 1 to 1,000" (1,000 the default and most a page holds:
+    a larger value is served at 1,000, as RGW 16 does too).  What S3 says
+    to a value it cannot take (400 InvalidArgument) is as measured on S3
+    (versitygw issue 1794): a negative number, and one that is no integer
+    or beyond the 32-bit range."""
+    if x.kind != "list-uploads":
+        return
+    p = x.req.params
+    if "encoding-type" in p and p["encoding-type"] != "url":
+        raise S3Error(400, "InvalidArgument", "Invalid Encoding Method "
+                      "specified in Request",
+                      extra=[("ArgumentName", "encoding-type"),
+                             ("ArgumentValue", p["encoding-type"])])
+    value = p.get("max-uploads")
+    if value is None:
+        return
+    if not re.fullmatch(r"-?[0-9]+", value) or int(value) > INT32_MAX:
+        raise S3Error(400, "InvalidArgument", "Provided max-uploads not an "
+                      "integer or within integer range",
+                      extra=[("ArgumentName", "max-uploads"),
+                             ("ArgumentValue", value)])
+    if int(value) < 0:
+        raise S3Error(400, "InvalidArgument", "Argument max-uploads must be "
+                      "an integer between 0 and 2147483647",
+                      extra=[("ArgumentName", "max-uploads"),
+                             ("ArgumentValue", value)])
+
+
 HEAD_RULES = [rule_authorization, rule_region_redirect, rule_scope_region,
               rule_content_sha256_present, rule_access_key,
               rule_headers_signed, rule_signature, rule_content_length,
               rule_upload_live, rule_checksum_header,
               rule_content_md5_header, rule_create_algorithm,
               rule_part_checksum_type, rule_delete_objects_md5,
-              rule_if_none_match]
+              rule_if_none_match, rule_list_uploads_args]
 
 
 # --- body rules --------------------------------------------------------------

@@ -2,7 +2,8 @@
  * cb-s3get: download an S3 object to a file or stdout (concurrent ranged
  * GETs pinned to the ETag, optionally lzop-decompressed and verified), or,
  * in list mode, many objects named by records on stdin into a directory;
- * or list the keys under a prefix (--ls).
+ * or list the keys under a prefix (--ls), or the multipart uploads in
+ * progress there (--ls --uploads).
  */
 
 #include <errno.h>
@@ -36,16 +37,19 @@ static const char usage_text[] =
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
     "       cb-s3get --ls [-0] [--json] [--max-keys N] [--delimiter D]\n"
+    "                [options] s3://BUCKET[/PREFIX]\n"
+    "       cb-s3get --ls --uploads [-0] [--json] [--max-keys N]\n"
     "                [options] s3://BUCKET[/PREFIX]\n";
 
 enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS,
-    OPT_MISSING_OK, OPT_DELIMITER };
+    OPT_MISSING_OK, OPT_DELIMITER, OPT_UPLOADS };
 
 struct get {
 	struct s3cli	 cli;
 	struct s3down_opts down;
 	int		 list;
 	int		 ls;
+	int		 uploads;	/* --ls of the multipart uploads */
 	int		 json;
 	int		 max_keys;
 	int		 nul;
@@ -78,6 +82,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 		{ "missing-ok", no_argument, NULL, OPT_MISSING_OK },
 		{ "delimiter", required_argument, NULL, OPT_DELIMITER },
+		{ "uploads", no_argument, NULL, OPT_UPLOADS },
 		{ "null", no_argument, NULL, '0' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,6 +106,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LIST: g->list = 1; break;
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
+		case OPT_UPLOADS: g->uploads = 1; break;
 		case OPT_MISSING_OK: g->missing_ok = 1; break;
 		case OPT_DELIMITER:
 			if (*optarg == '\0') {
@@ -391,23 +397,31 @@ json_str(struct strbuf *b, const char *s)
 	strbuf_addc(b, '"');
 }
 
+/* End the JSON object in b and write it as a line; b is freed. */
+static int
+json_end(struct strbuf *b)
+{
+	int rc;
+
+	strbuf_adds(b, "}\n");
+	rc = strbuf_failed(b) || fwrite(b->s, 1, b->len, stdout) != b->len ?
+	    -1 : 0;
+	strbuf_free(b);
+	return (rc);
+}
+
 /* A common prefix: "- - - PREFIX", or {"prefix":"PREFIX"}. */
 static int
 ls_prefix(struct get *g, const char *prefix)
 {
 	struct strbuf b = STRBUF_INIT;
 	const char *f[4] = { "-", "-", "-", prefix };
-	int rc;
 
 	if (!g->json)
 		return (rec_write(stdout, g->nul, 4, f));
 	strbuf_adds(&b, "{\"prefix\":");
 	json_str(&b, prefix);
-	strbuf_adds(&b, "}\n");
-	rc = strbuf_failed(&b) || fwrite(b.s, 1, b.len, stdout) != b.len ?
-	    -1 : 0;
-	strbuf_free(&b);
-	return (rc);
+	return (json_end(&b));
 }
 
 static int
@@ -417,7 +431,6 @@ ls_one(void *cookie, const struct s3_listent *e)
 	struct strbuf b = STRBUF_INIT;
 	char size[32];
 	const char *f[4];
-	int rc;
 
 	if (e->is_prefix)
 		return (ls_prefix(g, e->key));
@@ -431,11 +444,7 @@ ls_one(void *cookie, const struct s3_listent *e)
 		json_str(&b, e->etag);
 		strbuf_adds(&b, ",\"storage_class\":");
 		json_str(&b, e->storage_class);
-		strbuf_adds(&b, "}\n");
-		rc = strbuf_failed(&b) || fwrite(b.s, 1, b.len, stdout) !=
-		    b.len ? -1 : 0;
-		strbuf_free(&b);
-		return (rc);
+		return (json_end(&b));
 	}
 	f[0] = size;
 	f[1] = e->mtime;
@@ -444,21 +453,46 @@ ls_one(void *cookie, const struct s3_listent *e)
 	return (rec_write(stdout, g->nul, 4, f));
 }
 
+/* An upload: "INITIATED UPLOAD_ID KEY", or a JSON object. */
+static int
+ls_upload(void *cookie, const struct s3_upload *u)
+{
+	struct get *g = cookie;
+	struct strbuf b = STRBUF_INIT;
+	const char *f[3] = { u->initiated, u->upload_id, u->key };
+
+	if (!g->json)
+		return (rec_write(stdout, g->nul, 3, f));
+	strbuf_adds(&b, "{\"key\":");
+	json_str(&b, u->key);
+	strbuf_adds(&b, ",\"upload_id\":");
+	json_str(&b, u->upload_id);
+	strbuf_adds(&b, ",\"initiated\":");
+	json_str(&b, u->initiated);
+	return (json_end(&b));
+}
+
 static int
 get_ls(struct get *g)
 {
 	struct s3_conn *k;
 	struct s3_error e;
 	char why[400];
-	int rc = 0;
+	int rc = 0, r;
 
 	if ((k = s3_conn_new(g->cli.client)) == NULL)
 		return (EX_FAILURE);
-	if (s3_list(k, g->key, g->delimiter, g->max_keys, ls_one, g, &e) != 0) {
+	if (g->uploads)
+		r = s3_list_uploads(k, g->key, g->max_keys, ls_upload, g, &e);
+	else
+		r = s3_list(k, g->key, g->delimiter, g->max_keys, ls_one, g,
+		    &e);
+	if (r != 0) {
 		if (e.kind == S3_ESYS) {
 			rc = EX_FAILURE;	/* reported by rec_write */
 		} else {
-			warn0("cannot list '%s/%s': %s",
+			warn0("cannot list %s'%s/%s': %s", g->uploads ?
+			    "the uploads under " : "",
 			    s3_client_bucket(g->cli.client), g->key,
 			    s3_error_str(&e, why, sizeof(why)));
 			rc = s3_error_exit(&e);
@@ -498,10 +532,14 @@ main(int argc, char *argv[])
 		    "standard output)");
 		usage(stderr, EX_USAGE);
 	}
-	if (((g.json || g.max_keys || g.delimiter) && !g.ls) ||
+	if (((g.json || g.max_keys || g.delimiter || g.uploads) && !g.ls) ||
 	    (g.nul && !g.list && !g.ls)) {
-		warn0("--json, --max-keys and --delimiter need --ls; -0 needs "
-		    "--list or --ls");
+		warn0("--json, --max-keys, --delimiter and --uploads need "
+		    "--ls; -0 needs --list or --ls");
+		usage(stderr, EX_USAGE);
+	}
+	if (g.uploads && g.delimiter) {
+		warn0("--delimiter cannot go with --uploads");
 		usage(stderr, EX_USAGE);
 	}
 	if (s3cli_parse_url(argv[0], &g.bucket, &g.key) != 0)

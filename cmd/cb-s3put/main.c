@@ -2,7 +2,8 @@
  * cb-s3put: upload a file or a stream to S3 (single PUT or concurrent
  * multipart), optionally lzop-compressed on the way, or, in list mode,
  * many files named by records on stdin.  Prints a result record per
- * object (cb-transfer(5)).
+ * object (cb-transfer(5)).  Or delete an object, or abort the multipart
+ * uploads left in progress under a prefix.
  */
 
 #include <errno.h>
@@ -38,17 +39,21 @@ static const char usage_text[] =
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
     "                [--fields N] [options] s3://BUCKET[/PREFIX]\n"
-    "       cb-s3put --delete [options] s3://BUCKET/KEY\n";
+    "       cb-s3put --delete [options] s3://BUCKET/KEY\n"
+    "       cb-s3put --abort-uploads [-0] [--older-than SECONDS] [options]\n"
+    "                s3://BUCKET/PREFIX\n";
 
 enum { OPT_SSE = 400, OPT_KMS, OPT_CLASS, OPT_CHECKSUM, OPT_LIST,
     OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS, OPT_IF_NONE_MATCH,
-    OPT_DELETE };
+    OPT_DELETE, OPT_ABORT_UPLOADS, OPT_OLDER_THAN };
 
 struct put {
 	struct s3cli	 cli;
 	struct s3up_opts up;
 	int		 list;
 	int		 delete;
+	int		 abort_uploads;
+	int64_t		 older_than;	/* seconds, -1: any age */
 	int		 nul;
 	int		 fields;
 	int		 checksum_set;
@@ -100,6 +105,8 @@ parse_args(struct put *p, int argc, char *argv[])
 		{ "fields", required_argument, NULL, OPT_FIELDS },
 		{ "if-none-match", no_argument, NULL, OPT_IF_NONE_MATCH },
 		{ "delete", no_argument, NULL, OPT_DELETE },
+		{ "abort-uploads", no_argument, NULL, OPT_ABORT_UPLOADS },
+		{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -136,6 +143,15 @@ parse_args(struct put *p, int argc, char *argv[])
 		case OPT_LIST: p->list = 1; break;
 		case OPT_IF_NONE_MATCH: p->up.put.if_none_match = 1; break;
 		case OPT_DELETE: p->delete = 1; break;
+		case OPT_ABORT_UPLOADS: p->abort_uploads = 1; break;
+		case OPT_OLDER_THAN:
+			if (num_parse_u64(optarg, 0, INT32_MAX, &u) != 0) {
+				warn0("invalid --older-than '%s': expected "
+				    "seconds, 0 to %d", optarg, INT32_MAX);
+				usage(stderr, EX_USAGE);
+			}
+			p->older_than = (int64_t)u;
+			break;
 		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
 		case OPT_KEY_SUFFIX: p->key_suffix = optarg; break;
 		case OPT_FIELDS:
@@ -302,6 +318,127 @@ put_delete(struct put *p)
 		    s3_client_bucket(p->cli.client), p->key);
 	s3_conn_free(k);
 	return (rc);
+}
+
+/* ---------------------------------------------------- --abort-uploads */
+
+struct aborts {
+	struct put	*p;
+	struct s3_conn	*k;
+	time_t		 now;
+	int		 stopped;	/* abort_one() stopped the listing */
+};
+
+/* Keep the first failure's exit status. */
+static void
+put_fail(struct put *p, int rc)
+{
+
+	if (p->status == 0)
+		p->status = rc;
+}
+
+/*
+ * Whether u is to be aborted: under the prefix (whatever the server
+ * says) and, with --older-than, initiated that long ago.
+ */
+static int
+abort_wanted(struct aborts *a, const struct s3_upload *u)
+{
+	struct put *p = a->p;
+	const char *b = s3_client_bucket(p->cli.client);
+	time_t t;
+
+	if (strncmp(u->key, p->key, strlen(p->key)) != 0) {
+		warn0("not aborting upload %s of '%s/%s': the server listed "
+		    "it, but it is not under the prefix '%s'", u->upload_id, b,
+		    u->key, p->key);
+		put_fail(p, EX_DATAERR);
+		return (0);
+	}
+	if (p->older_than < 0)
+		return (1);
+	if (s3_time_parse(u->initiated, &t) != 0) {
+		warn0("not aborting upload %s of '%s/%s': its initiation time "
+		    "'%s' cannot be read", u->upload_id, b, u->key,
+		    u->initiated);
+		put_fail(p, EX_DATAERR);
+		return (0);
+	}
+	if (a->now - t >= p->older_than)
+		return (1);
+	warnp_debug(1, "keeping upload %s of '%s/%s': initiated %s, less "
+	    "than %" PRId64 " s ago", u->upload_id, b, u->key, u->initiated,
+	    p->older_than);
+	return (0);
+}
+
+/* Stop the listing with exit status rc. */
+static int
+abort_stop(struct aborts *a, int rc)
+{
+
+	put_fail(a->p, rc);
+	a->stopped = 1;
+	return (-1);
+}
+
+/* Abort one upload and write its record; -1 stops the listing. */
+static int
+abort_one(void *cookie, const struct s3_upload *u)
+{
+	struct aborts *a = cookie;
+	struct put *p = a->p;
+	const char *f[3] = { "aborted", u->upload_id, u->key };
+	struct s3_error e;
+	char why[400];
+	int rc = 0;
+
+	if (s3_cancelled())
+		return (abort_stop(a, EX_FAILURE));
+	if (!abort_wanted(a, u))
+		return (0);
+	/* NoSuchUpload: completed or aborted meanwhile, gone either way. */
+	if (s3_mpu_abort(a->k, u->key, u->upload_id, &e) != 0 &&
+	    !s3_error_no_such_upload(&e)) {
+		warn0("cannot abort upload %s of '%s/%s': %s", u->upload_id,
+		    s3_client_bucket(p->cli.client), u->key,
+		    s3_error_str(&e, why, sizeof(why)));
+		rc = s3_error_exit(&e);
+		put_fail(p, rc);
+		f[0] = "failed";
+	}
+	if (rec_write(stdout, p->nul, 3, f) != 0)
+		return (abort_stop(a, EX_FAILURE));
+	if (fflush(stdout) != 0) {
+		warnp("cannot write the record of upload %s", u->upload_id);
+		return (abort_stop(a, EX_FAILURE));
+	}
+	/* Denied or unusable (as in list mode): the others would be too. */
+	if (rc == EX_NOPERM || rc == EX_UNAVAILABLE)
+		return (abort_stop(a, rc));
+	return (0);
+}
+
+/* AbortMultipartUpload for each upload in progress under the prefix. */
+static int
+put_abort_uploads(struct put *p)
+{
+	struct aborts a = { .p = p, .now = time(NULL) };
+	struct s3_error e;
+	char why[400];
+
+	if ((a.k = s3_conn_new(p->cli.client)) == NULL)
+		return (EX_FAILURE);
+	if (s3_list_uploads(a.k, p->key, 0, abort_one, &a, &e) != 0 &&
+	    !a.stopped) {
+		warn0("cannot list the uploads under '%s/%s': %s",
+		    s3_client_bucket(p->cli.client), p->key,
+		    s3_error_str(&e, why, sizeof(why)));
+		put_fail(p, s3_error_exit(&e));
+	}
+	s3_conn_free(a.k);
+	return (p->status);
 }
 
 static int
@@ -502,10 +639,11 @@ main(int argc, char *argv[])
 	if (s3cli_init(&p.cli) != 0)
 		return (EX_USAGE);
 	p.up.lzo.level = 3;
+	p.older_than = -1;
 	parse_args(&p, argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > (p.list || p.delete ? 1 : 2))
+	if (argc < 1 || argc > (p.list || p.delete || p.abort_uploads ? 1 : 2))
 		usage(stderr, EX_USAGE);
 	/* (Encryption, class and checksum options are no harm: ignored.) */
 	if (p.delete && (p.list || p.up.pack || p.up.put.if_none_match)) {
@@ -513,9 +651,20 @@ main(int argc, char *argv[])
 		    "--if-none-match");
 		usage(stderr, EX_USAGE);
 	}
-	if (!p.list && (p.nul || p.key_prefix || p.key_suffix || p.fields)) {
-		warn0("-0, --key-prefix, --key-suffix and --fields need "
-		    "--list");
+	if (p.abort_uploads && (p.list || p.delete || p.up.pack ||
+	    p.up.put.if_none_match)) {
+		warn0("--abort-uploads cannot go with --list, --delete, --pack "
+		    "or --if-none-match");
+		usage(stderr, EX_USAGE);
+	}
+	if (p.older_than >= 0 && !p.abort_uploads) {
+		warn0("--older-than needs --abort-uploads");
+		usage(stderr, EX_USAGE);
+	}
+	if (!p.list && (p.key_prefix || p.key_suffix || p.fields ||
+	    (p.nul && !p.abort_uploads))) {
+		warn0("--key-prefix, --key-suffix and --fields need --list; -0 "
+		    "needs --list or --abort-uploads");
 		usage(stderr, EX_USAGE);
 	}
 	if (p.fields == 0)
@@ -526,6 +675,13 @@ main(int argc, char *argv[])
 	}
 	if (s3cli_parse_url(argv[0], &p.bucket, &p.key) != 0)
 		return (EX_USAGE);
+	if (p.abort_uploads && *p.key == '\0') {
+		warn0("refusing to abort the uploads of the whole bucket: name "
+		    "a prefix (s3://BUCKET/PREFIX)");
+		free(p.bucket);
+		free(p.key);
+		return (EX_USAGE);
+	}
 	p.up.part_size = p.cli.part_size;
 	p.up.concurrency = p.cli.concurrency;
 	s3cli_signals();
@@ -542,6 +698,8 @@ main(int argc, char *argv[])
 	s3cli_progress_start(&p.cli);
 	if (p.delete)
 		rc = put_delete(&p);
+	else if (p.abort_uploads)
+		rc = put_abort_uploads(&p);
 	else if (p.list)
 		rc = put_list(&p);
 	else

@@ -1,6 +1,6 @@
 /*
  * The pure parts of the S3 client: credentials files and JSON, XML walk,
- * CRC-32C, URL decoding, part sizes, size parsing.
+ * CRC-32C, URL decoding, part sizes, size parsing, listed times.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +335,33 @@ t_etag_parts(void)
 	}
 }
 
+static void
+t_time_parse(void)
+{
+	static const char *const bad[] = { "", "2026-12-02T02:40:11",
+	    "2026-12-02T02:40:11.000", "2026-12-02 02:40:11Z",
+	    " 2026-12-02T02:40:11Z", "2026-12-2T02:40:11Z",
+	    "2026-12-02T02:40:11.Z", "2026-12-02T02:40:11.000Zx",
+	    "2026-12-02T02:40:11+01:00", "2026-13-02T02:40:11Z",
+	    "2026-12-02T25:40:11Z", "x026-12-02T02:40:11Z" };
+	time_t t;
+	size_t i;
+
+	EXPECT(s3_time_parse("2026-12-02T02:40:11.000Z", &t) == 0 &&
+	    t == 1796179211);
+	EXPECT(s3_time_parse("2026-12-02T02:40:11Z", &t) == 0 &&
+	    t == 1796179211);
+	EXPECT(s3_time_parse("1970-01-01T00:00:00.123456Z", &t) == 0 &&
+	    t == 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = 7;
+		if (s3_time_parse(bad[i], &t) != -1 || t != 7) {
+			unit_cur_failed = 1;
+			printf("# '%s' is read\n", bad[i]);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -352,5 +379,6 @@ main(void)
 	TEST(t_ssec_check);
 	TEST(t_content_range);
 	TEST(t_etag_parts);
+	TEST(t_time_parse);
 	return (unit_done());
 }
