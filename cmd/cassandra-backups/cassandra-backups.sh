@@ -612,19 +612,18 @@ parse_backup() {
 # of an earlier backup a snapshot refers to (cb-manifest plan), into NAME
 # and $TMP/plan.
 plan_backup() {
-	# The earlier backups, whose objects unchanged files reuse (first:
-	# catalog sets variables of its own).
-	[ "$FULL" = 1 ] || catalog
 	day=$(date -u +%Y%m%d)
-	name=${BACKUP_NAME:-$day}
-	key=$(echo "$name" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
-	fetch "$key" "$TMP/prev.json" ||
-	    die $? "cannot read 's3://$BUCKET/$key'; not starting a run that could overwrite it"
-	set -- --backup "$name" --alt-name "$day-$(date -u +%H%M%S)" \
+	pname=${BACKUP_NAME:-$day}
+	pkey=$(echo "$pname" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	fetch "$pkey" "$TMP/prev.json" ||
+	    die $? "cannot read 's3://$BUCKET/$pkey'; not starting a run that could overwrite it"
+	# The earlier backups, whose objects unchanged files reuse.
+	[ "$FULL" = 1 ] || catalog
+	set -- --backup "$pname" --alt-name "$day-$(date -u +%H%M%S)" \
 	    --base-path "$BASE" --run "$RUN" --hosts "$HOSTS" \
 	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
 	[ "$NEW_SNAPSHOT" = 1 ] && set -- "$@" --new-snapshot
-	[ "$name" = "$day" ] || set -- "$@" --named
+	[ "$pname" = "$day" ] || set -- "$@" --named
 	if [ "$FULL" = 1 ]; then
 		set -- "$@" --full
 	else
@@ -637,9 +636,9 @@ plan_backup() {
 	cb-manifest plan "$@" >"$TMP/plan" || exit $?
 	NAME=$(sed -n 's/^name	//p' "$TMP/plan")
 	MANIFEST=$(sed -n 's/^manifest	//p' "$TMP/plan")
-	[ "$NAME" = "$name" ] || PREV_MANIFEST=
-	[ "$NAME" = "$name" ] || [ ! -e "$TMP/prev.json" ] ||
-	    verbose "backup '$name' exists with other settings: naming this one '$NAME'"
+	[ "$NAME" = "$pname" ] || PREV_MANIFEST=
+	[ "$NAME" = "$pname" ] || [ ! -e "$TMP/prev.json" ] ||
+	    verbose "backup '$pname' exists with other settings: naming this one '$NAME'"
 	awk -F'\t' '$1 == "host" && $6 != "-" { print $2 ": unchanged files refer to " $6 }' \
 	    "$TMP/plan" | while IFS= read -r l; do verbose "$l"; done
 }
