@@ -154,3 +154,58 @@ assert d[2]["complete"] is True and len(d[2]["nodes"]) == 2
 	run cb-manifest keys <<<x
 	expect_status 64
 }
+
+@test "purge-plan: --keep N keeps the N newest complete; incomplete and unfinished ones go after the grace; seed only by age or name" {
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	old=2026-01-01T00:00:00Z
+	cluster c1 2026-01-01T00:00:00Z true '["a", "b"]' null >"$T/c1.json"
+	cluster c2 2026-01-02T00:00:00Z true '["a", "b"]' null >"$T/c2.json"
+	cluster c3 2026-01-03T00:00:00Z true '["a", "b"]' null >"$T/c3.json"
+	cluster i1 2026-01-02T12:00:00Z false '["a", "b"]' null >"$T/i1.json"
+	cluster i2 "$now" false '["a", "b"]' null >"$T/i2.json"
+	printf 'c1\t%s\nc2\t%s\nc3\t%s\ni1\t%s\ni2\t%s\n20170104\t%s\nrun1\t-\nrun2\t-\nbad\t%s\n' \
+	    "$T/c1.json" "$T/c2.json" "$T/c3.json" "$T/i1.json" "$T/i2.json" "$T/seed.json" "$T/bad.json" >"$T/cat"
+	printf 'run1\t2026-01-05T00:00:00.000Z\nrun2\t%s\n' "$now" >"$T/ages"
+	run --separate-stderr cb-manifest purge-plan --keep 2 --ages "$T/ages" <"$T/cat"
+	expect_status 0
+	printf '%s\n' "$output" | cut -f1,2 | sort >"$T/got"
+	printf 'keep\t20170104\nkeep\tbad\nkeep\tc2\nkeep\tc3\nkeep\ti2\nkeep\trun2\npurge\tc1\npurge\ti1\npurge\trun1\n' >"$T/want"
+	diff "$T/want" "$T/got"
+	[[ "$output" == *"$(printf 'purge\tc1\tbeyond the 2 newest complete backups')"* ]]
+	[[ "$output" == *"$(printf 'keep\ti2\tincomplete, within the grace')"* ]]
+	[[ "$output" == *"$(printf 'keep\tbad\tits manifest cannot be read')"* ]]
+	# --older-than: by creation; the seed backup by its name's day.
+	run --separate-stderr cb-manifest purge-plan --older-than 30 --grace 0 --ages "$T/ages" <"$T/cat"
+	expect_status 0
+	printf '%s\n' "$output" | awk -F'\t' '$1 == "purge" { print $2 }' | sort >"$T/got"
+	printf '20170104\nc1\nc2\nc3\ni1\ni2\nrun1\nrun2\n' >"$T/want"
+	diff "$T/want" "$T/got"
+	# --name: that one only, whatever it is.
+	run --separate-stderr cb-manifest purge-plan --name run2 <"$T/cat"
+	expect_status 0
+	[ "$output" = "$(printf 'purge\trun2\tnamed; it has no manifest.json (a run that did not finish)')" ]
+	run cb-manifest purge-plan --keep 0 <"$T/cat"
+	expect_status 64
+	run cb-manifest purge-plan --keep 1 --older-than 2 <"$T/cat"
+	expect_status 64
+}
+
+@test "report: verify and purge reports, as text and JSON" {
+	printf 'node\th1\t10\t2048\0defect\th1\tmissing\tp/b1/h1/x.lzo\t/var/lib/cassandra/data/ks/t-1/snapshots/s/nb-1-big-Data.db\0node\th2\t5\t100\0defect\th3\tno node manifest (status failed)\t-\t-\0' >"$T/v"
+	run cb-manifest report verify -0 --backup b1 --mode quick <"$T/v"
+	expect_status 1
+	[[ "${lines[0]}" == "verify: backup 'b1', quick: 2 hosts, 15 files, 2.1 KiB: DEFECTS FOUND" ]]
+	[[ "$output" == *"  h1: missing: /var/lib/cassandra/data/ks/t-1/snapshots/s/nb-1-big-Data.db (object p/b1/h1/x.lzo)"* ]]
+	[[ "$output" == *"  h3: no node manifest (status failed)"* ]]
+	run cb-manifest report verify -0 --backup b1 --mode quick --json <"$T/v"
+	expect_status 1
+	python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert not r["whole"] and len(r["defects"]) == 2 and r["defects"][1]["key"] is None, r' "$output"
+	printf 'node\th1\t10\t2048\0' | cb-manifest report verify -0 --backup b1 --mode deep
+	printf 'purge\tb1\tnamed\0keep\tb2\tkept\0object\t100\tp/b1/h1/x.lzo\0upload\t2026-01-01T00:00:00.000Z\tp/b1/h1/y.lzo\0' >"$T/p"
+	run cb-manifest report purge -0 --dry-run <"$T/p"
+	expect_status 0
+	[[ "$output" == *"purge: backup 'b1' would go: named"* ]]
+	[[ "$output" == *"purge: 1 backups, 1 objects, 100 B, 1 multipart uploads would go (dry run: nothing was deleted)"* ]]
+	run cb-manifest report purge -0 --json <"$T/p"
+	python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert not r["dry_run"] and r["bytes"] == 100 and r["objects"][0]["key"] == "p/b1/h1/x.lzo", r' "$output"
+}

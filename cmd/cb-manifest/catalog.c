@@ -358,3 +358,189 @@ mf_catalog_reference(const struct mf_catalog *c, const char *host,
 	}
 	return (NULL);
 }
+
+/* ---- cb-manifest purge-plan ----------------------------------------- */
+
+/* Seconds since 1970 of "YYYY-MM-DDTHH:MM:SS..." (UTC); -1 if not one. */
+static time_t
+iso_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return (-1);
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return (timegm(&tm));
+}
+
+/* The newest object time of each name without a manifest (--ages). */
+static int
+ages_load(const char *path, struct strset *names, char ***times, size_t *n)
+{
+	struct rec_reader *r;
+	char *f[2], **nv;
+	FILE *in;
+	long i;
+	int rc;
+
+	if ((in = fopen(path, "r")) == NULL) {
+		warnp("cannot open '%s'", path);
+		return (EX_FAILURE);
+	}
+	if ((r = rec_reader_new(in, 0, path)) == NULL) {
+		fclose(in);
+		return (EX_FAILURE);
+	}
+	while ((rc = rec_reader_next(r, 2, f)) == 1) {
+		if ((i = strset_put(names, f[0], (long)*n)) == -2 ||
+		    (i == -1 && ((nv = realloc(*times, (*n + 1) *
+		    sizeof(*nv))) == NULL || ((*times = nv),
+		    (nv[*n] = strdup(f[1])) == NULL)))) {
+			warnp("cannot allocate");
+			rc = -2;
+			break;
+		}
+		if (i == -1)
+			(*n)++;
+	}
+	rec_reader_free(r);
+	fclose(in);
+	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
+}
+
+static void
+put_decision(const char *what, const char *name, const char *why)
+{
+	const char *f[3] = { what, name, why };
+
+	rec_write(stdout, 0, 3, f);
+}
+
+/*
+ * Which backups a purge removes (cassandra-backups(1), purge): one record
+ * per backup, newest first, "purge" or "keep", its name and why.
+ */
+int
+mf_purge_plan(const struct mf_opts *o)
+{
+	struct strset agenames;
+	struct entry *v;
+	char **ages = NULL, why[256], when[32];
+	size_t n, na = 0, i, kept = 0;
+	time_t grace = o->now - (time_t)o->grace_hours * 3600, t;
+	time_t older = o->now - (time_t)o->older_days * 86400;
+	const char *fmt;
+	yaml_node_t *root;
+	long ai;
+	int rc, complete;
+
+	memset(&agenames, 0, sizeof(agenames));
+	if (o->ages != NULL &&
+	    (rc = ages_load(o->ages, &agenames, &ages, &na)) != 0)
+		goto out;
+	if ((rc = entries_read(stdin, "stdin", &v, &n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct entry *e = &v[i];
+		int named = o->name != NULL && strcmp(o->name, e->name) == 0;
+
+		if (o->name != NULL && !named)
+			continue;
+		if (e->bad) {
+			put_decision("keep", e->name, "its manifest cannot be "
+			    "read (nothing of it is deleted)");
+			continue;
+		}
+		if (e->doc == NULL) {
+			/* A run that never wrote its cluster manifest. */
+			ai = strset_get(&agenames, e->name);
+			t = ai >= 0 ? iso_time(ages[ai]) : -1;
+			if (named)
+				put_decision("purge", e->name, "named; it has no "
+				    "manifest.json (a run that did not finish)");
+			else if (t >= 0 && t <= grace) {
+				snprintf(why, sizeof(why), "no manifest.json, "
+				    "last written %.19s, older than the %d h "
+				    "grace", ages[ai], o->grace_hours);
+				put_decision("purge", e->name, why);
+			} else
+				put_decision("keep", e->name, "no manifest.json "
+				    "and written within the grace: it may be "
+				    "running");
+			continue;
+		}
+		root = json_root(e->doc);
+		fmt = json_get_str(e->doc, root, "format", "");
+		if (strcmp(fmt, MF_CLUSTER_FORMAT) != 0) {
+			/* Seed format: by name or by the day its name gives. */
+			t = iso_time(e->byname);
+			if (named)
+				put_decision("purge", e->name, "named "
+				    "(seed-format: every object under its name)");
+			else if (o->older_days > 0 && t >= 0 && t < older) {
+				snprintf(why, sizeof(why), "seed-format, of "
+				    "%.10s, older than %d days", e->byname,
+				    o->older_days);
+				put_decision("purge", e->name, why);
+			} else
+				put_decision("keep", e->name, o->older_days > 0 ?
+				    "seed-format, not older than that" :
+				    "seed-format: purged by name or age only");
+			continue;
+		}
+		complete = is_complete(e);
+		t = iso_time(json_get_str(e->doc, root, "created", NULL));
+		mf_time(t, when, sizeof(when));
+		if (named) {
+			put_decision("purge", e->name, "named");
+			continue;
+		}
+		if (!complete) {
+			time_t u = iso_time(json_get_str(e->doc, root,
+			    "updated", NULL));
+
+			if (u < 0)
+				u = t;
+			if (u >= 0 && u <= grace) {
+				snprintf(why, sizeof(why), "incomplete, last "
+				    "run older than the %d h grace",
+				    o->grace_hours);
+				put_decision("purge", e->name, why);
+			} else
+				put_decision("keep", e->name, "incomplete, "
+				    "within the grace: it may be running or "
+				    "about to be completed");
+			continue;
+		}
+		if (o->keep > 0) {
+			if (kept < (size_t)o->keep) {
+				kept++;
+				snprintf(why, sizeof(why), "one of the %d newest "
+				    "complete backups", o->keep);
+				put_decision("keep", e->name, why);
+			} else {
+				snprintf(why, sizeof(why), "beyond the %d newest "
+				    "complete backups", o->keep);
+				put_decision("purge", e->name, why);
+			}
+			continue;
+		}
+		if (t >= 0 && t < older) {
+			snprintf(why, sizeof(why), "created %s, older than %d "
+			    "days", when, o->older_days);
+			put_decision("purge", e->name, why);
+		} else
+			put_decision("keep", e->name, "not older than that");
+	}
+	entries_free(v, n);
+	rc = fflush(stdout) != 0 ? EX_FAILURE : 0;
+out:
+	for (i = 0; i < na; i++)
+		free(ages[i]);
+	free(ages);
+	strset_free(&agenames);
+	return (rc);
+}

@@ -39,6 +39,12 @@ usage(FILE *f)
 "                   [--results FILE]\n"
 "       cb-manifest orphans [-0] --objects FILE --manifest FILE --prefix P\n"
 "                   [--since TIME]\n"
+"       cb-manifest verify [-0] --objects FILE [--host HOST] <NODE-MANIFEST\n"
+"       cb-manifest refs [-0] NODE-MANIFEST...\n"
+"       cb-manifest purge-plan (--keep N | --older-than DAYS | --name NAME)\n"
+"                   [--grace HOURS] [--ages FILE]\n"
+"       cb-manifest report verify --backup NAME --mode quick|deep [--json]\n"
+"       cb-manifest report purge [--dry-run] [--json]\n"
 "       cb-manifest merge --backup NAME --base-path PATH --run RUN\n"
 "                   [--kind full|differential|incremental] --hosts HOST,...\n"
 "                   [--keyspaces KS,...]\n"
@@ -60,7 +66,8 @@ enum {
 	O_BACKUP = 256, O_RUN, O_HOST, O_KIND, O_TOPO, O_SCHEMA, O_PREV,
 	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON,
 	O_ALT, O_NEWSNAP, O_WARN, O_REF, O_RESULTS, O_OBJECTS, O_REUSED,
-	O_HOSTID, O_PREFIXES, O_CATALOG, O_FULL, O_NAMED, O_MANIFEST, O_PREFIX, O_SINCE
+	O_HOSTID, O_PREFIXES, O_CATALOG, O_FULL, O_NAMED, O_MANIFEST, O_PREFIX, O_SINCE, O_KEEP, O_OLDER, O_NAME, O_GRACE,
+	O_AGES, O_MODE, O_DRYRUN
 };
 
 static const struct option longopts[] = {
@@ -95,6 +102,13 @@ static const struct option longopts[] = {
 	{ "manifest",	required_argument, NULL, O_MANIFEST },
 	{ "prefix",	required_argument, NULL, O_PREFIX },
 	{ "since",	required_argument, NULL, O_SINCE },
+	{ "keep",	required_argument, NULL, O_KEEP },
+	{ "older-than",	required_argument, NULL, O_OLDER },
+	{ "name",	required_argument, NULL, O_NAME },
+	{ "grace",	required_argument, NULL, O_GRACE },
+	{ "ages",	required_argument, NULL, O_AGES },
+	{ "mode",	required_argument, NULL, O_MODE },
+	{ "dry-run",	no_argument,	   NULL, O_DRYRUN },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -154,6 +168,25 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_MANIFEST: o->manifest = optarg; break;
 		case O_PREFIX: o->prefix = optarg; break;
 		case O_SINCE: o->since = optarg; break;
+		case O_KEEP:
+		case O_OLDER:
+		case O_GRACE: {
+			int64_t v;
+
+			if (num_parse_i64(optarg, ch == O_GRACE ? 0 : 1,
+			    1000000, &v) != 0) {
+				warn0("invalid --%s '%s'", ch == O_KEEP ? "keep" :
+				    ch == O_OLDER ? "older-than" : "grace", optarg);
+				return (EX_USAGE);
+			}
+			*(ch == O_KEEP ? &o->keep : ch == O_OLDER ?
+			    &o->older_days : &o->grace_hours) = (int)v;
+			break;
+		}
+		case O_NAME: o->name = optarg; break;
+		case O_AGES: o->ages = optarg; break;
+		case O_MODE: o->mode = optarg; break;
+		case O_DRYRUN: o->dry_run = 1; break;
 		case 'h': usage(stdout); return (-1);
 		case 'V': printf("cb-manifest %s\n", CB_VERSION); return (-1);
 		default: usage(stderr); return (EX_USAGE);
@@ -177,21 +210,43 @@ int
 main(int argc, char **argv)
 {
 	struct mf_opts o;
-	const char *cmd;
+	const char *cmd, *what;
 	int rc;
 
 	warnp_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.kind = "full";
 	o.input_fields = 4;
+	o.grace_hours = 24;
 	if (argc >= 2 && argv[1][0] != '-') {
 		cmd = argv[1];
 		argc--;
 		argv++;
 	} else
 		cmd = NULL;
+	/* cb-manifest report verify|purge [options] */
+	what = NULL;
+	if (cmd != NULL && strcmp(cmd, "report") == 0 && argc >= 2 &&
+	    argv[1][0] != '-') {
+		what = argv[1];
+		argc--;
+		argv++;
+	}
 	if ((rc = parse(&o, argc, argv)) != 0)
 		return (rc < 0 ? 0 : rc);
+	if (cmd != NULL && strcmp(cmd, "refs") == 0)
+		return (mf_refs(&o, argc - optind, argv + optind));
+	if (cmd != NULL && strcmp(cmd, "report") == 0) {
+		if (what == NULL || optind != argc || (strcmp(what, "verify") &&
+		    strcmp(what, "purge"))) {
+			warn0("usage: cb-manifest report verify|purge [options]");
+			return (EX_USAGE);
+		}
+		if (strcmp(what, "verify") == 0 &&
+		    (need(o.backup, "--backup") || need(o.mode, "--mode")))
+			return (EX_USAGE);
+		return (mf_report(&o, what));
+	}
 	if (cmd == NULL || optind != argc) {
 		warn0(cmd == NULL ? "no subcommand given" : "too many arguments");
 		usage(stderr);
@@ -215,6 +270,19 @@ main(int argc, char **argv)
 		    need(o.reused_out, "--reused"))
 			return (EX_USAGE);
 		return (mf_reuse(&o));
+	}
+	if (strcmp(cmd, "verify") == 0) {
+		if (need(o.listing_file, "--objects"))
+			return (EX_USAGE);
+		return (mf_verify(&o));
+	}
+	if (strcmp(cmd, "purge-plan") == 0) {
+		if ((o.keep > 0) + (o.older_days > 0) + (o.name != NULL) != 1) {
+			warn0("purge-plan needs one of --keep, --older-than and "
+			    "--name");
+			return (EX_USAGE);
+		}
+		return (mf_purge_plan(&o));
 	}
 	if (strcmp(cmd, "orphans") == 0) {
 		if (need(o.listing_file, "--objects") ||

@@ -17,7 +17,9 @@ struct mf_opts {
 	const char	*results, *listing_file, *reused_out, *host_id;
 	const char	*catalog;
 	int		 prefixes, full, named;
-	const char	*manifest, *prefix, *since;
+	const char	*manifest, *prefix, *since, *name, *ages;
+	int		 keep, older_days, grace_hours, dry_run;
+	const char	*mode;
 	const char	*keyspaces, *table, *base_path, *hosts, *listing;
 	const char	*alt_name, *warnings;
 	int		 new_snapshot;
@@ -83,6 +85,10 @@ int mf_plan(const struct mf_opts *o);
 int mf_keys(const struct mf_opts *o);
 int mf_reuse(const struct mf_opts *o);
 int mf_orphans(const struct mf_opts *o);
+int mf_verify(const struct mf_opts *o);
+int mf_refs(const struct mf_opts *o, int argc, char **argv);
+int mf_purge_plan(const struct mf_opts *o);
+int mf_report(const struct mf_opts *o, const char *what);
 
 /* The keys of a backup's cluster manifest and of a node manifest of a
  * run (malloc'd; NULL if out of memory). */

@@ -1,0 +1,299 @@
+/*
+ * cb-manifest report: the reports of cassandra-backups verify and purge,
+ * as text or JSON, from the records the driver gathered (cb-manifest(1)).
+ *
+ * verify:	node TAB HOST TAB FILES TAB BYTES	a node checked
+ *		defect TAB HOST TAB WHAT TAB KEY TAB PATH
+ * purge:	purge TAB NAME TAB REASON		a backup that goes
+ *		keep TAB NAME TAB REASON
+ *		object TAB SIZE TAB KEY			an object that goes
+ *		upload TAB INITIATED TAB KEY		a multipart upload
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "manifest.h"
+#include "num.h"
+#include "records.h"
+#include "warnp.h"
+
+/* A record of the report, split as its first field says. */
+struct rrec {
+	char	*f[5];
+	size_t	 n;
+};
+
+struct rlist {
+	struct rrec	*v;
+	size_t		 n, cap;
+};
+
+static void
+rlist_free(struct rlist *l)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->n; i++)
+		for (k = 0; k < l->v[i].n; k++)
+			free(l->v[i].f[k]);
+	free(l->v);
+}
+
+/* Fields of each kind of record: the last takes the rest. */
+static size_t
+nfields(const char *kind)
+{
+
+	if (strcmp(kind, "defect") == 0)
+		return (5);
+	if (strcmp(kind, "node") == 0)
+		return (4);
+	if (strcmp(kind, "purge") == 0 || strcmp(kind, "keep") == 0 ||
+	    strcmp(kind, "object") == 0 || strcmp(kind, "upload") == 0)
+		return (3);
+	return (0);
+}
+
+static int
+rlist_read(struct rlist *l, int nul)
+{
+	struct rec_reader *r;
+	char *rec, *f[5], *tab;
+	size_t len, n, k;
+	struct rrec *nv;
+	int rc;
+
+	if ((r = rec_reader_new(stdin, nul, "stdin")) == NULL)
+		return (EX_FAILURE);
+	while ((rc = rec_reader_raw(r, &rec, &len)) == 1) {
+		tab = strchr(rec, '\t');
+		if (tab != NULL)
+			*tab = '\0';
+		n = nfields(rec);
+		if (tab != NULL)
+			*tab = '\t';
+		if (n == 0 || rec_split(rec, n, f) != 0) {
+			warn0("malformed record %zu on stdin",
+			    rec_reader_number(r));
+			rc = -1;
+			break;
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 64;
+			if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL) {
+				rc = -2;
+				break;
+			}
+			l->v = nv;
+		}
+		memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+		for (k = 0; k < n; k++)
+			if ((l->v[l->n].f[k] = strdup(f[k])) == NULL)
+				rc = -2;
+		l->v[l->n++].n = n;
+		if (rc == -2)
+			break;
+	}
+	if (rc == -2)
+		warnp("cannot allocate");
+	rec_reader_free(r);
+	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
+}
+
+static uint64_t
+u64(const char *s)
+{
+	uint64_t v = 0;
+
+	(void)num_parse_u64(s, 0, UINT64_MAX, &v);
+	return (v);
+}
+
+static void
+human(uint64_t n, char *buf, size_t size)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static int
+report_verify(const struct mf_opts *o, const struct rlist *l)
+{
+	uint64_t files = 0, bytes = 0, defects = 0, hosts = 0;
+	char q[REC_QUOTE_MAX], b[32];
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].f[0], "node") == 0) {
+			hosts++;
+			files += u64(l->v[i].f[2]);
+			bytes += u64(l->v[i].f[3]);
+		} else if (strcmp(l->v[i].f[0], "defect") == 0)
+			defects++;
+	}
+	if (o->json) {
+		fputs("{\"backup\": ", stdout);
+		json_put_str(stdout, o->backup);
+		fputs(", \"mode\": ", stdout);
+		json_put_str(stdout, o->mode);
+		printf(", \"whole\": %s, \"hosts\": %" PRIu64 ", \"files\": %"
+		    PRIu64 ", \"bytes\": %" PRIu64 ", \"defects\": [",
+		    defects ? "false" : "true", hosts, files, bytes);
+		for (i = 0; i < l->n; i++) {
+			const struct rrec *r = &l->v[i];
+
+			if (strcmp(r->f[0], "defect") != 0)
+				continue;
+			fputs(first ? "\n  {\"host\": " : ",\n  {\"host\": ",
+			    stdout);
+			json_put_str(stdout, r->f[1]);
+			fputs(", \"what\": ", stdout);
+			json_put_str(stdout, r->f[2]);
+			fputs(", \"key\": ", stdout);
+			json_put_strn(stdout, strcmp(r->f[3], "-") ? r->f[3] :
+			    NULL);
+			fputs(", \"path\": ", stdout);
+			if (strcmp(r->f[4], "-") == 0)
+				fputs("null", stdout);
+			else
+				mf_put_path(stdout, r->f[4]);
+			fputs("}", stdout);
+			first = 0;
+		}
+		fputs(first ? "]}\n" : "\n]}\n", stdout);
+	} else {
+		human(bytes, b, sizeof(b));
+		printf("verify: backup '%s', %s: %" PRIu64 " hosts, %" PRIu64
+		    " files, %s: %s\n", o->backup, o->mode, hosts, files, b,
+		    defects == 0 ? "whole" : "DEFECTS FOUND");
+		for (i = 0; i < l->n; i++) {
+			const struct rrec *r = &l->v[i];
+
+			if (strcmp(r->f[0], "defect") != 0)
+				continue;
+			printf("  %s: %s", r->f[1], r->f[2]);
+			if (strcmp(r->f[4], "-") != 0)
+				printf(": %s", rec_quote(r->f[4], q, sizeof(q)));
+			if (strcmp(r->f[3], "-") != 0)
+				printf(" (object %s)", rec_quote(r->f[3], q,
+				    sizeof(q)));
+			putchar('\n');
+		}
+		if (defects > 0)
+			printf("verify: backup '%s': %" PRIu64 " defects\n",
+			    o->backup, defects);
+	}
+	if (fflush(stdout) != 0)
+		return (EX_FAILURE);
+	return (defects > 0 ? EX_FAILURE : 0);
+}
+
+static void
+json_list(const struct rlist *l, const char *kind, const char *k1,
+    const char *k2)
+{
+	size_t i;
+	int first = 1;
+
+	printf(", \"%s\": [", strcmp(kind, "purge") == 0 ? "backups" :
+	    strcmp(kind, "keep") == 0 ? "kept" : strcmp(kind, "object") == 0 ?
+	    "objects" : "uploads");
+	for (i = 0; i < l->n; i++) {
+		const struct rrec *r = &l->v[i];
+
+		if (strcmp(r->f[0], kind) != 0)
+			continue;
+		printf("%s{\"%s\": ", first ? "\n  " : ",\n  ", k1);
+		if (strcmp(kind, "object") == 0)
+			printf("%" PRIu64, u64(r->f[1]));
+		else
+			json_put_str(stdout, r->f[1]);
+		printf(", \"%s\": ", k2);
+		json_put_str(stdout, r->f[2]);
+		putchar('}');
+		first = 0;
+	}
+	fputs(first ? "]" : "\n]", stdout);
+}
+
+static int
+report_purge(const struct mf_opts *o, const struct rlist *l)
+{
+	uint64_t nb = 0, no = 0, nu = 0, bytes = 0;
+	char q[REC_QUOTE_MAX], b[32];
+	const char *verb = o->dry_run ? "would go" : "deleted";
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const char *k = l->v[i].f[0];
+
+		nb += strcmp(k, "purge") == 0;
+		nu += strcmp(k, "upload") == 0;
+		if (strcmp(k, "object") == 0) {
+			no++;
+			bytes += u64(l->v[i].f[1]);
+		}
+	}
+	if (o->json) {
+		printf("{\"dry_run\": %s, \"backups_count\": %" PRIu64
+		    ", \"objects_count\": %" PRIu64 ", \"bytes\": %" PRIu64
+		    ", \"uploads_count\": %" PRIu64, o->dry_run ? "true" :
+		    "false", nb, no, bytes, nu);
+		json_list(l, "purge", "name", "reason");
+		json_list(l, "keep", "name", "reason");
+		json_list(l, "object", "size", "key");
+		json_list(l, "upload", "initiated", "key");
+		fputs("}\n", stdout);
+	} else {
+		for (i = 0; i < l->n; i++) {
+			const struct rrec *r = &l->v[i];
+
+			if (strcmp(r->f[0], "purge") == 0)
+				printf("purge: backup '%s' %s: %s\n", r->f[1],
+				    verb, r->f[2]);
+			else if (strcmp(r->f[0], "keep") == 0)
+				printf("purge: backup '%s' kept: %s\n", r->f[1],
+				    r->f[2]);
+		}
+		for (i = 0; i < l->n; i++) {
+			const struct rrec *r = &l->v[i];
+
+			if (strcmp(r->f[0], "object") == 0) {
+				human(u64(r->f[1]), b, sizeof(b));
+				printf("  object %s (%s)\n",
+				    rec_quote(r->f[2], q, sizeof(q)), b);
+			} else if (strcmp(r->f[0], "upload") == 0)
+				printf("  multipart upload %s (started %s)\n",
+				    rec_quote(r->f[2], q, sizeof(q)), r->f[1]);
+		}
+		human(bytes, b, sizeof(b));
+		printf("purge: %" PRIu64 " backups, %" PRIu64 " objects, %s, %"
+		    PRIu64 " multipart uploads %s%s\n", nb, no, b, nu, verb,
+		    o->dry_run ? " (dry run: nothing was deleted)" : "");
+	}
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+}
+
+int
+mf_report(const struct mf_opts *o, const char *what)
+{
+	struct rlist l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if ((rc = rlist_read(&l, o->nul)) == 0)
+		rc = strcmp(what, "verify") == 0 ? report_verify(o, &l) :
+		    report_purge(o, &l);
+	rlist_free(&l);
+	return (rc);
+}
