@@ -17,6 +17,7 @@
 #include "awscred.h"
 #include "crc32c.h"
 #include "num.h"
+#include "records.h"
 #include "s3.h"
 #include "sigv4.h"
 #include "strbuf.h"
@@ -1731,6 +1732,233 @@ s3_delete(struct s3_conn *k, const char *key, struct s3_error *e)
 	strcpy(r.payload, SIGV4_EMPTY_SHA256);
 	rc = req_run(k, &r, e);
 	req_free(&r);
+	return (rc);
+}
+
+/* ---------------------------------------------------- DeleteObjects */
+
+int
+s3_xml_key_check(const char *key)
+{
+	const char *s = key;
+	uint32_t cp;
+	size_t n;
+
+	if (*s == '\0')
+		return (-1);
+	while (*s != '\0') {
+		if ((n = rec_utf8_char(s, &cp)) == 0)
+			return (-1);
+		/* XML 1.0 Char: TAB, LF, CR, then from U+0020, less two. */
+		if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+		    cp == 0xfffe || cp == 0xffff)
+			return (-1);
+		s += n;
+	}
+	return (0);
+}
+
+/* key with XML's five specials escaped; TAB, LF and CR as references. */
+static void
+xml_escape(struct strbuf *b, const char *key)
+{
+
+	for (; *key != '\0'; key++) {
+		switch (*key) {
+		case '&': strbuf_adds(b, "&amp;"); break;
+		case '<': strbuf_adds(b, "&lt;"); break;
+		case '>': strbuf_adds(b, "&gt;"); break;
+		case '"': strbuf_adds(b, "&quot;"); break;
+		case '\'': strbuf_adds(b, "&apos;"); break;
+		/* A parser would turn raw CR into LF, and may trim. */
+		case '\t': strbuf_adds(b, "&#9;"); break;
+		case '\n': strbuf_adds(b, "&#10;"); break;
+		case '\r': strbuf_adds(b, "&#13;"); break;
+		default: strbuf_addc(b, *key); break;
+		}
+	}
+}
+
+char *
+s3_delete_body(const char *const *keys, size_t n, size_t *len)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t i;
+
+	strbuf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	    "<Quiet>false</Quiet>");
+	for (i = 0; i < n; i++) {
+		strbuf_adds(&b, "<Object><Key>");
+		xml_escape(&b, keys[i]);
+		strbuf_adds(&b, "</Key></Object>");
+	}
+	strbuf_adds(&b, "</Delete>");
+	if (strbuf_failed(&b)) {
+		strbuf_free(&b);
+		return (NULL);
+	}
+	*len = b.len;
+	return (strbuf_detach(&b));
+}
+
+/* A key asked for, and where it was in the request. */
+struct delkey {
+	const char	*key;
+	size_t		 idx;
+};
+
+/* The keys asked for, sorted, to find each answered one. */
+struct delparse {
+	struct delkey	*order;		/* the keys, sorted */
+	size_t		 n;
+	struct s3_delres *res;
+	char		*seen;		/* per key: a result came */
+	struct strbuf	 key;
+	char		 code[64];
+	char		 msg[256];
+	int		 has_key;
+};
+
+static int
+delkey_cmp(const void *a, const void *b)
+{
+
+	return (strcmp(((const struct delkey *)a)->key,
+	    ((const struct delkey *)b)->key));
+}
+
+/* Give every asked key equal to d->key the result; -1 if none is. */
+static int
+delparse_give(struct delparse *d, int deleted)
+{
+	struct s3_delres *r;
+	size_t lo = 0, hi = d->n, mid, i;
+	int found = 0;
+
+	if (strbuf_failed(&d->key) || d->key.s == NULL)
+		return (-1);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(d->order[mid].key, d->key.s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < d->n && strcmp(d->order[i].key, d->key.s) == 0;
+	    i++) {
+		r = &d->res[d->order[i].idx];
+		memset(r, 0, sizeof(*r));
+		r->deleted = deleted;
+		if (!deleted) {
+			memcpy(r->code, d->code, sizeof(r->code));
+			memcpy(r->msg, d->msg, sizeof(r->msg));
+		}
+		d->seen[d->order[i].idx] = 1;
+		found = 1;
+	}
+	strbuf_reset(&d->key);
+	d->code[0] = d->msg[0] = '\0';
+	d->has_key = 0;
+	return (found ? 0 : -1);
+}
+
+static int
+delparse_walk(void *cookie, const char *path, const char *text, size_t len)
+{
+	struct delparse *d = cookie;
+
+	if (strncmp(path, "DeleteResult/", 13) != 0)
+		return (0);
+	path += 13;
+	if (strcmp(path, "Deleted/Key") == 0 ||
+	    strcmp(path, "Error/Key") == 0) {
+		strbuf_reset(&d->key);
+		strbuf_add(&d->key, text, len);
+		d->has_key = 1;
+	} else if (strcmp(path, "Error/Code") == 0) {
+		snprintf(d->code, sizeof(d->code), "%.*s", (int)len, text);
+	} else if (strcmp(path, "Error/Message") == 0) {
+		snprintf(d->msg, sizeof(d->msg), "%.*s", (int)len, text);
+	} else if (strcmp(path, "Deleted") == 0) {
+		return (d->has_key ? delparse_give(d, 1) : -1);
+	} else if (strcmp(path, "Error") == 0) {
+		/* An error must say which key and what went wrong. */
+		if (!d->has_key || d->code[0] == '\0')
+			return (-1);
+		return (delparse_give(d, strcmp(d->code, "NoSuchKey") == 0));
+	}
+	return (0);
+}
+
+int
+s3_delete_parse(const char *xml, size_t len, const char *const *keys,
+    size_t n, struct s3_delres *res)
+{
+	struct delparse d = { .n = n, .res = res };
+	char root[32];
+	size_t i;
+	int rc = -1;
+
+	if ((d.order = calloc(n ? n : 1, sizeof(*d.order))) == NULL ||
+	    (d.seen = calloc(n ? n : 1, 1)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		d.order[i] = (struct delkey){ keys[i], i };
+	qsort(d.order, n, sizeof(*d.order), delkey_cmp);
+	if (xmlwalk(xml, len, delparse_walk, &d, root, sizeof(root)) != 0 ||
+	    strcmp(root, "DeleteResult") != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (!d.seen[i])
+			goto out;
+	rc = 0;
+out:
+	free(d.order);
+	free(d.seen);
+	strbuf_free(&d.key);
+	return (rc);
+}
+
+int
+s3_delete_objects(struct s3_conn *k, const char *const *keys, size_t n,
+    struct s3_delres *res, struct s3_error *e)
+{
+	const struct sigv4_param p[] = { { "delete", "" } };
+	struct req r = { .method = "POST", .params = p, .nparams = 1,
+	    .ok_root = "DeleteResult" };
+	unsigned char md[16];
+	unsigned int mdlen = 16;
+	char md5[32], *body;
+	int rc;
+
+	if (n < 1 || n > S3_DELETE_MAX) {
+		s3_error_set(e, S3_ESYS, "%zu keys for one DeleteObjects", n);
+		return (-1);
+	}
+	if ((body = s3_delete_body(keys, n, &r.blen)) == NULL) {
+		s3_error_set(e, S3_ESYS, "cannot allocate");
+		return (-1);
+	}
+	r.body = (const unsigned char *)body;
+	/*
+	 * AWS refuses a DeleteObjects without Content-MD5 (or an
+	 * x-amz-checksum-* header, which older S3 servers do not know);
+	 * the payload's SHA-256 is signed besides.
+	 */
+	EVP_Digest(body, r.blen, md, &mdlen, EVP_md5(), NULL);
+	b64(md, 16, md5);
+	req_hdr(&r, "content-md5", md5);
+	req_hdr(&r, "content-type", "application/xml");
+	req_checksum(&r, S3_CK_SHA256, NULL);
+	if ((rc = req_run(k, &r, e)) == 0 &&
+	    s3_delete_parse(r.resp.s, r.resp.len, keys, n, res) != 0) {
+		s3_error_set(e, S3_EDATA, "malformed answer to DeleteObjects: "
+		    "not one result per key");
+		rc = -1;
+	}
+	req_free(&r);
+	free(body);
 	return (rc);
 }
 

@@ -253,6 +253,51 @@ int s3_time_parse(const char *s, time_t *t);
 /* DELETE the object. */
 int s3_delete(struct s3_conn *k, const char *key, struct s3_error *e);
 
+/* Most keys one DeleteObjects request may name (AWS). */
+#define S3_DELETE_MAX	1000
+
+/* What a DeleteObjects answer says of one key. */
+struct s3_delres {
+	int		 deleted;	/* <Deleted>, or an <Error> NoSuchKey */
+	char		 code[64];	/* the <Error>'s <Code>, else "" */
+	char		 msg[256];	/* its <Message>, or "" */
+};
+
+/*
+ * Whether key can be named in an XML request body: UTF-8 throughout,
+ * not empty, no control character but TAB, LF and CR (sent as character
+ * references) and no U+FFFE or U+FFFF (which XML 1.0 cannot hold at all).
+ * Returns 0, or -1.
+ */
+int s3_xml_key_check(const char *key);
+
+/*
+ * The DeleteObjects body naming keys[0..n) (each s3_xml_key_check()ed),
+ * not Quiet, so the answer reports every key; a new string, its length in
+ * *len.  NULL if out of memory.
+ */
+char *s3_delete_body(const char *const *keys, size_t n, size_t *len);
+
+/*
+ * Read a DeleteObjects answer (DeleteResult) into res[0..n), one result
+ * per key of keys[0..n) (a key named twice gets the same result twice);
+ * an <Error> NoSuchKey counts as deleted, as a single DELETE of an absent
+ * key does.  Returns 0, or -1 if the answer is malformed, names a key not
+ * asked for, or leaves a key without a result (nothing printed).
+ */
+int s3_delete_parse(const char *xml, size_t len, const char *const *keys,
+    size_t n, struct s3_delres *res);
+
+/*
+ * DeleteObjects (POST ?delete) of keys[0..n), 1 <= n <= S3_DELETE_MAX,
+ * retried as every request; the body carries Content-MD5, which AWS
+ * requires of it, and its SHA-256 is signed.  Returns 0 with res[i] the
+ * result of keys[i], or -1 with e set when the request itself failed
+ * (res is then undefined).
+ */
+int s3_delete_objects(struct s3_conn *k, const char *const *keys, size_t n,
+    struct s3_delres *res, struct s3_error *e);
+
 /* "SlowDown (HTTP 503) after 8 tries: message" into buf. */
 const char *s3_error_str(const struct s3_error *e, char *buf, size_t size);
 

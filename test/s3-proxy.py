@@ -59,6 +59,11 @@ before the body rules, so they are taken).
   ok-ws      forward; put whitespace and newlines before a 2xx body
   list-raw   forward a ListObjectsV2 without encoding-type=url, so the
              keys come back raw (needs --strict, to re-sign)
+  key-denied a DeleteObjects (POST?delete): the keys holding "denied" are
+             taken out of the request (needs --strict, to re-sign; its
+             Content-MD5, x-amz-checksum-* and payload hash are made
+             anew), and the answer gets an <Error> AccessDenied for each,
+             as S3 reports a key the policy does not let go
   bad-size   forward; in a 2xx answer, append "x" to the total of
              Content-Range (a GET), to Content-Length (a HEAD), and to
              each <Size> of a listing: a size no client may read
@@ -79,6 +84,8 @@ E.g.
     PUT /k?partNumber=1&uploadId=2~x virtual b.s3.amazonaws.com 400 0 pass
 """
 import argparse
+import base64
+import hashlib
 import http
 import http.client
 import os
@@ -91,6 +98,7 @@ import threading
 import time
 import traceback
 import urllib.parse
+from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import s3checksums  # noqa: E402
@@ -101,6 +109,7 @@ from s3strict import S3Error  # noqa: E402
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
           "nosuchupload", "404-page", "notimpl",
           "reset", "stall", "lost", "ok-ws", "list-raw", "bad-size",
+          "key-denied",
           "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
@@ -335,6 +344,7 @@ class Exchange:
             s3strict.address(req.header("host"), req.path)
         self.fault_key, self.fault = None, "pass"
         self.status = "-"
+        self.denied = []
 
     def log(self):
         r = self.req
@@ -427,6 +437,62 @@ def fault_answer(conn, x):
     status = 200 if f in ("200err", "200err-ws") else err.status
     body = (WHITESPACE if f == "200err-ws" else b"") + err.body()
     return x.answer(conn, status, error_headers(err)[:2], body, True)
+
+
+DENIED_MARK = "denied"
+
+
+def key_denied_request(x):
+    """key-denied: take the marked keys out of a DeleteObjects body and
+    make its checksum headers and payload hash match.  True when every
+    key is marked: then nothing goes upstream (key_denied_answer)."""
+    r = x.req
+    keys = s3strict.delete_keys(r.body)
+    denied = [k for k in keys if DENIED_MARK in k]
+    kept = [k for k in keys if DENIED_MARK not in k]
+    x.denied = denied
+    if not kept:
+        return True
+    r.body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="%s">'
+              '<Quiet>false</Quiet>%s</Delete>' % (s3strict.XMLNS, "".join(
+                  "<Object><Key>%s</Key></Object>" % xml_key(k)
+                  for k in kept))).encode()
+    headers = []
+    for n, v in r.headers:
+        low = n.lower()
+        if low == "content-md5":
+            v = base64.b64encode(hashlib.md5(r.body).digest()).decode()
+        elif low == "x-amz-content-sha256" and v != sigv4.UNSIGNED:
+            v = hashlib.sha256(r.body).hexdigest()
+        elif low.startswith(s3strict.CHECKSUM_HEADER) and \
+                low[len(s3strict.CHECKSUM_HEADER):] in \
+                s3checksums.ALGORITHMS:
+            v = s3checksums.encode(low[len(s3strict.CHECKSUM_HEADER):],
+                                   r.body)
+        headers.append((n, v))
+    r.headers = headers
+    return False
+
+
+def xml_key(k):
+    return escape(k).replace("\t", "&#9;").replace("\n", "&#10;") \
+        .replace("\r", "&#13;")
+
+
+def denied_errors(x):
+    """The <Error> elements key-denied adds to a DeleteResult."""
+    return "".join("<Error><Key>%s</Key><Code>AccessDenied</Code><Message>"
+                   "Access Denied</Message></Error>" % xml_key(k)
+                   for k in x.denied).encode()
+
+
+def key_denied_answer(conn, x):
+    """key-denied with every key marked: S3's answer, made here."""
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult '
+            'xmlns="%s">' % s3strict.XMLNS).encode() + denied_errors(x) + \
+        b"</DeleteResult>"
+    return x.answer(conn, 200, [("Content-Type", "application/xml")], body,
+                    x.req.wants_close())
 
 
 def upstream_request(x):
@@ -525,7 +591,8 @@ def relay(conn, x, resp):
         if x.fault in ("reset", "stall"):
             return cut_short(conn, x, resp.status, headers, b"", 0, False)
         return not close
-    buffered = resp.length is None or x.fault in ("ok-ws", "bad-size") or \
+    buffered = resp.length is None or \
+        x.fault in ("ok-ws", "bad-size", "key-denied") or \
         (x.strict and s3strict.needs_body(x.strict))
     if buffered:
         return relay_buffered(conn, x, resp, headers)
@@ -539,6 +606,9 @@ def relay_buffered(conn, x, resp, headers):
                                             body)
     if x.fault == "ok-ws" and 200 <= resp.status < 300:
         body = WHITESPACE + body
+    if x.fault == "key-denied" and resp.status == 200:
+        body = body.replace(b"</DeleteResult>",
+                            denied_errors(x) + b"</DeleteResult>")
     if x.fault == "bad-size" and 200 <= resp.status < 300 and \
             "list-type" in x.req.params:
         body = re.sub(rb"<Size>([0-9]*)</Size>", rb"<Size>\1x</Size>", body)
@@ -614,6 +684,10 @@ def serve_one(conn, proxy):
         return fault_answer(conn, x)
     if x.strict and s3strict.create_only(x.strict) and upstream_exists(x):
         return answer_error(conn, x, s3strict.precondition_failed())
+    if x.fault == "key-denied" and x.strict and \
+            x.strict.kind == "delete-objects":
+        if key_denied_request(x):
+            return key_denied_answer(conn, x)
     return forward(conn, x)
 
 
@@ -765,9 +839,10 @@ def parse_args():
         plans = parse_plan(args.plan), parse_plan(args.always)
     except ValueError as e:
         ap.error(str(e))
-    if not args.strict and any("list-raw" in f for p in plans
-                               for f in p.values()):
-        ap.error("list-raw needs --strict (the request is re-signed)")
+    for fault in ("list-raw", "key-denied"):
+        if not args.strict and any(fault in f for p in plans
+                                   for f in p.values()):
+            ap.error("%s needs --strict (the request is re-signed)" % fault)
     if args.keys.startswith("@"):       # from a file: secrets off argv
         with open(args.keys[1:]) as f:
             args.keys = f.read().strip()

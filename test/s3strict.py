@@ -525,6 +525,47 @@ def complete_parts(body):
     return parts
 
 
+DELETE_MAX = 1000
+
+
+def malformed_xml():
+    return S3Error(400, "MalformedXML", "The XML you provided was not "
+                   "well-formed or did not validate against our published "
+                   "schema")
+
+
+def delete_keys(body):
+    """The keys a DeleteObjects body names, in order; S3Error
+    MalformedXML if it is not a <Delete> of <Object>s with a <Key> each."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        raise malformed_xml()
+    if root.tag.split("}")[-1] != "Delete":
+        raise malformed_xml()
+    keys = []
+    for obj in root:
+        if obj.tag.split("}")[-1] != "Object":
+            continue
+        key = [c for c in obj if c.tag.split("}")[-1] == "Key"]
+        if len(key) != 1 or not key[0].text:
+            raise malformed_xml()
+        keys.append(key[0].text)
+    return keys
+
+
+def rule_delete_objects_body(x):
+    """AWS S3 API Reference, DeleteObjects: the body is a <Delete> naming
+    up to 1,000 objects, each by its <Key> ("The request can contain a list
+    of up to 1,000 keys"); a body that does not validate, more keys
+    included, is 400 MalformedXML."""
+    if x.kind != "delete-objects":
+        return
+    keys = delete_keys(x.req.body)
+    if not keys or len(keys) > DELETE_MAX:
+        raise malformed_xml()
+
+
 def rule_complete_checksums(x):
     """AWS S3 API Reference, CompleteMultipartUpload: when the upload was
     created with a checksum algorithm, every <Part> carries
@@ -559,7 +600,7 @@ def rule_complete_checksums(x):
 
 
 BODY_RULES = [rule_payload_hash, rule_content_md5, rule_checksum_value,
-              rule_complete_checksums]
+              rule_delete_objects_body, rule_complete_checksums]
 
 
 def check_head(x):

@@ -36,18 +36,21 @@ static const char usage_text[] =
     "       cb-s3get --missing-ok [options] s3://BUCKET/KEY FILE\n"
     "       cb-s3get --list [-0] -C DIR [--unpack] [options] "
     "s3://BUCKET[/PREFIX]\n"
+    "       cb-s3get --list --check [-0] [--unpack] [options] "
+    "s3://BUCKET[/PREFIX]\n"
     "       cb-s3get --ls [-0] [--json] [--max-keys N] [--delimiter D]\n"
     "                [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3get --ls --uploads [-0] [--json] [--max-keys N]\n"
     "                [options] s3://BUCKET[/PREFIX]\n";
 
 enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS,
-    OPT_MISSING_OK, OPT_DELIMITER, OPT_UPLOADS };
+    OPT_MISSING_OK, OPT_DELIMITER, OPT_UPLOADS, OPT_CHECK };
 
 struct get {
 	struct s3cli	 cli;
 	struct s3down_opts down;
 	int		 list;
+	int		 check;		/* --list: compare, write nothing */
 	int		 ls;
 	int		 uploads;	/* --ls of the multipart uploads */
 	int		 json;
@@ -83,6 +86,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		{ "missing-ok", no_argument, NULL, OPT_MISSING_OK },
 		{ "delimiter", required_argument, NULL, OPT_DELIMITER },
 		{ "uploads", no_argument, NULL, OPT_UPLOADS },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "null", no_argument, NULL, '0' },
 		{ "directory", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -104,6 +108,7 @@ parse_args(struct get *g, int argc, char *argv[])
 		case 'C': g->dir = optarg; break;
 		case OPT_UNPACK: g->down.unpack = 1; break;
 		case OPT_LIST: g->list = 1; break;
+		case OPT_CHECK: g->check = 1; break;
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
 		case OPT_UPLOADS: g->uploads = 1; break;
@@ -139,13 +144,12 @@ parse_args(struct get *g, int argc, char *argv[])
  */
 static int
 get_object(struct get *g, struct s3_conn *k, const char *key,
-    struct atomicfile *out, const struct s3down_opts *o,
+    lzop_sink_fn *sink, void *cookie, const struct s3down_opts *o,
     struct s3down_result *res, struct s3_error *e)
 {
 	char why[400];
 
-	if (s3down_run(g->cli.client, k, key, o, atomicfile_write, out, res,
-	    e) == 0)
+	if (s3down_run(g->cli.client, k, key, o, sink, cookie, res, e) == 0)
 		return (0);
 	if (g->missing_ok && res->absent)
 		return (-1);
@@ -172,7 +176,8 @@ get_single(struct get *g, const char *path)
 	if ((out = atomicfile_new(AT_FDCWD, path, 0)) == NULL)
 		return (EX_FAILURE);
 	if ((k = s3_conn_new(g->cli.client)) != NULL) {
-		rc = get_object(g, k, g->key, out, &g->down, &res, &e);
+		rc = get_object(g, k, g->key, atomicfile_write, out,
+		    &g->down, &res, &e);
 		if (rc == 0 && atomicfile_commit(out) != 0)
 			rc = EX_FAILURE;
 	}
@@ -216,27 +221,50 @@ job_fini(void *ctx, void *ws)
 	s3_conn_free(ws);
 }
 
-/* Compare what was written with the record's size and SHA-256. */
+/* Compare what was fetched with the record's size and SHA-256. */
 static int
-job_verify(struct job *j)
+job_verify(struct get *g, struct job *j)
 {
+	const char *what = g->check ? "check of" : "cannot restore";
 	uint64_t sz;
 
 	if (strcmp(j->f[1], "-") != 0) {
 		if (num_parse_u64(j->f[1], 0, UINT64_MAX, &sz) != 0 ||
 		    sz != j->res.raw_bytes) {
-			warn0("cannot restore '%s': size %" PRIu64 " is not "
-			    "the expected %s", j->f[3], j->res.raw_bytes,
+			warn0("%s '%s' failed: size %" PRIu64 " is not the "
+			    "expected %s", what, j->f[3], j->res.raw_bytes,
 			    j->f[1]);
 			return (-1);
 		}
 	}
 	if (strcmp(j->f[2], "-") != 0 && strcmp(j->f[2], j->res.sha256) != 0) {
-		warn0("cannot restore '%s': SHA-256 %s is not the expected %s",
-		    j->f[3], j->res.sha256, j->f[2]);
+		warn0("%s '%s' failed: SHA-256 %s is not the expected %s",
+		    what, j->f[3], j->res.sha256, j->f[2]);
 		return (-1);
 	}
 	return (0);
+}
+
+/* --check: the bytes are hashed on the way, then dropped (a sink). */
+static int
+discard(void *cookie, const void *buf, size_t len)
+{
+
+	(void)cookie;
+	(void)buf;
+	(void)len;
+	return (0);
+}
+
+/* The status word of a failed download. */
+static const char *
+job_status(const struct s3_error *e)
+{
+
+	if (e->kind == S3_EHTTP && e->code[0] != '\0')
+		return (e->code);
+	return (e->kind == S3_ENET ? "Unreachable" : e->kind == S3_EDATA ?
+	    "BadData" : e->kind == S3_ECANCEL ? "Interrupted" : "LocalError");
 }
 
 static void
@@ -256,18 +284,20 @@ job_run(void *ctx, void *ws, void *arg)
 	}
 	j->status = "LocalError";
 	j->rc = EX_FAILURE;
-	if (ws == NULL || (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL)
+	out = NULL;
+	if (ws == NULL || (!g->check &&
+	    (out = atomicfile_new(g->dirfd, j->f[3], 1)) == NULL))
 		return;
-	j->rc = get_object(g, ws, j->key, out, &o, &j->res, e);
+	j->rc = get_object(g, ws, j->key, g->check ? discard :
+	    atomicfile_write, out, &o, &j->res, e);
 	s3cli_list_stop(&g->cli, j->rc);
 	if (j->rc != 0) {
-		j->status = e->kind == S3_EHTTP && e->code[0] ? e->code :
-		    e->kind == S3_ENET ? "Unreachable" :
-		    e->kind == S3_EDATA ? "BadData" :
-		    e->kind == S3_ECANCEL ? "Interrupted" : "LocalError";
-	} else if (job_verify(j) != 0) {
+		j->status = job_status(e);
+	} else if (job_verify(g, j) != 0) {
 		j->status = "Mismatch";
 		j->rc = EX_DATAERR;
+	} else if (g->check) {
+		j->status = "ok";
 	} else if (atomicfile_commit(out) != 0) {
 		j->rc = EX_FAILURE;
 	} else {
@@ -348,7 +378,9 @@ get_list(struct get *g)
 	size_t len;
 	int n;
 
-	if ((g->dirfd = open(g->dir, O_RDONLY | O_DIRECTORY)) == -1) {
+	g->dirfd = -1;
+	if (!g->check &&
+	    (g->dirfd = open(g->dir, O_RDONLY | O_DIRECTORY)) == -1) {
 		warnp("cannot open directory '%s'", g->dir);
 		return (EX_FAILURE);
 	}
@@ -356,7 +388,8 @@ get_list(struct get *g)
 	    (pool = ordpool_new(g->cli.concurrency, 4 * g->cli.concurrency,
 	    &fns, g)) == NULL) {
 		rec_reader_free(r);
-		close(g->dirfd);
+		if (g->dirfd != -1)
+			close(g->dirfd);
 		return (EX_FAILURE);
 	}
 	while (!s3_cancelled() && (n = rec_reader_raw(r, &rec, &len)) == 1) {
@@ -368,7 +401,8 @@ get_list(struct get *g)
 	}
 	ordpool_finish(pool);
 	rec_reader_free(r);
-	close(g->dirfd);
+	if (g->dirfd != -1)
+		close(g->dirfd);
 	if (s3cli_list_stopped(&g->cli))
 		return (s3cli_list_stopped(&g->cli));
 	if (n < 0)
@@ -522,7 +556,11 @@ main(int argc, char *argv[])
 	if (argc < 1 || argc > (g.list || g.ls ? 1 : 2) ||
 	    (g.list && g.ls))
 		usage(stderr, EX_USAGE);
-	if (g.list != (g.dir != NULL)) {
+	if (g.check && (!g.list || g.dir != NULL)) {
+		warn0("--check needs --list, and writes nothing: no -C DIR");
+		usage(stderr, EX_USAGE);
+	}
+	if (!g.check && g.list != (g.dir != NULL)) {
 		warn0("--list and -C DIR go together");
 		usage(stderr, EX_USAGE);
 	}

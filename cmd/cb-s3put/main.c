@@ -40,6 +40,7 @@ static const char usage_text[] =
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
     "                [--fields N] [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --delete [options] s3://BUCKET/KEY\n"
+    "       cb-s3put --delete --list [-0] [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --abort-uploads [-0] [--older-than SECONDS] [options]\n"
     "                s3://BUCKET/PREFIX\n";
 
@@ -592,6 +593,251 @@ bad:
 	return (NULL);
 }
 
+/* ------------------------------------------------- --delete --list */
+
+/* The keys read, all of them: each is checked before any is sent. */
+struct delkeys {
+	char		**rec;		/* as read (the result names these) */
+	char		**key;		/* with the URL's prefix */
+	size_t		 n, cap;
+};
+
+/* One DeleteObjects request: keys [first, first + n) of the input. */
+struct delbatch {
+	size_t		 first, n;
+	struct s3_delres res[S3_DELETE_MAX];
+	int		 rc;		/* 0, or the failed request's status */
+	int		 skipped;	/* after a failure: not sent */
+	struct s3_error	 e;
+};
+
+struct deletes {
+	struct put	*p;
+	struct delkeys	*k;
+	int		 stop;		/* a request failed: send no more */
+	int		 req_rc;	/* the first failed request's status */
+	int		 key_failed;
+};
+
+static void
+delkeys_free(struct delkeys *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		if (k->key[i] != k->rec[i])
+			free(k->key[i]);
+		free(k->rec[i]);
+	}
+	free(k->rec);
+	free(k->key);
+}
+
+/*
+ * Check the key of record recno and keep it.  Returns 0, or an exit
+ * status (reported): 65 for a key S3 or a result record cannot hold.
+ */
+static int
+delkeys_add(struct put *p, struct delkeys *k, const char *rec, size_t len,
+    size_t recno)
+{
+	char q[REC_QUOTE_MAX], **v, *key;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 1024;
+		if ((v = realloc(k->rec, k->cap * sizeof(*v))) == NULL)
+			goto nomem;
+		k->rec = v;
+		if ((v = realloc(k->key, k->cap * sizeof(*v))) == NULL)
+			goto nomem;
+		k->key = v;
+	}
+	if (strlen(rec) != len || len == 0) {
+		warn0("refusing record %zu on stdin: %s", recno, len == 0 ?
+		    "an empty key" : "a NUL byte in the key");
+		return (EX_DATAERR);
+	}
+	if ((k->rec[k->n] = strdup(rec)) == NULL)
+		goto nomem;
+	key = k->rec[k->n];
+	if (*p->key != '\0') {
+		struct strbuf b = STRBUF_INIT;
+
+		strbuf_adds(&b, p->key);
+		strbuf_adds(&b, rec);
+		if ((key = strbuf_detach(&b)) == NULL) {
+			free(k->rec[k->n]);
+			goto nomem;
+		}
+	}
+	k->key[k->n++] = key;
+	if (s3_xml_key_check(key) != 0) {
+		warn0("refusing record %zu on stdin: key '%s' cannot be named in "
+		    "a DeleteObjects request (not UTF-8, or a control "
+		    "character)", recno, rec_quote(key, q, sizeof(q)));
+		return (EX_DATAERR);
+	}
+	if (!p->nul && strchr(rec, '\t') != NULL) {
+		warn0("refusing record %zu on stdin: key '%s' holds a TAB, "
+		    "which a result record can hold with -0 only", recno,
+		    rec_quote(rec, q, sizeof(q)));
+		return (EX_DATAERR);
+	}
+	return (0);
+nomem:
+	warnp("cannot allocate");
+	return (EX_FAILURE);
+}
+
+/* Read every key of stdin into k.  Returns 0 or an exit status. */
+static int
+delkeys_read(struct put *p, struct delkeys *k)
+{
+	struct rec_reader *r;
+	char *rec;
+	size_t len;
+	int n, rc = 0;
+
+	if ((r = rec_reader_new(stdin, p->nul, "stdin")) == NULL) {
+		warnp("cannot allocate");
+		return (EX_FAILURE);
+	}
+	while (rc == 0 && (n = rec_reader_raw(r, &rec, &len)) == 1)
+		rc = delkeys_add(p, k, rec, len, rec_reader_number(r));
+	if (rc == 0 && n < 0)
+		rc = EX_DATAERR;
+	rec_reader_free(r);
+	return (rc);
+}
+
+static void *
+del_init(void *ctx)
+{
+	struct deletes *d = ctx;
+
+	return (s3_conn_new(d->p->cli.client));
+}
+
+static void
+del_run(void *ctx, void *ws, void *arg)
+{
+	struct deletes *d = ctx;
+	struct delbatch *b = arg;
+
+	if (__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE) || s3_cancelled()) {
+		b->skipped = 1;
+		return;
+	}
+	if (ws == NULL) {
+		s3_error_set(&b->e, S3_ESYS, "no connection");
+		b->rc = EX_FAILURE;
+	} else if (s3_delete_objects(ws, (const char *const *)d->k->key +
+	    b->first, b->n, b->res, &b->e) != 0) {
+		b->rc = s3_error_exit(&b->e);
+	}
+	if (b->rc != 0) {
+		__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+		s3cli_list_stop(&d->p->cli, b->rc);
+	}
+}
+
+/* The records of a batch, in input order, flushed together. */
+static void
+del_emit(void *ctx, void *arg)
+{
+	struct deletes *d = ctx;
+	struct delbatch *b = arg;
+	struct put *p = d->p;
+	const char *f[2];
+	char why[400], q[REC_QUOTE_MAX];
+	size_t i;
+
+	if (b->skipped)
+		goto out;
+	if (b->rc != 0) {
+		warn0("cannot delete %zu keys from '%s' (record %zu on): %s",
+		    b->n, s3_client_bucket(p->cli.client), b->first + 1,
+		    s3_error_str(&b->e, why, sizeof(why)));
+		if (d->req_rc == 0)
+			d->req_rc = b->rc;
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		f[0] = b->res[i].deleted ? "deleted" : b->res[i].code;
+		f[1] = d->k->rec[b->first + i];
+		if (!b->res[i].deleted) {
+			warn0("cannot delete '%s/%s': %s%s%s",
+			    s3_client_bucket(p->cli.client),
+			    rec_quote(d->k->key[b->first + i], q, sizeof(q)),
+			    b->res[i].code, b->res[i].msg[0] ? ": " : "",
+			    b->res[i].msg);
+			d->key_failed = 1;
+		}
+		if (rec_write(stdout, p->nul, 2, f) != 0)
+			break;		/* reported */
+	}
+	if (i == b->n && fflush(stdout) != 0)
+		warnp("cannot write the result records");
+	else if (i == b->n)
+		goto out;
+	if (d->req_rc == 0)
+		d->req_rc = EX_FAILURE;
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+out:
+	free(b);
+}
+
+/*
+ * DeleteObjects of every key on stdin, up to S3_DELETE_MAX a request,
+ * -j requests at a time; results in input order.
+ */
+static int
+put_delete_list(struct put *p)
+{
+	static const struct ordpool_fns fns = { del_init, job_fini, del_run,
+	    del_emit };
+	struct delkeys k = { NULL, NULL, 0, 0 };
+	struct deletes d = { .p = p, .k = &k };
+	struct ordpool *pool = NULL;
+	struct delbatch *b;
+	size_t i;
+	int rc;
+
+	/* A bad record deletes nothing: all are checked first. */
+	if ((rc = delkeys_read(p, &k)) != 0)
+		goto out;
+	if (k.n == 0)
+		goto out;
+	if ((pool = ordpool_new(p->cli.concurrency, 2 * p->cli.concurrency,
+	    &fns, &d)) == NULL) {
+		rc = EX_FAILURE;
+		goto out;
+	}
+	for (i = 0; i < k.n && !__atomic_load_n(&d.stop, __ATOMIC_ACQUIRE) &&
+	    !s3_cancelled(); i += S3_DELETE_MAX) {
+		if ((b = calloc(1, sizeof(*b))) == NULL) {
+			warnp("cannot allocate");
+			d.req_rc = EX_FAILURE;
+			break;
+		}
+		b->first = i;
+		b->n = k.n - i < S3_DELETE_MAX ? k.n - i : S3_DELETE_MAX;
+		ordpool_submit(pool, b);
+	}
+	ordpool_finish(pool);
+	if (s3cli_list_stopped(&p->cli))
+		rc = s3cli_list_stopped(&p->cli);
+	else if (d.req_rc != 0)
+		rc = d.req_rc;
+	else if (s3_cancelled())
+		rc = EX_FAILURE;
+	else
+		rc = d.key_failed ? EX_FAILURE : 0;
+out:
+	delkeys_free(&k);
+	return (rc);
+}
+
 static int
 put_list(struct put *p)
 {
@@ -646,9 +892,10 @@ main(int argc, char *argv[])
 	if (argc < 1 || argc > (p.list || p.delete || p.abort_uploads ? 1 : 2))
 		usage(stderr, EX_USAGE);
 	/* (Encryption, class and checksum options are no harm: ignored.) */
-	if (p.delete && (p.list || p.up.pack || p.up.put.if_none_match)) {
-		warn0("--delete cannot go with --list, --pack or "
-		    "--if-none-match");
+	if (p.delete && (p.up.pack || p.up.put.if_none_match ||
+	    p.key_prefix || p.key_suffix || p.fields)) {
+		warn0("--delete cannot go with --pack, --if-none-match, "
+		    "--key-prefix, --key-suffix or --fields");
 		usage(stderr, EX_USAGE);
 	}
 	if (p.abort_uploads && (p.list || p.delete || p.up.pack ||
@@ -696,7 +943,9 @@ main(int argc, char *argv[])
 		    strncmp(p.cli.endpoint_res, "http://", 7) == 0 ?
 		    S3_CK_SHA256 : S3_CK_CRC32C;
 	s3cli_progress_start(&p.cli);
-	if (p.delete)
+	if (p.delete && p.list)
+		rc = put_delete_list(&p);
+	else if (p.delete)
 		rc = put_delete(&p);
 	else if (p.abort_uploads)
 		rc = put_abort_uploads(&p);
