@@ -6,6 +6,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 load e2e
+load s3_helpers
 
 # s3ls PREFIX: the keys under PREFIX, one a line.
 s3ls() {
@@ -343,4 +344,21 @@ whole_again() {
 	# Its node programs may still run: the rerun's wait for them.
 	whole_again
 	[[ "$RERUN" == *"taking over the run lock"*"that process is gone"* ]]
+}
+
+@test "resume: the network to S3 gone mid-upload: the run fails, the rerun completes it and leaves nothing behind" {
+	asan_light
+	fresh_nodes
+	for h in $H1 $H2 $H3; do on "$h" "standin write ks1 users 1 8000000"; done
+	# The driver and the nodes reach S3 through a proxy, then not at all.
+	proxy_start
+	"${CBA[@]}" --s3-endpoint "$PROXY" backup --hosts "$HOSTS" "${SSHO[@]}" \
+	    "${BKO[@]}" --rate-limit 1500 >"$T/out" 2>&1 &
+	pid=$!
+	uploading
+	proxy_stop
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" = 69 ] || [ "$rc" = 75 ] || { cat "$T/out" >&2; return 1; }
+	whole_again
 }
