@@ -133,3 +133,30 @@ same_as_ref() {
 restored_count() {
 	find "$CB_TEST_HOSTS_DIR/$1/tmp/cassandra_restore" -type f ! -name schema.cql 2>/dev/null | wc -l
 }
+
+# s3ls PREFIX: the keys under PREFIX, one a line.
+s3ls() {
+	cb-s3get --endpoint "$S3_ENDPOINT" -q --ls "s3://$S3_BUCKET/$1" | cut -f4
+}
+
+# s3cat KEY: an object to stdout.
+s3cat() {
+	cb-s3get --endpoint "$S3_ENDPOINT" -q "s3://$S3_BUCKET/$1" -
+}
+
+# referenced: every key the backups under BASE name (cluster manifests,
+# the node manifests they point at, and the objects those name), sorted.
+referenced() {
+	local n
+	for n in $(s3ls "$BASE/" | sed -n "s|^$BASE/\([^/]*\)/manifest.json$|\1|p"); do
+		s3cat "$BASE/$n/manifest.json" >"$T/r.$n.json"
+		echo "$BASE/$n/manifest.json"
+		for k in $(python3 -c 'import json,sys
+for x in json.load(open(sys.argv[1]))["nodes"]:
+    if x["manifest"]: print(x["manifest"])' "$T/r.$n.json"); do
+			echo "$k"
+			s3cat "$k" | python3 -c 'import json,sys
+for f in json.load(sys.stdin)["files"]: print(f["key"])'
+		done
+	done | sort -u
+}

@@ -386,14 +386,8 @@ ages_load(const char *path, struct strset *names, char ***times, size_t *n)
 	long i;
 	int rc;
 
-	if ((in = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
+	if ((r = mf_records_open(path, 0, &in)) == NULL)
 		return (EX_FAILURE);
-	}
-	if ((r = rec_reader_new(in, 0, path)) == NULL) {
-		fclose(in);
-		return (EX_FAILURE);
-	}
 	while ((rc = rec_reader_next(r, 2, f)) == 1) {
 		if ((i = strset_put(names, f[0], (long)*n)) == -2 ||
 		    (i == -1 && ((nv = realloc(*times, (*n + 1) *
@@ -406,8 +400,7 @@ ages_load(const char *path, struct strset *names, char ***times, size_t *n)
 		if (i == -1)
 			(*n)++;
 	}
-	rec_reader_free(r);
-	fclose(in);
+	mf_records_close(r, in);
 	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
 }
 

@@ -7,6 +7,8 @@
 
 #include "json.h"
 #include "manifest.h"
+#include "num.h"
+#include "records.h"
 #include "warnp.h"
 
 void
@@ -66,13 +68,10 @@ dupstr(struct json_doc *d, yaml_node_t *m, const char *k)
 }
 
 int
-mf_files_load(const char *path, struct mf_files *fs, struct json_doc **dp)
+mf_node_doc_load(const char *path, struct json_doc **dp)
 {
 	struct json_doc *d;
-	yaml_node_t *root, *files, *e;
-	struct mfile m;
 	FILE *f;
-	size_t i;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		warnp("cannot open '%s'", path);
@@ -82,8 +81,8 @@ mf_files_load(const char *path, struct mf_files *fs, struct json_doc **dp)
 	fclose(f);
 	if (d == NULL)
 		return (EX_DATAERR);
-	root = json_root(d);
-	if (strcmp(json_get_str(d, root, "format", ""), MF_NODE_FORMAT) != 0) {
+	if (strcmp(json_get_str(d, json_root(d), "format", ""),
+	    MF_NODE_FORMAT) != 0) {
 		warn0("cannot read '%s': not a node manifest", path);
 		json_free(d);
 		return (EX_DATAERR);
@@ -92,6 +91,22 @@ mf_files_load(const char *path, struct mf_files *fs, struct json_doc **dp)
 		json_free(d);
 		return (EX_DATAERR);
 	}
+	*dp = d;
+	return (0);
+}
+
+int
+mf_files_load(const char *path, struct mf_files *fs, struct json_doc **dp)
+{
+	struct json_doc *d;
+	yaml_node_t *root, *files, *e;
+	struct mfile m;
+	size_t i;
+	int rc;
+
+	if ((rc = mf_node_doc_load(path, &d)) != 0)
+		return (rc);
+	root = json_root(d);
 	files = json_get(d, root, "files");
 	for (i = 0; i < json_len(files); i++) {
 		e = json_item(d, files, i);
@@ -136,4 +151,123 @@ mf_files_load(const char *path, struct mf_files *fs, struct json_doc **dp)
 	else
 		json_free(d);
 	return (0);
+}
+
+struct rec_reader *
+mf_records_open(const char *path, int nul, FILE **fp)
+{
+	struct rec_reader *r;
+
+	if ((*fp = fopen(path, "r")) == NULL) {
+		warnp("cannot open '%s'", path);
+		return (NULL);
+	}
+	if ((r = rec_reader_new(*fp, nul, path)) == NULL) {
+		warnp("cannot read '%s'", path);
+		fclose(*fp);
+		*fp = NULL;
+	}
+	return (r);
+}
+
+void
+mf_records_close(struct rec_reader *r, FILE *f)
+{
+
+	rec_reader_free(r);
+	if (f != NULL)
+		fclose(f);
+}
+
+/* ---- a listing of the bucket --------------------------------------- */
+
+int
+mf_listing_load(struct mf_listing *l, const char *path, int nul)
+{
+	struct rec_reader *r;
+	char *f[4];
+	uint64_t size;
+	void *nv;
+	FILE *in;
+	long i;
+	int rc;
+
+	if ((r = mf_records_open(path, nul, &in)) == NULL)
+		return (EX_FAILURE);
+	while ((rc = rec_reader_next(r, 4, f)) == 1) {
+		if (strcmp(f[0], "-") == 0)
+			continue;	/* a common prefix */
+		if (num_parse_u64(f[0], 0, UINT64_MAX, &size) != 0) {
+			warn0("malformed record %zu in '%s': SIZE is not a "
+			    "number", rec_reader_number(r), path);
+			rc = -1;
+			break;
+		}
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 1024;
+			if ((nv = realloc(l->size, l->cap * sizeof(*l->size)))
+			    == NULL) {
+				rc = -2;
+				break;
+			}
+			l->size = nv;
+			if ((nv = realloc(l->etag, l->cap * sizeof(*l->etag)))
+			    == NULL) {
+				rc = -2;
+				break;
+			}
+			l->etag = nv;
+		}
+		if ((i = strset_put(&l->keys, f[3], (long)l->n)) == -2 ||
+		    (i == -1 && (l->etag[l->n] = strdup(f[2])) == NULL)) {
+			rc = -2;
+			break;
+		}
+		if (i == -1)
+			l->size[l->n++] = size;
+	}
+	if (rc == -2)
+		warnp("cannot allocate");
+	mf_records_close(r, in);
+	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
+}
+
+int
+mf_listing_has(const struct mf_listing *l, const char *key, uint64_t stored,
+    const char *etag)
+{
+	long i;
+
+	if ((i = strset_get(&l->keys, key)) < 0)
+		return (-1);
+	if (l->size[i] != stored)
+		return (-2);
+	if (etag != NULL && *etag != '\0' && !mf_same_etag(l->etag[i], etag))
+		return (-3);
+	return (0);
+}
+
+void
+mf_listing_free(struct mf_listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->etag[i]);
+	free(l->etag);
+	free(l->size);
+	strset_free(&l->keys);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+mf_same_etag(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+
+	if (al >= 2 && a[0] == '"' && a[al - 1] == '"')
+		a++, al -= 2;
+	if (bl >= 2 && b[0] == '"' && b[bl - 1] == '"')
+		b++, bl -= 2;
+	return (al == bl && strncasecmp(a, b, al) == 0);
 }

@@ -63,6 +63,46 @@ void mf_files_free(struct mf_files *fs);
 int mf_files_load(const char *path, struct mf_files *fs,
     struct json_doc **dp);
 
+/*
+ * Load the node manifest at path into *dp (free with json_free()), checked
+ * to be one of a version this reader knows.  Returns 0, or EX_FAILURE or
+ * EX_DATAERR (reported).
+ */
+int mf_node_doc_load(const char *path, struct json_doc **dp);
+
+/*
+ * Open the records file at path (nul: NUL-terminated); NULL if it cannot
+ * be (reported).  Close both with mf_records_close().
+ */
+struct rec_reader *mf_records_open(const char *path, int nul, FILE **fp);
+void mf_records_close(struct rec_reader *r, FILE *f);
+
+/*
+ * A listing of the bucket, cb-s3get --ls records SIZE TAB MTIME TAB ETAG
+ * TAB KEY (common prefixes skipped): what a reuse, a verify and an orphan
+ * sweep compare manifests with.  A zeroed struct is empty.
+ */
+struct mf_listing {
+	struct strset	 keys;		/* key -> index */
+	uint64_t	*size;
+	char		**etag;
+	size_t		 n, cap;
+};
+int mf_listing_load(struct mf_listing *l, const char *path, int nul);
+/*
+ * 0 if key is listed with this stored size and ETag (etag NULL or empty:
+ * not compared); -1 not listed, -2 another size, -3 another ETag.
+ */
+int mf_listing_has(const struct mf_listing *l, const char *key,
+    uint64_t stored, const char *etag);
+void mf_listing_free(struct mf_listing *l);
+
+/* 1 if a and b are the same ETag (quotes aside, any case). */
+int mf_same_etag(const char *a, const char *b);
+
+/* n bytes for people ("1.5 MiB") into buf. */
+void mf_human(uint64_t n, char *buf, size_t size);
+
 /* ISO 8601 UTC time of t into buf (21 bytes). */
 void mf_time(time_t t, char *buf, size_t size);
 

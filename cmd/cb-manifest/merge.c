@@ -43,22 +43,11 @@ node_from_file(struct node *n, const char *path, const char *key,
 {
 	struct json_doc *d;
 	yaml_node_t *root, *topo, *tot, *runs;
-	FILE *f;
+	int rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
-		return (EX_FAILURE);
-	}
-	d = json_load(f, path);
-	fclose(f);
-	if (d == NULL)
-		return (EX_DATAERR);
+	if ((rc = mf_node_doc_load(path, &d)) != 0)
+		return (rc);
 	root = json_root(d);
-	if (strcmp(json_get_str(d, root, "format", ""), MF_NODE_FORMAT)) {
-		warn0("cannot read '%s': not a node manifest", path);
-		json_free(d);
-		return (EX_DATAERR);
-	}
 	topo = json_get(d, root, "topology");
 	tot = json_get(d, root, "totals");
 	n->status = strdup("ok");

@@ -100,20 +100,6 @@ mf_info(const struct mf_opts *o)
 	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
 }
 
-static void
-human(uint64_t n, char *buf, size_t size)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	int i = 0;
-
-	while (v >= 1024 && i < 5) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
 /* totals' added_WHAT; WHAT itself in manifests from before it. */
 static uint64_t
 added(struct json_doc *d, yaml_node_t *tot, const char *what)
@@ -214,9 +200,9 @@ summary_line(FILE *out, struct json_doc *d, yaml_node_t *root, int v1)
 	    "complete" : "INCOMPLETE", hosts ? hosts : "",
 	    ks && *ks ? ks : "all", *table ? "  table: " : "", table);
 	if (v1) {
-		human(json_get_u64(d, tot, "bytes", 0), b1, sizeof(b1));
-		human(json_get_u64(d, tot, "stored_bytes", 0), b2, sizeof(b2));
-		human(added(d, tot, "stored_bytes"), b3, sizeof(b3));
+		mf_human(json_get_u64(d, tot, "bytes", 0), b1, sizeof(b1));
+		mf_human(json_get_u64(d, tot, "stored_bytes", 0), b2, sizeof(b2));
+		mf_human(added(d, tot, "stored_bytes"), b3, sizeof(b3));
 		fprintf(out, "  %" PRIu64 " files, %s (%s stored, %s added)  "
 		    "runs: ", json_get_u64(d, tot, "files", 0), b1, b2, b3);
 		put_kinds(out, d, runs);

@@ -111,20 +111,6 @@ u64(const char *s)
 	return (v);
 }
 
-static void
-human(uint64_t n, char *buf, size_t size)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)n;
-	int i = 0;
-
-	while (v >= 1024 && i < 5) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
 static int
 report_verify(const struct mf_opts *o, const struct rlist *l)
 {
@@ -172,7 +158,7 @@ report_verify(const struct mf_opts *o, const struct rlist *l)
 		}
 		fputs(first ? "]}\n" : "\n]}\n", stdout);
 	} else {
-		human(bytes, b, sizeof(b));
+		mf_human(bytes, b, sizeof(b));
 		printf("verify: backup '%s', %s: %" PRIu64 " hosts, %" PRIu64
 		    " files, %s: %s\n", o->backup, o->mode, hosts, files, b,
 		    defects == 0 ? "whole" : "DEFECTS FOUND");
@@ -269,14 +255,14 @@ report_purge(const struct mf_opts *o, const struct rlist *l)
 			const struct rrec *r = &l->v[i];
 
 			if (strcmp(r->f[0], "object") == 0) {
-				human(u64(r->f[1]), b, sizeof(b));
+				mf_human(u64(r->f[1]), b, sizeof(b));
 				printf("  object %s (%s)\n",
 				    rec_quote(r->f[2], q, sizeof(q)), b);
 			} else if (strcmp(r->f[0], "upload") == 0)
 				printf("  multipart upload %s (started %s)\n",
 				    rec_quote(r->f[2], q, sizeof(q)), r->f[1]);
 		}
-		human(bytes, b, sizeof(b));
+		mf_human(bytes, b, sizeof(b));
 		printf("purge: %" PRIu64 " backups, %" PRIu64 " objects, %s, %"
 		    PRIu64 " multipart uploads %s%s\n", nb, no, b, nu, verb,
 		    o->dry_run ? " (dry run: nothing was deleted)" : "");

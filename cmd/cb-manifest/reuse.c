@@ -46,10 +46,7 @@ struct reuse {
 	struct mf_files		 cands;	/* reference files, then results */
 	long			*next;	/* chain of one identity, or -1 */
 	struct strset		 ids;	/* identity -> first candidate */
-	struct strset		 objs;	/* listed key -> index in osize */
-	uint64_t		*osize;
-	char			**oetag;
-	size_t			 nobj, capobj;
+	struct mf_listing	 objs;	/* --objects */
 	int			 listed;	/* --objects given */
 	FILE			*reused;
 	uint64_t		 nreused, nhashed, nupload, nmissing;
@@ -65,14 +62,8 @@ load_results(struct reuse *u, const char *path)
 	FILE *in;
 	int rc;
 
-	if ((in = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
+	if ((r = mf_records_open(path, u->o->nul, &in)) == NULL)
 		return (EX_FAILURE);
-	}
-	if ((r = rec_reader_new(in, u->o->nul, path)) == NULL) {
-		fclose(in);
-		return (EX_FAILURE);
-	}
 	while ((rc = rec_read_xfer(r, REC_XFER_FIELDS, &x)) == 1) {
 		if (!x.ok)
 			continue;
@@ -93,8 +84,7 @@ load_results(struct reuse *u, const char *path)
 			break;
 		}
 	}
-	rec_reader_free(r);
-	fclose(in);
+	mf_records_close(r, in);
 	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
 }
 
@@ -138,89 +128,13 @@ load_reference(struct reuse *u, const char *path)
 	return (0);
 }
 
-/* The listing: SIZE MTIME ETAG KEY records (cb-s3get --ls). */
-static int
-load_objects(struct reuse *u, const char *path)
-{
-	struct rec_reader *r;
-	char *f[4];
-	uint64_t size;
-	void *nv;
-	FILE *in;
-	long i;
-	int rc;
-
-	u->listed = 1;
-	if ((in = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
-		return (EX_FAILURE);
-	}
-	if ((r = rec_reader_new(in, u->o->nul, path)) == NULL) {
-		fclose(in);
-		return (EX_FAILURE);
-	}
-	while ((rc = rec_reader_next(r, 4, f)) == 1) {
-		if (strcmp(f[0], "-") == 0)
-			continue;	/* a common prefix */
-		if (num_parse_u64(f[0], 0, UINT64_MAX, &size) != 0) {
-			warn0("malformed record %zu in '%s': SIZE is not a "
-			    "number", rec_reader_number(r), path);
-			rc = -1;
-			break;
-		}
-		if (u->nobj == u->capobj) {
-			u->capobj = u->capobj ? 2 * u->capobj : 1024;
-			if ((nv = realloc(u->osize, u->capobj *
-			    sizeof(*u->osize))) == NULL) {
-				rc = -2;
-				break;
-			}
-			u->osize = nv;
-			if ((nv = realloc(u->oetag, u->capobj *
-			    sizeof(*u->oetag))) == NULL) {
-				rc = -2;
-				break;
-			}
-			u->oetag = nv;
-		}
-		if ((i = strset_put(&u->objs, f[3], (long)u->nobj)) == -2 ||
-		    (i == -1 && (u->oetag[u->nobj] = strdup(f[2])) == NULL)) {
-			rc = -2;
-			break;
-		}
-		if (i == -1)
-			u->osize[u->nobj++] = size;
-	}
-	if (rc == -2)
-		warnp("cannot allocate");
-	rec_reader_free(r);
-	fclose(in);
-	return (rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR : 0);
-}
-
-/* 1 if candidate m's object is listed as recorded. */
+/* 1 if candidate m's object is listed as recorded (or nothing is listed). */
 static int
 stored(const struct reuse *u, const struct mfile *m)
 {
-	const char *e, *l;
-	size_t el, ll;
-	long i;
 
-	if (!u->listed)
-		return (1);	/* no listing: the manifests are trusted */
-	if ((i = strset_get(&u->objs, m->key)) < 0 ||
-	    u->osize[i] != m->stored)
-		return (0);
-	/* ETags compared without their quotes. */
-	e = m->etag;
-	l = u->oetag[i];
-	el = strlen(e);
-	ll = strlen(l);
-	if (el >= 2 && e[0] == '"' && e[el - 1] == '"')
-		e++, el -= 2;
-	if (ll >= 2 && l[0] == '"' && l[ll - 1] == '"')
-		l++, ll -= 2;
-	return (el == ll && strncasecmp(e, l, el) == 0);
+	return (!u->listed ||
+	    mf_listing_has(&u->objs, m->key, m->stored, m->etag) == 0);
 }
 
 /* Index the candidates whose objects exist, by identity. */
@@ -401,7 +315,6 @@ mf_reuse(const struct mf_opts *o)
 	struct rec_reader *r = NULL;
 	struct reuse u;
 	char *f[4];
-	size_t i;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
@@ -414,8 +327,13 @@ mf_reuse(const struct mf_opts *o)
 		rc = prefixes(&u);
 		goto done;
 	}
-	if ((o->listing_file != NULL &&
-	    (rc = load_objects(&u, o->listing_file)) != 0) ||
+	if (o->listing_file != NULL) {
+		u.listed = 1;
+		if ((rc = mf_listing_load(&u.objs, o->listing_file, o->nul))
+		    != 0)
+			goto done;
+	}
+	if (
 	    (rc = index_cands(&u)) != 0)
 		goto done;
 	rc = EX_FAILURE;
@@ -450,11 +368,7 @@ done:
 	rec_reader_free(r);
 	mf_files_free(&u.cands);
 	strset_free(&u.ids);
-	strset_free(&u.objs);
-	for (i = 0; i < u.nobj; i++)
-		free(u.oetag[i]);
-	free(u.oetag);
-	free(u.osize);
+	mf_listing_free(&u.objs);
 	free(u.next);
 	return (rc);
 }
@@ -487,13 +401,7 @@ mf_orphans(const struct mf_opts *o)
 			rc = EX_FAILURE;
 			goto done;
 		}
-	if ((in = fopen(o->listing_file, "r")) == NULL) {
-		warnp("cannot open '%s'", o->listing_file);
-		rc = EX_FAILURE;
-		goto done;
-	}
-	if ((r = rec_reader_new(in, o->nul, o->listing_file)) == NULL) {
-		fclose(in);
+	if ((r = mf_records_open(o->listing_file, o->nul, &in)) == NULL) {
 		rc = EX_FAILURE;
 		goto done;
 	}
@@ -512,8 +420,7 @@ mf_orphans(const struct mf_opts *o)
 			break;
 		}
 	}
-	rec_reader_free(r);
-	fclose(in);
+	mf_records_close(r, in);
 	rc = rc == -2 ? EX_FAILURE : rc < 0 ? EX_DATAERR :
 	    fflush(stdout) != 0 ? EX_FAILURE : 0;
 done:

@@ -139,3 +139,17 @@ mf_node_version_check(struct json_doc *d, const char *name)
 	    "known (%d or %d)", name, v, MF_VERSION, MF_NODE_VERSION_BYTES);
 	return (-1);
 }
+
+void
+mf_human(uint64_t n, char *buf, size_t size)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int i = 0;
+
+	while (v >= 1024 && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
