@@ -4,6 +4,7 @@
 
 load helpers
 load s3_helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() { s3_setup_file; }
 teardown_file() { s3_teardown_file; }
@@ -388,4 +389,108 @@ line" --upload-id "$id"
 	run s3raw GET "$(aws_url "$S3_BUCKET" "?uploads&encoding-type=xml")"
 	[[ "${lines[0]}" == "HTTP 400" ]]
 	[[ "$output" == *"Invalid Encoding Method specified in Request"* ]]
+}
+
+# flip_byte FILE OFFSET: FILE with the byte at OFFSET changed.
+flip_byte() {
+	printf '\x55' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	# (0x55 might be the byte already: then 0xaa)
+	cmp -s "$1" "$1.orig" && printf '\xaa' |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	return 0
+}
+
+@test "cb-s3get --list --check: each object fetched, decoded and compared; nothing written" {
+	mkdata f 3000000
+	yes cassandra | head -c 3000000 >>f
+	cb-pack f >f.lzo
+	n=$(stat -c %s f.lzo)
+	cp f.lzo flip.lzo
+	cp f.lzo flip.lzo.orig
+	flip_byte flip.lzo $((n / 2))
+	head -c $((n / 2)) f.lzo >trunc.lzo
+	for o in f flip trunc; do
+		awscli s3 cp "$o.lzo" "$B/$T/$o.lzo"
+	done
+	s=$(sha f) z=$(stat -c %s f)
+	{
+		printf '%s\t%s\t%s\t%s\0' f.lzo "$z" "$s" d/good \
+		    flip.lzo "$z" "$s" d/flip \
+		    trunc.lzo "$z" "$s" d/trunc \
+		    missing.lzo "$z" "$s" d/missing \
+		    f.lzo 5 "$s" d/size \
+		    f.lzo "$z" "$(sha f.lzo)" d/sum \
+		    f.lzo - - d/any
+	} >in
+	mkdir w
+	cd w
+	rc=0
+	TMPDIR=$PWD cb-s3get -0 --list --check --unpack -j 3 "$B/$T/" <../in \
+	    >../out 2>../err || rc=$?
+	cd ..
+	[ "$rc" = 65 ]
+	# nothing in the working directory, nor at any PATH
+	[ -z "$(ls -A w)" ]
+	[ ! -e d ]
+	tr '\0' '\n' <out >got
+	# a flipped byte fails a block's checksum or, in a header, the decoding
+	grep -qE '^(BadData|Mismatch)	-	-	flip.lzo	d/flip$' got
+	cat >want <<-END
+		ok	$z	$s	f.lzo	d/good
+		BadData	-	-	trunc.lzo	d/trunc
+		NoSuchKey	-	-	missing.lzo	d/missing
+		Mismatch	-	-	f.lzo	d/size
+		Mismatch	-	-	f.lzo	d/sum
+		ok	$z	$s	f.lzo	d/any
+	END
+	grep -v flip.lzo got | diff - want
+	[ "$(wc -l <got)" = 7 ]
+	grep -q "cannot download '$B/$T/trunc.lzo': truncated lzop stream" err
+	grep -q "cannot download '$B/$T/missing.lzo': NoSuchKey" err
+	grep -q "check of 'd/size' failed: size $z is not the expected 5" err
+	grep -q "check of 'd/sum' failed: SHA-256 $s is not" err
+	# without --unpack the stored bytes are compared
+	printf 'f.lzo\t%s\t%s\tp\n' "$n" "$(sha f.lzo)" >in1
+	run cb-s3get --list --check "$B/$T/" <in1
+	expect_status 0
+	[ "$output" = "ok	$n	$(sha f.lzo)	f.lzo	p" ]
+	[ ! -e p ]
+	# a good list is exit 0
+	printf 'f.lzo\t%s\t%s\tp\n' "$z" "$s" >in2
+	run cb-s3get --list --check --unpack "$B/$T/" <in2
+	expect_status 0
+	[ ! -e p ]
+}
+
+@test "cb-s3get --list --check: usage, bad records, and failures that stop the check" {
+	printf 'k\t-\t-\tp\n' >in
+	run cb-s3get --check "$B/$T/k" - <in
+	expect_status 64
+	[[ "$output" == *"--check needs --list"* ]]
+	mkdir dst
+	run cb-s3get --list --check -C dst "$B/$T/" <in
+	expect_status 64
+	[[ "$output" == *"no -C DIR"* ]]
+	[ -z "$(ls -A dst)" ]
+	# the records are checked as for a restore
+	printf 'k\t-\t-\t../escape\n' >bad
+	run cb-s3get --list --check "$B/$T/" <bad
+	expect_status 65
+	[[ "$output" == *"refusing record 1"*"'../escape'"* ]]
+	printf 'k\t-\n' >bad
+	run cb-s3get --list --check "$B/$T/" <bad
+	expect_status 65
+	[[ "$output" == *"malformed record 1"* ]]
+	# denied, unreachable: the status of the failure, as in a restore
+	echo x >k
+	cb-s3put "$B/$T/k" k >/dev/null
+	AWS_SECRET_ACCESS_KEY=wrong run cb-s3get --list --check "$B/$T/" <in
+	expect_status 77
+	run cb-s3get --list --check --endpoint http://127.0.0.1:9 --retries 2 \
+	    --retry-delay 10 "$B/$T/" <in
+	expect_status 69
+	run --separate-stderr cb-s3get --list --check "$B/$T/" <in
+	expect_status 0
+	[ "$output" = "ok	2	$(sha k)	k	p" ]
+	[ ! -e p ]
 }

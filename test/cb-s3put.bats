@@ -357,8 +357,227 @@ mpu_create() {
 	# the options a wrapper always passes do no harm
 	run cb-s3put --delete --sse AES256 --storage-class STANDARD "$B/$T/lock"
 	expect_status 0
-	run cb-s3put --delete --list "$B/$T/"
+	run cb-s3put --delete --list --key-prefix x "$B/$T/" </dev/null
 	expect_status 64
+	run cb-s3put --delete --list --fields 3 "$B/$T/" </dev/null
+	expect_status 64
+	run cb-s3put --delete --list "$B/$T/" x </dev/null
+	expect_status 64
+}
+
+# via_proxy CMD ARGS...: CMD configured as for AWS (no endpoint, a region,
+# TLS) reaching the strict proxy of this test's proxy_start --aws, in
+# every S3_MODE.
+via_proxy() {
+	env -u AWS_ENDPOINT_URL AWS_REGION="$S3_AWS_REGION" \
+	    AWS_CA_BUNDLE="$S3_CA_BUNDLE" CB_S3_CONNECT_TO="$PROXY_CONNECT_TO" \
+	    "$@"
+}
+
+# rgw_put_keys <KEYS: a one-byte object for each key (newline records),
+# straight to the server, 16 at a time.
+rgw_put_keys() {
+	echo x >one
+	sed 's/$/\tone/' >put.in
+	env -u CB_S3_CONNECT_TO -u AWS_CA_BUNDLE cb-s3put -j 16 --list \
+	    --endpoint "$S3_ENDPOINT" "$B" <put.in >put.out
+	[ "$(grep -c '^ok' put.out)" = "$(wc -l <put.in)" ]
+}
+
+# keys_left PREFIX: how many keys the server holds under PREFIX.
+keys_left() {
+	env -u CB_S3_CONNECT_TO -u AWS_CA_BUNDLE cb-s3get -0 --ls \
+	    --endpoint "$S3_ENDPOINT" "$B/$1" | tr -cd '\0' | wc -c
+}
+
+@test "cb-s3put --delete --list: 2500 keys in 3 DeleteObjects, present and absent alike, in input order" {
+	seq 0 2499 | sed "s|^|$T/k|" >dk
+	awk 'NR % 2' dk | rgw_put_keys
+	[ "$(keys_left "$T/")" = 1250 ]
+	sed 's/^/deleted\t/' dk >want
+	run --separate-stderr cb-s3put --delete --list "$B" <dk
+	expect_status 0
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" | cmp - want
+	[ "$(keys_left "$T/")" = 0 ]
+	# again through a strict proxy of our own, -0, and a URL prefix
+	awk 'NR % 3 == 0' dk | rgw_put_keys
+	proxy_start --aws
+	sed "s|^$T/||" dk | tr '\n' '\0' >dk0
+	via_proxy cb-s3put -q -0 -j 2 --delete --list "$B/$T/" <dk0 >out
+	[ "$(tr '\0' '\n' <out)" = "$(sed "s|^$T/||; s/^/deleted\t/" dk)" ]
+	[ "$(keys_left "$T/")" = 0 ]
+	[ "$(grep -c '^POST /?delete= virtual [^ ]* 200 ' "$PROXY_LOG")" = 3 ]
+	[ "$(grep -c '^POST ' "$PROXY_LOG")" = 3 ]
+	# nothing to delete: no request, no output
+	: >empty
+	run via_proxy cb-s3put --delete --list "$B" <empty
+	expect_status 0
+	[ -z "$output" ]
+	[ "$(grep -c '^POST ' "$PROXY_LOG")" = 3 ]
+}
+
+@test "cb-s3put --delete --list: odd keys are escaped in the XML and deleted" {
+	printf '%s\n' "$T/a b" "$T/pct%41%zz" "$T/ü€😀" "$T/amp&amp;" \
+	    "$T/<tag>" "$T/quo\"te'" "$T/plus+sign" "$T/]]>" >dk
+	rgw_put_keys <dk
+	for k in "$T/new"$'\n'"line" "$T/tab"$'\t'"x" "$T/cr"$'\r'"x"; do
+		awscli s3api put-object --bucket "$S3_BUCKET" --key "$k" \
+		    --body one >/dev/null
+	done
+	[ "$(keys_left "$T/")" = 11 ]
+	{ tr '\n' '\0' <dk; printf '%s\0' "$T/new"$'\n'"line" \
+	    "$T/tab"$'\t'"x" "$T/cr"$'\r'"x"; } >dk0
+	cb-s3put -0 --delete --list "$B" <dk0 >out
+	[ "$(keys_left "$T/")" = 0 ]
+	[ "$(tr -cd '\0' <out | wc -c)" = 11 ]
+	while IFS= read -r -d '' k; do printf 'deleted\t%s\0' "$k"; done \
+	    <dk0 >want
+	cmp out want
+	# the same through the strict proxy (which parses the body as AWS)
+	rgw_put_keys <dk
+	proxy_start --aws
+	run via_proxy cb-s3put --delete --list "$B" <dk
+	expect_status 0
+	[ "${#lines[@]}" = 8 ]
+	[ "$(keys_left "$T/")" = 0 ]
+	grep -q '^POST /?delete= virtual [^ ]* 200 ' "$PROXY_LOG"
+}
+
+@test "cb-s3put --delete --list: a key the server refuses is its own record, exit 1" {
+	printf '%s\n' "$T/ok1" "$T/denied-1" "$T/ok2" "$T/x&<denied" >dk
+	rgw_put_keys <dk
+	proxy_start --aws --always 'POST?delete=key-denied'
+	run --separate-stderr via_proxy cb-s3put --delete --list "$B" <dk
+	expect_status 1
+	[ "$output" = "deleted	$T/ok1
+AccessDenied	$T/denied-1
+deleted	$T/ok2
+AccessDenied	$T/x&<denied" ]
+	[[ "$stderr" == *"cannot delete '$B/$T/denied-1': AccessDenied: Access Denied"* ]]
+	[[ "$stderr" == *"cannot delete '$B/$T/x&<denied': AccessDenied"* ]]
+	[ "$(keys_left "$T/")" = 2 ]
+	awscli s3api head-object --bucket "$S3_BUCKET" --key "$T/denied-1" >/dev/null
+	# a batch of refused keys only (the proxy answers it alone)
+	run --separate-stderr via_proxy cb-s3put --delete --list "$B" < <(printf '%s\n' \
+	    "$T/denied-1" "$T/x&<denied")
+	expect_status 1
+	[ "$output" = "AccessDenied	$T/denied-1
+AccessDenied	$T/x&<denied" ]
+	[ "$(keys_left "$T/")" = 2 ]
+}
+
+@test "cb-s3put --delete --list: requests are retried; a failed one stops the run, later keys get no record" {
+	seq 0 2499 | sed "s|^|$T/k|" >dk
+	head -3 dk | rgw_put_keys
+	# 503, an error in a 200, a lost answer: each tried again
+	proxy_start --plan 'POST?delete=503,200err,lost'
+	CB_S3_CONNECT_TO= run --separate-stderr cb-s3put --retry-delay 10 \
+	    --endpoint "$PROXY" --delete --list "$B" <dk
+	expect_status 0
+	[ "${#lines[@]}" = 2500 ]
+	[ "$(grep -c "^POST /$S3_BUCKET?delete= " "$PROXY_LOG")" = 6 ]
+	grep -q "^POST .* 503 [0-9]* 503$" "$PROXY_LOG"
+	grep -q "^POST .* - [0-9]* lost$" "$PROXY_LOG"
+	[ "$(keys_left "$T/")" = 0 ]
+	proxy_stop
+	# the second request fails after every try: its keys and the third's
+	# get no record, the third is not sent
+	: >"$PROXY_LOG"
+	proxy_start --plan 'POST?delete=pass,500,500'
+	CB_S3_CONNECT_TO= run --separate-stderr cb-s3put -j 1 --retries 2 \
+	    --retry-delay 10 --endpoint "$PROXY" --delete --list "$B" <dk
+	expect_status 75
+	[ "${#lines[@]}" = 1000 ]
+	[ "${lines[999]}" = "deleted	$T/k999" ]
+	[[ "$stderr" == *"cannot delete 1000 keys from '$B' (record 1001 on): InternalError (HTTP 500) after 2 tries"* ]]
+	[ "$(grep -c '^POST ' "$PROXY_LOG")" = 3 ]
+	proxy_stop
+	# denied, unreachable
+	AWS_SECRET_ACCESS_KEY=wrong run --separate-stderr cb-s3put --delete \
+	    --list "$B" <dk
+	expect_status 77
+	[ -z "$output" ]
+	[[ "$stderr" == *SignatureDoesNotMatch* ]]
+	CB_S3_CONNECT_TO= run cb-s3put --endpoint http://127.0.0.1:9 \
+	    --retries 2 --retry-delay 10 --delete --list "$B" <dk
+	expect_status 69
+	run cb-s3put --delete --list s3://no-such-bucket-here <dk
+	expect_status 1
+	[[ "$output" == *NoSuchBucket* ]]
+}
+
+@test "cb-s3put --delete --list: a key XML cannot hold is refused, exit 65, nothing deleted" {
+	printf '%s\n' "$T/a" "$T/b" >dk
+	rgw_put_keys <dk
+	proxy_start
+	del() {
+		CB_S3_CONNECT_TO= run --separate-stderr cb-s3put \
+		    --endpoint "$PROXY" --delete --list "$@" "$B"
+	}
+	del < <(printf '%s\n' "$T/a" "$T/ctl"$'\001'"x" "$T/b")
+	expect_status 65
+	[[ "$stderr" == *"refusing record 2 on stdin: key '$T/ctl\x01x' cannot be named"* ]]
+	[ -z "$output" ]
+	del < <(printf '%s\n' "$T/a" "$T/bad-utf8-"$'\xff')
+	expect_status 65
+	[[ "$stderr" == *"refusing record 2"*"'$T/bad-utf8-\xff'"* ]]
+	del < <(printf '%s\n' "$T/a" "" "$T/b")
+	expect_status 65
+	[[ "$stderr" == *"refusing record 2 on stdin: an empty key"* ]]
+	del < <(printf '%s\n' "$T/a" "$T/tab"$'\t'"x")
+	expect_status 65
+	[[ "$stderr" == *"refusing record 2"*"holds a TAB"* ]]
+	del -0 < <(printf '%s\0%s' "$T/a" "$T/unterminated")
+	expect_status 65
+	# a key past the 1000th of a batch that cannot go: none of them goes
+	{ seq 1 1500 | sed "s|^|$T/n|"; printf '%s\n' "$T/"$'\033'"[1m"; } >dk
+	del <dk
+	expect_status 65
+	[[ "$stderr" == *"refusing record 1501 on stdin"*'\x1b[1m'* ]]
+	[ "$(grep -c '^POST ' "$PROXY_LOG")" = 0 ]
+	[ "$(keys_left "$T/")" = 2 ]
+}
+
+@test "strict proxy: DeleteObjects needs Content-MD5 or a checksum, and 1 to 1000 keys" {
+	rgw_put_keys <<<"$T/d"
+	proxy_start --aws
+	del="<Delete><Object><Key>$T/d</Key></Object></Delete>"
+	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$del"
+	[ "${lines[0]}" = "HTTP 400" ]
+	[[ "$output" == *"<Code>InvalidRequest</Code><Message>Missing required header for this request: Content-MD5"* ]]
+	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$del" \
+	    -H 'Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg=='
+	[ "${lines[0]}" = "HTTP 400" ]
+	[[ "$output" == *"<Code>BadDigest</Code>"* ]]
+	[ "$(keys_left "$T/")" = 1 ]
+	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$del" \
+	    --checksum crc32c
+	[ "${lines[0]}" = "HTTP 200" ]
+	[[ "$output" == *"<Deleted><Key>$T/d</Key>"* ]]
+	[ "$(keys_left "$T/")" = 0 ]
+	# 1001 keys, none, and a body that is no XML: MalformedXML
+	{
+		printf '<Delete>'
+		seq 1 1001 | sed "s|.*|<Object><Key>$T/&</Key></Object>|" | tr -d '\n'
+		printf '</Delete>'
+	} >big.xml
+	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data-file big.xml --md5
+	[ "${lines[0]}" = "HTTP 400" ]
+	[[ "$output" == *"<Code>MalformedXML</Code>"* ]]
+	for body in '<Delete></Delete>' '<Delete><Object></Object></Delete>' \
+	    'not xml'; do
+		run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data "$body" --md5
+		[ "${lines[0]}" = "HTTP 400" ]
+		[[ "$output" == *"<Code>MalformedXML</Code>"* ]]
+	done
+	[ "$(grep -c '^POST /?delete virtual [^ ]* 400 ' "$PROXY_LOG")" = 6 ]
+	# exactly 1000 pass
+	head -c -9 big.xml | sed 's|<Object><Key>[^<]*</Key></Object>$||' >b.xml
+	printf '</Delete>' >>b.xml
+	[ "$(grep -o '<Object>' b.xml | wc -l)" = 1000 ]
+	run s3raw POST "$(aws_url "$S3_BUCKET")?delete" --data-file b.xml --md5
+	[ "${lines[0]}" = "HTTP 200" ]
 }
 
 # ssec_https: SSE-C goes over TLS only: in the plain http pass, RGW's own

@@ -605,7 +605,7 @@ struct delkeys {
 /* One DeleteObjects request: keys [first, first + n) of the input. */
 struct delbatch {
 	size_t		 first, n;
-	struct s3_delres res[S3_DELETE_MAX];
+	struct s3_delres *res;		/* n of them */
 	int		 rc;		/* 0, or the failed request's status */
 	int		 skipped;	/* after a failure: not sent */
 	struct s3_error	 e;
@@ -784,6 +784,7 @@ del_emit(void *ctx, void *arg)
 		d->req_rc = EX_FAILURE;
 	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
 out:
+	free(b->res);
 	free(b);
 }
 
@@ -800,7 +801,7 @@ put_delete_list(struct put *p)
 	struct deletes d = { .p = p, .k = &k };
 	struct ordpool *pool = NULL;
 	struct delbatch *b;
-	size_t i;
+	size_t i, n;
 	int rc;
 
 	/* A bad record deletes nothing: all are checked first. */
@@ -808,20 +809,24 @@ put_delete_list(struct put *p)
 		goto out;
 	if (k.n == 0)
 		goto out;
-	if ((pool = ordpool_new(p->cli.concurrency, 2 * p->cli.concurrency,
+	/* (A batch's results take 1000 * 324 bytes: a short window.) */
+	if ((pool = ordpool_new(p->cli.concurrency, p->cli.concurrency + 1,
 	    &fns, &d)) == NULL) {
 		rc = EX_FAILURE;
 		goto out;
 	}
 	for (i = 0; i < k.n && !__atomic_load_n(&d.stop, __ATOMIC_ACQUIRE) &&
 	    !s3_cancelled(); i += S3_DELETE_MAX) {
-		if ((b = calloc(1, sizeof(*b))) == NULL) {
+		n = k.n - i < S3_DELETE_MAX ? k.n - i : S3_DELETE_MAX;
+		if ((b = calloc(1, sizeof(*b))) == NULL ||
+		    (b->res = calloc(n, sizeof(*b->res))) == NULL) {
+			free(b);
 			warnp("cannot allocate");
 			d.req_rc = EX_FAILURE;
 			break;
 		}
 		b->first = i;
-		b->n = k.n - i < S3_DELETE_MAX ? k.n - i : S3_DELETE_MAX;
+		b->n = n;
 		ordpool_submit(pool, b);
 	}
 	ordpool_finish(pool);

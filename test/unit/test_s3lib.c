@@ -1,6 +1,7 @@
 /*
  * The pure parts of the S3 client: credentials files and JSON, XML walk,
- * CRC-32C, URL decoding, part sizes, size parsing, listed times.
+ * CRC-32C, URL decoding, part sizes, size parsing, listed times,
+ * DeleteObjects bodies and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +363,92 @@ t_time_parse(void)
 	}
 }
 
+static void
+t_xml_key_check(void)
+{
+	static const char *ok[] = { "a", "a b/%41&<>\"'", "\xc3\xbc\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80", "tab\there", "new\nline", "cr\rx", "del\x7f",
+	    "\xef\xbf\xbd" };
+	static const char *bad[] = { "", "\x01", "a\x1f\x62", "esc\x1b[1m",
+	    "\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xef\xbf\xbe",
+	    "\xef\xbf\xbf" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (s3_xml_key_check(ok[i]) != 0) {
+			unit_cur_failed = 1;
+			printf("# good key %zu refused\n", i);
+		}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (s3_xml_key_check(bad[i]) != -1) {
+			unit_cur_failed = 1;
+			printf("# bad key %zu taken\n", i);
+		}
+}
+
+static void
+t_delete_body(void)
+{
+	const char *keys[] = { "a&b", "<x>\"q'", "t\tn\nr\r", "\xc3\xbc ]]>" };
+	char *body;
+	size_t len;
+
+	body = s3_delete_body(keys, 4, &len);
+	EXPECT_STR(body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	    "<Quiet>false</Quiet>"
+	    "<Object><Key>a&amp;b</Key></Object>"
+	    "<Object><Key>&lt;x&gt;&quot;q&apos;</Key></Object>"
+	    "<Object><Key>t&#9;n&#10;r&#13;</Key></Object>"
+	    "<Object><Key>\xc3\xbc ]]&gt;</Key></Object></Delete>");
+	EXPECT(body != NULL && len == strlen(body));
+	free(body);
+}
+
+#define DR	"<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+
+static void
+t_delete_parse(void)
+{
+	const char *keys[] = { "a&b", "gone", "d", "a&b", "t\tn\nr\r", "z" };
+	/* out of order, one key twice asked, an error, NoSuchKey */
+	static const char ok[] = "<?xml version=\"1.0\"?>\n" DR
+	    "<Deleted><Key>t&#9;n&#10;r&#13;</Key></Deleted>"
+	    "<Error><Key>d</Key><Code>AccessDenied</Code>"
+	    "<Message>Access Denied</Message></Error>"
+	    "<Deleted><Key>a&amp;b</Key><VersionId>v</VersionId></Deleted>"
+	    "<Error><Key>gone</Key><Code>NoSuchKey</Code><Message/></Error>"
+	    "<Deleted><Key>z</Key></Deleted></DeleteResult>";
+	static const char *bad[] = {
+	    DR "<Deleted><Key>a&amp;b</Key></Deleted></DeleteResult>",
+	    DR "<Deleted><Key>a&amp;b</Key></Deleted><Deleted><Key>gone</Key>"
+	    "</Deleted><Deleted><Key>d</Key></Deleted><Deleted><Key>other</Key>"
+	    "</Deleted></DeleteResult>",
+	    DR "<Error><Key>d</Key><Message>m</Message></Error></DeleteResult>",
+	    DR "<Deleted></Deleted></DeleteResult>",
+	    "<Error><Code>InternalError</Code></Error>",
+	    DR "<Deleted><Key>d</Key></Deleted>",
+	};
+	const char *one[] = { "d" };
+	struct s3_delres res[6];
+	size_t i;
+
+	memset(res, 0xff, sizeof(res));
+	EXPECT(s3_delete_parse(ok, strlen(ok), keys, 6, res) == 0);
+	EXPECT(res[0].deleted && res[0].code[0] == '\0');
+	EXPECT(res[1].deleted);
+	EXPECT(!res[2].deleted);
+	EXPECT_STR(res[2].code, "AccessDenied");
+	EXPECT_STR(res[2].msg, "Access Denied");
+	EXPECT(res[3].deleted && res[4].deleted && res[5].deleted);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (s3_delete_parse(bad[i], strlen(bad[i]), i < 2 ? keys : one,
+		    i < 2 ? 4 : 1, res) != -1) {
+			unit_cur_failed = 1;
+			printf("# bad answer %zu read\n", i);
+		}
+}
+
 int
 main(void)
 {
@@ -380,5 +467,8 @@ main(void)
 	TEST(t_content_range);
 	TEST(t_etag_parts);
 	TEST(t_time_parse);
+	TEST(t_xml_key_check);
+	TEST(t_delete_body);
+	TEST(t_delete_parse);
 	return (unit_done());
 }
