@@ -2,8 +2,8 @@
  * cb-s3put: upload a file or a stream to S3 (single PUT or concurrent
  * multipart), optionally lzop-compressed on the way, or, in list mode,
  * many files named by records on stdin.  Prints a result record per
- * object (cb-transfer(5)).  Or delete an object, or abort the multipart
- * uploads left in progress under a prefix.
+ * object (cb-transfer(5)).  Or delete an object, or many (DeleteObjects),
+ * or abort the multipart uploads left in progress under a prefix.
  */
 
 #include <errno.h>
@@ -595,11 +595,14 @@ bad:
 
 /* ------------------------------------------------- --delete --list */
 
-/* The keys read, all of them: each is checked before any is sent. */
+/*
+ * The keys read, all of them, each with the URL's prefix before it (the
+ * result names it without): each is checked before any is sent.
+ */
 struct delkeys {
-	char		**rec;		/* as read (the result names these) */
-	char		**key;		/* with the URL's prefix */
+	char		**key;
 	size_t		 n, cap;
+	size_t		 plen;		/* of the prefix */
 };
 
 /* One DeleteObjects request: keys [first, first + n) of the input. */
@@ -624,13 +627,30 @@ delkeys_free(struct delkeys *k)
 {
 	size_t i;
 
-	for (i = 0; i < k->n; i++) {
-		if (k->key[i] != k->rec[i])
-			free(k->key[i]);
-		free(k->rec[i]);
-	}
-	free(k->rec);
+	for (i = 0; i < k->n; i++)
+		free(k->key[i]);
 	free(k->key);
+}
+
+/* Whether the key of record recno can be sent, and its result written. */
+static int
+delkey_check(struct put *p, const char *key, const char *rec, size_t recno)
+{
+	char q[REC_QUOTE_MAX];
+
+	if (s3_xml_key_check(key) != 0) {
+		warn0("refusing record %zu on stdin: key '%s' cannot be named "
+		    "in a DeleteObjects request (not UTF-8, or a control "
+		    "character)", recno, rec_quote(key, q, sizeof(q)));
+		return (-1);
+	}
+	if (!p->nul && strchr(rec, '\t') != NULL) {
+		warn0("refusing record %zu on stdin: key '%s' holds a TAB, "
+		    "which a result record can hold with -0 only", recno,
+		    rec_quote(rec, q, sizeof(q)));
+		return (-1);
+	}
+	return (0);
 }
 
 /*
@@ -641,48 +661,26 @@ static int
 delkeys_add(struct put *p, struct delkeys *k, const char *rec, size_t len,
     size_t recno)
 {
-	char q[REC_QUOTE_MAX], **v, *key;
+	struct strbuf b = STRBUF_INIT;
+	char **v;
 
-	if (k->n == k->cap) {
-		k->cap = k->cap ? 2 * k->cap : 1024;
-		if ((v = realloc(k->rec, k->cap * sizeof(*v))) == NULL)
-			goto nomem;
-		k->rec = v;
-		if ((v = realloc(k->key, k->cap * sizeof(*v))) == NULL)
-			goto nomem;
-		k->key = v;
-	}
 	if (strlen(rec) != len || len == 0) {
 		warn0("refusing record %zu on stdin: %s", recno, len == 0 ?
 		    "an empty key" : "a NUL byte in the key");
 		return (EX_DATAERR);
 	}
-	if ((k->rec[k->n] = strdup(rec)) == NULL)
-		goto nomem;
-	key = k->rec[k->n];
-	if (*p->key != '\0') {
-		struct strbuf b = STRBUF_INIT;
-
-		strbuf_adds(&b, p->key);
-		strbuf_adds(&b, rec);
-		if ((key = strbuf_detach(&b)) == NULL) {
-			free(k->rec[k->n]);
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 1024;
+		if ((v = realloc(k->key, k->cap * sizeof(*v))) == NULL)
 			goto nomem;
-		}
+		k->key = v;
 	}
-	k->key[k->n++] = key;
-	if (s3_xml_key_check(key) != 0) {
-		warn0("refusing record %zu on stdin: key '%s' cannot be named in "
-		    "a DeleteObjects request (not UTF-8, or a control "
-		    "character)", recno, rec_quote(key, q, sizeof(q)));
+	strbuf_adds(&b, p->key);
+	strbuf_adds(&b, rec);
+	if ((k->key[k->n] = strbuf_detach(&b)) == NULL)
+		goto nomem;
+	if (delkey_check(p, k->key[k->n++], rec, recno) != 0)
 		return (EX_DATAERR);
-	}
-	if (!p->nul && strchr(rec, '\t') != NULL) {
-		warn0("refusing record %zu on stdin: key '%s' holds a TAB, "
-		    "which a result record can hold with -0 only", recno,
-		    rec_quote(rec, q, sizeof(q)));
-		return (EX_DATAERR);
-	}
 	return (0);
 nomem:
 	warnp("cannot allocate");
@@ -764,7 +762,7 @@ del_emit(void *ctx, void *arg)
 	}
 	for (i = 0; i < b->n; i++) {
 		f[0] = b->res[i].deleted ? "deleted" : b->res[i].code;
-		f[1] = d->k->rec[b->first + i];
+		f[1] = d->k->key[b->first + i] + d->k->plen;
 		if (!b->res[i].deleted) {
 			warn0("cannot delete '%s/%s': %s%s%s",
 			    s3_client_bucket(p->cli.client),
@@ -797,7 +795,7 @@ put_delete_list(struct put *p)
 {
 	static const struct ordpool_fns fns = { del_init, job_fini, del_run,
 	    del_emit };
-	struct delkeys k = { NULL, NULL, 0, 0 };
+	struct delkeys k = { .plen = strlen(p->key) };
 	struct deletes d = { .p = p, .k = &k };
 	struct ordpool *pool = NULL;
 	struct delbatch *b;

@@ -366,9 +366,9 @@ t_time_parse(void)
 static void
 t_xml_key_check(void)
 {
-	static const char *ok[] = { "a", "a b/%41&<>\"'", "\xc3\xbc\xe2\x82\xac",
-	    "\xf0\x9f\x98\x80", "tab\there", "new\nline", "cr\rx", "del\x7f",
-	    "\xef\xbf\xbd" };
+	static const char *ok[] = { "a", "a b/%41&<>\"'",
+	    "\xc3\xbc\xe2\x82\xac", "\xf0\x9f\x98\x80", "tab\there",
+	    "new\nline", "cr\rx", "del\x7f", "\xef\xbf\xbd" };
 	static const char *bad[] = { "", "\x01", "a\x1f\x62", "esc\x1b[1m",
 	    "\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xef\xbf\xbe",
 	    "\xef\xbf\xbf" };
@@ -405,7 +405,8 @@ t_delete_body(void)
 	free(body);
 }
 
-#define DR	"<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+#define DR	"<DeleteResult " \
+		"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 
 static void
 t_delete_parse(void)
