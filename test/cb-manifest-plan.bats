@@ -183,7 +183,10 @@ assert d[2]["complete"] is True and len(d[2]["nodes"]) == 2
 	# --name: that one only, whatever it is.
 	run --separate-stderr cb-manifest purge-plan --name run2 <"$T/cat"
 	expect_status 0
-	[ "$output" = "$(printf 'purge\trun2\tnamed; it has no manifest.json (a run that did not finish)')" ]
+	[[ "$output" == *"$(printf 'purge\trun2\tnamed; it has no manifest.json (a run that did not finish)')"* ]]
+	# Every other backup is kept: what it names is protected.
+	[ "$(printf '%s\n' "$output" | grep -c '^purge')" = 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^keep')" = 8 ]
 	run cb-manifest purge-plan --keep 0 <"$T/cat"
 	expect_status 64
 	run cb-manifest purge-plan --keep 1 --older-than 2 <"$T/cat"

@@ -2,7 +2,8 @@
 # test/demo.sh (make demo): the main job in one command.  Starts the local
 # S3 server (Ceph RGW) and three stand-in Cassandra 4.1 nodes behind real
 # sshd on 127.0.0.2-4, then: full backup, more data, incremental backup,
-# list, restore one keyspace of one host, restore all keyspaces of all
+# a named differential backup, list, a deep verify, a purge dry run,
+# restore one keyspace of one host, restore all keyspaces of all
 # hosts, compare every restored file with the snapshots byte for byte, and
 # stop everything.  Ports: CB_TEST_S3_PORT (7480), CB_TEST_SSH_PORT (2222).
 set -u
@@ -65,8 +66,23 @@ step "incremental backup (flush, upload only new backups/ files)"
 run "${CBA[@]}" backup --hosts "$HOSTS" "${NODE[@]}" || fail "backup failed"
 snap_all demo-ref2
 
-step "list"
+step "adding data; a named backup before an upgrade: differential, it uploads only the new files"
+cb-fanout -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
+	    sh -c \
+    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 && echo written"
+run "${CBA[@]}" backup --backup-name pre-upgrade --hosts "$HOSTS" "${NODE[@]}" ||
+    fail "backup failed"
+snap_all demo-ref3
+
+step "list (each backup's size, and what it added)"
 run "${CBA[@]}" list || fail "list failed"
+
+step "verify the newest backup: every object there, every file decoded and checksummed"
+run "${CBA[@]}" verify --deep || fail "verify failed"
+
+step "what a retention of one backup would delete (a dry run: nothing is)"
+run "${CBA[@]}" purge --keep 1 --dry-run >"$STATE/purge.out" || fail "purge failed"
+grep -v '^  object' "$STATE/purge.out"
 
 # compare HOST TAG DIR [KS]: every file of snapshot TAG (user keyspaces, or
 # KS) is in DIR on HOST, byte for byte.
@@ -92,7 +108,7 @@ compare() {
 step "restore keyspace ks2 of one host"
 run "${CBA[@]}" restore --host "$1" --keyspace ks2 --restore-dir /tmp/demo-one \
     "${NODE[@]}" || fail "restore failed"
-compare "$1" demo-ref2 tmp/demo-one ks2 || fail "comparison failed"
+compare "$1" demo-ref3 tmp/demo-one ks2 || fail "comparison failed"
 
 step "restore all keyspaces of all hosts"
 run "${CBA[@]}" restore --hosts "$HOSTS" "${NODE[@]}" || fail "restore failed"
@@ -101,6 +117,7 @@ step "comparing the restored files with the snapshots"
 for h in $CB_TEST_HOSTS; do
 	compare "$h" demo-ref1 tmp/cassandra_restore || fail "comparison failed"
 	compare "$h" demo-ref2 tmp/cassandra_restore || fail "comparison failed"
+	compare "$h" demo-ref3 tmp/cassandra_restore || fail "comparison failed"
 done
 
 step "done: stopping the S3 server and the hosts"

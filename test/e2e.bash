@@ -152,7 +152,7 @@ referenced() {
 		s3cat "$BASE/$n/manifest.json" >"$T/r.$n.json"
 		echo "$BASE/$n/manifest.json"
 		for k in $(python3 -c 'import json,sys
-for x in json.load(open(sys.argv[1]))["nodes"]:
+for x in json.load(open(sys.argv[1])).get("nodes", []):
     if x["manifest"]: print(x["manifest"])' "$T/r.$n.json"); do
 			echo "$k"
 			s3cat "$k" | python3 -c 'import json,sys

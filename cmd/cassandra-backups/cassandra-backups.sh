@@ -35,7 +35,7 @@ usage: cassandra-backups [-v] --s3-bucket-name BUCKET --s3-base-path PATH
                          [--s3-ssenc] [--s3-sse-kms-key-id ID]
                          [--s3-sse-c-key-file FILE] [--profile NAME]
                          [--aws-access-key-id ID --aws-secret-access-key KEY]
-                         backup|list|restore [OPTIONS]
+                         backup|list|restore|verify|purge [OPTIONS]
        cassandra-backups COMMAND --help
        cassandra-backups -h | -V
 EOF
@@ -76,11 +76,27 @@ usage: cassandra-backups [GLOBAL] list [--json]
 EOF
 }
 
+usage_verify() {
+	cat <<'EOF'
+usage: cassandra-backups [GLOBAL] verify [--snapshot-name LATEST|NAME | --all]
+           [--hosts HOST,...] [--deep] [--concurrency N] [--json]
+EOF
+}
+
+usage_purge() {
+	cat <<'EOF'
+usage: cassandra-backups [GLOBAL] purge (--keep N | --older-than DAYS |
+           --snapshot-name NAME) [--dry-run] [--grace HOURS] [--json]
+EOF
+}
+
 usage_all() {
 	usage_global
 	usage_backup | sed 1s/^usage:/'      '/
 	usage_restore | sed 1s/^usage:/'      '/
 	usage_list | sed 1s/^usage:/'      '/
+	usage_verify | sed 1s/^usage:/'      '/
+	usage_purge | sed 1s/^usage:/'      '/
 }
 
 # ---- values --------------------------------------------------------------
@@ -184,7 +200,7 @@ parse_global() {
 		--profile|--profile=*) opt_value profile "$@"; PROFILE=$OPTV ;;
 		--aws-access-key-id|--aws-access-key-id=*) opt_value aws-access-key-id "$@"; OPT_KEY_ID=$OPTV ;;
 		--aws-secret-access-key|--aws-secret-access-key=*) opt_value aws-secret-access-key "$@"; OPT_SECRET=$OPTV ;;
-		backup|list|restore) CMD=$1; shift; REST_ARGS=$#; return 0 ;;
+		backup|list|restore|verify|purge) CMD=$1; shift; REST_ARGS=$#; return 0 ;;
 		-*) warn "unknown option '$1'"; usage_global >&2; exit $EX_USAGE ;;
 		*) warn "unknown command '$1'"; usage_global >&2; exit $EX_USAGE ;;
 		esac
@@ -822,6 +838,8 @@ cmd_restore() {
 	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$key')"
 	cb-manifest info <"$TMP/m.json" >"$TMP/info" ||
 	    die $EX_DATAERR "cannot read the manifest of backup '$SNAPSHOT'"
+	! grep -qx 'format	purged' "$TMP/info" ||
+	    die $EX_NOINPUT "backup '$SNAPSHOT' was purged"
 	if grep -qx 'format	cluster 1' "$TMP/info"; then
 		for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
 			grep -q "^node	$h	" "$TMP/info" ||
@@ -843,6 +861,325 @@ cmd_restore() {
 	next_steps
 }
 
+# ---- verify --------------------------------------------------------------
+
+# listing_of PREFIX FILE: the objects under PREFIX, cached per prefix.
+listing_of() {
+	c=$TMP/ls.$(printf '%s' "$1" | cksum | tr ' ' _)
+	if [ ! -e "$c" ]; then
+		s3get --ls -0 "s3://$BUCKET/$1" >"$c.tmp" ||
+		    die $? "cannot list 's3://$BUCKET/$1'"
+		mv "$c.tmp" "$c"
+	fi
+	cat "$c" >>"$2"
+}
+
+# defect HOST WHAT [KEY [PATH]]: one record for cb-manifest report.
+defect() { printf 'defect\t%s\t%s\t%s\t%s\0' "$1" "$2" "${3:--}" "${4:--}" >>"$TMP/report"; }
+
+# verify_one NAME: check backup NAME, its report on stdout; returns 0
+# (whole), 1 (defects) or the status of what could not be checked.
+verify_one() {
+	vname=$1
+	: >"$TMP/report"
+	vkey=$(echo "$vname" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	fetch "$vkey" "$TMP/v.json" || die $? "cannot read the manifest of backup '$vname'"
+	[ -e "$TMP/v.json" ] || die $EX_NOINPUT "backup '$vname' not found (no 's3://$BUCKET/$vkey')"
+	cb-manifest info <"$TMP/v.json" >"$TMP/vinfo" ||
+	    die $EX_DATAERR "cannot read the manifest of backup '$vname'"
+	! grep -qx 'format	purged' "$TMP/vinfo" ||
+	    die $EX_NOINPUT "backup '$vname' was purged"
+	mode=quick
+	[ "$DEEP" = 1 ] && mode=deep
+	if grep -qx 'format	seed' "$TMP/vinfo"; then
+		# No checksums: every object must exist and decode.
+		mode="$mode (seed-format: no checksums; every object is decoded)"
+		hosts=$(sed -n 's/^hosts	//p' "$TMP/vinfo" | tr ',' ' ')
+		for h in $hosts; do
+			host_selected "$h" || continue
+			: >"$TMP/vls"
+			listing_of "$BASE/$vname/$h/" "$TMP/vls"
+			cb-manifest restore -0 --listing "$BASE/$vname/$h" <"$TMP/vls" >"$TMP/vrec" 2>"$TMP/verr" ||
+			    { defect "$h" "unsafe keys"; continue; }
+			[ -s "$TMP/vrec" ] || { defect "$h" "no objects"; continue; }
+			check_objects "$h" "$TMP/vrec" || return $?
+			tr '\0' '\n' <"$TMP/vres" | awk -F'\t' -v h="$h" '
+			    $1 == "ok" { b += $2 } END { printf "node\t%s\t%d\t%d%c", h, NR, b, 0 }' >>"$TMP/report"
+		done
+	else
+		[ "$(sed -n 's/^complete	//p' "$TMP/vinfo")" = true ] ||
+		    defect - "incomplete backup: a node's last run failed"
+		while IFS='	' read -r kind h st nkey; do
+			[ "$kind" = node ] || continue
+			host_selected "$h" || continue
+			progress "verify: backup '$vname': $h ($mode)"
+			if [ -z "$nkey" ] || [ "$nkey" = - ]; then
+				defect "$h" "no node manifest (status $st)"
+				continue
+			fi
+			fetch "$nkey" "$TMP/vn.json" || die $? "cannot read 's3://$BUCKET/$nkey'"
+			[ -e "$TMP/vn.json" ] || { defect "$h" "node manifest missing" "$nkey"; continue; }
+			cb-manifest reuse --prefixes --base-path "$BASE" --reference "$TMP/vn.json" \
+			    >"$TMP/vpre" 2>"$TMP/verr" || { defect "$h" "node manifest unreadable" "$nkey"; continue; }
+			: >"$TMP/vls"
+			while IFS= read -r p; do listing_of "$p" "$TMP/vls"; done <"$TMP/vpre"
+			cb-manifest verify -0 --objects "$TMP/vls" --host "$h" <"$TMP/vn.json" >>"$TMP/report"
+			case $? in 0|1) ;; *) defect "$h" "node manifest unreadable" "$nkey"; continue ;; esac
+			if [ "$DEEP" = 1 ]; then
+				cb-manifest restore -0 <"$TMP/vn.json" >"$TMP/vrec" 2>"$TMP/verr" ||
+				    { defect "$h" "node manifest unreadable" "$nkey"; continue; }
+				check_objects "$h" "$TMP/vrec" || return $?
+			fi
+		done <"$TMP/vinfo"
+	fi
+	cb-manifest report verify -0 --backup "$vname" --mode "$mode" $JSON <"$TMP/report"
+}
+
+# progress TEXT: a line of progress, on a terminal only.
+PROGRESS=
+progress() { [ -z "$PROGRESS" ] || printf '%s\n' "$1" >&2; }
+
+# host_selected HOST: in --hosts (or no --hosts given).
+host_selected() {
+	[ -z "$VHOSTS" ] && return 0
+	case ,$VHOSTS, in *,"$1",*) return 0 ;; esac
+	return 1
+}
+
+# check_objects HOST RECORDS: download, decode and compare every file of
+# RECORDS (cb-manifest restore records), writing nothing.
+check_objects() {
+	s3get -0 --list --check --unpack -j "${CONCURRENCY:-8}" $PROGRESS "s3://$BUCKET" \
+	    <"$2" >"$TMP/vres" 2>"$TMP/verr"
+	crc=$?
+	# 0, or 1, 65, 66 with a failed record per bad file: checked.  Any
+	# other status, or a record short: the check could not run.
+	case $crc in
+	0|1|65|66) ;;
+	69|75|77) cat "$TMP/verr" >&2; return $crc ;;
+	*) cat "$TMP/verr" >&2; warn "cannot check the objects of $1 (cb-s3get exit $crc)"; return 70 ;;
+	esac
+	if [ "$(tr -cd '\0' <"$TMP/vres" | wc -c)" != "$(tr -cd '\0' <"$2" | wc -c)" ]; then
+		cat "$TMP/verr" >&2
+		warn "the check of $1 stopped short: not every object was checked"
+		return 70
+	fi
+	tr '\0' '\n' <"$TMP/vres" | awk -F'\t' '$1 != "ok"' | while IFS='	' read -r st b sha k p; do
+		case $st in
+		Mismatch) what="bad checksum or size" ;;
+		BadData) what="undecodable" ;;
+		NoSuchKey) what="missing" ;;
+		*) what="not readable ($st)" ;;
+		esac
+		defect "$1" "$what" "$k" "$p"
+	done
+	return 0
+}
+
+VSNAP=LATEST VALL=0 DEEP=0 JSON= VHOSTS=
+
+cmd_verify() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h|--help) usage_verify; exit 0 ;;
+		--snapshot-name|--snapshot-name=*) opt_value snapshot-name "$@"; VSNAP=$OPTV ;;
+		--all|--all=*) opt_bool "$@"; VALL=$OPTV ;;
+		--hosts|--hosts=*|--host|--host=*) opt_value hosts "$@"; VHOSTS=$OPTV ;;
+		--deep|--deep=*) opt_bool "$@"; DEEP=$OPTV ;;
+		--concurrency|--concurrency=*) opt_value concurrency "$@"; CONCURRENCY=$OPTV ;;
+		--json) JSON=--json; OPTN=1 ;;
+		*) warn "unknown verify option '$1'"; usage_verify >&2; exit $EX_USAGE ;;
+		esac
+		shift "$OPTN"
+	done
+	case $VSNAP in
+	''|.|..|*/*|*[!A-Za-z0-9._-]*) bad --snapshot-name "$VSNAP" "expected LATEST or a backup name" ;;
+	esac
+	[ -z "$CONCURRENCY" ] || int --concurrency "$CONCURRENCY" 1 256
+	plain --hosts "$VHOSTS"
+	VHOSTS=$(printf '%s' "$VHOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
+	[ -t 2 ] && PROGRESS=--progress
+	setup_tmp
+	catalog
+	if [ "$VALL" = 1 ]; then
+		cut -f1 "$TMP/catalog" >"$TMP/vnames"
+	elif [ "$VSNAP" = LATEST ]; then
+		# The newest backup, complete or not: an incomplete one is a
+		# defect to report, not one to skip.
+		# (names are [A-Za-z0-9._-]: no JSON escapes in them)
+		cb-manifest list --json <"$TMP/catalog" 2>/dev/null |
+		    grep -v '"format": null' |
+		    sed -n 's/^ *{"name": "\([^"]*\)".*/\1/p' | head -1 >"$TMP/vnames"
+		[ -s "$TMP/vnames" ] || die $EX_NOINPUT "no backup under 's3://$BUCKET/$BASE/' to verify"
+	else
+		echo "$VSNAP" >"$TMP/vnames"
+	fi
+	[ -n "$JSON" ] && [ "$VALL" = 1 ] && echo "["
+	worst=0 n=0
+	while IFS= read -r v; do
+		[ -n "$JSON" ] && [ "$VALL" = 1 ] && [ "$n" -gt 0 ] && echo ","
+		n=$((n + 1))
+		verify_one "$v" </dev/null
+		rc=$?
+		[ "$rc" -gt "$worst" ] && worst=$rc
+	done <"$TMP/vnames"
+	[ -n "$JSON" ] && [ "$VALL" = 1 ] && echo "]"
+	return $worst
+}
+
+# ---- purge ---------------------------------------------------------------
+
+PKEEP= POLDER= PNAME= DRY_RUN= GRACE=24
+
+# s3del KEYS-FILE: delete the keys (NUL records) with DeleteObjects, in
+# batches of up to 1000; every key's result is checked.
+s3del() {
+	[ -s "$1" ] || return 0
+	s3put -0 --delete --list "s3://$BUCKET" <"$1" >"$TMP/del.out" ||
+	    die $? "purge stopped: deleting objects failed; run it again to finish"
+}
+
+# keep_named NAME: add to $TMP/keep what kept backup NAME names.
+keep_named() {
+	tr '\0' '\n' <"$TMP/all" | cut -f4 |
+	    awk -v p="$BASE/$1/" 'index($0, p) == 1' >"$TMP/under"
+	mf=$(awk -F'\t' -v n="$1" '$1 == n { print $2; exit }' "$TMP/catalog")
+	if [ "$mf" = - ] || ! cb-manifest info <"$mf" 2>/dev/null | grep -qx 'format	cluster 1'; then
+		# No manifest (within the grace: it may be running), seed
+		# format, or unreadable: all of it stays.
+		cat "$TMP/under" >>"$TMP/keep"
+	fi
+	grep -x "$BASE/$1/manifest.json" "$TMP/under" >>"$TMP/keep"
+	awk -v p="$BASE/$1/" 'index($0, p) == 1 && substr($0, length(p) + 1) ~ /^[^\/]*\/manifest-[^\/]*\.json$/' \
+	    "$TMP/under" >"$TMP/nms"
+	cat "$TMP/nms" >>"$TMP/keep"
+	while IFS= read -r k; do
+		fetch "$k" "$TMP/nm.json" || die $? "cannot read 's3://$BUCKET/$k'"
+		[ -e "$TMP/nm.json" ] || continue
+		cb-manifest refs "$TMP/nm.json" >>"$TMP/keep" ||
+		    die $EX_DATAERR "cannot read the node manifest 's3://$BUCKET/$k'; purging nothing"
+	done <"$TMP/nms"
+	return 0
+}
+
+cmd_purge() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h|--help) usage_purge; exit 0 ;;
+		--keep|--keep=*) opt_value keep "$@"; PKEEP=$OPTV ;;
+		--older-than|--older-than=*) opt_value older-than "$@"; POLDER=$OPTV ;;
+		--snapshot-name|--snapshot-name=*) opt_value snapshot-name "$@"; PNAME=$OPTV ;;
+		--dry-run|--dry-run=*) opt_bool "$@"; [ "$OPTV" = 1 ] && DRY_RUN=--dry-run ;;
+		--grace|--grace=*) opt_value grace "$@"; GRACE=$OPTV ;;
+		--json) JSON=--json; OPTN=1 ;;
+		*) warn "unknown purge option '$1'"; usage_purge >&2; exit $EX_USAGE ;;
+		esac
+		shift "$OPTN"
+	done
+	set --
+	[ -z "$PKEEP" ] || { int --keep "$PKEEP" 1 100000; set -- "$@" --keep "$PKEEP"; }
+	[ -z "$POLDER" ] || { int --older-than "$POLDER" 1 100000; set -- "$@" --older-than "$POLDER"; }
+	if [ -n "$PNAME" ]; then
+		case $PNAME in
+		.|..|*/*|*[!A-Za-z0-9._-]*|LATEST) bad --snapshot-name "$PNAME" "expected a backup name" ;;
+		esac
+		set -- "$@" --name "$PNAME"
+	fi
+	[ $# -eq 2 ] || die $EX_USAGE "purge needs one of --keep, --older-than and --snapshot-name"
+	int --grace "$GRACE" 0 100000
+	setup_tmp
+	RUN=$(date -u +%Y%m%dT%H%M%SZ)
+	# No backup runs while a purge decides what is unreferenced.
+	lock_take purge
+	catalog
+	s3get --ls -0 "s3://$BUCKET/$BASE/" >"$TMP/all" ||
+	    die $? "cannot list 's3://$BUCKET/$BASE/'"
+	# NAME TAB NEWEST-OBJECT-TIME, for backups without a manifest.
+	tr '\0' '\n' <"$TMP/all" | awk -F'\t' -v base="$BASE/" '
+	    index($4, base) == 1 { r = substr($4, length(base) + 1)
+		if ((i = index(r, "/")) == 0) next
+		n = substr(r, 1, i - 1); if (!(n in t) || $2 > t[n]) t[n] = $2 }
+	    END { for (n in t) print n "\t" t[n] }' >"$TMP/ages"
+	cb-manifest purge-plan "$@" --grace "$GRACE" --ages "$TMP/ages" \
+	    <"$TMP/catalog" >"$TMP/plan" || exit $?
+	if [ -n "$PNAME" ] && ! grep -q '^purge	' "$TMP/plan"; then
+		grep -q '^gone	' "$TMP/plan" &&
+		    die $EX_NOINPUT "backup '$PNAME' was purged already (later backups still name some of its objects)"
+		die $EX_NOINPUT "backup '$PNAME' not found under 's3://$BUCKET/$BASE/'"
+	fi
+	# What the remaining backups name: their manifests, every object their
+	# node manifests (all of them, complete or not) name, and for a
+	# seed-format one everything under its name.
+	: >"$TMP/keep"
+	mkdir -p "$TMP/nm"
+	i=0
+	while IFS='	' read -r d pn why; do
+		[ "$d" = keep ] && keep_named "$pn"
+	done <"$TMP/plan"
+	LC_ALL=C sort -u "$TMP/keep" >"$TMP/keep.s"
+	# Candidates: everything under a purged backup's name, and anything
+	# under the base path older than the grace; minus what is named.
+	cutoff=$(date -u -d "@$(( $(date -u +%s) - GRACE * 3600 ))" +%Y-%m-%dT%H:%M:%S)
+	awk -F'\t' '$1 == "purge" { print $2 }' "$TMP/plan" >"$TMP/pnames"
+	# (and the names purged before, whose tombstones stay while objects
+	# under them are still named)
+	awk -F'\t' '$1 == "purge" || $1 == "gone" { print $2 }' "$TMP/plan" >"$TMP/pgone"
+	tr '\0' '\n' <"$TMP/all" | awk -F'\t' -v base="$BASE/" -v cutoff="$cutoff" \
+	    -v lock="$BASE/$LOCK_NAME" '
+	    NR == FNR { p[$0] = 1; next }
+	    $1 == "-" || $4 == lock || index($4, base) != 1 { next }
+	    { r = substr($4, length(base) + 1); i = index(r, "/"); if (i == 0) next
+	      n = substr(r, 1, i - 1)
+	      if ((n in p) || substr($2, 1, 19) < cutoff) print $4 "\t" $1 }' \
+	    "$TMP/pgone" - | LC_ALL=C sort -t '	' -k1,1 >"$TMP/cand"
+	LC_ALL=C join -t '	' -v 1 "$TMP/cand" "$TMP/keep.s" >"$TMP/gone"
+	# The report's records, in the order things go.
+	{
+		awk -F'\t' '{ printf "%s\t%s\t%s%c", $1, $2, $3, 0 }' "$TMP/plan"
+		awk -F'\t' '{ printf "object\t%s\t%s%c", $2, $1, 0 }' "$TMP/gone"
+	} >"$TMP/prep"
+	s3get --ls --uploads -0 "s3://$BUCKET/$BASE/" >"$TMP/uploads" ||
+	    die $? "cannot list the multipart uploads under 's3://$BUCKET/$BASE/'"
+	tr '\0' '\n' <"$TMP/uploads" | awk -F'\t' -v cutoff="$cutoff" \
+	    'substr($1, 1, 19) < cutoff { printf "upload\t%s\t%s%c", $1, $3, 0 }' >>"$TMP/prep"
+	if [ -z "$DRY_RUN" ]; then
+		# First what makes a backup listed and restorable, so that no
+		# broken backup is ever shown complete; then its node
+		# manifests; then the objects nothing names.
+		cut -f1 "$TMP/gone" >"$TMP/gone.k"
+		tomb=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+		while IFS= read -r pn; do
+			printf '{"format": "cassandra-backups purged backup", "version": 1, "name": "%s", "purged": "%s"}\n' \
+			    "$pn" "$tomb" >"$TMP/tomb.json"
+			s3put "s3://$BUCKET/$BASE/$pn/manifest.json" "$TMP/tomb.json" >/dev/null ||
+			    die $? "purge stopped: cannot write the tombstone of backup '$pn'; run it again to finish"
+		done <"$TMP/pnames"
+		grep '/manifest-[^/]*\.json$' "$TMP/gone.k" | tr '\n' '\0' >"$TMP/d2"
+		s3del "$TMP/d2"
+		grep -v '/manifest-[^/]*\.json$' "$TMP/gone.k" | grep -v '/manifest\.json$' |
+		    tr '\n' '\0' >"$TMP/d3"
+		s3del "$TMP/d3"
+		# The tombstones (and manifests of what is not a backup) whose
+		# names hold nothing else now.
+		tr '\0' '\n' <"$TMP/all" | cut -f4 | LC_ALL=C sort >"$TMP/all.k"
+		LC_ALL=C sort "$TMP/gone.k" | LC_ALL=C comm -23 "$TMP/all.k" - >"$TMP/left"
+		while IFS= read -r pn; do
+			awk -v p="$BASE/$pn/" 'index($0, p) == 1 && $0 != p "manifest.json"' "$TMP/left" |
+			    grep -q . || printf '%s\0' "$BASE/$pn/manifest.json"
+		done <"$TMP/pgone" >"$TMP/d4"
+		grep '/manifest\.json$' "$TMP/gone.k" | while IFS= read -r k; do
+			n=${k#"$BASE/"} n=${n%/manifest.json}
+			grep -qx -- "$n" "$TMP/pgone" || printf '%s\0' "$k"
+		done >>"$TMP/d4"
+		s3del "$TMP/d4"
+		if grep -q '^upload	' "$TMP/prep" 2>/dev/null || tr '\0' '\n' <"$TMP/prep" | grep -q '^upload	'; then
+			s3put --abort-uploads --older-than "$((GRACE * 3600))" "s3://$BUCKET/$BASE/" >/dev/null ||
+			    die $? "purge stopped: aborting multipart uploads failed; run it again to finish"
+		fi
+	fi
+	cb-manifest report purge -0 $DRY_RUN $JSON <"$TMP/prep"
+}
+
 # ---- main ----------------------------------------------------------------
 
 CMD=
@@ -856,4 +1193,6 @@ case $CMD in
 backup) cmd_backup "$@" ;;
 restore) cmd_restore "$@" ;;
 list) cmd_list "$@" ;;
+verify) cmd_verify "$@" ;;
+purge) cmd_purge "$@" ;;
 esac

@@ -176,16 +176,21 @@ mf_list(const struct mf_opts *o)
 {
 	struct entry *v;
 	size_t n, i;
-	int rc, bad = 0;
+	int rc, bad = 0, first;
 
 	if ((rc = entries_read(stdin, "stdin", &v, &n)) != 0)
 		return (rc);
 	if (o->json)
 		fputs("[", stdout);
-	for (i = 0; i < n; i++) {
+	for (i = 0, first = 1; i < n; i++) {
 		bad |= v[i].bad;
+		/* A purged backup is not one: its tombstone stays only while
+		 * later backups name objects under its name. */
+		if (mf_is_purged(v[i].doc))
+			continue;
 		if (o->json) {
-			fputs(i ? ",\n  " : "\n  ", stdout);
+			fputs(first ? "\n  " : ",\n  ", stdout);
+			first = 0;
 			list_json(&v[i]);
 		} else if (v[i].doc != NULL)
 			mf_summary_doc(stdout, v[i].doc, 0);
@@ -267,7 +272,8 @@ mf_latest(const struct mf_opts *o)
 		return (rc);
 	rc = EX_NOINPUT;
 	for (i = 0; i < n; i++) {
-		if (v[i].doc == NULL || !covers(o, &v[i]))
+		if (v[i].doc == NULL || mf_is_purged(v[i].doc) ||
+		    !covers(o, &v[i]))
 			continue;
 		if (!is_complete(&v[i])) {
 			warn0("skipping backup '%s': it is incomplete (restore "
@@ -440,8 +446,16 @@ mf_purge_plan(const struct mf_opts *o)
 		struct entry *e = &v[i];
 		int named = o->name != NULL && strcmp(o->name, e->name) == 0;
 
-		if (o->name != NULL && !named)
+		if (e->doc != NULL && mf_is_purged(e->doc)) {
+			put_decision("gone", e->name, "purged before; its "
+			    "objects go once no backup names them");
 			continue;
+		}
+		/* Every other backup stays, and protects what it names. */
+		if (o->name != NULL && !named) {
+			put_decision("keep", e->name, "not named");
+			continue;
+		}
 		if (e->bad) {
 			put_decision("keep", e->name, "its manifest cannot be "
 			    "read (nothing of it is deleted)");

@@ -155,6 +155,9 @@ void mf_catalog_free(struct mf_catalog *c);
 const char *mf_catalog_reference(const struct mf_catalog *c,
     const char *host, const char *not1, const char *not2);
 
+/* 1 if d is the tombstone of a purged backup. */
+int mf_is_purged(struct json_doc *d);
+
 /* The summary of a cluster (or seed) manifest: one line, or JSON. */
 void mf_summary_doc(FILE *out, struct json_doc *d, int json);
 
@@ -181,6 +184,9 @@ int mf_node_version_check(struct json_doc *d, const char *name);
 
 #define MF_NODE_FORMAT		"cassandra-backups node manifest"
 #define MF_CLUSTER_FORMAT	"cassandra-backups cluster manifest"
+/* What a purge leaves in place of a cluster manifest while later backups
+ * still name objects under the backup's name (cb-manifest(5)). */
+#define MF_PURGED_FORMAT	"cassandra-backups purged backup"
 #define MF_VERSION		1
 #define MF_NODE_VERSION_BYTES	2	/* a node manifest with path_bytes */
 

@@ -76,7 +76,8 @@ mf_info(const struct mf_opts *o)
 	root = json_root(d);
 	hosts = joined(d, json_get(d, root, "hosts"));
 	ks = joined(d, json_get(d, root, "keyspaces"));
-	kv("format", is_v1(d) ? "cluster 1" : "seed");
+	kv("format", is_v1(d) ? "cluster 1" : mf_is_purged(d) ? "purged" :
+	    "seed");
 	kv("name", json_get_str(d, root, "name", ""));
 	kv("base_path", json_get_str(d, root, "base_path", ""));
 	kv("hosts", hosts);

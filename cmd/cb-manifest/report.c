@@ -51,6 +51,7 @@ nfields(const char *kind)
 	if (strcmp(kind, "node") == 0)
 		return (4);
 	if (strcmp(kind, "purge") == 0 || strcmp(kind, "keep") == 0 ||
+	    strcmp(kind, "gone") == 0 ||
 	    strcmp(kind, "object") == 0 || strcmp(kind, "upload") == 0)
 		return (3);
 	return (0);

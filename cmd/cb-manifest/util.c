@@ -153,3 +153,11 @@ mf_human(uint64_t n, char *buf, size_t size)
 	}
 	snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
+
+int
+mf_is_purged(struct json_doc *d)
+{
+
+	return (d != NULL && strcmp(json_get_str(d, json_root(d), "format", ""),
+	    MF_PURGED_FORMAT) == 0);
+}
