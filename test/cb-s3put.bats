@@ -804,3 +804,35 @@ line#" ]
 	expect_status 0
 	no_uploads_left "$T/"
 }
+
+@test "cb-s3put --list --journal: each upload's record the moment it is done, in any order; a kill keeps them" {
+	mkdir d
+	head -c 12000000 /dev/urandom >d/big
+	for i in 1 2 3 4 5; do head -c 1000 /dev/urandom >"d/s$i"; done
+	# The big file first: stdout keeps list order, so the small files'
+	# records wait there behind it; the journal has them at once.
+	{
+		printf '%s\t%s\t%s\t%s\0' "$(stat -c %s d/big)" 1 2 "$PWD/d/big"
+		for i in 1 2 3 4 5; do printf '%s\t%s\t%s\t%s\0' 1000 1 2 "$PWD/d/s$i"; done
+	} >in
+	cb-s3put -0 --list -j 3 --rate-limit 1M --journal j --key-prefix "$T/j" \
+	    "$B" <in >out 2>err &
+	pid=$!
+	for i in $(seq 1 200); do
+		[ "$(tr -cd '\0' <j 2>/dev/null | wc -c)" -ge 5 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || :
+	[ "$(tr -cd '\0' <j | wc -c)" = 5 ]
+	[ ! -s out ]
+	tr '\0' '\n' <j | cut -f1,6 | sort >got
+	for i in 1 2 3 4 5; do printf 'ok\t%s\n' "$T/j$PWD/d/s$i"; done | sort >want
+	diff want got
+	# Run to the end, the journal holds what stdout does (another order).
+	rm -f j
+	cb-s3put -0 --list -j 3 --journal j --key-prefix "$T/k" "$B" <in >out
+	[ "$(tr '\0' '\n' <j | sort)" = "$(tr '\0' '\n' <out | sort)" ]
+	run cb-s3put --journal j "$B/$T/x" d/s1
+	expect_status 64
+}

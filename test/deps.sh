@@ -9,7 +9,7 @@ liblzo2-dev libyaml-dev libexpat1-dev libclang-rt-14-dev bats lzop mandoc
 curl uuid-runtime radosgw ceph-mon ceph-osd ceph-common awscli rclone
 openssh-server openssh-client util-linux iproute2 procps time bc python3
 python3-yaml python3-crcmod openssl git maven openjdk-17-jre-headless
-python3-venv"
+python3-venv strace"
 
 missing=
 for p in $PKGS; do

@@ -389,16 +389,15 @@ node_backup() {
 	touploaded=$(count "$tmp/upload")
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
-	# Each result is kept as it comes (cb-s3put writes each record at
-	# once): a killed run leaves the records of what it uploaded.
-	touch "$ST/results"
-	start=$(wc -c <"$ST/results" | tr -d ' ')
+	# The state keeps the record of each upload the moment it is done
+	# (--journal; stdout has them in list order): a killed run leaves the
+	# record of every object it completed.
 	put -0 --list --pack ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
 	    ${CONCURRENCY:+-j "$CONCURRENCY"} ${PART_SIZE:+--part-size "$PART_SIZE"} \
+	    --journal "$ST/results" \
 	    --key-prefix "$PREFIX/$HOST" --key-suffix .lzo "s3://$BUCKET" \
-	    <"$tmp/upload" >>"$ST/results" 2>"$tmp/put.err"
+	    <"$tmp/upload" >"$tmp/uploaded" 2>"$tmp/put.err"
 	putrc=$?
-	tail -c +"$((start + 1))" "$ST/results" >"$tmp/uploaded"
 	WITH_NICE=
 	uploaded=$(tr '\0' '\n' <"$tmp/uploaded" | grep -c '^ok	')
 	if [ "$putrc" != 0 ] || [ "$uploaded" != "$touploaded" ]; then

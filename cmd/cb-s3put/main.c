@@ -38,14 +38,15 @@ static const char usage_text[] =
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
-    "                [--fields N] [options] s3://BUCKET[/PREFIX]\n"
+    "                [--fields N] [--journal FILE] [options]\n"
+    "                s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --delete [options] s3://BUCKET/KEY\n"
     "       cb-s3put --delete --list [-0] [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --abort-uploads [-0] [--older-than SECONDS] [options]\n"
     "                s3://BUCKET/PREFIX\n";
 
 enum { OPT_SSE = 400, OPT_KMS, OPT_CLASS, OPT_CHECKSUM, OPT_LIST,
-    OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS, OPT_IF_NONE_MATCH,
+    OPT_KEY_PREFIX, OPT_KEY_SUFFIX, OPT_FIELDS, OPT_IF_NONE_MATCH, OPT_JOURNAL,
     OPT_DELETE, OPT_ABORT_UPLOADS, OPT_OLDER_THAN };
 
 struct put {
@@ -60,6 +61,8 @@ struct put {
 	int		 checksum_set;
 	const char	*key_prefix;
 	const char	*key_suffix;
+	const char	*journal;	/* --journal FILE */
+	int		 journal_fd;	/* -1: none */
 	char		*bucket;
 	char		*key;		/* from the URL */
 	int		 status;	/* exit status of the first failure */
@@ -102,6 +105,7 @@ parse_args(struct put *p, int argc, char *argv[])
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "null", no_argument, NULL, '0' },
 		{ "key-prefix", required_argument, NULL, OPT_KEY_PREFIX },
+		{ "journal", required_argument, NULL, OPT_JOURNAL },
 		{ "key-suffix", required_argument, NULL, OPT_KEY_SUFFIX },
 		{ "fields", required_argument, NULL, OPT_FIELDS },
 		{ "if-none-match", no_argument, NULL, OPT_IF_NONE_MATCH },
@@ -154,6 +158,7 @@ parse_args(struct put *p, int argc, char *argv[])
 			p->older_than = (int64_t)u;
 			break;
 		case OPT_KEY_PREFIX: p->key_prefix = optarg; break;
+		case OPT_JOURNAL: p->journal = optarg; break;
 		case OPT_KEY_SUFFIX: p->key_suffix = optarg; break;
 		case OPT_FIELDS:
 			if (num_parse_u64(optarg, 1, 64, &u) != 0) {
@@ -182,10 +187,11 @@ parse_args(struct put *p, int argc, char *argv[])
 	}
 }
 
-/* Write a result record; ETag without its quotes. */
+/* Write a result record to out; ETag without its quotes. */
 static int
-put_result(struct put *p, const char *status, const struct s3up_result *r,
-    const char *key, char *const *input, int ninput)
+format_result(FILE *out, int nul, const char *status,
+    const struct s3up_result *r, const char *key, char *const *input,
+    int ninput)
 {
 	char raw[32] = "-", stored[32] = "-", etag[136] = "-";
 	const char *f[6 + 64];
@@ -210,13 +216,48 @@ put_result(struct put *p, const char *status, const struct s3up_result *r,
 	f[5] = key;
 	for (i = 0; i < ninput && i < 64; i++)
 		f[6 + i] = input[i];
-	if (rec_write(stdout, p->nul, 6 + (size_t)i, f) != 0 ||
+	return (rec_write(out, nul, 6 + (size_t)i, f));
+}
+
+/* The result record on stdout, in input order. */
+static int
+put_result(struct put *p, const char *status, const struct s3up_result *r,
+    const char *key, char *const *input, int ninput)
+{
+
+	if (format_result(stdout, p->nul, status, r, key, input, ninput) != 0 ||
 	    fflush(stdout) != 0) {
 		if (errno != 0)
 			warnp("cannot write the result record");
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * --journal: the record of an upload appended the moment it is done,
+ * whatever the order, in one write(2): what a killed run leaves is the
+ * record of every object it completed (cb-node(1) resumes from it).
+ */
+static void
+journal_result(struct put *p, const struct s3up_result *res, const char *key,
+    char *const *input)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (p->journal_fd < 0 || (m = open_memstream(&buf, &len)) == NULL)
+		return;
+	if (format_result(m, p->nul, "ok", res, key, input, p->fields) != 0) {
+		fclose(m);
+		free(buf);
+		return;
+	}
+	fclose(m);
+	if (write(p->journal_fd, buf, len) != (ssize_t)len)
+		warnp("cannot write the journal '%s'", p->journal);
+	free(buf);
 }
 
 /* The short status word of a failure. */
@@ -516,6 +557,8 @@ job_run(void *ctx, void *ws, void *arg)
 	}
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
+	if (j->rc == 0)
+		journal_result(p, &j->res, j->key, j->f);
 	s3cli_list_stop(&p->cli, j->rc);
 }
 
@@ -853,6 +896,11 @@ put_list(struct put *p)
 	size_t len;
 	int n;
 
+	if (p->journal != NULL && (p->journal_fd = open(p->journal,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		warnp("cannot open the journal '%s'", p->journal);
+		return (warnp_errno_status(errno));
+	}
 	if ((r = rec_reader_new(stdin, p->nul, "stdin")) == NULL ||
 	    (pool = ordpool_new(p->cli.concurrency, 4 * p->cli.concurrency,
 	    &fns, p)) == NULL) {
@@ -889,6 +937,7 @@ main(int argc, char *argv[])
 		return (EX_USAGE);
 	p.up.lzo.level = 3;
 	p.older_than = -1;
+	p.journal_fd = -1;
 	parse_args(&p, argc, argv);
 	argc -= optind;
 	argv += optind;
@@ -909,6 +958,10 @@ main(int argc, char *argv[])
 	}
 	if (p.older_than >= 0 && !p.abort_uploads) {
 		warn0("--older-than needs --abort-uploads");
+		usage(stderr, EX_USAGE);
+	}
+	if (p.journal != NULL && (!p.list || p.delete)) {
+		warn0("--journal needs --list (uploads)");
 		usage(stderr, EX_USAGE);
 	}
 	if (!p.list && (p.key_prefix || p.key_suffix || p.fields ||
