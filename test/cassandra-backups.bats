@@ -39,6 +39,27 @@ load e2e
 	expect_status 64
 	run cassandra-backups --s3-bucket-name b --s3-base-path p backup --hosts '-oProxyCommand=x'
 	expect_status 64
+	# verify and purge check their values the same way.
+	run cassandra-backups --s3-bucket-name b --s3-base-path p purge
+	expect_status 64
+	[[ "$output" == *"purge needs one of --keep, --older-than and --snapshot-name"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p purge --keep 3 --older-than 7
+	expect_status 64
+	run cassandra-backups --s3-bucket-name b --s3-base-path p purge --keep 0
+	expect_status 64
+	[[ "$output" == *"invalid --keep '0'"* ]]
+	run cassandra-backups --s3-bucket-name b --s3-base-path p purge --older-than 7 --grace x
+	expect_status 64
+	run cassandra-backups --s3-bucket-name b --s3-base-path p verify --snapshot-name 'a/b'
+	expect_status 64
+	run cassandra-backups --s3-bucket-name b --s3-base-path p verify --frobnicate
+	expect_status 64
+	run cassandra-backups verify --help
+	expect_status 0
+	[[ "$output" == *"--deep"* ]]
+	run cassandra-backups purge --help
+	expect_status 0
+	[[ "$output" == *"--dry-run"* ]]
 }
 
 @test "full and incremental backups of three nodes, restored byte for byte" {
