@@ -441,6 +441,80 @@ up_drain(struct up *u)
 	u->nthreads = 0;	/* joined: never again */
 }
 
+/* hex digit value, or -1 */
+static int
+hexval(int c)
+{
+
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * The ETag S3 gives the object about to be made, with its quotes, into
+ * res->etag: "" if it cannot be told (a part ETag that is not an MD5).
+ */
+static void
+expected_etag(struct up *u, struct s3up_result *res)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *cat;
+	unsigned int mdlen;
+	const char *t;
+	int i, k, hi, lo;
+	static const unsigned char empty[1];
+
+	res->etag[0] = '\0';
+	if (u->upload_id == NULL) {
+		EVP_Digest(u->cur ? u->cur->buf : empty, u->cur ? u->cur->len : 0,
+		    md, &mdlen, EVP_md5(), NULL);
+		res->etag[0] = '"';
+		sigv4_hex(md, mdlen, res->etag + 1);
+		strcat(res->etag, "\"");
+		return;
+	}
+	if ((cat = malloc((size_t)u->nparts * 16 + 1)) == NULL)
+		return;
+	for (i = 0; i < u->nparts; i++) {
+		t = u->parts[i].etag;
+		if (*t == '"')
+			t++;
+		for (k = 0; k < 16; k++) {
+			if ((hi = hexval(t[2 * k])) < 0 ||
+			    (lo = hexval(t[2 * k + 1])) < 0) {
+				free(cat);
+				return;
+			}
+			cat[i * 16 + k] = (unsigned char)(hi << 4 | lo);
+		}
+	}
+	EVP_Digest(cat, (size_t)u->nparts * 16, md, &mdlen, EVP_md5(), NULL);
+	free(cat);
+	res->etag[0] = '"';
+	sigv4_hex(md, mdlen, res->etag + 1);
+	snprintf(res->etag + strlen(res->etag), sizeof(res->etag) -
+	    strlen(res->etag), "-%d\"", u->nparts);
+}
+
+/* Tell o->committing what the object will be (see s3up.h). */
+static void
+up_committing(struct up *u, const struct s3up_result *done)
+{
+	struct s3up_result r = *done;
+
+	if (u->o->committing == NULL)
+		return;
+	r.raw_bytes = u->raw;
+	r.stored_bytes = u->stored;
+	r.parts = u->upload_id != NULL ? u->nparts : 0;
+	expected_etag(u, &r);
+	u->o->committing(u->o->committing_cookie, &r);
+}
+
 static int
 up_finish(struct up *u, struct s3up_result *res)
 {
@@ -448,6 +522,7 @@ up_finish(struct up *u, struct s3up_result *res)
 	static const unsigned char empty[1];
 
 	if (u->upload_id == NULL) {
+		up_committing(u, res);
 		if (s3_put_object(u->k, u->key, u->cur ? u->cur->buf : empty,
 		    u->cur ? u->cur->len : 0, &u->o->put, res->etag,
 		    &e) != 0) {
@@ -469,6 +544,7 @@ up_finish(struct up *u, struct s3up_result *res)
 	up_drain(u);
 	if (up_failed(u))
 		return (-1);
+	up_committing(u, res);
 	if (s3_mpu_complete(u->k, u->key, u->upload_id, u->parts, u->nparts,
 	    u->stored, &u->o->put, res->etag, &e) != 0) {
 		up_fail(u, &e);
@@ -541,8 +617,12 @@ s3up_fd(struct s3_client *c, struct s3_conn *k, int fd, int64_t size,
 		return (-1);
 	}
 	rc = o->pack ? up_read_pack(&u, fd) : up_read_raw(&u, fd);
-	if (rc == 0)
+	if (rc == 0) {
+		/* Known before the object is made (o->committing). */
+		EVP_DigestFinal_ex(u.sha, md, &mdlen);
+		sigv4_hex(md, 32, res->sha256);
 		rc = up_finish(&u, res);
+	}
 	up_drain(&u);
 	if (up_failed(&u))
 		rc = -1;
@@ -557,8 +637,6 @@ s3up_fd(struct s3_client *c, struct s3_conn *k, int fd, int64_t size,
 			    s3_error_str(&ae, why, sizeof(why)));
 		}
 	} else {
-		EVP_DigestFinal_ex(u.sha, md, &mdlen);
-		sigv4_hex(md, 32, res->sha256);
 		res->raw_bytes = u.raw;
 		res->stored_bytes = u.stored;
 	}

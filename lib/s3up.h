@@ -24,12 +24,26 @@
 #define S3UP_MAX_OBJECT	(10000 * S3UP_MAX_PART)	/* AWS: 48.8 TiB */
 #define S3UP_GROW_EVERY	500		/* parts between doublings */
 
+struct s3up_result;
+
 struct s3up_opts {
 	size_t			 part_size;	/* first part size */
 	int			 concurrency;	/* parts in flight, >= 1 */
 	int			 pack;
 	struct lzop_pack_opts	 lzo;
 	struct s3_put_opts	 put;
+	/*
+	 * If set, called once every byte is read and every part is up, just
+	 * before the request that makes the object (PutObject or
+	 * CompleteMultipartUpload), with what the object will be: sizes,
+	 * SHA-256 and the ETag S3 gives such an object (MD5 of a single PUT;
+	 * MD5 of the parts' MD5s and "-N" for N parts; with SSE-KMS or SSE-C
+	 * S3 may give another).  So a caller can record what it is about to
+	 * complete, which a run killed before the answer came still has.
+	 */
+	void			(*committing)(void *cookie,
+				    const struct s3up_result *r);
+	void			*committing_cookie;
 };
 
 struct s3up_result {

@@ -489,3 +489,27 @@ PY
 	run cb-manifest orphans --objects "$T/objects" --manifest "$T/ref.json"
 	expect_status 64
 }
+
+@test "cb-manifest reuse --results: a pending upload is taken over only when the listing shows its object as recorded" {
+	reuse_fixture
+	t=$T/d/data/ks1/$TD/snapshots/t2
+	# D was being completed by a killed run (pending), its object made;
+	# A's completion never happened (not listed).
+	rec() { # STATUS NAME STORED ETAG
+		f=$t/nb-$2-big-Data.db
+		printf '%s\t4096\t%s\t%s\t%s\tbase/b2/h1%s.lzo\t%s\t%s\t%s\t%s\0' "$1" "$3" \
+		    "$(sha256sum "$f" | cut -c1-64)" "$4" "$f" "$(stat -c %s "$f")" \
+		    "$(python3 -c 'import os,sys; print(os.stat(sys.argv[1]).st_mtime_ns)' "$f")" \
+		    "$(stat -c %i "$f")" "$f"
+	}
+	{ rec pending D 4200 etagD; rec pending C 4200 etagC; } >"$T/kept"
+	printf '4200\t2026-12-02T00:00:00.000Z\t"etagD"\tbase/b2/h1%s.lzo\0' "$t/nb-D-big-Data.db" >>"$T/objects"
+	cb-manifest reuse -0 --results "$T/kept" --objects "$T/objects" \
+	    --reused "$T/reused" <"$T/files" >"$T/toup" 2>"$T/err"
+	tr '\0' '\n' <"$T/reused" | cut -f1,6 | sed 's|base/b2/h1.*/nb-|nb-|' >"$T/re"
+	[ "$(cat "$T/re")" = "$(printf 'reused\tnb-D-big-Data.db.lzo')" ]
+	tr '\0' '\n' <"$T/toup" | grep -c . | grep -qx 4
+	# Without a listing, a pending record is never trusted.
+	cb-manifest reuse -0 --results "$T/kept" --reused "$T/reused" <"$T/files" >"$T/toup"
+	[ ! -s "$T/reused" ]
+}

@@ -805,7 +805,7 @@ line#" ]
 	no_uploads_left "$T/"
 }
 
-@test "cb-s3put --list --journal: each upload's record the moment it is done, in any order; a kill keeps them" {
+@test "cb-s3put --list --journal: each upload's record the moment it is done, in any order, and before that what it will be; a kill keeps them" {
 	mkdir d
 	head -c 12000000 /dev/urandom >d/big
 	for i in 1 2 3 4 5; do head -c 1000 /dev/urandom >"d/s$i"; done
@@ -819,20 +819,27 @@ line#" ]
 	    "$B" <in >out 2>err &
 	pid=$!
 	for i in $(seq 1 200); do
-		[ "$(tr -cd '\0' <j 2>/dev/null | wc -c)" -ge 5 ] && break
+		[ "$(tr '\0' '\n' <j 2>/dev/null | grep -c '^ok	')" -ge 5 ] && break
 		sleep 0.05
 	done
 	kill -9 "$pid"
 	wait "$pid" || :
-	[ "$(tr -cd '\0' <j | wc -c)" = 5 ]
 	[ ! -s out ]
-	tr '\0' '\n' <j | cut -f1,6 | sort >got
+	tr '\0' '\n' <j | grep '^ok	' | cut -f1,6 | sort >got
 	for i in 1 2 3 4 5; do printf 'ok\t%s\n' "$T/j$PWD/d/s$i"; done | sort >want
 	diff want got
-	# Run to the end, the journal holds what stdout does (another order).
+	# Before each ok, a "pending" record said what the object would be:
+	# the same sizes, SHA-256 and ETag.
+	tr '\0' '\n' <j | grep '^pending	' | cut -f2- | sort >pend
+	tr '\0' '\n' <j | grep '^ok	' | cut -f2- | sort >oks
+	[ "$(comm -13 pend oks)" = "" ]
+	# Run to the end, the journal's ok records are stdout's (in another
+	# order), and the multipart object's predicted ETag is the one S3 gave.
 	rm -f j
 	cb-s3put -0 --list -j 3 --journal j --key-prefix "$T/k" "$B" <in >out
-	[ "$(tr '\0' '\n' <j | sort)" = "$(tr '\0' '\n' <out | sort)" ]
+	[ "$(tr '\0' '\n' <j | grep '^ok	' | sort)" = "$(tr '\0' '\n' <out | sort)" ]
+	[ "$(tr '\0' '\n' <j | grep '^pending	' | cut -f2- | sort)" = "$(tr '\0' '\n' <out | cut -f2- | sort)" ]
+	tr '\0' '\n' <out | grep -q '	[0-9a-f]\{32\}-[0-9]*	'"$T/k$PWD/d/big"
 	run cb-s3put --journal j "$B/$T/x" d/s1
 	expect_status 64
 }

@@ -33,6 +33,8 @@ struct mfile {
 	char		*path, *key, *sha256, *etag, *run, *source;
 	uint64_t	 size, stored, inode;
 	int64_t		 mtime_ns;	/* negative before 1970 */
+	int		 pending;	/* reuse: a journaled upload that may
+					   not have completed */
 };
 
 /* The files of a node manifest, by path (files.c). */

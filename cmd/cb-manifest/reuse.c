@@ -65,9 +65,15 @@ load_results(struct reuse *u, const char *path)
 	if ((r = mf_records_open(path, u->o->nul, &in)) == NULL)
 		return (EX_FAILURE);
 	while ((rc = rec_read_xfer(r, REC_XFER_FIELDS, &x)) == 1) {
-		if (!x.ok)
+		/*
+		 * "pending" (cb-s3put --journal): the object may or may not
+		 * have been made; only a listing that shows it as recorded
+		 * tells.
+		 */
+		if (!x.ok && strcmp(x.status, "pending") != 0)
 			continue;
 		memset(&m, 0, sizeof(m));
+		m.pending = !x.ok;
 		m.size = x.raw;
 		m.stored = x.stored;
 		m.mtime_ns = x.mtime_ns;
@@ -133,8 +139,9 @@ static int
 stored(const struct reuse *u, const struct mfile *m)
 {
 
-	return (!u->listed ||
-	    mf_listing_has(&u->objs, m->key, m->stored, m->etag) == 0);
+	if (!u->listed)
+		return (!m->pending);	/* no listing: the records are trusted */
+	return (mf_listing_has(&u->objs, m->key, m->stored, m->etag) == 0);
 }
 
 /* Index the candidates whose objects exist, by identity. */

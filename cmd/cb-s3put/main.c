@@ -240,8 +240,8 @@ put_result(struct put *p, const char *status, const struct s3up_result *r,
  * record of every object it completed (cb-node(1) resumes from it).
  */
 static void
-journal_result(struct put *p, const struct s3up_result *res, const char *key,
-    char *const *input)
+journal_result(struct put *p, const char *status,
+    const struct s3up_result *res, const char *key, char *const *input)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -249,7 +249,7 @@ journal_result(struct put *p, const struct s3up_result *res, const char *key,
 
 	if (p->journal_fd < 0 || (m = open_memstream(&buf, &len)) == NULL)
 		return;
-	if (format_result(m, p->nul, "ok", res, key, input, p->fields) != 0) {
+	if (format_result(m, p->nul, status, res, key, input, p->fields) != 0) {
 		fclose(m);
 		free(buf);
 		return;
@@ -532,12 +532,31 @@ job_fini(void *ctx, void *ws)
 	s3_conn_free(ws);
 }
 
+struct job_ctx {
+	struct put	*p;
+	struct job	*j;
+};
+
+/*
+ * Journaled before the request that makes the object: "pending", with the
+ * ETag it will have.  A run killed before the answer came leaves it, and
+ * a rerun that lists the object with that size and ETag takes it over.
+ */
+static void
+job_committing(void *cookie, const struct s3up_result *r)
+{
+	struct job_ctx *c = cookie;
+
+	journal_result(c->p, "pending", r, c->j->key, c->j->f);
+}
+
 static void
 job_run(void *ctx, void *ws, void *arg)
 {
 	struct put *p = ctx;
 	struct job *j = arg;
 	struct s3up_opts uo = p->up;
+	struct job_ctx jc;
 
 	uo.concurrency = 1;
 	uo.lzo.nthreads = 1;
@@ -555,10 +574,16 @@ job_run(void *ctx, void *ws, void *arg)
 		j->rc = EX_FAILURE;
 		return;
 	}
+	if (p->journal_fd >= 0) {
+		jc.p = p;
+		jc.j = j;
+		uo.committing = job_committing;
+		uo.committing_cookie = &jc;
+	}
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
 	if (j->rc == 0)
-		journal_result(p, &j->res, j->key, j->f);
+		journal_result(p, "ok", &j->res, j->key, j->f);
 	s3cli_list_stop(&p->cli, j->rc);
 }
 
