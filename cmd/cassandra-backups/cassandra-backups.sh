@@ -365,15 +365,35 @@ names_under() {
 }
 
 # catalog: NAME TAB MANIFEST-FILE-or-"-" for every backup, in $TMP/catalog.
+# The cluster manifests are fetched in one list-mode run, in parallel.
 catalog() {
 	names_under >"$TMP/names.0"
 	cb-manifest keys --base-path "$BASE" <"$TMP/names.0" >"$TMP/names" || exit $?
+	rm -rf "$TMP/m"
 	mkdir -p "$TMP/m"
 	: >"$TMP/catalog"
+	[ -s "$TMP/names" ] || return 0
+	# KEY - - FILE: no size or checksum to verify (cb-s3get(1)).
+	awk -F'\t' '{ printf "%s\t-\t-\t%d%c", $2, NR, 0 }' "$TMP/names" >"$TMP/m.rec"
+	s3get -0 --list -j 8 -C "$TMP/m" "s3://$BUCKET" <"$TMP/m.rec" \
+	    >"$TMP/m.res" 2>"$TMP/m.err"
+	crc=$?
+	# A manifest that is definitely absent (a run that never finished)
+	# is "-"; any other failure stops the command with its status.
+	tr '\0' '\n' <"$TMP/m.res" | awk -F'\t' '$1 != "ok" && $1 != "NoSuchKey" { bad = 1 }
+	    END { exit bad }' || {
+		grep -v '^[[:space:]]*$' "$TMP/m.err" >&2
+		[ "$crc" != 0 ] || crc=1
+		die "$crc" "cannot read the manifests under 's3://$BUCKET/$BASE/'"
+	}
+	[ "$(tr -cd '\0' <"$TMP/m.res" | wc -c)" = "$(wc -l <"$TMP/names" | tr -d ' ')" ] || {
+		cat "$TMP/m.err" >&2
+		[ "$crc" != 0 ] || crc=1
+		die "$crc" "cannot read the manifests under 's3://$BUCKET/$BASE/'"
+	}
 	i=0
 	while IFS='	' read -r name key; do
 		i=$((i + 1))
-		fetch "$key" "$TMP/m/$i" || die $? "cannot read 's3://$BUCKET/$key'"
 		f=$TMP/m/$i
 		[ -e "$f" ] || f=-
 		printf '%s\t%s\n' "$name" "$f" >>"$TMP/catalog"

@@ -332,17 +332,18 @@ node_backup() {
 	esac
 	BASE=${PREFIX%/"$NAME"}
 	[ "$BASE/$NAME" = "$PREFIX" ] || fail 64 "the job's prefix does not end in its name"
-	trap 'clear_snapshot; rm -rf "$tmp"' EXIT
+	TOPO_PID= SCHEMA_PID=
+	trap 'kill $TOPO_PID $SCHEMA_PID 2>/dev/null; clear_snapshot; rm -rf "$tmp"' EXIT
 	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S)
 	state_open
 	resume_prepare
 
 	# The host id first: a reference of another node is not reused.
+	# (in the background, beside the snapshot: each nodetool call is a
+	# JVM start on a real node)
 	HOST_ID= topo=
-	if snap -q topology >"$tmp/topology" 2>"$tmp/topo.err"; then
-		topo=$tmp/topology
-		HOST_ID=$(sed -n 's/^host_id	//p' "$tmp/topology" | head -1)
-	fi
+	snap -q topology >"$tmp/topology" 2>"$tmp/topo.err" &
+	TOPO_PID=$!
 	ref=
 	if [ "$KIND" = full ]; then
 		if [ -n "$REFERENCE" ] && [ "$REFERENCE" != - ]; then
@@ -377,6 +378,11 @@ node_backup() {
 		    fail $? "cannot list the incremental backups" "$tmp/step.err"
 	fi
 	relay "$tmp/step.err"
+	if wait "$TOPO_PID"; then
+		topo=$tmp/topology
+		HOST_ID=$(sed -n 's/^host_id	//p' "$tmp/topology" | head -1)
+	fi
+	TOPO_PID=
 	listed=$(count "$tmp/files")
 	# A whole node always has files (its system keyspaces at least): an
 	# empty snapshot is a failure, never a complete backup of nothing.
@@ -387,6 +393,17 @@ node_backup() {
 	fi
 	reuse_plan "$ref"
 	touploaded=$(count "$tmp/upload")
+
+	# The schema is captured beside the upload (cqlsh starts slowly);
+	# with the tag of a full run: its schema.cql files if cqlsh fails.
+	[ -n "$CQLSH_PASSWORD" ] &&
+	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
+	stag=
+	[ "$KIND" = full ] && stag=$TAG
+	snap schema ${stag:+-t "$stag"} ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
+	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
+	    >"$tmp/schema" 2>"$tmp/schema.err" &
+	SCHEMA_PID=$!
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
 	# The state keeps the record of each upload the moment it is done
@@ -415,20 +432,14 @@ node_backup() {
 		relay "$tmp/topo.err"
 		warning "topology not captured: $(grep -v '^[[:space:]]*$' "$tmp/topo.err" | tail -1)"
 	fi
-	[ -n "$CQLSH_PASSWORD" ] &&
-	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
-	# (with the tag of a full run: its schema.cql files if cqlsh fails)
-	stag=
-	[ "$KIND" = full ] && stag=$TAG
-	if snap schema ${stag:+-t "$stag"} ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
-	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
-	    >"$tmp/schema" 2>"$tmp/step.err"; then
-		relay "$tmp/step.err"
+	if wait "$SCHEMA_PID"; then
+		relay "$tmp/schema.err"
 		set -- "$@" --schema "$tmp/schema"
 	else
-		relay "$tmp/step.err"
-		warning "schema not captured: $(grep -v '^[[:space:]]*$' "$tmp/step.err" | tail -1)"
+		relay "$tmp/schema.err"
+		warning "schema not captured: $(grep -v '^[[:space:]]*$' "$tmp/schema.err" | tail -1)"
 	fi
+	SCHEMA_PID=
 	# The kind of this run: a snapshot that reused objects of an earlier
 	# backup is differential.
 	kind=$KIND
