@@ -195,8 +195,23 @@ assert ("missing", gone) in d and ("etag", swapped) in d and ("size", cut) in d,
 deep = {k for (w, k) in d if w in ("bad checksum or size", "undecodable")}
 assert swapped in deep and cut in deep, d
 EOF
+	# The deep check run by the nodes themselves finds the same.
+	run "${CBA[@]}" verify --snapshot-name b1 --deep --on-nodes "${SSHO[@]}" --json
+	expect_status 1
+	python3 - "$output" "$swapped" "$cut" "$H1" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1])
+swapped, cut, h1 = sys.argv[2:]
+deep = {x["key"] for x in r["defects"] if x["host"] == h1 and
+        x["what"] in ("bad checksum or size", "undecodable")}
+assert swapped in deep and cut in deep, r["defects"]
+EOF
+	run "${CBA[@]}" verify --snapshot-name b1 --on-nodes "${SSHO[@]}"
+	expect_status 64
 	# --hosts narrows the check.
 	run "${CBA[@]}" verify --snapshot-name b1 --hosts "$H2"
+	expect_status 0
+	run "${CBA[@]}" verify --snapshot-name b1 --hosts "$H2" --deep --on-nodes "${SSHO[@]}"
 	expect_status 0
 	# A backup that is not there: 66.
 	run "${CBA[@]}" verify --snapshot-name nosuch

@@ -79,7 +79,8 @@ EOF
 usage_verify() {
 	cat <<'EOF'
 usage: cassandra-backups [GLOBAL] verify [--snapshot-name LATEST|NAME | --all]
-           [--hosts HOST,...] [--deep] [--concurrency N] [--json]
+           [--hosts HOST,...] [--deep [--on-nodes [SSH OPTIONS]]]
+           [--concurrency N] [--json]
 EOF
 }
 
@@ -902,6 +903,7 @@ defect() { printf 'defect\t%s\t%s\t%s\t%s\0' "$1" "$2" "${3:--}" "${4:--}" >>"$T
 verify_one() {
 	vname=$1
 	: >"$TMP/report"
+	: >"$TMP/vjobs"
 	vkey=$(echo "$vname" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
 	fetch "$vkey" "$TMP/v.json" || die $? "cannot read the manifest of backup '$vname'"
 	[ -e "$TMP/v.json" ] || die $EX_NOINPUT "backup '$vname' not found (no 's3://$BUCKET/$vkey')"
@@ -945,14 +947,52 @@ verify_one() {
 			while IFS= read -r p; do listing_of "$p" "$TMP/vls"; done <"$TMP/vpre"
 			cb-manifest verify -0 --objects "$TMP/vls" --host "$h" <"$TMP/vn.json" >>"$TMP/report"
 			case $? in 0|1) ;; *) defect "$h" "node manifest unreadable" "$nkey"; continue ;; esac
-			if [ "$DEEP" = 1 ]; then
+			if [ "$DEEP" = 1 ] && [ "$ON_NODES" = 1 ]; then
+				printf 'node\t%s\tverify\t%s\n' "$h" "$nkey" >>"$TMP/vjobs"
+			elif [ "$DEEP" = 1 ]; then
 				cb-manifest restore -0 <"$TMP/vn.json" >"$TMP/vrec" 2>"$TMP/verr" ||
 				    { defect "$h" "node manifest unreadable" "$nkey"; continue; }
 				check_objects "$h" "$TMP/vrec" || return $?
 			fi
 		done <"$TMP/vinfo"
+		if [ -s "$TMP/vjobs" ]; then
+			verify_on_nodes || return $?
+		fi
 	fi
 	cb-manifest report verify -0 --backup "$vname" --mode "$mode" $JSON <"$TMP/report"
+}
+
+# verify_on_nodes: the deep check run by each node on its own files
+# (cb-node verify), its defects added to the report; returns 0, or the
+# status of a node whose check could not run.
+verify_job() {
+	job_common
+	job_line prefix "$BASE/$vname"
+	cat "$TMP/vjobs"
+	printf 'end\n'
+}
+verify_on_nodes() {
+	HOSTS=$(cut -f2 "$TMP/vjobs" | tr '\n' ',' | sed 's/,$//')
+	rm -rf "$TMP/out"
+	run_nodes verify verify_job
+	vrc=$?
+	while IFS='	' read -r h st why; do
+		if [ "$st" != 0 ]; then
+			warn "$h: the deep check could not run: $why"
+			continue
+		fi
+		tr '\0' '\n' <"$TMP/out/$h.out" | awk -F'\t' '$1 != "ok"' |
+		while IFS='	' read -r rst b sha k p; do
+			case $rst in
+			Mismatch) what="bad checksum or size" ;;
+			BadData) what="undecodable" ;;
+			NoSuchKey) what="missing" ;;
+			*) what="not readable ($rst)" ;;
+			esac
+			defect "$h" "$what" "$k" "$p"
+		done
+	done <"$TMP/outcome"
+	return $vrc
 }
 
 # progress TEXT: a line of progress, on a terminal only.
@@ -996,12 +1036,18 @@ check_objects() {
 	return 0
 }
 
-VSNAP=LATEST VALL=0 DEEP=0 JSON= VHOSTS=
+VSNAP=LATEST VALL=0 DEEP=0 JSON= VHOSTS= ON_NODES=0
 
 cmd_verify() {
 	while [ $# -gt 0 ]; do
+		# (--hosts is verify's own; the ssh options serve --on-nodes)
+		case $1 in
+		--hosts|--hosts=*|--host|--host=*) ;;
+		*) if common_opt "$@"; then shift "$OPTN"; continue; fi ;;
+		esac
 		case $1 in
 		-h|--help) usage_verify; exit 0 ;;
+		--on-nodes|--on-nodes=*) opt_bool "$@"; ON_NODES=$OPTV ;;
 		--snapshot-name|--snapshot-name=*) opt_value snapshot-name "$@"; VSNAP=$OPTV ;;
 		--all|--all=*) opt_bool "$@"; VALL=$OPTV ;;
 		--hosts|--hosts=*|--host|--host=*) opt_value hosts "$@"; VHOSTS=$OPTV ;;
@@ -1015,7 +1061,12 @@ cmd_verify() {
 	case $VSNAP in
 	''|.|..|*/*|*[!A-Za-z0-9._-]*) bad --snapshot-name "$VSNAP" "expected LATEST or a backup name" ;;
 	esac
-	[ -z "$CONCURRENCY" ] || int --concurrency "$CONCURRENCY" 1 256
+	[ "$ON_NODES" = 0 ] || [ "$DEEP" = 1 ] || die $EX_USAGE "--on-nodes needs --deep"
+	# The node options are checked as for a backup (a stand-in host list:
+	# the nodes are the backup's).
+	HOSTS=${VHOSTS:-localhost}
+	check_common
+	HOSTS=
 	plain --hosts "$VHOSTS"
 	VHOSTS=$(printf '%s' "$VHOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
 	[ -t 2 ] && PROGRESS=--progress

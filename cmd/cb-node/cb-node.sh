@@ -3,6 +3,7 @@
 #
 #	cb-node backup HOST <JOB	snapshot, upload, node manifest
 #	cb-node restore HOST <JOB	node manifest, download, verify
+#	cb-node verify HOST <JOB	node manifest, download and check
 #
 # The job is data: KEY TAB VALUE lines on stdin, ending with "end", with
 # the credentials among them.  Every value is used as one argument of a
@@ -45,14 +46,14 @@ relay() {
 }
 
 usage() {
-	echo "usage: cb-node backup|restore HOST <JOB" >&2
+	echo "usage: cb-node backup|restore|verify HOST <JOB" >&2
 	echo "       cb-node -h | -V" >&2
 }
 
 case ${1:-} in
 -h|--help) usage; exit 0 ;;
 -V|--version) echo "cb-node $VERSION"; exit 0 ;;
-backup|restore) ;;
+backup|restore|verify) ;;
 *) usage; exit 64 ;;
 esac
 CMD=$1 HOST=${2:-}
@@ -523,8 +524,36 @@ node_restore() {
 	relay "$tmp/get.err"
 }
 
+# ---- verify --------------------------------------------------------------
+
+# The deep check of cassandra-backups verify --on-nodes: every file of the
+# node manifest downloaded, decoded and compared, nothing written; the
+# result records on stdout (defects are data: the exit status says only
+# whether the check ran).
+node_verify() {
+	trap 'rm -rf "$tmp"' EXIT
+	[ -n "$KEY" ] && [ "$KEY" != - ] || fail 64 "the job gives no node manifest to verify"
+	s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/node.json" 2>"$tmp/step.err" ||
+	    fail $? "cannot fetch the node manifest '$KEY'" "$tmp/step.err"
+	cb-manifest restore -0 <"$tmp/node.json" >"$tmp/records" 2>"$tmp/step.err" ||
+	    fail $? "the node manifest is not usable" "$tmp/step.err"
+	[ "$NICE" = 0 ] || WITH_NICE=$NICE
+	s3 cb-s3get -0 --list --check --unpack -j "${CONCURRENCY:-8}" "s3://$BUCKET" \
+	    <"$tmp/records" >"$tmp/results" 2>"$tmp/get.err"
+	getrc=$?
+	WITH_NICE=
+	case $getrc in
+	0|1|65|66) ;;
+	*) fail "$getrc" "cannot check the objects (cb-s3get exit $getrc)" "$tmp/get.err" ;;
+	esac
+	[ "$(count "$tmp/results")" = "$(count "$tmp/records")" ] ||
+	    fail 70 "the check stopped short: not every object was checked" "$tmp/get.err"
+	cat "$tmp/results"
+}
+
 case $CMD in
 backup) node_backup ;;
 restore) node_restore ;;
+verify) node_verify ;;
 esac
 exit 0
