@@ -13,7 +13,8 @@
 #        uploaded against what was left, plus a part per upload in flight
 #
 #   BENCH_NODE_MIB   the node's data (default 1024), in 16 tables: the node
-#                    of bench/bench-node.sh, generated once and used here
+#                    of bench/bench-node.sh (bench_node_make, bench/lib.sh),
+#                    generated once and used here
 #                    through a copy of hard links, so it stays as it is
 #
 # Starts its own S3 server (port CB_TEST_S3_PORT) and stops it at the end;
@@ -22,10 +23,6 @@
 # Data objects of cb-s3put go up in parts of this size (cb-s3put(1)
 # --part-size; the driver passes none without --buffer-size).
 BENCH_DIFF_PART=$((8 * 1048576))
-
-# The stand-in node generator of bench-node.sh (which runs itself when
-# sourced), taken alone.
-eval "$(sed -n '/^bench_node_make() {/,/^}/p' "$REPO/bench/bench-node.sh")"
 
 # bench_diff_row LABEL TEXT: a figure, aligned with measure's rows.
 bench_diff_row() { printf '%-34s %s\n' "$1" "$2"; }

@@ -6,33 +6,8 @@
 #
 #   BENCH_NODE_MIB   generated data (default 1024), in 16 tables
 #
-# Starts its own S3 server (port CB_TEST_S3_PORT) and stops it at the end.
-
-bench_node_make() { # bench_node_make ROOT MIB
-	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin conf t dir
-	conf=$root/etc/cassandra
-	[ -f "$root/.ready" ] && return 0
-	rm -rf "$root"
-	echo "bench-node: generating a $mib MiB node in $root ..." >&2
-	PATH=$tools:$PATH nice standin mknode --root "$root" --version 4.1 \
-	    --no-sample --keyspaces 1 --tables 16 --sstables 1 >/dev/null ||
-	    return 1
-	for t in $(seq 0 15); do
-		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/t"$t"-* | head -1)
-		[ -d "$dir" ] || return 1
-		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
-		    "$root/gen" $((mib / 16)) >/dev/null || return 1
-		# Later generations than the stand-in's own sstable.
-		for f in "$root"/gen/nb-*; do
-			g=${f##*/nb-}
-			mv "$f" "$dir/nb-$((${g%%-*} + 10))-${g#*-}"
-		done
-		CASSANDRA_CONF=$conf PATH=$tools:$PATH \
-		    nodetool refresh bulk0 "t$t" || return 1
-	done
-	rm -rf "$root/gen"
-	touch "$root/.ready"
-}
+# Starts its own S3 server (port CB_TEST_S3_PORT) and stops it at the end;
+# the node is bench_node_make's (bench/lib.sh).
 
 bench_node_main() {
 	local mib=${BENCH_NODE_MIB:-1024} state root conf tools data rc=0
