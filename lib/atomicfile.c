@@ -21,6 +21,7 @@ struct atomicfile {
 	int	 dirfd;		/* parent directory, or -1 for stdout */
 	int	 slot;		/* in guards[], or -1 */
 	int	 committed;
+	int	 direct;	/* a device or FIFO, written in place */
 	char	*path;		/* for messages */
 	char	*leaf;		/* final name in dirfd */
 	char	 tmp[TMPNAME_MAX];	/* temporary name in dirfd */
@@ -245,6 +246,7 @@ struct atomicfile *
 atomicfile_new(int dirfd, const char *path, int confined)
 {
 	struct atomicfile *f;
+	struct stat st;
 
 	if (path == NULL && !confined)
 		path = "-";
@@ -260,6 +262,20 @@ atomicfile_new(int dirfd, const char *path, int confined)
 	if (!confined && strcmp(path, "-") == 0)
 		return (f);
 	f->fd = -1;
+	/*
+	 * A device or a FIFO (/dev/null, a named pipe) is written in place:
+	 * renaming over it would replace /dev/null with a file.
+	 */
+	if (!confined && stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		if ((f->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			warnp("cannot open '%s'", path);
+			atomicfile_free(f);
+			return (NULL);
+		}
+		f->direct = 1;
+		return (f);
+	}
 	if (atomicfile_open(f, dirfd, confined) != 0) {
 		atomicfile_free(f);
 		return (NULL);
@@ -271,7 +287,7 @@ const char *
 atomicfile_name(const struct atomicfile *f)
 {
 
-	return (f->dirfd < 0 ? "stdout" : f->path);
+	return (f->dirfd < 0 && !f->direct ? "stdout" : f->path);
 }
 
 int
@@ -301,6 +317,15 @@ atomicfile_commit(struct atomicfile *f)
 {
 	int fd = f->fd;
 
+	if (f->direct) {
+		f->fd = -1;
+		f->committed = 1;
+		if (close(fd) != 0) {
+			warnp("cannot write '%s'", f->path);
+			return (-1);
+		}
+		return (0);
+	}
 	if (f->dirfd < 0)
 		return (0);
 	f->fd = -1;
@@ -332,6 +357,8 @@ atomicfile_free(struct atomicfile *f)
 
 	if (f == NULL)
 		return;
+	if (f->direct && f->fd >= 0)
+		close(f->fd);
 	if (f->dirfd >= 0) {
 		if (f->fd >= 0)
 			close(f->fd);

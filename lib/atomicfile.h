@@ -14,7 +14,8 @@
  * Confined paths (cb-s3get list mode) refuse absolute paths and '..'
  * components, create missing parent directories and never follow a
  * symbolic link on the way.  "-" (or NULL) is stdout, written directly,
- * when not confined.
+ * when not confined; so is a path that names a device or a FIFO
+ * (/dev/null, a named pipe), which a rename would replace.
  */
 
 #include <stddef.h>

@@ -144,6 +144,39 @@ t_paths(void)
 	EXPECT(atomicfile_check_path("a/..") == -1);
 	EXPECT(atomicfile_check_path("") == -1);
 }
+/*
+ * A device or a FIFO is written in place, never renamed over: a FIFO
+ * stays a FIFO and gets the bytes; /dev/null stays a device.
+ */
+static void
+t_device(void)
+{
+	struct atomicfile *f;
+	struct stat st;
+	char path[256], buf[8];
+	int rfd;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	EXPECT(mkfifo(path, 0600) == 0);
+	EXPECT((rfd = open(path, O_RDONLY | O_NONBLOCK)) >= 0);
+	EXPECT((f = atomicfile_new(AT_FDCWD, path, 0)) != NULL);
+	EXPECT(atomicfile_write(f, "abc", 3) == 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	EXPECT(read(rfd, buf, sizeof(buf)) == 3 && memcmp(buf, "abc", 3) == 0);
+	close(rfd);
+	EXPECT(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+	unlink(path);
+	/* Never risk /dev/null when the FIFO was replaced. */
+	if (!S_ISFIFO(st.st_mode))
+		return;
+	EXPECT((f = atomicfile_new(AT_FDCWD, "/dev/null", 0)) != NULL);
+	EXPECT(atomicfile_write(f, "abc", 3) == 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	EXPECT(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+}
+
 
 int
 main(void)
@@ -160,6 +193,7 @@ main(void)
 	TEST(t_stdout);
 	TEST(t_confined);
 	TEST(t_paths);
+	TEST(t_device);
 	names(dir, ls, sizeof(ls));
 	if (*ls == '\0')
 		rmdir(dir);
