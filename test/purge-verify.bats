@@ -6,6 +6,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 load e2e
+load s3_helpers
 
 # three_backups: b1, b2 and b3 of HOSTS with new data between them and a
 # compaction after b2 (so that sstables of b1 and b2 exist only in those
@@ -61,6 +62,10 @@ EOF
 	run "${CBA[@]}" verify --snapshot-name b3 --deep
 	expect_status 0
 	[[ "$output" == *"verify: backup 'b3', deep: 3 hosts, "*" files, "*": whole"* ]]
+	# --all checks the backups there are, not the tombstones.
+	run "${CBA[@]}" verify --all --json
+	expect_status 0
+	python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert [x["backup"] for x in r] == ["b3"] and r[0]["whole"], r' "$output"
 	run "${CBA[@]}" restore --snapshot-name b3 --hosts "$HOSTS" "${SSHO[@]}"
 	expect_status 0
 	for h in $H1 $H2 $H3; do same_as_ref "$h" ref3; done
@@ -98,8 +103,15 @@ EOF
 	run "${CBA[@]}" list
 	[[ "$output" == *"b3  complete"* ]]
 	[[ "$output" != *"b1  complete"* ]] || [[ "$(cat "$T/out")" != *deleted* ]]
+	# A multipart upload a killed run left under the base path goes too.
+	awscli s3api create-multipart-upload --bucket "$S3_BUCKET" \
+	    --key "$BASE/b1/$H1/left-behind.lzo" >/dev/null
 	run "${CBA[@]}" purge --keep 1 --grace 0
 	expect_status 0
+	[[ "$output" == *"multipart upload $BASE/b1/$H1/left-behind.lzo"* ]]
+	run cb-s3get --endpoint "$S3_ENDPOINT" -q --ls --uploads "s3://$S3_BUCKET/$BASE/"
+	expect_status 0
+	[ -z "$output" ]
 	run "${CBA[@]}" list
 	[ "$(printf '%s\n' "$output" | grep -c .)" = 1 ]
 	[[ "$output" == "b3  complete"* ]]
@@ -213,9 +225,11 @@ EOF
 	expect_status 0
 	run "${CBA[@]}" verify --snapshot-name b1 --hosts "$H2" --deep --on-nodes "${SSHO[@]}"
 	expect_status 0
-	# A backup that is not there: 66.
+	# A backup that is not there: 66; a check that cannot run: S3's status.
 	run "${CBA[@]}" verify --snapshot-name nosuch
 	expect_status 66
+	AWS_SECRET_ACCESS_KEY=wrong-$AWS_SECRET_ACCESS_KEY run "${CBA[@]}" verify --snapshot-name b1
+	expect_status 77
 }
 
 @test "seed-format backups: verify decodes every object and says it has no checksums; purge by age and by name" {

@@ -1071,17 +1071,18 @@ cmd_verify() {
 	VHOSTS=$(printf '%s' "$VHOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
 	[ -t 2 ] && PROGRESS=--progress
 	setup_tmp
-	catalog
-	if [ "$VALL" = 1 ]; then
-		cut -f1 "$TMP/catalog" >"$TMP/vnames"
-	elif [ "$VSNAP" = LATEST ]; then
-		# The newest backup, complete or not: an incomplete one is a
-		# defect to report, not one to skip.
-		# (names are [A-Za-z0-9._-]: no JSON escapes in them)
+	if [ "$VALL" = 1 ] || [ "$VSNAP" = LATEST ]; then
+		# Every backup with a manifest, newest first, as list has them
+		# (a purged one's tombstone is not a backup; names are
+		# [A-Za-z0-9._-]: no JSON escapes in them).  LATEST is the
+		# newest, complete or not: an incomplete one is a defect to
+		# report, not one to skip.
+		catalog
 		cb-manifest list --json <"$TMP/catalog" 2>/dev/null |
 		    grep -v '"format": null' |
-		    sed -n 's/^ *{"name": "\([^"]*\)".*/\1/p' | head -1 >"$TMP/vnames"
+		    sed -n 's/^ *{"name": "\([^"]*\)".*/\1/p' >"$TMP/vnames"
 		[ -s "$TMP/vnames" ] || die $EX_NOINPUT "no backup under 's3://$BUCKET/$BASE/' to verify"
+		[ "$VALL" = 1 ] || { head -1 "$TMP/vnames" >"$TMP/vnames.1"; mv "$TMP/vnames.1" "$TMP/vnames"; }
 	else
 		echo "$VSNAP" >"$TMP/vnames"
 	fi
