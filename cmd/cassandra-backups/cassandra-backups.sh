@@ -944,7 +944,13 @@ verify_one() {
 			cb-manifest reuse --prefixes --base-path "$BASE" --reference "$TMP/vn.json" \
 			    >"$TMP/vpre" 2>"$TMP/verr" || { defect "$h" "node manifest unreadable" "$nkey"; continue; }
 			: >"$TMP/vls"
-			while IFS= read -r p; do listing_of "$p" "$TMP/vls"; done <"$TMP/vpre"
+			# A chain over many backups: one listing of the base path
+			# (a page per 1000 objects) beats one per prefix.
+			if [ "$(wc -l <"$TMP/vpre")" -gt 2 ]; then
+				listing_of "$BASE/" "$TMP/vls"
+			else
+				while IFS= read -r p; do listing_of "$p" "$TMP/vls"; done <"$TMP/vpre"
+			fi
 			cb-manifest verify -0 --objects "$TMP/vls" --host "$h" <"$TMP/vn.json" >>"$TMP/report"
 			case $? in 0|1) ;; *) defect "$h" "node manifest unreadable" "$nkey"; continue ;; esac
 			if [ "$DEEP" = 1 ] && [ "$ON_NODES" = 1 ]; then
