@@ -1208,7 +1208,7 @@ cmd_purge() {
 	    $1 == "-" || $4 == lock || index($4, base) != 1 { next }
 	    { r = substr($4, length(base) + 1); i = index(r, "/"); if (i == 0) next
 	      n = substr(r, 1, i - 1)
-	      if ((n in p) || substr($2, 1, 19) < cutoff) print $4 "\t" $1 }' \
+	      if ((n in p) || substr($2, 1, 19) <= cutoff) print $4 "\t" $1 }' \
 	    "$TMP/pgone" - | LC_ALL=C sort -t '	' -k1,1 >"$TMP/cand"
 	LC_ALL=C join -t '	' -v 1 "$TMP/cand" "$TMP/keep.s" >"$TMP/gone"
 	# The report's records, in the order things go.
@@ -1219,7 +1219,7 @@ cmd_purge() {
 	s3get --ls --uploads -0 "s3://$BUCKET/$BASE/" >"$TMP/uploads" ||
 	    die $? "cannot list the multipart uploads under 's3://$BUCKET/$BASE/'"
 	tr '\0' '\n' <"$TMP/uploads" | awk -F'\t' -v cutoff="$cutoff" \
-	    'substr($1, 1, 19) < cutoff { printf "upload\t%s\t%s%c", $1, $3, 0 }' >>"$TMP/prep"
+	    'substr($1, 1, 19) <= cutoff { printf "upload\t%s\t%s%c", $1, $3, 0 }' >>"$TMP/prep"
 	if [ -z "$DRY_RUN" ]; then
 		# First what makes a backup listed and restorable, so that no
 		# broken backup is ever shown complete; then its node
