@@ -52,17 +52,26 @@ walk_mpu(const char *doc, size_t len)
 {
 	char etag[136], *id = NULL;
 	struct complete c = { .etag = etag };
-	struct orphans o = { .key = "k", .keep = "",
-	    .since = (time_t)INT64_MAX };
+	struct upload_pg pg = { NULL, 0, 0 };
+	struct uploadpage u = { .into = &pg };
+	size_t i;
 
 	etag[0] = '\0';
 	(void)xmlwalk(doc, len, complete_walk, &c, NULL, 0);
 	(void)xmlwalk(doc, len, upload_id_walk, &id, NULL, 0);
 	free(id);
-	/* since is in the far future: no upload is ever aborted */
-	(void)xmlwalk(doc, len, orphan_walk, &o, NULL, 0);
-	strbuf_free(&o.ukey);
-	strbuf_free(&o.id);
+	/* ListMultipartUploadsResult, as s3_list_uploads() reads a page */
+	(void)xmlwalk(doc, len, upload_walk, &u, NULL, 0);
+	for (i = 0; i < pg.n; i++)
+		if (pg.v[i].key == NULL || pg.v[i].id == NULL ||
+		    strlen(pg.v[i].initiated) >= sizeof(pg.v[i].initiated))
+			abort();
+	upload_pg_clear(&pg);
+	free(pg.v);
+	strbuf_free(&u.key);
+	strbuf_free(&u.id);
+	free(u.key_marker);
+	free(u.id_marker);
 }
 
 int
