@@ -987,16 +987,7 @@ verify_on_nodes() {
 			warn "$h: the deep check could not run: $why"
 			continue
 		fi
-		tr '\0' '\n' <"$TMP/out/$h.out" | awk -F'\t' '$1 != "ok"' |
-		while IFS='	' read -r rst b sha k p; do
-			case $rst in
-			Mismatch) what="bad checksum or size" ;;
-			BadData) what="undecodable" ;;
-			NoSuchKey) what="missing" ;;
-			*) what="not readable ($rst)" ;;
-			esac
-			defect "$h" "$what" "$k" "$p"
-		done
+		check_defects "$h" "$TMP/out/$h.out"
 	done <"$TMP/outcome"
 	return $vrc
 }
@@ -1030,7 +1021,14 @@ check_objects() {
 		warn "the check of $1 stopped short: not every object was checked"
 		return 70
 	fi
-	tr '\0' '\n' <"$TMP/vres" | awk -F'\t' '$1 != "ok"' | while IFS='	' read -r st b sha k p; do
+	check_defects "$1" "$TMP/vres"
+	return 0
+}
+
+# check_defects HOST RESULTS: a defect for each file of the cb-s3get
+# --check result records RESULTS (NUL) that is not ok.
+check_defects() {
+	tr '\0' '\n' <"$2" | awk -F'\t' '$1 != "ok"' | while IFS='	' read -r st b sha k p; do
 		case $st in
 		Mismatch) what="bad checksum or size" ;;
 		BadData) what="undecodable" ;;
@@ -1039,7 +1037,6 @@ check_objects() {
 		esac
 		defect "$1" "$what" "$k" "$p"
 	done
-	return 0
 }
 
 VSNAP=LATEST VALL=0 DEEP=0 JSON= VHOSTS= ON_NODES=0
