@@ -10,6 +10,9 @@
  *	keys	 backup names -> the keys of their cluster manifests
  *	list	 NAME TAB MANIFEST records -> one line (or object) each
  *	latest	 NAME TAB MANIFEST records -> the backup LATEST means
+ *	topology node manifest -> its topology records (cb-records(5))
+ *	report	 records the driver gathered -> the verify, purge or restore
+ *		 report
  */
 #include <errno.h>
 #include <getopt.h>
@@ -45,12 +48,14 @@ usage(FILE *f)
 "                   [--grace HOURS] [--ages FILE]\n"
 "       cb-manifest report verify --backup NAME --mode quick|deep [--json]\n"
 "       cb-manifest report purge [--dry-run] [--json]\n"
+"       cb-manifest report restore --backup NAME --mode LOAD [--json]\n"
 "       cb-manifest merge --backup NAME --base-path PATH --run RUN\n"
 "                   [--kind full|differential|incremental] --hosts HOST,...\n"
 "                   [--keyspaces KS,...]\n"
 "                   [--table T] [--previous FILE]\n"
 "       cb-manifest restore [-0] [--keyspaces KS,...] [--table T,...]\n"
-"                   [--exclude-system] [--listing PREFIX]\n"
+"                   [--exclude-system] [--exclude-tables KS.T,...]\n"
+"                   [--listing PREFIX]\n"
 "       cb-manifest info | summary [--json]\n"
 "       cb-manifest plan --backup NAME --alt-name NAME --base-path PATH\n"
 "                   --run RUN --hosts HOST,...\n"
@@ -59,6 +64,7 @@ usage(FILE *f)
 "       cb-manifest keys [-0] --base-path PATH\n"
 "       cb-manifest list [--json]\n"
 "       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
+"       cb-manifest topology <NODE-MANIFEST\n"
 "       cb-manifest -h | -V\n");
 }
 
@@ -67,7 +73,7 @@ enum {
 	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON,
 	O_ALT, O_NEWSNAP, O_WARN, O_REF, O_RESULTS, O_OBJECTS, O_REUSED,
 	O_HOSTID, O_PREFIXES, O_CATALOG, O_FULL, O_NAMED, O_MANIFEST, O_PREFIX, O_SINCE, O_KEEP, O_OLDER, O_NAME, O_GRACE,
-	O_AGES, O_MODE, O_DRYRUN
+	O_AGES, O_MODE, O_DRYRUN, O_EXTABLES
 };
 
 static const struct option longopts[] = {
@@ -85,6 +91,7 @@ static const struct option longopts[] = {
 	{ "base-path",	required_argument, NULL, O_BASE },
 	{ "hosts",	required_argument, NULL, O_HOSTS },
 	{ "exclude-system", no_argument,   NULL, O_EXSYS },
+	{ "exclude-tables", required_argument, NULL, O_EXTABLES },
 	{ "listing",	required_argument, NULL, O_LISTING },
 	{ "json",	no_argument,	   NULL, O_JSON },
 	{ "alt-name",	required_argument, NULL, O_ALT },
@@ -151,6 +158,7 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_BASE: o->base_path = optarg; break;
 		case O_HOSTS: o->hosts = optarg; break;
 		case O_EXSYS: o->exclude_system = 1; break;
+		case O_EXTABLES: o->exclude_tables = optarg; break;
 		case O_LISTING: o->listing = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_ALT: o->alt_name = optarg; break;
@@ -224,7 +232,7 @@ main(int argc, char **argv)
 		argv++;
 	} else
 		cmd = NULL;
-	/* cb-manifest report verify|purge [options] */
+	/* cb-manifest report verify|purge|restore [options] */
 	what = NULL;
 	if (cmd != NULL && strcmp(cmd, "report") == 0 && argc >= 2 &&
 	    argv[1][0] != '-') {
@@ -238,11 +246,12 @@ main(int argc, char **argv)
 		return (mf_refs(&o, argc - optind, argv + optind));
 	if (cmd != NULL && strcmp(cmd, "report") == 0) {
 		if (what == NULL || optind != argc || (strcmp(what, "verify") &&
-		    strcmp(what, "purge"))) {
-			warn0("usage: cb-manifest report verify|purge [options]");
+		    strcmp(what, "purge") && strcmp(what, "restore"))) {
+			warn0("usage: cb-manifest report verify|purge|restore "
+			    "[options]");
 			return (EX_USAGE);
 		}
-		if (strcmp(what, "verify") == 0 &&
+		if (strcmp(what, "purge") != 0 &&
 		    (need(o.backup, "--backup") || need(o.mode, "--mode")))
 			return (EX_USAGE);
 		return (mf_report(&o, what));
@@ -294,6 +303,8 @@ main(int argc, char **argv)
 		return (mf_restore(&o));
 	if (strcmp(cmd, "info") == 0)
 		return (mf_info(&o));
+	if (strcmp(cmd, "topology") == 0)
+		return (mf_topology(&o));
 	if (strcmp(cmd, "summary") == 0)
 		return (mf_summary(&o));
 	if (strcmp(cmd, "plan") == 0) {

@@ -25,6 +25,7 @@ struct mf_opts {
 	int		 new_snapshot;
 	int		 input_fields;
 	int		 exclude_system, json;
+	const char	*exclude_tables;	/* restore: KS.TABLE,... */
 	time_t		 now;
 };
 
@@ -131,6 +132,7 @@ int mf_verify(const struct mf_opts *o);
 int mf_refs(const struct mf_opts *o, int argc, char **argv);
 int mf_purge_plan(const struct mf_opts *o);
 int mf_report(const struct mf_opts *o, const char *what);
+int mf_topology(const struct mf_opts *o);
 
 /* The keys of a backup's cluster manifest and of a node manifest of a
  * run (malloc'd; NULL if out of memory). */

@@ -244,3 +244,46 @@ mf_summary(const struct mf_opts *o)
 	json_free(d);
 	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
 }
+
+/*
+ * The topology a node manifest recorded, as the topology records
+ * cb-snapshot topology wrote it (cb-records(5)): what a restore onto other
+ * machines needs, the tokens above all.
+ */
+int
+mf_topology(const struct mf_opts *o)
+{
+	static const char *const keys[] = { "host_id", "address",
+	    "datacenter", "rack", "cassandra_version", "cluster_name",
+	    "partitioner", "schema_version", "num_tokens" };
+	struct json_doc *d;
+	yaml_node_t *t, *tokens;
+	const char *v;
+	size_t i;
+
+	(void)o;
+	if ((d = json_load(stdin, "stdin")) == NULL)
+		return (EX_DATAERR);
+	if (strcmp(json_get_str(d, json_root(d), "format", ""),
+	    MF_NODE_FORMAT) != 0) {
+		warn0("cannot read 'stdin': not a node manifest");
+		json_free(d);
+		return (EX_DATAERR);
+	}
+	t = json_get(d, json_root(d), "topology");
+	if (t == NULL || t->type != YAML_MAPPING_NODE ||
+	    json_get_str(d, t, "host_id", NULL) == NULL) {
+		warn0("the node manifest records no topology");
+		json_free(d);
+		return (EX_DATAERR);
+	}
+	kv("format", "cb-topology 1");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		kv(keys[i], json_get_str(d, t, keys[i], "-"));
+	tokens = json_get(d, t, "tokens");
+	for (i = 0; i < json_len(tokens); i++)
+		if ((v = json_str(json_item(d, tokens, i))) != NULL)
+			kv("token", v);
+	json_free(d);
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+}

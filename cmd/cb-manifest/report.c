@@ -1,6 +1,7 @@
 /*
- * cb-manifest report: the reports of cassandra-backups verify and purge,
- * as text or JSON, from the records the driver gathered (cb-manifest(1)).
+ * cb-manifest report: the reports of cassandra-backups verify, purge and
+ * restore, as text or JSON, from the records the driver gathered
+ * (cb-manifest(1)).
  *
  * verify:	node TAB HOST TAB FILES TAB BYTES	a node checked
  *		defect TAB HOST TAB WHAT TAB KEY TAB PATH
@@ -8,6 +9,13 @@
  *		keep TAB NAME TAB REASON
  *		object TAB SIZE TAB KEY			an object that goes
  *		upload TAB INITIATED TAB KEY		a multipart upload
+ * restore:	restored TAB HOST TAB SOURCE TAB EXIT TAB FILES TAB WANTED
+ *		    TAB BYTES TAB KEPT TAB WHY		a node's files
+ *		table TAB HOST TAB STATUS TAB KS TAB TABLE TAB BACKUP_IDS
+ *		    TAB LIVE_ID TAB SSTABLES TAB BYTES	a table loaded (cb-load)
+ *		tokens TAB HOST TAB TOKENS		the source's tokens
+ *		schema TAB HOST TAB STATEMENTS		the schema applied
+ *		failed TAB HOST TAB STATUS TAB PATH	a file not restored
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,8 +28,10 @@
 #include "warnp.h"
 
 /* A record of the report, split as its first field says. */
+#define RFIELDS	9
+
 struct rrec {
-	char	*f[5];
+	char	*f[RFIELDS];
 	size_t	 n;
 };
 
@@ -46,8 +56,14 @@ static size_t
 nfields(const char *kind)
 {
 
+	if (strcmp(kind, "table") == 0 || strcmp(kind, "restored") == 0)
+		return (9);
 	if (strcmp(kind, "defect") == 0)
 		return (5);
+	if (strcmp(kind, "failed") == 0)
+		return (4);
+	if (strcmp(kind, "schema") == 0 || strcmp(kind, "tokens") == 0)
+		return (3);
 	if (strcmp(kind, "node") == 0)
 		return (4);
 	if (strcmp(kind, "purge") == 0 || strcmp(kind, "keep") == 0 ||
@@ -61,7 +77,7 @@ static int
 rlist_read(struct rlist *l, int nul)
 {
 	struct rec_reader *r;
-	char *rec, *f[5], *tab;
+	char *rec, *f[RFIELDS], *tab;
 	size_t len, n, k;
 	struct rrec *nv;
 	int rc;
@@ -271,6 +287,176 @@ report_purge(const struct mf_opts *o, const struct rlist *l)
 	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
 }
 
+/* The records of kind for host, in order: the next from *i, or NULL. */
+static const struct rrec *
+next_of(const struct rlist *l, const char *kind, const char *host, size_t *i)
+{
+
+	for (; *i < l->n; (*i)++)
+		if (strcmp(l->v[*i].f[0], kind) == 0 &&
+		    strcmp(l->v[*i].f[1], host) == 0)
+			return (&l->v[(*i)++]);
+	return (NULL);
+}
+
+static void
+json_table(const struct rrec *t)
+{
+	const char *p = t->f[5];
+	size_t n;
+	int first = 1;
+
+	fputs("{\"keyspace\": ", stdout);
+	json_put_str(stdout, t->f[3]);
+	fputs(", \"table\": ", stdout);
+	json_put_str(stdout, t->f[4]);
+	fputs(", \"status\": ", stdout);
+	json_put_str(stdout, t->f[2]);
+	fputs(", \"backup_ids\": [", stdout);
+	for (; *p != '\0' && strcmp(p, "-") != 0; p += n + (p[n] == ',')) {
+		char id[128];
+
+		n = strcspn(p, ",");
+		snprintf(id, sizeof(id), "%.*s", (int)(n < 127 ? n : 127), p);
+		fputs(first ? "" : ", ", stdout);
+		json_put_str(stdout, id);
+		first = 0;
+	}
+	fputs("], \"live_id\": ", stdout);
+	json_put_strn(stdout, strcmp(t->f[6], "-") ? t->f[6] : NULL);
+	printf(", \"sstables\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+	    u64(t->f[7]), u64(t->f[8]));
+}
+
+static int
+report_restore(const struct mf_opts *o, const struct rlist *l)
+{
+	uint64_t failed = 0, files = 0, bytes = 0, loaded = 0, tfailed = 0;
+	char b[32], q[REC_QUOTE_MAX];
+	size_t i, j;
+	const struct rrec *t;
+
+	for (i = 0; i < l->n; i++) {
+		const struct rrec *r = &l->v[i];
+
+		if (strcmp(r->f[0], "restored") == 0) {
+			failed += strcmp(r->f[3], "0") != 0;
+			files += u64(r->f[4]);
+			bytes += u64(r->f[6]);
+		} else if (strcmp(r->f[0], "table") == 0) {
+			loaded += strcmp(r->f[2], "loaded") == 0;
+			tfailed += strcmp(r->f[2], "failed") == 0;
+		}
+	}
+	if (o->json) {
+		fputs("{\"backup\": ", stdout);
+		json_put_str(stdout, o->backup);
+		fputs(", \"load\": ", stdout);
+		json_put_str(stdout, o->mode);
+		printf(", \"complete\": %s, \"files\": %" PRIu64 ", \"bytes\": %"
+		    PRIu64 ", \"tables_loaded\": %" PRIu64 ", \"schema\": ",
+		    failed || tfailed ? "false" : "true", files, bytes, loaded);
+		for (i = 0; i < l->n && strcmp(l->v[i].f[0], "schema"); i++)
+			;
+		if (i < l->n) {
+			fputs("{\"host\": ", stdout);
+			json_put_str(stdout, l->v[i].f[1]);
+			printf(", \"statements\": %" PRIu64 "}",
+			    u64(l->v[i].f[2]));
+		} else
+			fputs("null", stdout);
+		fputs(", \"hosts\": [", stdout);
+		for (i = 0, j = 0; i < l->n; i++) {
+			const struct rrec *r = &l->v[i];
+			int first = 1;
+
+			if (strcmp(r->f[0], "restored") != 0)
+				continue;
+			fputs(j++ ? ",\n  " : "\n  ", stdout);
+			fputs("{\"host\": ", stdout);
+			json_put_str(stdout, r->f[1]);
+			fputs(", \"source\": ", stdout);
+			json_put_str(stdout, r->f[2]);
+			printf(", \"status\": %" PRIu64 ", \"files\": %" PRIu64
+			    ", \"expected_files\": %" PRIu64 ", \"bytes\": %"
+			    PRIu64 ", \"kept_files\": %" PRIu64 ", \"error\": ",
+			    u64(r->f[3]), u64(r->f[4]), u64(r->f[5]),
+			    u64(r->f[6]), u64(r->f[7]));
+			json_put_strn(stdout, strcmp(r->f[3], "0") ? r->f[8] :
+			    NULL);
+			fputs(", \"initial_token\": ", stdout);
+			j = 0;
+			t = next_of(l, "tokens", r->f[1], &j);
+			json_put_strn(stdout, t != NULL ? t->f[2] : NULL);
+			fputs(", \"not_restored\": [", stdout);
+			for (j = 0; (t = next_of(l, "failed", r->f[1], &j)) !=
+			    NULL; first = 0) {
+				fputs(first ? "{\"path\": " : ", {\"path\": ",
+				    stdout);
+				mf_put_path(stdout, t->f[3]);
+				fputs(", \"status\": ", stdout);
+				json_put_str(stdout, t->f[2]);
+				putchar('}');
+			}
+			first = 1;
+			fputs("], \"tables\": [", stdout);
+			for (j = 0; (t = next_of(l, "table", r->f[1], &j)) != NULL;
+			    first = 0) {
+				fputs(first ? "\n    " : ",\n    ", stdout);
+				json_table(t);
+			}
+			fputs(first ? "]}" : "\n  ]}", stdout);
+		}
+		fputs("\n]}\n", stdout);
+		return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+	}
+	for (i = 0; i < l->n; i++) {
+		const struct rrec *r = &l->v[i];
+
+		if (strcmp(r->f[0], "schema") == 0)
+			printf("%s: schema applied (%s statements, CREATE ... "
+			    "IF NOT EXISTS)\n", r->f[1], r->f[2]);
+		if (strcmp(r->f[0], "restored") != 0)
+			continue;
+		mf_human(u64(r->f[6]), b, sizeof(b));
+		printf("%s: %s of %s files, %s restored and verified", r->f[1],
+		    r->f[4], r->f[5], b);
+		if (u64(r->f[7]) > 0)
+			printf(" (%s kept from an earlier run)", r->f[7]);
+		if (strcmp(r->f[1], r->f[2]) != 0)
+			printf(" from host %s of the backup", r->f[2]);
+		putchar('\n');
+		for (j = 0; (t = next_of(l, "failed", r->f[1], &j)) != NULL; )
+			printf("%s: not restored: %s (%s)\n", r->f[1],
+			    rec_quote(t->f[3], q, sizeof(q)), t->f[2]);
+		j = 0;
+		if ((t = next_of(l, "tokens", r->f[1], &j)) != NULL)
+			printf("%s: initial_token: %s\n", r->f[1], t->f[2]);
+		for (j = 0; (t = next_of(l, "table", r->f[1], &j)) != NULL; ) {
+			mf_human(u64(t->f[8]), b, sizeof(b));
+			printf("%s: %s.%s: %s", r->f[1], t->f[3], t->f[4],
+			    t->f[2]);
+			if (strcmp(t->f[2], "loaded") == 0)
+				printf(", %s sstables, %s", t->f[7], b);
+			if (strcmp(t->f[6], "-") != 0 &&
+			    strcmp(t->f[5], t->f[6]) != 0)
+				printf(" (backup id %s, live id %s)", t->f[5],
+				    t->f[6]);
+			putchar('\n');
+		}
+		if (strcmp(r->f[3], "0") != 0)
+			printf("%s: FAILED: %s\n", r->f[1], r->f[8]);
+	}
+	mf_human(bytes, b, sizeof(b));
+	printf("restore: backup '%s': %" PRIu64 " files, %s", o->backup, files,
+	    b);
+	if (strcmp(o->mode, "none") != 0)
+		printf("; --load %s: %" PRIu64 " tables loaded%s", o->mode,
+		    loaded, tfailed ? ", SOME FAILED" : "");
+	printf("; %s\n", failed || tfailed ? "INCOMPLETE" : "complete");
+	return (fflush(stdout) != 0 ? EX_FAILURE : 0);
+}
+
 int
 mf_report(const struct mf_opts *o, const char *what)
 {
@@ -280,6 +466,7 @@ mf_report(const struct mf_opts *o, const char *what)
 	memset(&l, 0, sizeof(l));
 	if ((rc = rlist_read(&l, o->nul)) == 0)
 		rc = strcmp(what, "verify") == 0 ? report_verify(o, &l) :
+		    strcmp(what, "restore") == 0 ? report_restore(o, &l) :
 		    report_purge(o, &l);
 	rlist_free(&l);
 	return (rc);

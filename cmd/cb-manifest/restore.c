@@ -16,11 +16,29 @@ struct restore {
 	size_t			 refused, out;
 };
 
+/* 1 if KS.TABLE of bp is an item of the comma-separated list. */
+static int
+listed_table(const char *list, const struct bkpath *bp)
+{
+	size_t kl = strlen(bp->keyspace), tl = strlen(bp->table), n;
+	const char *p;
+
+	for (p = list; p != NULL && *p != '\0'; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n == kl + 1 + tl && strncmp(p, bp->keyspace, kl) == 0 &&
+		    p[kl] == '.' && strncmp(p + kl + 1, bp->table, tl) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 static int
 selected(const struct mf_opts *o, const struct bkpath *bp)
 {
 
 	if (o->exclude_system && node_keyspace_is_system(bp->keyspace))
+		return (0);
+	if (listed_table(o->exclude_tables, bp))
 		return (0);
 	return (bkpath_in_list(o->keyspaces, bp->keyspace) &&
 	    bkpath_in_list(o->table, bp->table));
