@@ -494,3 +494,180 @@ flip_byte() {
 	[ "$output" = "ok	2	$(sha k)	k	p" ]
 	[ ! -e p ]
 }
+
+# xfer_rec FILE PATH [KEY]: the cb-s3get input record restoring FILE (as
+# KEY, default FILE) to PATH.
+xfer_rec() {
+	printf '%s\t%s\t%s\t%s\n' "${3:-$1}" "$(stat -c %s "$1")" "$(sha "$1")" \
+	    "$2"
+}
+
+@test "cb-s3get --list --keep-verified: a file already as recorded is kept, not fetched" {
+	mkdir dst
+	mkdata f1 3000
+	mkdata f2 5000
+	mkdata f3 700
+	for f in f1 f2 f3; do cb-s3put "$B/$T/$f" "$f" >/dev/null; done
+	{
+		xfer_rec f1 a/f1
+		xfer_rec f2 a/f2
+		xfer_rec f3 a/f3
+		printf 'f3\t-\t-\ta/nosum\n'
+	} >in
+	run --separate-stderr cb-s3get --list --keep-verified -C dst "$B/$T/" <in
+	expect_status 0
+	[ "$(cut -f1 <<<"$output" | sort | uniq -c | tr -s ' ')" = " 4 ok" ]
+	# f1's object is gone: only a file kept without a GET passes; f2 has
+	# a byte changed (same size), a/f3 is a symbolic link to a good copy
+	# (never followed), a/nosum has no SHA-256 to verify: all fetched
+	awscli s3 rm "$B/$T/f1"
+	cp dst/a/f2 dst/a/f2.orig
+	flip_byte dst/a/f2 100
+	rm dst/a/f2.orig
+	cp f3 good3
+	rm dst/a/f3
+	ln -s "$PWD/good3" dst/a/f3
+	run --separate-stderr cb-s3get --list --keep-verified -j 2 -C dst \
+	    "$B/$T/" <in
+	expect_status 0
+	cat >want <<-END
+		kept	3000	$(sha f1)	f1	a/f1
+		ok	5000	$(sha f2)	f2	a/f2
+		ok	700	$(sha f3)	f3	a/f3
+		ok	700	$(sha f3)	f3	a/nosum
+	END
+	diff want - <<<"$output"
+	cmp f1 dst/a/f1
+	cmp f2 dst/a/f2
+	[ -f dst/a/f3 ] && [ ! -L dst/a/f3 ]
+	cmp f3 dst/a/f3
+	cmp f3 good3
+	# without it, a file present is fetched as before (f1: NoSuchKey,
+	# and the file left as it was)
+	run --separate-stderr cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 1
+	[ "${lines[0]}" = "NoSuchKey	-	-	f1	a/f1" ]
+	cmp f1 dst/a/f1
+	# usage: it restores, it does not check
+	run cb-s3get --list --check --keep-verified "$B/$T/" <in
+	expect_status 64
+	run cb-s3get --keep-verified "$B/$T/f2" out
+	expect_status 64
+	[ ! -e out ]
+}
+
+@test "cb-s3get --list --progress=SECONDS: progress lines on stderr, records untouched" {
+	# nothing here depends on how the server is reached: once is enough
+	[ "${S3_MODE:-http}" = http ] || skip "rate-limited: the http pass only"
+	mkdir dst
+	mkdata f 400000
+	cb-s3put "$B/$T/f" f >/dev/null
+	cp f dst/kept
+	{
+		xfer_rec f kept
+		xfer_rec f p1
+		xfer_rec f p2
+		printf 'nope\t1000\t-\tmissing\n'
+	} >in
+	# 800 kB at 512 KiB/s: more than a second, so a line on the way
+	run --separate-stderr cb-s3get --list --keep-verified -j 1 \
+	    --rate-limit 512K --progress=1 -C dst "$B/$T/" <in
+	expect_status 1
+	[ "${#lines[@]}" = 4 ]
+	[ "$(cut -f1 <<<"$output" | tr '\n' ' ')" = "kept ok ok NoSuchKey " ]
+	grep '^cb-s3get: progress ' <<<"$stderr" >prog
+	[ "$(grep -vc '^cb-s3get: progress [0-9]* 4 [0-9]* 1201000$' prog)" = 0 ]
+	[ "$(wc -l <prog)" -ge 2 ]
+	# done never goes back; the last line is the end: the kept file
+	# counts, the missing one does not
+	sort -n -k3,3 -k5,5 -s prog | diff - prog
+	[ "$(tail -1 prog)" = "cb-s3get: progress 3 4 1200000 1201000" ]
+	grep -q "cannot download '$B/$T/nope': NoSuchKey" <<<"$stderr"
+	# --check too; without the option, no line
+	run --separate-stderr cb-s3get --list --check --progress=3600 \
+	    "$B/$T/" < <(xfer_rec f p1)
+	expect_status 0
+	[ "$stderr" = "cb-s3get: progress 1 1 400000 400000" ]
+	run --separate-stderr cb-s3get --list -C dst "$B/$T/" < <(xfer_rec f p1)
+	expect_status 0
+	[ -z "$stderr" ]
+	# usage: a number of seconds, after '=', in list mode
+	run cb-s3get --list --progress=0 -C dst "$B/$T/" <in
+	expect_status 64
+	run cb-s3get --list --progress 5 -C dst "$B/$T/" <in
+	expect_status 64
+	[[ "$output" == *"--progress=5"* ]]
+	run cb-s3get --progress=1 "$B/$T/f" out
+	expect_status 64
+}
+
+# tmpfs_run SIZE DIR CMD...: CMD (stdin kept, stdout to out, stderr to err)
+# with a tmpfs of SIZE on DIR, in a mount namespace of its own: the tmpfs
+# goes with it, so what is left in it is listed in DIR.ls first.  With
+# SEED set, that directory's content is copied into the tmpfs before.
+tmpfs_run() {
+	[ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null ||
+	    skip "needs root and unshare -m (a tmpfs of a given size)"
+	mkdir -p "$2"
+	run unshare -m bash -c 'mount -t tmpfs -o size="$1" tmpfs "$2" || exit 99
+		d=$2
+		shift 2
+		[ -z "${SEED:-}" ] || cp -a "$SEED/." "$d/" || exit 98
+		rc=0
+		"$@" >out 2>err || rc=$?
+		(cd "$d" && find . -mindepth 1 | sort) >"$d.ls"
+		exit "$rc"' tmpfs_run "$@"
+}
+
+@test "cb-s3get --list: not enough free space: exit 73 before any request" {
+	# the keys do not exist: a GET would give NoSuchKey records
+	printf 'nope1\t700000\t-\ta/one\nnope2\t700000\t-\ta/two\n' >in
+	tmpfs_run 1m dst cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 73
+	[ ! -s out ]
+	[ "$(cat err)" = "cb-s3get: not enough space in 'dst': the files need 1400000 bytes (1.3 MiB), the file system has 1048576 bytes (1.0 MiB) free" ]
+	[ ! -s dst.ls ]
+	# a file --keep-verified keeps is not needed: then it fits
+	mkdir -p seed/a
+	mkdata seed/a/big 900000
+	mkdata small 100000
+	cb-s3put "$B/$T/small" small >/dev/null
+	{ xfer_rec seed/a/big a/big gone; xfer_rec small a/small; } >in
+	SEED=$PWD/seed tmpfs_run 1m dst cb-s3get --list -C dst "$B/$T/" <in
+	expect_status 73
+	[ ! -s out ]
+	grep -q "the files need 1000000 bytes" err
+	[ "$(cat dst.ls)" = "$(printf './a\n./a/big')" ]
+	SEED=$PWD/seed tmpfs_run 1m dst cb-s3get --list --keep-verified \
+	    -C dst "$B/$T/" <in
+	expect_status 0
+	[ "$(cut -f1,2,4 out)" = "$(printf 'kept\t900000\tgone\nok\t100000\tsmall')" ]
+	[ "$(cat dst.ls)" = "$(printf './a\n./a/big\n./a/small')" ]
+	# --check writes nothing: no check of the space
+	run cb-s3get --list --check "$B/$T/" < <(xfer_rec small a/small)
+	expect_status 0
+}
+
+@test "cb-s3get --list: a file system that fills up: NoSpace, exit 73, nothing partial left" {
+	mkdata small 1000
+	mkdata big $((2 * 1024 * 1024))
+	cb-s3put "$B/$T/small" small >/dev/null
+	cb-s3put "$B/$T/big" big >/dev/null
+	# unknown sizes pass the space check
+	printf '%s\t-\t-\t%s\n' small a/small big a/big small a/later >in
+	tmpfs_run 1m dst cb-s3get --list -j 1 -C dst "$B/$T/" <in
+	expect_status 73
+	# the files after it are not tried: no record
+	[ "$(cat out)" = "$(printf 'ok\t1000\t%s\tsmall\ta/small\nNoSpace\t-\t-\tbig\ta/big' "$(sha small)")" ]
+	grep -q "cannot write 'a/big': No space left on device" err
+	grep -q "no space left in 'dst': no further file is fetched" err
+	# no partial file at its path, no temporary file
+	[ "$(cat dst.ls)" = "$(printf './a\n./a/small')" ]
+	# unpacked on the way: the same
+	cb-s3put --pack "$B/$T/big.lzo" big >/dev/null
+	printf 'big.lzo\t-\t-\tb/big\n' >in
+	tmpfs_run 1m dst cb-s3get --list --unpack -C dst "$B/$T/" <in
+	expect_status 73
+	[ "$(cat out)" = "$(printf 'NoSpace\t-\t-\tbig.lzo\tb/big')" ]
+	[ "$(cat dst.ls)" = ./b ]
+}
