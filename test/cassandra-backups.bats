@@ -88,7 +88,7 @@ load e2e
 	# All keyspaces of all hosts.
 	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
 	expect_status 0
-	[[ "$output" == *"nodetool import"* ]]
+	[[ "$output" == *"--load import"* ]]
 	for h in $H1 $H2 $H3; do
 		same_as_ref "$h" ref1
 		same_as_ref "$h" ref2
@@ -168,7 +168,7 @@ load e2e
 	# next steps.
 	[[ "$output" == *"FAILED on 1 of 1 hosts"* ]]
 	[[ "$output" != *"checksum-verified"* ]]
-	[[ "$output" != *"nodetool import"* ]]
+	[[ "$output" != *"--load import"* ]]
 	dir=$CB_TEST_HOSTS_DIR/$H1/tmp/cassandra_restore
 	[ ! -e "$dir/$rel" ]
 	# No temporary file left beside it either.

@@ -66,7 +66,11 @@ usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,...)
            [--sudo-user USER] [--use-local[=BOOL]] [--connection-pool-size N]
            [--concurrency N] [--nice N] [--timeout SECONDS]
            [--cassandra-conf-path DIR] [--cassandra-tools-bin-dir DIR]
-           [--cb-bin-dir DIR]
+           [--cb-bin-dir DIR] [--load none|import|refresh|restart]
+           [--schema | --schema-only] [--target-hosts HOST,...]
+           [--set-tokens] [--stop-command CMD] [--start-command CMD]
+           [--start-timeout SECONDS] [--cqlsh-user USER]
+           [--cqlsh-password PASSWORD] [--json]
 EOF
 }
 
@@ -444,28 +448,78 @@ fanout() {
 	if [ "$USE_SUDO" = 1 ] || [ -n "$SUDO_USER_" ]; then
 		set -- "$@" sudo -n ${SUDO_USER_:+-u "$SUDO_USER_"}
 	fi
-	sub=$1 job=$2
+	sub=$1 job=$2 outdir=$3
 	shift 3
 	verbose "running on $HOSTS: cb-fanout $* $CB_BIN_DIR/cb-node $sub {host}"
 	cb-fanout "$@" "$CB_BIN_DIR/cb-node" "$sub" '{host}' <"$job" &
 	FANOUT_PID=$!
+	WATCH_PID=
+	if [ -n "$WATCH" ]; then
+		watch_progress "$outdir" &
+		WATCH_PID=$!
+	fi
 	wait "$FANOUT_PID"
 	rc=$?
 	FANOUT_PID=
+	if [ -n "$WATCH_PID" ]; then
+		kill "$WATCH_PID" 2>/dev/null
+		wait "$WATCH_PID" 2>/dev/null
+		# (the last frame drawn over, if there was one)
+		[ ! -e "$TMP/drawn" ] ||
+		    draw_progress "$outdir" "$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)"
+		rm -f "$TMP/drawn"
+	fi
 	return $rc
 }
 
+# Progress on a terminal (WATCH set): a line per node, redrawn every
+# second, from its last "cb-s3get: progress FILES NFILES BYTES NBYTES"
+# line (cb-s3get(1)).
+WATCH= WATCH_PID= WATCH_T0=
+draw_progress() {
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		l=$(grep '^cb-s3get: progress ' "$1/$h.err" 2>/dev/null | tail -1)
+		printf '%s %s\n' "$h" "${l:-- - 0 0 0 0}"
+	done | awk -v el=$(($(date +%s) - WATCH_T0)) -v up="${2:-}" '
+	    function hu(n) {
+		return n >= 1073741824 ? sprintf("%.1f GiB", n / 1073741824) :
+		    n >= 1048576 ? sprintf("%.1f MiB", n / 1048576) :
+		    sprintf("%.0f KiB", n / 1024)
+	    }
+	    NR == 1 && up != "" { printf "\033[%dA", up }
+	    {
+		r = el > 0 ? $6 / el : 0
+		eta = r > 0 ? ($7 - $6) / r : -1
+		printf "%s: %d/%d files, %s/%s, %s/s, ETA %s\033[K\n", $1, $4, $5,
+		    hu($6), hu($7), hu(r),
+		    eta < 0 ? "-" : sprintf("%d:%02d", eta / 60, eta % 60)
+	    }' >&2
+}
+watch_progress() {
+	trap 'exit 0' TERM
+	n=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)
+	up=
+	while sleep 1; do
+		draw_progress "$1" "$up"
+		up=$n
+		: >"$TMP/drawn"
+	done
+}
+
 # rank STATUS: how bad a host's exit status is for the run's: 77 denied,
-# then 69 unreachable (ssh's 255 too), then 75 temporary, then the rest.
+# then 69 unreachable (ssh's 255 too), 75 temporary, 73 no room (a state
+# directory, a restore that does not fit), 65 bad data, 64 refused (a
+# load mode the node's Cassandra lacks), then the rest.
 rank() {
 	case $1 in
-	0) echo 0 ;; 77) echo 4 ;; 69|255) echo 3 ;; 75) echo 2 ;; *) echo 1 ;;
+	0) echo 0 ;; 77) echo 7 ;; 69|255) echo 6 ;; 75) echo 5 ;; 73) echo 4 ;;
+	65) echo 3 ;; 64) echo 2 ;; *) echo 1 ;;
 	esac
 }
 
 # outcome OUTDIR REPORT: per host HOST TAB STATUS TAB WHY (the first cause
 # cb-node reported), and the run's status: the worst host's, as 77, 69,
-# 75 or 1.
+# 75, 73, 65, 64 or 1.
 outcome() {
 	: >"$2"
 	worst=0
@@ -484,20 +538,20 @@ outcome() {
 		printf '%s\t%s\t%s\n' "$h" "$st" "$(printf '%s' "$why" | tr '\t' ' ')" >>"$2"
 		[ "$(rank "$st")" -gt "$(rank "$worst")" ] && worst=$st
 	done
-	case $worst in 0|77|69|75) ;; 255) worst=69 ;; *) worst=1 ;; esac
+	case $worst in 0|77|69|75|73|65|64) ;; 255) worst=69 ;; *) worst=1 ;; esac
 	return $worst
 }
 
-# run_nodes SUBCOMMAND JOB_FUNCTION: write the job (private: it holds the
-# credentials), run cb-node on every host, and sum up in $TMP/outcome;
-# returns the run's status.
+# run_nodes SUBCOMMAND JOB_FUNCTION [NAME]: write the job (private: it
+# holds the credentials), run cb-node on every host, outputs in $TMP/NAME
+# (default out), and sum up in $TMP/outcome; returns the run's status.
 run_nodes() {
 	(umask 077; "$2" >"$TMP/job")
-	fanout "$1" "$TMP/job" "$TMP/out"
+	fanout "$1" "$TMP/job" "$TMP/${3:-out}"
 	rm -f "$TMP/job"
-	outcome "$TMP/out" "$TMP/outcome"
+	outcome "$TMP/${3:-out}" "$TMP/outcome"
 	rc=$?
-	node_warnings "$TMP/out"
+	node_warnings "$TMP/${3:-out}"
 	return $rc
 }
 
@@ -767,6 +821,8 @@ cmd_backup() {
 # ---- restore -------------------------------------------------------------
 
 SNAPSHOT=LATEST RESTORE_DIR=/tmp/cassandra_restore RKEYSPACES= RTABLE=
+LOAD=none SCHEMA=0 SCHEMA_ONLY=0 TARGETS= SET_TOKENS=0 STOP_CMD= START_CMD=
+START_TIMEOUT= RJSON=0
 
 parse_restore() {
 	while [ $# -gt 0 ]; do
@@ -778,6 +834,17 @@ parse_restore() {
 			opt_value keyspaces "$@"; RKEYSPACES=$OPTV ;;
 		--table|--table=*) opt_value table "$@"; RTABLE=$OPTV ;;
 		--restore-dir|--restore-dir=*) opt_value restore-dir "$@"; RESTORE_DIR=$OPTV ;;
+		--load|--load=*) opt_value load "$@"; LOAD=$OPTV ;;
+		--schema|--schema=*) opt_bool "$@"; SCHEMA=$OPTV ;;
+		--schema-only|--schema-only=*) opt_bool "$@"; SCHEMA_ONLY=$OPTV ;;
+		--target-hosts|--target-hosts=*) opt_value target-hosts "$@"; TARGETS=$OPTV ;;
+		--set-tokens|--set-tokens=*) opt_bool "$@"; SET_TOKENS=$OPTV ;;
+		--stop-command|--stop-command=*) opt_value stop-command "$@"; STOP_CMD=$OPTV ;;
+		--start-command|--start-command=*) opt_value start-command "$@"; START_CMD=$OPTV ;;
+		--start-timeout|--start-timeout=*) opt_value start-timeout "$@"; START_TIMEOUT=$OPTV ;;
+		--cqlsh-user|--cqlsh-user=*) opt_value cqlsh-user "$@"; CQLSH_USER=$OPTV ;;
+		--cqlsh-password|--cqlsh-password=*) opt_value cqlsh-password "$@"; CQLSH_PASSWORD_=$OPTV ;;
+		--json|--json=*) opt_bool "$@"; RJSON=$OPTV ;;
 		*) warn "unknown restore option '$1'"; usage_restore >&2; exit $EX_USAGE ;;
 		esac
 		shift "$OPTN"
@@ -799,6 +866,37 @@ parse_restore() {
 	/|/var/lib/cassandra|/var/lib/cassandra/*|/etc|/etc/*|*/..|*/../*)
 		die $EX_USAGE "refusing --restore-dir '$RESTORE_DIR': restore into a directory of its own, outside Cassandra's" ;;
 	esac
+	case $LOAD in
+	none|import|refresh|restart) ;;
+	*) bad --load "$LOAD" "expected none, import, refresh or restart" ;;
+	esac
+	if [ "$SCHEMA_ONLY" = 1 ]; then
+		[ "$LOAD" = none ] || die $EX_USAGE "--schema-only loads nothing: it cannot go with --load $LOAD"
+		SCHEMA=1
+	fi
+	[ "$SET_TOKENS" = 0 ] || [ "$LOAD" = restart ] ||
+	    die $EX_USAGE "--set-tokens needs --load restart (a node reads its tokens when it starts)"
+	plain --stop-command "$STOP_CMD"
+	plain --start-command "$START_CMD"
+	[ -z "$STOP_CMD$START_CMD$START_TIMEOUT" ] || [ "$LOAD" = restart ] ||
+	    die $EX_USAGE "--stop-command, --start-command and --start-timeout go with --load restart"
+	[ -z "$START_TIMEOUT" ] || int --start-timeout "$START_TIMEOUT" 1 86400
+	plain --cqlsh-user "$CQLSH_USER"
+	plain --cqlsh-password "$CQLSH_PASSWORD_"
+	[ -n "$TARGETS" ] || return 0
+	plain --target-hosts "$TARGETS"
+	TARGETS=$(printf '%s' "$TARGETS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
+	for h in $(printf '%s' "$TARGETS" | tr ',' ' '); do
+		case $h in
+		-*|.*|*[!A-Za-z0-9._:@%+\[\]-]*) bad --target-hosts "$h" "not a host name" ;;
+		esac
+	done
+	nt=$(printf '%s\n' "$TARGETS" | tr ',' '\n' | grep -c .)
+	ns=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)
+	[ "$nt" = "$ns" ] ||
+	    die $EX_USAGE "--target-hosts names $nt hosts for the $ns of --hosts: host i of the backup goes onto target host i"
+	[ -z "$(printf '%s\n' "$TARGETS" | tr ',' '\n' | sort | uniq -d)" ] ||
+	    die $EX_USAGE "--target-hosts names a host twice"
 }
 
 resolve_name() {
@@ -811,6 +909,21 @@ resolve_name() {
 	echo "restoring backup '$SNAPSHOT' (LATEST)" >&2
 }
 
+# restore_map: $TMP/map, TARGET TAB SOURCE TAB NODE-MANIFEST-KEY ("-" in a
+# seed backup) per host restored: host i of --hosts onto host i of
+# --target-hosts.
+restore_map() {
+	i=0
+	: >"$TMP/map"
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		i=$((i + 1))
+		t=$h
+		[ -z "$TARGETS" ] || t=$(printf '%s' "$TARGETS" | cut -d, -f"$i")
+		key=$(awk -F'\t' -v h="$h" '$1 == "node" && $2 == h { print $4; exit }' "$TMP/info")
+		printf '%s\t%s\t%s\n' "$t" "$h" "${key:--}" >>"$TMP/map"
+	done
+}
+
 restore_job() {
 	job_common
 	job_line prefix "$BASE/$SNAPSHOT"
@@ -818,11 +931,22 @@ restore_job() {
 	job_line keyspaces "$RKEYSPACES"
 	job_line table "$RTABLE"
 	[ -n "$RKEYSPACES" ] || job_line exclude-system 1
-	# node HOST TAB KIND TAB KEY: the node manifest, "-" in a seed backup.
-	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
-		key=$(awk -F'\t' -v h="$h" '$1 == "node" && $2 == h { print $4; exit }' "$TMP/info")
-		printf 'node\t%s\trestore\t%s\n' "$h" "${key:--}"
-	done
+	job_line load "$LOAD"
+	job_line owner "$SUDO_USER_"
+	job_line stop-command "$STOP_CMD"
+	job_line start-command "$START_CMD"
+	job_line start-timeout "$START_TIMEOUT"
+	job_line cqlsh-user "$CQLSH_USER"
+	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	[ -z "$WATCH" ] || job_line progress 2
+	if [ "$SET_TOKENS" = 1 ]; then
+		job_line tokens set
+	elif [ -n "$TARGETS" ]; then
+		job_line tokens print
+	fi
+	# node TARGET TAB restore TAB KEY TAB SOURCE: the node manifest ("-"
+	# in a seed backup) and the host of the backup it is of.
+	awk -F'\t' '{ printf "node\t%s\trestore\t%s\t%s\n", $1, $3, $2 }' "$TMP/map"
 	printf 'end\n'
 }
 
@@ -830,22 +954,50 @@ next_steps() {
 	cat <<EOF
 
 Files are in $RESTORE_DIR/<keyspace>/<table>-<id>/ on each node, every one
-checksum-verified.  Cassandra's own directories were not touched.  Next:
- 1. Check table ids: the directory suffix is the table id at backup time.
-    Compare with the live one (ls /var/lib/cassandra/data/<keyspace>/, or
-    SELECT id FROM system_schema.tables WHERE keyspace_name = '<keyspace>').
-    If the table was dropped and recreated, its id changed: load into the
-    new directory, or recreate the table WITH ID = <old id> (DESCRIBE ...
-    WITH INTERNALS in the backup's schema).
- 2. Load the files, either into a running node (4.0+):
-        nodetool import <keyspace> <table> $RESTORE_DIR/<keyspace>/<table>-<id>
-    or with the node restart method, node by node:
-        nodetool drain && systemctl stop cassandra
-        rm -f /var/lib/cassandra/data/<keyspace>/<table>-<id>/*.db   (only if replacing)
-        cp -a $RESTORE_DIR/<keyspace>/<table>-<id>/. /var/lib/cassandra/data/<keyspace>/<table>-<id>/
-        chown -R cassandra:cassandra /var/lib/cassandra/data/<keyspace>
-        systemctl start cassandra && nodetool repair <keyspace>
+checksum-verified.  Cassandra's own directories were not touched.  To load
+them, run the same restore again with --load import (Cassandra 4.0 and
+later, into the running nodes), --load refresh (2.1 to 3.11) or --load
+restart (the node restart method, one node at a time): the files already
+here are kept, and each table goes into the live table of its name,
+whatever its id is now.
 EOF
+}
+
+# restore_report PHASE: the records of one phase's hosts (outputs in
+# $TMP/PHASE, statuses in $TMP/outcome), the host put second, appended to
+# $TMP/rrep.PHASE; the download phase (out) also gives each host's files
+# record in $TMP/hostrec, the other phases their failures in $TMP/lfail.
+restore_report() {
+	while IFS='	' read -r t st why; do
+		tr '\0' '\n' <"$TMP/$1/$t.out" 2>/dev/null | awk -F'\t' -v h="$t" '
+		    $1 == "table" || $1 == "tokens" || $1 == "schema" || $1 == "failed" {
+			k = $1; sub(/^[a-z]+\t/, ""); printf "%s\t%s\t%s%c", k, h, $0, 0 }' \
+		    >>"$TMP/rrep.$1"
+		if [ "$1" != out ]; then
+			[ "$st" = 0 ] || printf '%s\t%s\t%s: %s\n' "$t" "$st" "$1" "$why" >>"$TMP/lfail"
+			continue
+		fi
+		f=$(tr '\0' '\n' <"$TMP/out/$t.out" 2>/dev/null |
+		    awk -F'\t' '$1 == "files" { print $2 "\t" $3 "\t" $4 "\t" $5; exit }')
+		printf '%s\t%s\t%s\t%s\n' "$t" "$st" "${f:-0	0	0	0}" "$why" >>"$TMP/hostrec"
+	done <"$TMP/outcome"
+}
+
+# restore_hosts: one restored record per host of the map, with the
+# status and cause of its first failure in any phase.
+restore_hosts() {
+	awk -F'\t' -v load="$LOAD" '
+	    FILENAME == ARGV[1] { if (!($1 in lf)) lf[$1] = $2 "\t" $3; next }
+	    FILENAME == ARGV[2] { hr[$1] = $0; next }
+	    FILENAME == ARGV[3] { ld[$1] = 1; next }
+	    {
+		t = $1; src = $2
+		if (t in hr) { split(hr[t], x, "\t"); st = x[2]; f = x[3] "\t" x[4] "\t" x[5] "\t" x[6]; why = x[7] }
+		else { st = 1; f = "0\t0\t0\t0"; why = "not restored: an earlier step failed" }
+		if (st == "0" && (t in lf)) { split(lf[t], y, "\t"); st = y[1]; why = y[2] }
+		else if (st == "0" && load == "restart" && !(t in ld)) { st = 1; why = "not loaded: the restart of an earlier host failed; its files are in the restore directory" }
+		printf "restored\t%s\t%s\t%s\t%s\t%s%c", t, src, st, f, why, 0
+	    }' "$TMP/lfail" "$TMP/hostrec" "$TMP/loaded" "$TMP/map"
 }
 
 cmd_restore() {
@@ -866,20 +1018,65 @@ cmd_restore() {
 			grep -q "^node	$h	" "$TMP/info" ||
 			    die $EX_USAGE "host '$h' is not in backup '$SNAPSHOT'"
 		done
+	elif [ "$SCHEMA" = 1 ] || [ "$SET_TOKENS" = 1 ]; then
+		die $EX_USAGE "backup '$SNAPSHOT' is in the seed format: it records no schema and no tokens"
 	fi
 	grep -qx 'complete	false' "$TMP/info" &&
 	    warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
-	run_nodes restore restore_job
-	rc=$?
-	while IFS='	' read -r h st why; do
-		sed "s|^|$h: |" "$TMP/out/$h.out" 2>/dev/null
-		[ "$st" = 0 ] || printf '%s: FAILED: %s\n' "$h" "$why"
-	done <"$TMP/outcome"
+	restore_map
+	for f in rrep.out rrep.schema rrep.load hostrec lfail loaded; do : >"$TMP/$f"; done
+	HOSTS=$(cut -f1 "$TMP/map" | paste -sd, -)
+	all=$HOSTS
+	rc=0
+
+	# The schema first, through the first target host; it reaches the
+	# others by Cassandra's schema agreement, which cb-load waits for.
+	if [ "$SCHEMA" = 1 ]; then
+		HOSTS=${all%%,*}
+		run_nodes schema restore_job schema
+		rc=$?
+		restore_report schema
+		HOSTS=$all
+	fi
+	if [ "$rc" = 0 ] && [ "$SCHEMA_ONLY" = 0 ]; then
+		[ -t 2 ] && [ "$RJSON" = 0 ] && WATCH=1 WATCH_T0=$(date +%s)
+		run_nodes restore restore_job out
+		rc=$?
+		WATCH=
+		restore_report out
+		# The node restart method one host at a time, and none after
+		# a host that failed: the cluster never misses two nodes.
+		if [ "$rc" = 0 ] && [ "$LOAD" = restart ]; then
+			for t in $(printf '%s' "$all" | tr ',' ' '); do
+				HOSTS=$t
+				echo "restarting $t to load its files (--load restart)" >&2
+				run_nodes load restore_job load
+				rc=$?
+				restore_report load
+				printf '%s\n' "$t" >>"$TMP/loaded"
+				[ "$rc" = 0 ] || break
+			done
+			HOSTS=$all
+		fi
+	fi
+	if [ "$SCHEMA_ONLY" = 0 ]; then
+		restore_hosts >"$TMP/rrep.hosts"
+	else
+		: >"$TMP/rrep.hosts"
+		while IFS='	' read -r t st why; do
+			warn "$t: FAILED: $why"
+		done <"$TMP/lfail"
+	fi
+	set --
+	[ "$RJSON" = 1 ] && set -- --json
+	cat "$TMP/rrep.schema" "$TMP/rrep.hosts" "$TMP/rrep.out" "$TMP/rrep.load" |
+	    cb-manifest report restore -0 --backup "$SNAPSHOT" --mode "$LOAD" "$@"
 	if [ "$rc" != 0 ]; then
-		warn "restore of backup '$SNAPSHOT' FAILED on $(grep -vc '	0	' "$TMP/outcome") of $(wc -l <"$TMP/outcome" | tr -d ' ') hosts (see above); the files restored so far are in $RESTORE_DIR"
+		nf=$(tr '\0' '\n' <"$TMP/rrep.hosts" | awk -F'\t' '$4 != "0"' | grep -c .)
+		warn "restore of backup '$SNAPSHOT' FAILED on $nf of $(wc -l <"$TMP/map" | tr -d ' ') hosts (see above); the files restored so far are in $RESTORE_DIR on the nodes: run the same command again to go on"
 		return $rc
 	fi
-	next_steps
+	[ "$LOAD" != none ] || [ "$SCHEMA_ONLY" = 1 ] || [ "$RJSON" = 1 ] || next_steps
 }
 
 # ---- verify --------------------------------------------------------------

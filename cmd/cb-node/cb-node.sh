@@ -2,7 +2,11 @@
 # cb-node: the work of one node in a cassandra-backups run (cb-node(1)).
 #
 #	cb-node backup HOST <JOB	snapshot, upload, node manifest
-#	cb-node restore HOST <JOB	node manifest, download, verify
+#	cb-node restore HOST <JOB	node manifest, download, verify, and
+#					with load import|refresh, load
+#	cb-node load HOST <JOB		load restart: the restored files into
+#					the stopped node (cb-load restart)
+#	cb-node schema HOST <JOB	the backup's schema into the cluster
 #	cb-node verify HOST <JOB	node manifest, download and check
 #
 # The job is data: KEY TAB VALUE lines on stdin, ending with "end", with
@@ -46,14 +50,14 @@ relay() {
 }
 
 usage() {
-	echo "usage: cb-node backup|restore|verify HOST <JOB" >&2
+	echo "usage: cb-node backup|restore|load|schema|verify HOST <JOB" >&2
 	echo "       cb-node -h | -V" >&2
 }
 
 case ${1:-} in
 -h|--help) usage; exit 0 ;;
 -V|--version) echo "cb-node $VERSION"; exit 0 ;;
-backup|restore|verify) ;;
+backup|restore|load|schema|verify) ;;
 *) usage; exit 64 ;;
 esac
 CMD=$1 HOST=${2:-}
@@ -67,6 +71,7 @@ ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
 SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
 CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD=
 KEYSPACES= TABLE= EXCLUDE= EXCLUDE_SYSTEM= RESTORE_DIR=
+LOAD= OWNER= STOP_CMD= START_CMD= START_TIMEOUT= PROGRESS= TOKENS=
 version= ended=0
 
 while IFS= read -r line; do
@@ -105,9 +110,17 @@ while IFS= read -r line; do
 	exclude-system) EXCLUDE_SYSTEM=1 ;;
 	restore-dir) RESTORE_DIR=$v ;;
 	state-dir) STATE_DIR=$v ;;
+	load) LOAD=$v ;;
+	owner) OWNER=$v ;;
+	stop-command) STOP_CMD=$v ;;
+	start-command) START_CMD=$v ;;
+	start-timeout) START_TIMEOUT=$v ;;
+	progress) PROGRESS=$v ;;
+	tokens) TOKENS=$v ;;
 	node)
 		# node HOST TAB KIND TAB KEY [TAB MANIFEST [TAB REFERENCE]]:
-		# this host's part.
+		# this host's part.  (A restore's fourth field is the host of
+		# the backup whose files this host gets: --target-hosts.)
 		h=${v%%	*} rest=${v#*	}
 		if [ "$h" = "$HOST" ]; then
 			HAVE_HOST=1
@@ -171,6 +184,19 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
+
+# ld ARGS...: cb-load on this node's Cassandra, with the cqlsh
+# credentials through a private file.
+ld() {
+	if [ -n "$CQLSH_PASSWORD" ] && [ ! -e "$tmp/cqlpw" ]; then
+		(umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
+	fi
+	cb-load -0 ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
+	    ${CONF:+--cassandra-conf-path "$CONF"} \
+	    ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
+	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
+	    ${OWNER:+--owner "$OWNER"} "$@"
+}
 
 # count FILE: NUL-terminated records in FILE.
 count() { tr -cd '\0' <"$1" | wc -c | tr -d ' '; }
@@ -477,51 +503,169 @@ node_backup() {
 
 # ---- restore -------------------------------------------------------------
 
+# The output of restore, load and schema is records (NUL-terminated), for
+# the driver's report (cassandra-backups(1)):
+#	files TAB RESTORED TAB WANTED TAB BYTES TAB KEPT
+#	failed TAB STATUS TAB PATH	a file not restored (cb-s3get's word)
+#	tokens TAB T1,T2,...		the backup host's tokens (--target-hosts)
+#	table TAB <cb-load record>	a table loaded, or not (cb-load(1))
+#	schema TAB STATEMENTS		the schema applied
+
+# node_manifest: this host's part of the backup into $tmp/node.json, or
+# 1 for a seed-format backup (no node manifest).
+node_manifest() {
+	[ -n "$KEY" ] && [ "$KEY" != - ] || return 1
+	s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/node.json" 2>"$tmp/step.err" ||
+	    fail $? "cannot fetch the node manifest '$KEY'" "$tmp/step.err"
+}
+
+# load_state: SRC, the backup's host whose files this host gets, and
+# DONE, the journal of the tables loaded from them (cb-load --done): a
+# rerun after a load that failed part-way neither fetches nor loads
+# again what was loaded.  It goes once the whole node is loaded.
+load_state() {
+	SRC=${MANIFEST:-$HOST}
+	case ${LOAD:-none} in
+	none|import|refresh|restart) ;;
+	*) fail 64 "the job gives an unknown load mode '$LOAD'" ;;
+	esac
+	DONE=$RESTORE_DIR/.cb-loaded-$(printf '%s' "s3://$BUCKET/$PREFIX/$SRC" | cksum | cut -d' ' -f1)
+}
+
+# tokens_of: the backup host's tokens into $tmp/tokens, one a line, when
+# the job asks for them; prints the tokens record.
+tokens_of() {
+	[ -n "$TOKENS" ] || return 0
+	[ -s "$tmp/node.json" ] || node_manifest ||
+	    fail 65 "a seed-format backup records no tokens"
+	cb-manifest topology <"$tmp/node.json" >"$tmp/topology" 2>"$tmp/step.err" ||
+	    fail $? "the backup records no tokens for host '$SRC'" "$tmp/step.err"
+	sed -n 's/^token	//p' "$tmp/topology" >"$tmp/tokens"
+	[ -s "$tmp/tokens" ] || fail 65 "the backup records no tokens for host '$SRC'"
+	printf 'tokens\t%s\0' "$(paste -sd, "$tmp/tokens")"
+}
+
+# loaded FILE STATUS: cb-load's records as table records; STATUS passed on.
+loaded() {
+	tr '\0' '\n' <"$1" | sed 's/^/table	/' | tr '\n' '\0'
+	return "$2"
+}
+
 node_restore() {
 	[ -n "$RESTORE_DIR" ] || fail 64 "the job lacks the restore directory"
 	trap 'rm -rf "$tmp"' EXIT
+	load_state
 	set -- ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
 	    ${EXCLUDE_SYSTEM:+--exclude-system} ${TABLE:+--table "$TABLE"}
-	if [ -n "$KEY" ] && [ "$KEY" != - ]; then
-		s3 cb-s3get "s3://$BUCKET/$KEY" "$tmp/node.json" 2>"$tmp/step.err" ||
-		    fail $? "cannot fetch the node manifest '$KEY'" "$tmp/step.err"
+	if [ "${LOAD:-none}" != none ] && [ -s "$DONE" ]; then
+		skip=$(awk -F'\t' 'NF == 2 { printf "%s%s.%s", n++ ? "," : "", $1, $2 }' "$DONE")
+		say "tables loaded by an earlier run of this restore are not fetched again: $skip (remove $DONE to load them again)"
+		set -- "$@" --exclude-tables "$skip"
+	fi
+	if node_manifest; then
 		cb-manifest restore -0 "$@" <"$tmp/node.json" >"$tmp/records" \
 		    2>"$tmp/step.err" ||
 		    fail $? "refusing to restore: the node manifest is not usable" "$tmp/step.err"
 	else
 		# A seed-format backup: the keys themselves say where files go.
-		s3 cb-s3get --ls -0 "s3://$BUCKET/$PREFIX/$HOST/" >"$tmp/ls" \
+		s3 cb-s3get --ls -0 "s3://$BUCKET/$PREFIX/$SRC/" >"$tmp/ls" \
 		    2>"$tmp/step.err" ||
-		    fail $? "cannot list 's3://$BUCKET/$PREFIX/$HOST/'" "$tmp/step.err"
-		cb-manifest restore -0 --listing "$PREFIX/$HOST" "$@" \
+		    fail $? "cannot list 's3://$BUCKET/$PREFIX/$SRC/'" "$tmp/step.err"
+		cb-manifest restore -0 --listing "$PREFIX/$SRC" "$@" \
 		    <"$tmp/ls" >"$tmp/records" 2>"$tmp/step.err" ||
 		    fail $? "refusing to restore: the backup holds unsafe keys" "$tmp/step.err"
 	fi
 	relay "$tmp/step.err"
-	[ -s "$tmp/records" ] || fail 1 "nothing to restore for the selection"
 	wanted=$(count "$tmp/records")
+	[ "$wanted" -gt 0 ] || [ -s "$DONE" ] || fail 1 "nothing to restore for the selection"
 	# Never into, or inside, a directory of this node's Cassandra.
 	snap check-restore-dir --restore-dir "$RESTORE_DIR" 2>"$tmp/step.err" ||
 	    fail $? "refusing to restore into '$RESTORE_DIR'" "$tmp/step.err"
 	mkdir -p "$RESTORE_DIR" 2>"$tmp/step.err" ||
 	    fail 1 "cannot create '$RESTORE_DIR'" "$tmp/step.err"
+	tokens_of
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
-	s3 cb-s3get -0 --list --unpack -j "${CONCURRENCY:-10}" \
-	    -C "$RESTORE_DIR" "s3://$BUCKET" \
-	    <"$tmp/records" >"$tmp/results" 2>"$tmp/get.err"
-	getrc=$?
+	# Files already in place with the manifest's size and SHA-256 (an
+	# interrupted restore) are kept; cb-s3get refuses a restore that
+	# does not fit (73) before fetching anything.  Its progress lines go
+	# to the driver as they come.
+	set -- -0 --list --unpack --keep-verified -j "${CONCURRENCY:-10}" \
+	    ${PROGRESS:+--progress="$PROGRESS"} -C "$RESTORE_DIR" "s3://$BUCKET"
+	if [ -n "$PROGRESS" ]; then
+		mkfifo "$tmp/get.fifo" || fail 1 "cannot create a FIFO in '$tmp'"
+		tee "$tmp/get.all" <"$tmp/get.fifo" | grep '^cb-s3get: progress ' >&2 &
+		s3 cb-s3get "$@" <"$tmp/records" >"$tmp/results" 2>"$tmp/get.fifo"
+		getrc=$?
+		wait
+		grep -v '^cb-s3get: progress ' "$tmp/get.all" >"$tmp/get.err"
+	else
+		s3 cb-s3get "$@" <"$tmp/records" >"$tmp/results" 2>"$tmp/get.err"
+		getrc=$?
+	fi
 	WITH_NICE=
 	tr '\0' '\n' <"$tmp/results" | awk -F'\t' -v want="$wanted" '
-	    $1 == "ok" { n++; b += $2; next }
-	    { bad++; print "not restored: " $NF " (" $1 ")" }
-	    END { printf "%d of %d files, %d bytes restored and verified%s\n",
-		  n, want, b, bad ? ", " bad " FAILED" : "" }'
-	restored=$(tr '\0' '\n' <"$tmp/results" | grep -c '^ok	')
+	    $1 == "ok" || $1 == "kept" { n++; b += $2; k += $1 == "kept"; next }
+	    { printf "failed\t%s\t%s%c", $1, $NF, 0 }
+	    END { printf "files\t%d\t%d\t%d\t%d%c", n, want, b, k, 0 }'
+	restored=$(tr '\0' '\n' <"$tmp/results" | grep -c -e '^ok	' -e '^kept	')
 	if [ "$getrc" != 0 ] || [ "$restored" != "$wanted" ]; then
 		[ "$getrc" != 0 ] || getrc=1
 		fail "$getrc" "restore incomplete: $restored of $wanted files restored (cb-s3get exit $getrc)" "$tmp/get.err"
 	fi
 	relay "$tmp/get.err"
+	# What a killed run left: cb-s3get's temporary files (.NAME.cb-XXXXXXXX
+	# beside each file; lib/atomicfile), no longer anyone's.
+	find "$RESTORE_DIR" -type f -name '.*.cb-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' \
+	    -exec rm -f {} + 2>/dev/null
+	case ${LOAD:-none} in
+	import|refresh) load_tables "$LOAD" ;;
+	esac
+}
+
+# load_tables MODE [ARGS...]: cb-load MODE on the restored tables; the
+# journal goes once every table is in.
+load_tables() {
+	m=$1
+	shift
+	ld "$m" --restore-dir "$RESTORE_DIR" --done "$DONE" \
+	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"} "$@" \
+	    >"$tmp/loaded" 2>"$tmp/load.err"
+	lrc=$?
+	loaded "$tmp/loaded" 0
+	[ "$lrc" = 0 ] || fail "$lrc" "--load $m failed (rerun the same restore: the tables loaded are kept, the others loaded then)" "$tmp/load.err"
+	relay "$tmp/load.err"
+	rm -f "$DONE"
+}
+
+# The node restart method: run by the driver one host at a time, after
+# every host's files are restored.
+node_load() {
+	[ -n "$RESTORE_DIR" ] || fail 64 "the job lacks the restore directory"
+	trap 'rm -rf "$tmp"' EXIT
+	load_state
+	[ "$LOAD" = restart ] || fail 64 "cb-node load is the restart load; the job gives '$LOAD'"
+	tokens_of >/dev/null
+	load_tables restart ${STOP_CMD:+--stop-command "$STOP_CMD"} \
+	    ${START_CMD:+--start-command "$START_CMD"} \
+	    ${START_TIMEOUT:+--start-timeout "$START_TIMEOUT"} \
+	    ${TOKENS:+--tokens "$tmp/tokens"}
+}
+
+# The backup's schema (CREATE ... IF NOT EXISTS) applied through this
+# node: once per cluster, before anything is loaded.
+node_schema() {
+	trap 'rm -rf "$tmp"' EXIT
+	node_manifest || fail 65 "a seed-format backup holds no schema"
+	cb-manifest schema ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+	    ${TABLE:+--table "$TABLE"} -o "$tmp/schema.cql" <"$tmp/node.json" \
+	    2>"$tmp/step.err" ||
+	    fail $? "the backup's schema cannot be applied" "$tmp/step.err"
+	relay "$tmp/step.err"
+	n=$(grep -c ';$' "$tmp/schema.cql")
+	ld schema --file "$tmp/schema.cql" >/dev/null 2>"$tmp/step.err" ||
+	    fail $? "cannot apply the backup's schema" "$tmp/step.err"
+	relay "$tmp/step.err"
+	printf 'schema\t%s\0' "$n"
 }
 
 # ---- verify --------------------------------------------------------------
@@ -554,6 +698,8 @@ node_verify() {
 case $CMD in
 backup) node_backup ;;
 restore) node_restore ;;
+load) node_load ;;
+schema) node_schema ;;
 verify) node_verify ;;
 esac
 exit 0

@@ -25,7 +25,9 @@
 #                           jvm*-server.options, jvm17-clients.options,
 #                           logback.xml, logback-tools.xml
 #   /etc/cassandra/bin/     nodetool, cqlsh, cassandra: for
-#                           --cassandra-tools-bin-dir
+#                           --cassandra-tools-bin-dir; cassandra-stop and
+#                           cassandra-start: the service commands of a
+#                           restore --load restart
 #   /var/lib/cassandra/     data (node 1 also data2: JBOD), commitlog,
 #                           saved_caches, hints, cdc_raw
 #
@@ -179,7 +181,8 @@ fill() {
 	    -e "s|@CQLSH@|$VENV/bin/cqlsh|g" -e "s|@ADDRESS@|$ip|g" \
 	    -e "s|@SEED@|$(node_ip 1)|g" -e "s|@NUM_TOKENS@|$NUM_TOKENS|g" \
 	    -e "s|@HEAP_MIN@|256m|g" -e "s|@HEAP_MAX@|$HEAP|g" \
-	    -e "s|@RING_DELAY_MS@|5000|g" "$1"
+	    -e "s|@RING_DELAY_MS@|5000|g" \
+	    -e "s|@PIDFILE@|/run/cb-test-hosts/$SSH_PORT/$ip/cassandra.pid|g" "$1"
 }
 
 write_node() { # write_node I: the node's /etc/cassandra, its data dirs
@@ -198,7 +201,7 @@ write_node() { # write_node I: the node's /etc/cassandra, its data dirs
 	    jvm17-clients.options logback.xml logback-tools.xml; do
 		fill "$TPL/$f" >"$etc/$f"
 	done
-	for f in cassandra nodetool cqlsh; do
+	for f in cassandra nodetool cqlsh cassandra-stop cassandra-start; do
 		fill "$TPL/bin/$f" >"$etc/bin/$f"
 		chmod 755 "$etc/bin/$f"
 	done
