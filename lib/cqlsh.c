@@ -155,9 +155,10 @@ cqlsh_target(const struct cassconf *c, char *port, size_t psize)
 	return (h);
 }
 
-int
-cqlsh_run(const char *path, const char *rc, const struct cassconf *c,
-    const char *stmt, struct proc_out *po)
+/* Run cqlsh with opt ("-e" or "-f") and its argument arg. */
+static int
+cqlsh_exec(const char *path, const char *rc, const struct cassconf *c,
+    const char *opt, const char *arg, struct proc_out *po)
 {
 	char port[16] = "", *argv[10];
 	const char *host = NULL;
@@ -174,8 +175,276 @@ cqlsh_run(const char *path, const char *rc, const struct cassconf *c,
 		argv[n++] = (char *)(uintptr_t)host;
 	if (host != NULL && port[0] != '\0')
 		argv[n++] = port;
-	argv[n++] = "-e";
-	argv[n++] = (char *)(uintptr_t)stmt;
+	argv[n++] = (char *)(uintptr_t)opt;
+	argv[n++] = (char *)(uintptr_t)arg;
 	argv[n] = NULL;
 	return (proc_run(argv, po));
+}
+
+int
+cqlsh_run(const char *path, const char *rc, const struct cassconf *c,
+    const char *stmt, struct proc_out *po)
+{
+
+	return (cqlsh_exec(path, rc, c, "-e", stmt, po));
+}
+
+int
+cqlsh_run_file(const char *path, const char *rc, const struct cassconf *c,
+    const char *file, struct proc_out *po)
+{
+
+	return (cqlsh_exec(path, rc, c, "-f", file, po));
+}
+
+char *
+cqlsh_password_read(const char *pwfile)
+{
+	char *line = NULL, *env;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (pwfile == NULL) {
+		if ((env = getenv("CB_CQLSH_PASSWORD")) == NULL)
+			return (NULL);
+		return (strdup(env));
+	}
+	f = strcmp(pwfile, "-") == 0 ? stdin : fopen(pwfile, "r");
+	if (f == NULL) {
+		warnp("cannot open '%s'", pwfile);
+		return (NULL);
+	}
+	if ((n = getline(&line, &cap, f)) < 0) {
+		warn0("cannot read a password from '%s'", pwfile);
+		free(line);
+		line = NULL;
+	} else if (n > 0 && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	if (f != stdin)
+		fclose(f);
+	return (line);
+}
+
+int
+cqlsh_creds_open(const char *user, const char *pwfile,
+    struct cqlsh_creds **out)
+{
+	char *pw;
+
+	*out = NULL;
+	if (user == NULL)
+		return (0);
+	if ((pw = cqlsh_password_read(pwfile)) == NULL) {
+		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
+		    "or CB_CQLSH_PASSWORD)", user);
+		return (-1);
+	}
+	*out = cqlsh_creds_new(user, pw);
+	OPENSSL_cleanse(pw, strlen(pw));
+	free(pw);
+	return (*out != NULL ? 0 : -1);
+}
+
+int
+cqlsh_bad_credentials(const struct proc_out *po)
+{
+
+	return (po->err != NULL && (strstr(po->err, "Bad credentials") != NULL ||
+	    strstr(po->err, "password are incorrect") != NULL));
+}
+
+int
+cqlsh_connect_failed(const struct proc_out *po)
+{
+
+	return (po->err != NULL &&
+	    (strstr(po->err, "Connection error") != NULL ||
+	    strstr(po->err, "Unable to connect") != NULL));
+}
+
+/* ------------------------------------------------- tabular output */
+
+/* The next line of *p (without '\n' or '\r'): its start and length. */
+static int
+next_line(const char **p, const char **line, size_t *len)
+{
+	const char *nl;
+
+	if (**p == '\0')
+		return (0);
+	*line = *p;
+	nl = strchr(*p, '\n');
+	*len = nl != NULL ? (size_t)(nl - *p) : strlen(*p);
+	*p = nl != NULL ? nl + 1 : *p + *len;
+	if (*len > 0 && (*line)[*len - 1] == '\r')
+		(*len)--;
+	return (1);
+}
+
+/* Copy the trimmed cell [p, p + len) to a new string. */
+static char *
+cell_dup(const char *p, size_t len)
+{
+
+	while (len > 0 && *p == ' ') {
+		p++;
+		len--;
+	}
+	while (len > 0 && p[len - 1] == ' ')
+		len--;
+	return (strndup(p, len));
+}
+
+/*
+ * Split line into exactly n cells at '|' into cells[] (new strings).
+ * Returns 0, 1 if the line has another number of cells, -1 on
+ * allocation failure.
+ */
+static int
+split_cells(const char *line, size_t len, size_t n, char **cells)
+{
+	const char *p = line, *bar, *end = line + len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bar = memchr(p, '|', (size_t)(end - p));
+		if ((bar == NULL) != (i == n - 1))
+			break;
+		if (bar == NULL)
+			bar = end;
+		if ((cells[i] = cell_dup(p, (size_t)(bar - p))) == NULL) {
+			i++;
+			break;
+		}
+		p = bar + 1;
+	}
+	if (i == n && cells[n - 1] != NULL)
+		return (0);
+	while (i > 0)
+		free(cells[--i]);
+	return (i == n ? -1 : 1);
+}
+
+/* Is this the header naming exactly cols? */
+static int
+is_header(const char *line, size_t len, size_t n, const char *const *cols)
+{
+	char *cells[CQLSH_MAXCOLS];
+	size_t i;
+	int ok;
+
+	if (split_cells(line, len, n, cells) != 0)
+		return (0);
+	for (ok = 1, i = 0; i < n; i++) {
+		ok = ok && strcmp(cells[i], cols[i]) == 0;
+		free(cells[i]);
+	}
+	return (ok);
+}
+
+/* "----+----+----": n runs of dashes joined by "+". */
+static int
+is_rule(const char *line, size_t len, size_t n)
+{
+	size_t i, runs = 0;
+
+	for (i = 0; i < len; i++) {
+		if (line[i] == '-' && (i == 0 || line[i - 1] != '-'))
+			runs++;
+		else if (line[i] != '-' && line[i] != '+')
+			return (0);
+	}
+	return (runs == n && len > 0 && line[0] == '-');
+}
+
+static int
+rows_add(struct cqlsh_rows *r, char **cells)
+{
+	char **nc;
+	size_t i;
+
+	nc = realloc(r->cell, (r->nrows + 1) * r->ncols * sizeof(char *));
+	if (nc == NULL) {
+		for (i = 0; i < r->ncols; i++)
+			free(cells[i]);
+		return (-1);
+	}
+	r->cell = nc;
+	memcpy(r->cell + r->nrows * r->ncols, cells, r->ncols *
+	    sizeof(char *));
+	r->nrows++;
+	return (0);
+}
+
+/* The rows after the rule, up to the blank line, then "(N rows)". */
+static int
+parse_body(const char *p, struct cqlsh_rows *r)
+{
+	char *cells[CQLSH_MAXCOLS], tail[32];
+	const char *line;
+	size_t len;
+	int rc;
+
+	while (next_line(&p, &line, &len) && len > 0) {
+		if ((rc = split_cells(line, len, r->ncols, cells)) != 0) {
+			warn0("cannot read cqlsh output: row %zu has not %zu "
+			    "columns", r->nrows + 1, r->ncols);
+			return (-1);
+		}
+		if (rows_add(r, cells) != 0) {
+			warnp("cannot read cqlsh output");
+			return (-1);
+		}
+	}
+	while (next_line(&p, &line, &len) && len == 0)
+		;
+	snprintf(tail, sizeof(tail), "(%zu rows)", r->nrows);
+	if (len != strlen(tail) || strncmp(line, tail, len) != 0) {
+		warn0("cannot read cqlsh output: %zu rows, not followed by "
+		    "'%s'", r->nrows, tail);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+cqlsh_parse_rows(const char *text, size_t ncols, const char *const *cols,
+    struct cqlsh_rows *r)
+{
+	const char *p = text, *line;
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	r->ncols = ncols;
+	if (ncols == 0 || ncols > CQLSH_MAXCOLS) {
+		warn0("cannot read cqlsh output: %zu columns", ncols);
+		return (-1);
+	}
+	while (next_line(&p, &line, &len)) {
+		if (!is_header(line, len, ncols, cols))
+			continue;
+		if (!next_line(&p, &line, &len) || !is_rule(line, len, ncols))
+			break;
+		if (parse_body(p, r) == 0)
+			return (0);
+		cqlsh_rows_free(r);
+		return (-1);
+	}
+	warn0("cannot read cqlsh output: no table with columns %s, ...",
+	    cols[0]);
+	return (-1);
+}
+
+void
+cqlsh_rows_free(struct cqlsh_rows *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nrows * r->ncols; i++)
+		free(r->cell[i]);
+	free(r->cell);
+	memset(r, 0, sizeof(*r));
 }

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "cassconf.h"
+#include "casstool.h"
 #include "cqlsh.h"
 #include "node.h"
 #include "nodetool.h"
@@ -28,16 +29,14 @@
 #define MAXKS	64
 
 struct opts {
-	const char	*bindir;
+	struct casstool	 tool;		/* bindir, JMX login, verbose */
 	const char	*confdir;
 	const char	*cmd;
 	const char	*tag;
 	const char	*table;
 	const char	*user;
 	const char	*pwfile;
-	const char	*jmx_user;
 	const char	*uploaded;
-	const char	*jmx_pwfile;
 	const char	*restore_dir;
 	char		*kslist;
 	char		*ks[MAXKS];
@@ -150,7 +149,7 @@ check_opts(struct opts *o)
 		    "it does");
 		return (-1);
 	}
-	if ((o->jmx_user == NULL) != (o->jmx_pwfile == NULL)) {
+	if ((o->tool.jmx_user == NULL) != (o->tool.jmx_pwfile == NULL)) {
 		warn0("--jmx-user and --jmx-password-file go together");
 		return (-1);
 	}
@@ -194,7 +193,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	while ((ch = getopt_long(argc, argv, "0t:qvhV", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'B': o->bindir = optarg; break;
+		case 'B': o->tool.bindir = optarg; break;
 		case 'C':
 			o->confdir = optarg;
 			/* nodetool and cqlsh find their node the same way. */
@@ -210,19 +209,19 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'r': o->reuse = 1; break;
 		case 'u': o->user = optarg; break;
 		case 'p': o->pwfile = optarg; break;
-		case 'J': o->jmx_user = optarg; break;
+		case 'J': o->tool.jmx_user = optarg; break;
 		case 'I': o->internals = 1; break;
 		case 'L': o->uploaded = optarg; break;
 		case 'R': o->restore_dir = optarg; break;
 		case '0': o->nul = 1; break;
-		case 'W': o->jmx_pwfile = optarg; break;
+		case 'W': o->tool.jmx_pwfile = optarg; break;
 		case 'P':
 			warn0("--cqlsh-password would put the password in argv: "
 			    "use --cqlsh-password-file FILE (or -) or "
 			    "CB_CQLSH_PASSWORD");
 			return (EX_USAGE);
 		case 'q': o->quiet = 1; break;
-		case 'v': o->verbose++; break;
+		case 'v': o->verbose++; o->tool.verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("cb-snapshot %s\n", CB_VERSION); exit(0);
 		default: usage(stderr); return (EX_USAGE);
@@ -245,162 +244,32 @@ parse_args(int argc, char **argv, struct opts *o)
 
 /* ------------------------------------------------------------ tools */
 
-/* DIR/name into buf; 69 if it cannot be run. */
 static int
 tool_path(const struct opts *o, const char *name, char *buf, size_t size)
 {
 
-	if ((size_t)snprintf(buf, size, "%s/%s", o->bindir, name) >= size) {
-		warn0("cannot run '%s/%s': path too long", o->bindir, name);
-		return (EX_UNAVAILABLE);
-	}
-	if (access(buf, X_OK) != 0) {
-		warnp("cannot run '%s'", buf);
-		return (EX_UNAVAILABLE);
-	}
-	return (0);
-}
-
-/* Print what a failed tool said, each line prefixed with its name. */
-static void
-relay(const char *name, const char *text)
-{
-	const char *nl;
-
-	while (*text != '\0') {
-		nl = strchr(text, '\n');
-		warn0("%s: %.*s", name, nl ? (int)(nl - text) :
-		    (int)strlen(text), text);
-		if (nl == NULL)
-			break;
-		text = nl + 1;
-	}
-}
-
-/*
- * Run nodetool with args (NULL-terminated).  On success po holds its
- * output (free it); on failure its output is relayed and freed.  Returns
- * 0, 69 (nodetool missing or the node not reachable) or 1.
- */
-static int
-nodetool_run(const struct opts *o, const char *const *args,
-    struct proc_out *po, int quiet)
-{
-	char path[PATH_MAX], **argv;
-	size_t i, j, n;
-	int rc;
-
-	memset(po, 0, sizeof(*po));
-	if ((rc = tool_path(o, "nodetool", path, sizeof(path))) != 0)
-		return (rc);
-	for (n = 0; args[n] != NULL; n++)
-		;
-	if ((argv = calloc(n + 6, sizeof(char *))) == NULL) {
-		warnp("cannot run '%s'", path);
-		return (EX_FAILURE);
-	}
-	argv[0] = path;
-	j = 1;
-	if (o->jmx_user != NULL) {
-		/* JMX login: the password stays in its file. */
-		argv[j++] = "-u";
-		argv[j++] = (char *)(uintptr_t)o->jmx_user;
-		argv[j++] = "-pwf";
-		argv[j++] = (char *)(uintptr_t)o->jmx_pwfile;
-	}
-	for (i = 0; i < n; i++)
-		argv[j++] = (char *)(uintptr_t)args[i];
-	rc = proc_run(argv, po);
-	free(argv);
-	if (rc < 0)
-		return (EX_UNAVAILABLE);
-	if (o->verbose)
-		relay("nodetool", po->out);
-	if (rc == 0)
-		return (0);
-	if (!quiet) {
-		warn0("nodetool %s failed (exit %d):", args[0], rc);
-		relay("nodetool", po->err);
-		relay("nodetool", po->out);
-	}
-	if (strstr(po->err, "Authentication failed") != NULL ||
-	    strstr(po->err, "SecurityException") != NULL)
-		rc = EX_NOPERM;
-	else if (strstr(po->err, "Failed to connect") != NULL ||
-	    strstr(po->err, "Connection refused") != NULL)
-		rc = EX_UNAVAILABLE;
-	else
-		rc = EX_FAILURE;
-	proc_out_free(po);
-	return (rc);
+	return (casstool_path(&o->tool, name, buf, size));
 }
 
 static int
 nodetool(const struct opts *o, const char *const *args, struct proc_out *po)
 {
 
-	return (nodetool_run(o, args, po, 0));
+	return (casstool_nodetool(&o->tool, args, po, 0));
 }
 
-/* nodetool with args, output discarded. */
 static int
 nodetool_do(const struct opts *o, const char *const *args)
 {
-	struct proc_out po;
-	int rc;
 
-	if ((rc = nodetool(o, args, &po)) == 0)
-		proc_out_free(&po);
-	return (rc);
+	return (casstool_nodetool_do(&o->tool, args));
 }
 
-/* ---------------------------------------------------- cassandra.yaml */
-
-/* Each data directory of c must be a directory.  0, or an exit status. */
-static int
-conf_check_dirs(const struct cassconf *c)
-{
-	struct stat sb;
-	size_t i;
-
-	for (i = 0; i < c->ndata_dirs; i++) {
-		if (stat(c->data_dirs[i], &sb) == 0 && S_ISDIR(sb.st_mode))
-			continue;
-		if (errno == EACCES || errno == EPERM) {
-			warnp("cannot open data directory '%s'",
-			    c->data_dirs[i]);
-			return (EX_NOPERM);
-		}
-		if (c->data_dirs_default)
-			warn0("'%s' has no data_file_directories, and the "
-			    "default '%s' is not a directory", c->path,
-			    c->data_dirs[i]);
-		else
-			warn0("data directory '%s' of '%s' is not a directory",
-			    c->data_dirs[i], c->path);
-		return (EX_CONFIG);
-	}
-	return (0);
-}
-
-/*
- * Read cassandra.yaml (and, if dirs, check its data directories).  The
- * cause is reported naming the file.  Returns 0, or the exit status: 78
- * (EX_CONFIG) missing, malformed or naming no data directory that exists,
- * 77 unreadable for want of permission, 1 anything else.
- */
 static int
 conf_load(const struct opts *o, int dirs, struct cassconf **c)
 {
-	int rc;
 
-	if ((rc = cassconf_load(o->confdir, c)) != 0)
-		return (cassconf_exit_status(rc, errno));
-	if (dirs && (rc = conf_check_dirs(*c)) != 0) {
-		cassconf_free(*c);
-		*c = NULL;
-	}
-	return (rc);
+	return (casstool_conf_load(o->confdir, dirs, c));
 }
 
 /* ------------------------------------------------- snapshots on disk */
@@ -501,7 +370,7 @@ backups_off_warn(const struct opts *o, const struct cassconf *c,
 
 	if (c->incremental_backups || o->quiet)
 		return;
-	if (nodetool_run(o, st, &po, 1) == 0) {
+	if (casstool_nodetool(&o->tool, st, &po, 1) == 0) {
 		running = strncmp(po.out, "running", 7) == 0;
 		proc_out_free(&po);
 	}
@@ -794,36 +663,6 @@ cmd_topology(const struct opts *o)
 
 /* ------------------------------------------------------------ schema */
 
-/* Read the password: first line of --cqlsh-password-file, or the env. */
-static char *
-password_read(const struct opts *o)
-{
-	char *line = NULL, *env;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-
-	if (o->pwfile == NULL) {
-		if ((env = getenv("CB_CQLSH_PASSWORD")) == NULL)
-			return (NULL);
-		return (strdup(env));
-	}
-	f = strcmp(o->pwfile, "-") == 0 ? stdin : fopen(o->pwfile, "r");
-	if (f == NULL) {
-		warnp("cannot open '%s'", o->pwfile);
-		return (NULL);
-	}
-	if ((n = getline(&line, &cap, f)) < 0) {
-		warn0("cannot read a password from '%s'", o->pwfile);
-		free(line);
-		line = NULL;
-	} else if (n > 0 && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	if (f != stdin)
-		fclose(f);
-	return (line);
-}
-
 static int
 print_schema_file(void *cookie, const struct node_file *f)
 {
@@ -873,15 +712,6 @@ schema_fallback(const struct opts *o, const struct cassconf *c, int cqlsh_rc)
 		warnp_warning("schema taken from %zu schema.cql files of "
 		    "snapshot '%s'", n, o->tag);
 	return (rc);
-}
-
-/* Does cqlsh's stderr say the credentials given were refused? */
-static int
-bad_credentials(const struct proc_out *po)
-{
-
-	return (strstr(po->err, "Bad credentials") != NULL ||
-	    strstr(po->err, "password are incorrect") != NULL);
 }
 
 #define SCHEMA_INTERNALS	"DESCRIBE SCHEMA WITH INTERNALS"
@@ -963,7 +793,7 @@ cmd_schema(const struct opts *o)
 		rc = schema_fallback(o, c, rc);
 		goto done;
 	}
-	if (o->user != NULL && (pw = password_read(o)) == NULL) {
+	if (o->user != NULL && (pw = cqlsh_password_read(o->pwfile)) == NULL) {
 		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
 		    "or CB_CQLSH_PASSWORD)", o->user);
 		rc = schema_fallback(o, c, EX_FAILURE);
@@ -985,14 +815,14 @@ cmd_schema(const struct opts *o)
 		/* Which statement it was, in the schema itself. */
 		printf("-- cb-snapshot: cqlsh %s\n", stmt);
 		schema_write(o, po.out, po.outlen);
-	} else if (rc > 0 && o->user != NULL && bad_credentials(&po)) {
+	} else if (rc > 0 && o->user != NULL && cqlsh_bad_credentials(&po)) {
 		warn0("cqlsh refused the credentials of user '%s':", o->user);
-		relay("cqlsh", po.err);
+		casstool_relay("cqlsh", po.err);
 		rc = EX_NOPERM;
 	} else {
 		warn0("cqlsh failed (exit %d):", rc);
 		if (rc > 0)
-			relay("cqlsh", po.err);
+			casstool_relay("cqlsh", po.err);
 		rc = schema_fallback(o, c, rc < 0 ? EX_UNAVAILABLE :
 		    EX_FAILURE);
 	}
@@ -1067,7 +897,7 @@ main(int argc, char **argv)
 
 	warnp_init(argv[0]);
 	memset(&o, 0, sizeof(o));
-	o.bindir = "/usr/bin";
+	o.tool.bindir = "/usr/bin";
 	env = getenv("CASSANDRA_CONF");
 	o.confdir = env != NULL && *env != '\0' ? env : CASSCONF_DEFAULT_DIR;
 	if ((rc = parse_args(argc, argv, &o)) != 0)

@@ -1017,6 +1017,57 @@ def adopt(n, ks, t, src_dir, move):
     return count
 
 
+def sstable_prefix_gen(n, ks, t, pre):
+    """The generation in a table's own sstable prefix, or None (an index
+    sstable of 2.1, another table's name)."""
+    parts = pre.rstrip("-").split("-")
+    if n.series == "2.1":
+        return parts[3] if len(parts) == 4 and parts[:2] == [ks, t] else None
+    return parts[1] if len(parts) == 3 else None
+
+
+def rescan(n):
+    """At start a node reads its live sstables from disk, as Cassandra
+    does: what was moved in while it was down is live, what was moved out
+    is gone.  Entries still on disk keep their order."""
+    for ks, t, tab in n.tables():
+        found = {}
+        for i, dd in enumerate(n.data_dirs()):
+            tdir = n.table_dir(dd, ks, t, tab["id"])
+            if not os.path.isdir(tdir):
+                continue
+            subs = [x for x in os.listdir(tdir) if x.startswith(".") and
+                    os.path.isdir(os.path.join(tdir, x))]
+            for pre in sstable_groups(tdir):
+                gen = sstable_prefix_gen(n, ks, t, pre)
+                if gen is None:
+                    continue
+                files = [fn for fn in os.listdir(tdir)
+                         if fn.startswith(pre) or (
+                             n.series == "2.1" and fn.startswith(
+                                 "%s-%s." % (ks, t)) and
+                             fn.split("-")[3:4] == [gen])]
+                for sub in subs:
+                    files += [sub + "/" + fn for fn in
+                              os.listdir(os.path.join(tdir, sub))
+                              if fn.startswith(pre)]
+                found[(i, gen)] = sorted(files)
+        keep = []
+        for sst in tab["live"]:
+            k = (sst["dd"], sst["gen"])
+            if k in found and sorted(n.sstable_files(ks, t, tab, sst)) == \
+                    found[k]:
+                keep.append(sst)
+                del found[k]
+        for (i, gen), files in sorted(found.items(),
+                                      key=lambda kv: (kv[0][0], len(
+                                          kv[0][1]), kv[0][1])):
+            keep.append({"gen": gen, "dd": i, "files": files})
+            if gen.isdigit():
+                tab["next_gen"] = max(tab["next_gen"], int(gen))
+        tab["live"] = keep
+
+
 def live_prefixes(n, ks, t, tab, dd):
     return {n.prefix(ks, t, s["gen"]) for s in tab["live"] if s["dd"] == dd}
 
@@ -1033,10 +1084,12 @@ def cmd_refresh(n, args):
     for i, dd in enumerate(n.data_dirs()):
         tdir = n.table_dir(dd, ks, t, tab["id"])
         live = live_prefixes(n, ks, t, tab, i)
+        live_files = {f for s in tab["live"] if s["dd"] == i
+                      for f in n.sstable_files(ks, t, tab, s)}
         stage = os.path.join(tdir, ".refresh-stage")
         os.makedirs(stage, exist_ok=True)
         for pre in sstable_groups(tdir):
-            if pre in live:
+            if pre in live or pre + "Data.db" in live_files:
                 continue
             for fn in os.listdir(tdir):
                 if fn.startswith(pre):
@@ -1074,6 +1127,15 @@ def cmd_import(n, args):
         for d in failed:
             print(d)
         return 1
+    return 0
+
+
+def cmd_drain(n, args):
+    """Flush every memtable; the node still answers nodetool after."""
+    split_opts(args, {}, {})
+    n.flush()
+    n.st["drained"] = True
+    n.save()
     return 0
 
 
@@ -1220,7 +1282,7 @@ NODETOOL = {
     "snapshot": cmd_snapshot, "clearsnapshot": cmd_clearsnapshot,
     "listsnapshots": cmd_listsnapshots, "flush": cmd_flush,
     "compact": cmd_compact, "refresh": cmd_refresh, "import": cmd_import,
-    "version": cmd_version, "info": cmd_info, "status": cmd_status,
+    "drain": cmd_drain, "version": cmd_version, "info": cmd_info, "status": cmd_status,
     "ring": cmd_ring, "describecluster": cmd_describecluster,
     "statusbackup": lambda n, a: cmd_backup(n, a, "status"),
     "enablebackup": lambda n, a: cmd_backup(n, a, "enable"),
@@ -1307,6 +1369,7 @@ def cqlsh(argv):
     p.add_argument("host", nargs="?")
     p.add_argument("port", nargs="?", type=int)
     p.add_argument("-e", "--execute")
+    p.add_argument("-f", "--file")
     p.add_argument("-u", "--username")
     p.add_argument("-p", "--password")
     p.add_argument("-k", "--keyspace")
@@ -1344,8 +1407,12 @@ def cqlsh(argv):
             print("WARNING: cqlsh was built against %s, but this server is "
                   "%s.  All features may not work!" % (CQLSH_BUILT_AGAINST,
                                                        n.st["release"]))
+        if a.file:
+            return cql_file(n, a.file)
         stmt = (a.execute or sys.stdin.read()).strip().rstrip(";").split()
         words = [w.upper() for w in stmt]
+        if words[:1] == ["SELECT"]:
+            return cql_select(n, " ".join(stmt))
         if words[:1] in (["DESCRIBE"], ["DESC"]):
             if words[1:] == ["SCHEMA"]:
                 sys.stdout.write(n.describe())
@@ -1374,6 +1441,150 @@ def cqlsh(argv):
                          "alternative at input '%s'\n" % " ".join(stmt[:1]))
         return 2
     return with_node(run)
+
+
+def cql_table(cols, rows):
+    """cqlsh's tabular output: header (left-justified), rule, rows
+    (right-justified), a blank line and (N rows)."""
+    w = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in
+         enumerate(cols)]
+    out = ["", " " + " | ".join(c.ljust(x) for c, x in zip(cols, w)).rstrip(),
+           "-" + "-+-".join("-" * x for x in w) + "-"]
+    out += [" " + " | ".join(c.rjust(x) for c, x in zip(r, w)) for r in rows]
+    out += ["", "(%d rows)" % len(rows)]
+    return "\n".join(out) + "\n"
+
+
+def cql_select(n, stmt):
+    """The two table-id queries a load reads, in the release's schema
+    tables: system_schema.tables (3.0+), system.schema_columnfamilies
+    (2.1/2.2)."""
+    new = "SELECT keyspace_name, table_name, id FROM system_schema.tables"
+    old = ("SELECT keyspace_name, columnfamily_name, cf_id FROM "
+           "system.schema_columnfamilies")
+    legacy = n.vnum() < (3, 0)
+    if stmt == new and legacy:
+        sys.stderr.write('<stdin>:1:InvalidRequest: code=2200 [Invalid '
+                         'query] message="Keyspace system_schema does not '
+                         'exist"\n')
+        return 2
+    if stmt == old and not legacy:
+        sys.stderr.write('<stdin>:1:InvalidRequest: Error from server: '
+                         'code=2200 [Invalid query] message="unconfigured '
+                         'table schema_columnfamilies"\n')
+        return 2
+    if stmt not in (new, old):
+        sys.stderr.write("<stdin>:1:SyntaxException: line 1:0 no viable "
+                         "alternative at input 'SELECT'\n")
+        return 2
+    rows = [[ks, t, str(uuid.UUID(tab["id"]))] for ks, t, tab in n.tables()]
+    cols = ["keyspace_name", "table_name", "id"] if not legacy else \
+        ["keyspace_name", "columnfamily_name", "cf_id"]
+    sys.stdout.write(cql_table(cols, rows))
+    return 0
+
+
+def cql_statements(text):
+    """Statements of a CQL file, split at ';' outside quotes; -- and //
+    comments dropped."""
+    out, cur, q = [], [], None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if q is None and text[i:i + 2] in ("--", "//"):
+            j = text.find("\n", i)
+            i = len(text) if j < 0 else j
+            continue
+        if q is None and c in "'\"":
+            q = c
+        elif q == c:
+            q = None
+        if q is None and c == ";":
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return [x for x in out if x]
+
+
+def cql_file(n, path):
+    """cqlsh -f: CREATE KEYSPACE and CREATE TABLE (IF NOT EXISTS or not)
+    make the keyspace and a table with its id (WITH ID = ..., else a new
+    one); USE sets the keyspace; other statements are taken and ignored.
+    An error is printed as FILE:LINE:... and cqlsh goes on, exiting 2."""
+    import re
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        sys.stderr.write("Can't open %r: %s\n" % (path, e))
+        return 1
+    cur, rc, changed = None, 0, False
+    for st in cql_statements(text):
+        words = st.split()
+        up = [w.upper() for w in words]
+        if up[:1] == ["USE"] and len(words) == 2:
+            cur = words[1].strip('"')
+            continue
+        m = re.match(r"CREATE\s+KEYSPACE\s+(IF\s+NOT\s+EXISTS\s+)?"
+                     r"(\w+)\s+WITH\s+replication\s*=\s*(\{[^}]*\})", st,
+                     re.I | re.S)
+        if m:
+            ks = m.group(2)
+            if ks in n.keyspaces():
+                if not m.group(1):
+                    sys.stderr.write("%s:1:AlreadyExists: Keyspace '%s' "
+                                     "already exists\n" % (path, ks))
+                    rc = 2
+                continue
+            rep = yaml.safe_load(m.group(3).replace("'", '"'))
+            n.keyspaces()[ks] = {"system": False, "tables": {},
+                                 "replication": {k: str(v) for k, v in
+                                                 rep.items()}}
+            changed = True
+            continue
+        m = re.match(r"CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?"
+                     r"(?:(\w+)\.)?(\w+)\s*\((.*)\)\s*(WITH\s+(.*))?$", st,
+                     re.I | re.S)
+        if m:
+            ks, t = m.group(2) or cur, m.group(3)
+            if ks not in n.keyspaces():
+                sys.stderr.write("%s:1:InvalidRequest: Keyspace '%s' does "
+                                 "not exist\n" % (path, ks))
+                rc = 2
+                continue
+            if t in n.keyspaces()[ks]["tables"]:
+                if not m.group(1):
+                    sys.stderr.write("%s:1:AlreadyExists: Table '%s.%s' "
+                                     "already exists\n" % (path, ks, t))
+                    rc = 2
+                continue
+            body = m.group(4)
+            cols = []
+            for part in re.split(r",(?![^(]*\))", body):
+                w = part.split()
+                if len(w) >= 2 and w[0].upper() != "PRIMARY":
+                    cols.append([w[0], w[1]])
+            tab = new_table(n, ks, t, columns=cols or
+                            [["id", "uuid"], ["v", "text"]])
+            idm = re.search(r"\bID\s*=\s*([0-9a-f-]{36})", m.group(6) or "",
+                            re.I)
+            if idm:
+                old = tab["id"]
+                tab["id"] = uuid.UUID(idm.group(1)).hex
+                for dd in n.data_dirs():
+                    os.rmdir(n.table_dir(dd, ks, t, old))
+                    os.makedirs(n.table_dir(dd, ks, t, tab["id"]),
+                                exist_ok=True)
+            changed = True
+    if changed:
+        n.st["schema_version"] = str(uuid.UUID(int=n.rng.getrandbits(128),
+                                               version=4))
+        n.save()
+    return rc
 
 
 def authenticate(n, a, where):
@@ -1436,6 +1647,9 @@ def standin(argv):
     if cmd in ("stop", "start") and not args:
         def s(n):
             n.st["up"] = cmd == "start"
+            if cmd == "start":
+                rescan(n)
+                n.st.pop("drained", None)
             n.save()
             return 0
         return with_node(s)
