@@ -513,3 +513,300 @@ PY
 	cb-manifest reuse -0 --results "$T/kept" --reused "$T/reused" <"$T/files" >"$T/toup"
 	[ ! -s "$T/reused" ]
 }
+
+# ------------------------------------------------------------ schema
+
+# schema_node NAME VERSION [cb-snapshot schema args]: a stand-in node of
+# VERSION and the node manifest $T/NAME.json whose schema cb-snapshot
+# took from it (cqlsh DESCRIBE SCHEMA), as a backup run takes it.
+schema_node() {
+	local n=$1 v=$2
+	shift 2
+	"$REPO/test/cassandra/bin/standin" mknode --root "$T/$n" \
+	    --version "$v" >/dev/null
+	cb-snapshot -q --cassandra-tools-bin-dir "$REPO/test/cassandra/bin" \
+	    --cassandra-conf-path "$T/$n/etc/cassandra" schema "$@" \
+	    >"$T/$n.cql"
+	cb-manifest node --backup b --run R1 --host "h-$n" \
+	    --schema "$T/$n.cql" <"$T/results" >"$T/$n.json"
+}
+
+# creates FILE: the CREATE lines of a script, up to the name.
+creates() {
+	grep '^CREATE' "$1" | sed -E 's/ (WITH|\().*//'
+}
+
+@test "cb-manifest schema: a 5.0 node's schema as a script, keyspaces first, every CREATE IF NOT EXISTS" {
+	schema_node v50 5.0
+	run --separate-stderr cb-manifest schema <"$T/v50.json"
+	expect_status 0
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" >"$T/out.cql"
+	[ "$(creates "$T/out.cql")" = "$(printf '%s\n' \
+	    'CREATE KEYSPACE IF NOT EXISTS ks1' \
+	    'CREATE KEYSPACE IF NOT EXISTS ks2' \
+	    'CREATE TABLE IF NOT EXISTS ks1.counters' \
+	    'CREATE TABLE IF NOT EXISTS ks1.events' \
+	    'CREATE TABLE IF NOT EXISTS ks1.users' \
+	    'CREATE TABLE IF NOT EXISTS ks2.t1' \
+	    'CREATE TABLE IF NOT EXISTS ks2.t2' \
+	    'CREATE INDEX IF NOT EXISTS users_by_email ON ks1.users' \
+	    'CREATE CUSTOM INDEX IF NOT EXISTS users_name_sai ON ks1.users')" ]
+	# the statements whole (table ids and options kept), nothing else:
+	# cb-snapshot's comment line is gone
+	grep -q "^) WITH ID = " "$T/out.cql"
+	grep -q "^    AND compression = {'enabled': 'false'}$" "$T/out.cql"
+	expect_no_match -e '^--' -e 'WARNING' "$T/out.cql"
+	[ "$(grep -c ';$' "$T/out.cql")" -eq 9 ]
+	[ "$(grep -c . "$T/out.cql")" -eq "$(grep -c . "$T/v50.cql" | awk '{print $1 - 1}')" ]
+	# each statement then one blank line
+	cb-manifest schema -o "$T/o.cql" <"$T/v50.json"
+	[ "$(tail -c 3 "$T/o.cql" | od -An -c | tr -d ' ')" = ';\n\n' ]
+	[ "$(grep -c '^$' "$T/o.cql")" -eq 9 ]
+	# the script read back as a schema gives itself: nothing doubled
+	cb-manifest node --backup b --run R1 --host h --schema "$T/o.cql" \
+	    <"$T/results" >"$T/again.json"
+	cb-manifest schema <"$T/again.json" | cmp - "$T/o.cql"
+}
+
+@test "cb-manifest schema: a 3.11 node, one keyspace, one table with its index; -o writes the file alone" {
+	schema_node v311 3.11
+	run --separate-stderr cb-manifest schema --keyspaces ks2 <"$T/v311.json"
+	expect_status 0
+	printf '%s\n' "$output" >"$T/ks2.cql"
+	[ "$(creates "$T/ks2.cql")" = "$(printf '%s\n' \
+	    'CREATE KEYSPACE IF NOT EXISTS ks2' \
+	    'CREATE TABLE IF NOT EXISTS ks2.t1' \
+	    'CREATE TABLE IF NOT EXISTS ks2.t2')" ]
+	run --separate-stderr cb-manifest schema --keyspaces ks1 --table users \
+	    -o "$T/users.cql" <"$T/v311.json"
+	expect_status 0
+	[ -z "$output" ]
+	[ "$(creates "$T/users.cql")" = "$(printf '%s\n' \
+	    'CREATE KEYSPACE IF NOT EXISTS ks1' \
+	    'CREATE TABLE IF NOT EXISTS ks1.users' \
+	    'CREATE INDEX IF NOT EXISTS users_by_email ON ks1.users')" ]
+	ls -a "$T" | expect_no_match -F '.cb-'
+	# a backup of one keyspace (its selection in the node manifest)
+	# recreates that keyspace by default
+	cb-manifest node --backup b --run R1 --host h --keyspaces ks1 \
+	    --table counters --schema "$T/v311.cql" <"$T/results" >"$T/sel.json"
+	cb-manifest schema <"$T/sel.json" >"$T/sel.cql"
+	[ "$(creates "$T/sel.cql")" = "$(printf '%s\n' \
+	    'CREATE KEYSPACE IF NOT EXISTS ks1' \
+	    'CREATE TABLE IF NOT EXISTS ks1.counters')" ]
+}
+
+@test "cb-manifest schema: types, functions, aggregates, views; strings, \$\$ bodies and comments; statements it cannot replay left out with a warning" {
+	cat >"$T/s.cql" <<'CQL'
+-- cb-snapshot: cqlsh DESCRIBE SCHEMA WITH INTERNALS
+
+CREATE KEYSPACE "Shop" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = true;
+
+CREATE TYPE "Shop".addr (
+    street text,
+    "zip;code" text
+);
+
+CREATE TYPE "Shop".person (
+    name text,
+    home frozen<addr>
+);
+
+create or replace function "Shop".semi(a text)
+    RETURNS NULL ON NULL INPUT
+    RETURNS text
+    LANGUAGE java
+    AS $$ String s = a + ";"; /* ; */ return s; $$;
+
+CREATE FUNCTION "Shop".add(s int, v int)
+    CALLED ON NULL INPUT
+    RETURNS int
+    LANGUAGE java
+    AS $$ return s + v; $$;
+
+CREATE AGGREGATE "Shop".total(int)
+    SFUNC add
+    STYPE int
+    INITCOND 0;
+
+CREATE TABLE "Shop"."Orders" (
+    id int PRIMARY KEY,
+    who frozen<person>,
+    note text
+) WITH comment = 'it''s; -- not a comment'
+    AND gc_grace_seconds = 864000; -- a comment after it
+
+/* a comment with a ; in it */
+ALTER TABLE "Shop"."Orders" DROP old USING TIMESTAMP 1700000000000000;
+
+CREATE INDEX orders_note ON "Shop"."Orders" (note);
+
+CREATE MATERIALIZED VIEW "Shop".by_note AS
+    SELECT *
+    FROM "Shop"."Orders"
+    WHERE note IS NOT NULL AND id IS NOT NULL
+    PRIMARY KEY (note, id)
+ WITH comment = 'from; the orders';
+
+CREATE TABLE "Shop".other (id int PRIMARY KEY);
+
+CREATE TYPE "Shop".addr (
+    street text,
+    "zip;code" text
+);
+
+GRANT SELECT ON KEYSPACE "Shop" TO reader;
+
+CREATE KEYSPACE system_auth WITH replication = {'class': 'SimpleStrategy'};
+
+CREATE TABLE system_auth.roles (role text PRIMARY KEY);
+CQL
+	cb-manifest node --backup b --run R1 --host h1 --schema "$T/s.cql" \
+	    <"$T/results" >"$T/s.json"
+	run --separate-stderr cb-manifest schema <"$T/s.json"
+	expect_status 0
+	[ "$output" = "$(cat <<'CQL'
+CREATE KEYSPACE IF NOT EXISTS "Shop" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = true;
+
+CREATE TYPE IF NOT EXISTS "Shop".addr (
+    street text,
+    "zip;code" text
+);
+
+CREATE TYPE IF NOT EXISTS "Shop".person (
+    name text,
+    home frozen<addr>
+);
+
+create or replace function "Shop".semi(a text)
+    RETURNS NULL ON NULL INPUT
+    RETURNS text
+    LANGUAGE java
+    AS $$ String s = a + ";"; /* ; */ return s; $$;
+
+CREATE FUNCTION IF NOT EXISTS "Shop".add(s int, v int)
+    CALLED ON NULL INPUT
+    RETURNS int
+    LANGUAGE java
+    AS $$ return s + v; $$;
+
+CREATE AGGREGATE IF NOT EXISTS "Shop".total(int)
+    SFUNC add
+    STYPE int
+    INITCOND 0;
+
+CREATE TABLE IF NOT EXISTS "Shop"."Orders" (
+    id int PRIMARY KEY,
+    who frozen<person>,
+    note text
+) WITH comment = 'it''s; -- not a comment'
+    AND gc_grace_seconds = 864000;
+
+CREATE TABLE IF NOT EXISTS "Shop".other (id int PRIMARY KEY);
+
+CREATE INDEX IF NOT EXISTS orders_note ON "Shop"."Orders" (note);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS "Shop".by_note AS
+    SELECT *
+    FROM "Shop"."Orders"
+    WHERE note IS NOT NULL AND id IS NOT NULL
+    PRIMARY KEY (note, id)
+ WITH comment = 'from; the orders';
+CQL
+)" ]
+	[ "$stderr" = "$(printf '%s\n' \
+	    "cb-manifest: warning: leaving out the statement of line 40, not a CREATE of a keyspace, type, function, aggregate, table, index or view: 'ALTER TABLE \"Shop\".\"Orders\" DROP old USING TIMESTAMP 1700000000000000'" \
+	    "cb-manifest: warning: leaving out the statement of line 58, not a CREATE of a keyspace, type, function, aggregate, table, index or view: 'GRANT SELECT ON KEYSPACE \"Shop\" TO reader'")" ]
+	# one table: the keyspace, its types and functions, the table, its
+	# index and view; not the aggregate, not the other table
+	cb-manifest schema --keyspaces Shop --table Orders <"$T/s.json" \
+	    2>/dev/null >"$T/t.cql"
+	[ "$(grep -E '^(CREATE|create)' "$T/t.cql" | cut -d' ' -f1-6)" = "$(printf '%s\n' \
+	    'CREATE KEYSPACE IF NOT EXISTS "Shop"' \
+	    'CREATE TYPE IF NOT EXISTS "Shop".addr' \
+	    'CREATE TYPE IF NOT EXISTS "Shop".person' \
+	    'create or replace function "Shop".semi(a text)' \
+	    'CREATE FUNCTION IF NOT EXISTS "Shop".add(s' \
+	    'CREATE TABLE IF NOT EXISTS "Shop"."Orders"' \
+	    'CREATE INDEX IF NOT EXISTS orders_note' \
+	    'CREATE MATERIALIZED VIEW IF NOT EXISTS')" ]
+	# names are Cassandra's: quoted ones keep their case
+	run cb-manifest schema --keyspaces shop <"$T/s.json"
+	expect_status 65
+	[[ "$output" == *"keyspace 'shop' is not in the schema of host 'h1'" ]]
+	run cb-manifest schema --keyspaces Shop --table orders <"$T/s.json"
+	expect_status 65
+	[[ "$output" == *"table 'Shop.orders' is not in the schema of host 'h1'" ]]
+}
+
+@test "cb-manifest schema: no schema, a keyspace not in it, a malformed one exit 65; misuse 64" {
+	node1	# its schema: a CREATE KEYSPACE, then a line without its ';'
+	run cb-manifest schema <"$T/node1.json"
+	expect_status 65
+	[[ "$output" == *"cannot read 'schema of host h1': line 2: the statement does not end with ';'" ]]
+	cb-manifest node --backup b --run R1 --host h2 <"$T/results" >"$T/none.json"
+	run --separate-stderr cb-manifest schema -o "$T/none.cql" <"$T/none.json"
+	expect_status 65
+	[ "$stderr" = "cb-manifest: the backup holds no schema for host 'h2'" ]
+	[ ! -e "$T/none.cql" ]
+	printf '\n\n' >"$T/blank"
+	cb-manifest node --backup b --run R1 --host h2 --schema "$T/blank" \
+	    <"$T/results" >"$T/blank.json"
+	run cb-manifest schema <"$T/blank.json"
+	expect_status 65
+	[[ "$output" == *"holds no schema for host 'h2'" ]]
+	printf "CREATE KEYSPACE ks1 WITH r = {'a': 1};\nCREATE TABLE ks1.t (x text) WITH comment = 'open;\n" >"$T/open"
+	cb-manifest node --backup b --run R1 --host h2 --schema "$T/open" \
+	    <"$T/results" >"$T/open.json"
+	run cb-manifest schema <"$T/open.json"
+	expect_status 65
+	[[ "$output" == *"line 2: a string ' is not closed" ]]
+	printf "CREATE KEYSPACE ks1 WITH r = {'a': 1};\n" >"$T/ok"
+	cb-manifest node --backup b --run R1 --host h2 --schema "$T/ok" \
+	    <"$T/results" >"$T/ok.json"
+	run --separate-stderr cb-manifest schema --keyspaces ks1,ks9 -o "$T/ks9.cql" <"$T/ok.json"
+	expect_status 65
+	[ "$stderr" = "cb-manifest: keyspace 'ks9' is not in the schema of host 'h2'" ]
+	[ ! -e "$T/ks9.cql" ]
+	printf '{"name": "x"}' >"$T/other.json"
+	run cb-manifest schema <"$T/other.json"
+	expect_status 65
+	[[ "$output" == *"not a node manifest"* ]]
+	run cb-manifest schema --table t <"$T/ok.json"
+	expect_status 64
+	[[ "$output" == *"--table needs one keyspace"* ]]
+	run cb-manifest schema --keyspaces ks1,ks2 --table t <"$T/ok.json"
+	expect_status 64
+	run cb-manifest schema --keyspaces ks1,system_auth <"$T/ok.json"
+	expect_status 64
+	[[ "$output" == *"the system keyspace 'system_auth' cannot be recreated"* ]]
+	run cb-manifest schema --keyspaces ks1, <"$T/ok.json"
+	expect_status 64
+	run cb-manifest schema extra <"$T/ok.json"
+	expect_status 64
+	run cb-manifest schema --keyspaces ks1 <"$T/ok.json"
+	expect_status 0
+	[ "$output" = "CREATE KEYSPACE IF NOT EXISTS ks1 WITH r = {'a': 1};" ]
+}
+
+@test "cb-manifest schema: a schema from the snapshot's schema.cql files (no CREATE KEYSPACE) is taken, with a warning" {
+	schema_node v311 3.11
+	CASSANDRA_CONF=$T/v311/etc/cassandra \
+	    "$REPO/test/cassandra/bin/nodetool" snapshot -t wi >/dev/null
+	cb-snapshot -q --cassandra-tools-bin-dir "$REPO/test/cassandra/bin" \
+	    --cassandra-conf-path "$T/v311/etc/cassandra" schema \
+	    --with-internals -t wi >"$T/wi.cql" 2>/dev/null
+	grep -q '^CREATE TABLE IF NOT EXISTS ks1.users' "$T/wi.cql"
+	cb-manifest node --backup b --run R1 --host h1 --schema "$T/wi.cql" \
+	    <"$T/results" >"$T/wi.json"
+	run --separate-stderr cb-manifest schema --keyspaces ks1 <"$T/wi.json"
+	expect_status 0
+	[ "$stderr" = "cb-manifest: warning: the schema of host 'h1' does not create keyspace 'ks1': it must exist before the script runs" ]
+	printf '%s\n' "$output" >"$T/out.cql"
+	[ "$(creates "$T/out.cql")" = "$(printf '%s\n' \
+	    'CREATE TABLE IF NOT EXISTS ks1.counters' \
+	    'CREATE TABLE IF NOT EXISTS ks1.events' \
+	    'CREATE TABLE IF NOT EXISTS ks1.users' \
+	    'CREATE INDEX IF NOT EXISTS users_by_email ON ks1.users')" ]
+}

@@ -11,6 +11,7 @@
  *	list	 NAME TAB MANIFEST records -> one line (or object) each
  *	latest	 NAME TAB MANIFEST records -> the backup LATEST means
  *	topology node manifest -> its topology records (cb-records(5))
+ *	schema	 node manifest -> a CQL script that recreates its schema
  *	report	 records the driver gathered -> the verify, purge or restore
  *		 report
  */
@@ -65,6 +66,8 @@ usage(FILE *f)
 "       cb-manifest list [--json]\n"
 "       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
 "       cb-manifest topology <NODE-MANIFEST\n"
+"       cb-manifest schema [--keyspaces KS,...] [--table T] [-o FILE]\n"
+"                   <NODE-MANIFEST\n"
 "       cb-manifest -h | -V\n");
 }
 
@@ -116,6 +119,7 @@ static const struct option longopts[] = {
 	{ "ages",	required_argument, NULL, O_AGES },
 	{ "mode",	required_argument, NULL, O_MODE },
 	{ "dry-run",	no_argument,	   NULL, O_DRYRUN },
+	{ "output",	required_argument, NULL, 'o' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ "version",	no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -127,7 +131,7 @@ parse(struct mf_opts *o, int argc, char **argv)
 	uint64_t u;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+0hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+0ho:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '0': o->nul = 1; break;
 		case O_BACKUP: o->backup = optarg; break;
@@ -195,6 +199,7 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_AGES: o->ages = optarg; break;
 		case O_MODE: o->mode = optarg; break;
 		case O_DRYRUN: o->dry_run = 1; break;
+		case 'o': o->output = optarg; break;
 		case 'h': usage(stdout); return (-1);
 		case 'V': printf("cb-manifest %s\n", CB_VERSION); return (-1);
 		default: usage(stderr); return (EX_USAGE);
@@ -305,6 +310,8 @@ main(int argc, char **argv)
 		return (mf_info(&o));
 	if (strcmp(cmd, "topology") == 0)
 		return (mf_topology(&o));
+	if (strcmp(cmd, "schema") == 0)
+		return (mf_schema(&o));
 	if (strcmp(cmd, "summary") == 0)
 		return (mf_summary(&o));
 	if (strcmp(cmd, "plan") == 0) {

@@ -22,6 +22,7 @@ struct mf_opts {
 	const char	*mode;
 	const char	*keyspaces, *table, *base_path, *hosts, *listing;
 	const char	*alt_name, *warnings;
+	const char	*output;	/* schema -o */
 	int		 new_snapshot;
 	int		 input_fields;
 	int		 exclude_system, json;
@@ -132,6 +133,8 @@ int mf_verify(const struct mf_opts *o);
 int mf_refs(const struct mf_opts *o, int argc, char **argv);
 int mf_purge_plan(const struct mf_opts *o);
 int mf_report(const struct mf_opts *o, const char *what);
+/* The schema of the node manifest on stdin as a CQL script (schema.c). */
+int mf_schema(const struct mf_opts *o);
 int mf_topology(const struct mf_opts *o);
 
 /* The keys of a backup's cluster manifest and of a node manifest of a

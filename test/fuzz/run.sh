@@ -17,7 +17,8 @@ SECS=${FUZZ_SECONDS:-60}
 OUT=build/fuzz
 PKGS="libcurl openssl lzo2 yaml-0.1 expat"
 ALL="fuzz_unpack fuzz_roundtrip fuzz_manifest_node fuzz_manifest_cluster
-    fuzz_s3xml fuzz_records fuzz_cassconf fuzz_awscred_ini fuzz_awscred_json"
+    fuzz_s3xml fuzz_records fuzz_cassconf fuzz_awscred_ini fuzz_awscred_json
+    fuzz_cql"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 mkdir -p "$OUT/obj"
 # shellcheck disable=SC2046
