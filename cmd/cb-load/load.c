@@ -222,11 +222,9 @@ note_failure(struct ctx *x, int rc)
 		x->failed = rc;
 }
 
-/* One table in mode: its record, and the journal when loaded. */
-static int
-load_one(struct ctx *x, struct rtable *t)
+int
+load_table(struct ctx *x, struct rtable *t, load_fn *fn, const void *arg)
 {
-	const char *mode = x->o->mode;
 	int rc;
 
 	if (t->done)
@@ -235,29 +233,46 @@ load_one(struct ctx *x, struct rtable *t)
 		rc = EX_FAILURE;
 	else if (t->nsst == 0)
 		return (load_record(x, t, "empty"));
-	else if (strcmp(mode, "map") == 0)
+	else if (fn == NULL)
 		return (load_record(x, t, "mapped"));
-	else if (strcmp(mode, "import") == 0)
-		rc = import_table(x, t);
 	else
-		rc = refresh_table(x, t);
+		rc = fn(x, t, arg);
 	if (rc == 0 && (rc = load_journal_add(x, t)) == 0)
 		return (load_record(x, t, "loaded"));
 	note_failure(x, rc);
 	return (load_record(x, t, "failed"));
 }
 
+static int
+import_fn(struct ctx *x, struct rtable *t, const void *arg)
+{
+
+	(void)arg;
+	return (import_table(x, t));
+}
+
+static int
+refresh_fn(struct ctx *x, struct rtable *t, const void *arg)
+{
+
+	(void)arg;
+	return (refresh_table(x, t));
+}
+
 int
 load_run(struct ctx *x)
 {
+	load_fn *fn;
 	size_t i;
 	int rc;
 
 	if (strcmp(x->o->mode, "import") == 0 && (node_major(x, &rc) < 0 ||
 	    rc != 0))
 		return (rc);
+	fn = strcmp(x->o->mode, "map") == 0 ? NULL :
+	    strcmp(x->o->mode, "import") == 0 ? import_fn : refresh_fn;
 	for (i = 0; i < x->map.n; i++)
-		if (load_one(x, &x->map.t[i]) != 0)
+		if (load_table(x, &x->map.t[i], fn, NULL) != 0)
 			return (EX_FAILURE);
 	return (x->failed);
 }

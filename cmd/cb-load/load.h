@@ -93,6 +93,17 @@ int load_journal_read(struct ctx *x);
 int load_journal_add(const struct ctx *x, const struct rtable *t);
 int load_run(struct ctx *x);
 
+/* A mode's work on one table: 0, or the exit status of its failure. */
+typedef int load_fn(struct ctx *x, struct rtable *t, const void *arg);
+
+/*
+ * One table: already (--done), empty, mapped (fn NULL), or fn then
+ * loaded (and the journal) or failed; its record written.  Returns 0, or
+ * -1 if stdout cannot be written.
+ */
+int load_table(struct ctx *x, struct rtable *t, load_fn *fn,
+    const void *arg);
+
 /* restart.c */
 int restart_run(struct ctx *x);
 

@@ -282,24 +282,15 @@ wait_up(const struct ctx *x)
 
 /* ----------------------------------------------------------- tables */
 
+/* The live files aside, the restored ones in. */
 static int
-restart_one(struct ctx *x, struct rtable *t, const char *stamp)
+restart_one(struct ctx *x, struct rtable *t, const void *stamp)
 {
 	int rc;
 
-	if (t->done)
-		return (load_record(x, t, "already"));
-	if (files_count(t) != 0)
-		rc = EX_FAILURE;
-	else if (t->nsst == 0)
-		return (load_record(x, t, "empty"));
-	else if ((rc = files_replace_live(x, t, stamp)) == 0)
-		rc = files_load(x, t, 1);
-	if (rc == 0 && (rc = load_journal_add(x, t)) == 0)
-		return (load_record(x, t, "loaded"));
-	if (x->failed == 0 || x->failed == EX_FAILURE)
-		x->failed = rc;
-	return (load_record(x, t, "failed"));
+	if ((rc = files_replace_live(x, t, stamp)) != 0)
+		return (rc);
+	return (files_load(x, t, 1));
 }
 
 static void
@@ -332,7 +323,7 @@ restart_run(struct ctx *x)
 		goto done;
 	stamp_now(stamp, sizeof(stamp));
 	for (i = 0; i < x->map.n; i++)
-		if (restart_one(x, &x->map.t[i], stamp) != 0) {
+		if (load_table(x, &x->map.t[i], restart_one, stamp) != 0) {
 			rc = EX_FAILURE;
 			goto done;
 		}
