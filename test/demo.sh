@@ -4,7 +4,8 @@
 # sshd on 127.0.0.2-4, then: full backup, more data, incremental backup,
 # a named differential backup, list, a deep verify, a purge dry run,
 # restore one keyspace of one host, restore all keyspaces of all
-# hosts, compare every restored file with the snapshots byte for byte, and
+# hosts, compare every restored file with the snapshots byte for byte, load
+# one keyspace into the running nodes (--load import), and
 # stop everything.  Ports: CB_TEST_S3_PORT (7480), CB_TEST_SSH_PORT (2222).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -119,5 +120,13 @@ for h in $CB_TEST_HOSTS; do
 	compare "$h" demo-ref2 tmp/cassandra_restore || fail "comparison failed"
 	compare "$h" demo-ref3 tmp/cassandra_restore || fail "comparison failed"
 done
+
+step "load keyspace ks2 into the running nodes (nodetool import; the files restored above are kept, not fetched again)"
+before=$(ssh -F "$CB_TEST_SSH_CONFIG" "$1" "$TOOLS/standin sstables ks2 t1" | wc -l)
+run "${CBA[@]}" restore --hosts "$HOSTS" --keyspace ks2 --load import "${NODE[@]}" ||
+    fail "restore --load import failed"
+after=$(ssh -F "$CB_TEST_SSH_CONFIG" "$1" "$TOOLS/standin sstables ks2 t1" | wc -l)
+[ "$after" -gt "$before" ] || fail "$1: ks2.t1 has $after live sstables after the import, $before before"
+echo "$1: ks2.t1 went from $before to $after live sstables"
 
 step "done: stopping the S3 server and the hosts"

@@ -464,9 +464,10 @@ fanout() {
 	if [ -n "$WATCH_PID" ]; then
 		kill "$WATCH_PID" 2>/dev/null
 		wait "$WATCH_PID" 2>/dev/null
-		# (the last frame drawn over, if there was one)
-		[ ! -e "$TMP/drawn" ] ||
-		    draw_progress "$outdir" "$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)"
+		# The last frame, over the one drawn before, if any.
+		up=
+		[ ! -e "$TMP/drawn" ] || up=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)
+		draw_progress "$outdir" "$up"
 		rm -f "$TMP/drawn"
 	fi
 	return $rc
@@ -482,17 +483,18 @@ draw_progress() {
 		printf '%s %s\n' "$h" "${l:-- - 0 0 0 0}"
 	done | awk -v el=$(($(date +%s) - WATCH_T0)) -v up="${2:-}" '
 	    function hu(n) {
-		return n >= 1073741824 ? sprintf("%.1f GiB", n / 1073741824) :
-		    n >= 1048576 ? sprintf("%.1f MiB", n / 1048576) :
-		    sprintf("%.0f KiB", n / 1024)
+		if (n >= 1073741824) return sprintf("%.1f GiB", n / 1073741824)
+		if (n >= 1048576) return sprintf("%.1f MiB", n / 1048576)
+		return sprintf("%.0f KiB", n / 1024)
 	    }
 	    NR == 1 && up != "" { printf "\033[%dA", up }
 	    {
 		r = el > 0 ? $6 / el : 0
 		eta = r > 0 ? ($7 - $6) / r : -1
+		e = "-"
+		if (eta >= 0) e = sprintf("%d:%02d", eta / 60, eta % 60)
 		printf "%s: %d/%d files, %s/%s, %s/s, ETA %s\033[K\n", $1, $4, $5,
-		    hu($6), hu($7), hu(r),
-		    eta < 0 ? "-" : sprintf("%d:%02d", eta / 60, eta % 60)
+		    hu($6), hu($7), hu(r), e
 	    }' >&2
 }
 watch_progress() {
@@ -968,18 +970,18 @@ EOF
 # $TMP/rrep.PHASE; the download phase (out) also gives each host's files
 # record in $TMP/hostrec, the other phases their failures in $TMP/lfail.
 restore_report() {
-	while IFS='	' read -r t st why; do
-		tr '\0' '\n' <"$TMP/$1/$t.out" 2>/dev/null | awk -F'\t' -v h="$t" '
+	while IFS='	' read -r rh rst rwhy; do
+		tr '\0' '\n' <"$TMP/$1/$rh.out" 2>/dev/null | awk -F'\t' -v h="$rh" '
 		    $1 == "table" || $1 == "tokens" || $1 == "schema" || $1 == "failed" {
 			k = $1; sub(/^[a-z]+\t/, ""); printf "%s\t%s\t%s%c", k, h, $0, 0 }' \
 		    >>"$TMP/rrep.$1"
 		if [ "$1" != out ]; then
-			[ "$st" = 0 ] || printf '%s\t%s\t%s: %s\n' "$t" "$st" "$1" "$why" >>"$TMP/lfail"
+			[ "$rst" = 0 ] || printf '%s\t%s\t%s: %s\n' "$rh" "$rst" "$1" "$rwhy" >>"$TMP/lfail"
 			continue
 		fi
-		f=$(tr '\0' '\n' <"$TMP/out/$t.out" 2>/dev/null |
+		f=$(tr '\0' '\n' <"$TMP/out/$rh.out" 2>/dev/null |
 		    awk -F'\t' '$1 == "files" { print $2 "\t" $3 "\t" $4 "\t" $5; exit }')
-		printf '%s\t%s\t%s\t%s\n' "$t" "$st" "${f:-0	0	0	0}" "$why" >>"$TMP/hostrec"
+		printf '%s\t%s\t%s\t%s\n' "$rh" "$rst" "${f:-0	0	0	0}" "$rwhy" >>"$TMP/hostrec"
 	done <"$TMP/outcome"
 }
 

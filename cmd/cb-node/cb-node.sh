@@ -661,7 +661,8 @@ node_schema() {
 	    2>"$tmp/step.err" ||
 	    fail $? "the backup's schema cannot be applied" "$tmp/step.err"
 	relay "$tmp/step.err"
-	n=$(grep -c ';$' "$tmp/schema.cql")
+	# (each statement ends in ";" and a blank line: cb-manifest(1))
+	n=$(awk 'p ~ /;$/ && $0 == "" { n++ } { p = $0 } END { print n + 0 }' "$tmp/schema.cql")
 	ld schema --file "$tmp/schema.cql" >/dev/null 2>"$tmp/step.err" ||
 	    fail $? "cannot apply the backup's schema" "$tmp/step.err"
 	relay "$tmp/step.err"
