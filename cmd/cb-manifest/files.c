@@ -68,31 +68,39 @@ dupstr(struct json_doc *d, yaml_node_t *m, const char *k)
 }
 
 int
-mf_node_doc_load(const char *path, struct json_doc **dp)
+mf_node_doc_read(FILE *f, const char *name, struct json_doc **dp)
 {
 	struct json_doc *d;
-	FILE *f;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		warnp("cannot open '%s'", path);
-		return (EX_FAILURE);
-	}
-	d = json_load(f, path);
-	fclose(f);
-	if (d == NULL)
+	if ((d = json_load(f, name)) == NULL)
 		return (EX_DATAERR);
 	if (strcmp(json_get_str(d, json_root(d), "format", ""),
 	    MF_NODE_FORMAT) != 0) {
-		warn0("cannot read '%s': not a node manifest", path);
+		warn0("cannot read '%s': not a node manifest", name);
 		json_free(d);
 		return (EX_DATAERR);
 	}
-	if (mf_node_version_check(d, path) != 0) {
+	if (mf_node_version_check(d, name) != 0) {
 		json_free(d);
 		return (EX_DATAERR);
 	}
 	*dp = d;
 	return (0);
+}
+
+int
+mf_node_doc_load(const char *path, struct json_doc **dp)
+{
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		warnp("cannot open '%s'", path);
+		return (EX_FAILURE);
+	}
+	rc = mf_node_doc_read(f, path, dp);
+	fclose(f);
+	return (rc);
 }
 
 int

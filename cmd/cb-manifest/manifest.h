@@ -74,6 +74,9 @@ int mf_files_load(const char *path, struct mf_files *fs,
  */
 int mf_node_doc_load(const char *path, struct json_doc **dp);
 
+/* The same from f, called name in messages (stdin: "stdin"). */
+int mf_node_doc_read(FILE *f, const char *name, struct json_doc **dp);
+
 /*
  * Open the records file at path (nul: NUL-terminated); NULL if it cannot
  * be (reported).  Close both with mf_records_close().

@@ -260,16 +260,11 @@ mf_topology(const struct mf_opts *o)
 	yaml_node_t *t, *tokens;
 	const char *v;
 	size_t i;
+	int rc;
 
 	(void)o;
-	if ((d = json_load(stdin, "stdin")) == NULL)
-		return (EX_DATAERR);
-	if (strcmp(json_get_str(d, json_root(d), "format", ""),
-	    MF_NODE_FORMAT) != 0) {
-		warn0("cannot read 'stdin': not a node manifest");
-		json_free(d);
-		return (EX_DATAERR);
-	}
+	if ((rc = mf_node_doc_read(stdin, "stdin", &d)) != 0)
+		return (rc);
 	t = json_get(d, json_root(d), "topology");
 	if (t == NULL || t->type != YAML_MAPPING_NODE ||
 	    json_get_str(d, t, "host_id", NULL) == NULL) {

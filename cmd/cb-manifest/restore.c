@@ -93,18 +93,9 @@ from_manifest(struct restore *rs)
 	size_t i;
 	int rc = 0;
 
-	if ((d = json_load(stdin, "stdin")) == NULL)
-		return (EX_DATAERR);
+	if ((rc = mf_node_doc_read(stdin, "stdin", &d)) != 0)
+		return (rc);
 	root = json_root(d);
-	if (strcmp(json_get_str(d, root, "format", ""), MF_NODE_FORMAT)) {
-		warn0("cannot read 'stdin': not a node manifest");
-		json_free(d);
-		return (EX_DATAERR);
-	}
-	if (mf_node_version_check(d, "stdin") != 0) {
-		json_free(d);
-		return (EX_DATAERR);
-	}
 	files = json_get(d, root, "files");
 	for (i = 0; rc == 0 && i < json_len(files); i++) {
 		e = json_item(d, files, i);

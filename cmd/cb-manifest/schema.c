@@ -332,18 +332,8 @@ mf_schema(const struct mf_opts *o)
 		warn0("--table needs one keyspace, in --keyspaces");
 		return (EX_USAGE);
 	}
-	if ((d = json_load(stdin, "stdin")) == NULL)
-		return (EX_DATAERR);
-	if (strcmp(json_get_str(d, json_root(d), "format", ""),
-	    MF_NODE_FORMAT) != 0) {
-		warn0("cannot read 'stdin': not a node manifest");
-		json_free(d);
-		return (EX_DATAERR);
-	}
-	if (mf_node_version_check(d, "stdin") != 0) {
-		json_free(d);
-		return (EX_DATAERR);
-	}
+	if ((rc = mf_node_doc_read(stdin, "stdin", &d)) != 0)
+		return (rc);
 	memset(&sc, 0, sizeof(sc));
 	sc.table = o->table;
 	rc = run(&sc, o, d);
