@@ -219,62 +219,7 @@ print("\n".join(sorted(t["tokens"])))' "$T/node.json"
 	[ "$(printf '%s\n' "${lines[@]:1}")" = "$tokens" ]
 }
 
-@test "real node: TRUNCATE, restore, nodetool import: the rows are the rows before" {
-	rm -rf "$ROOT1/tmp/cassandra_restore"
-	load_rows
-	data digest >"$T/before"
-	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
-	expect_status 0
-	run on_node "$TOOLS/cqlsh" "$IP1" -e "TRUNCATE $KS.users; TRUNCATE $KS.counts"
-	expect_status 0
-	data digest >"$T/lost"
-	grep -q "^$KS.users 0 " "$T/lost"
-	grep -q "^$KS.counts 0 " "$T/lost"
-	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" --keyspaces "$KS"
-	expect_status 0
-	local t d
-	for t in users counts; do
-		d=$(cd "$ROOT1/tmp/cassandra_restore/$KS" && ls -d "$t"-*)
-		[ "$d" = "$(data tabledir "$t")" ]
-		run nt import "$KS" "$t" "/tmp/cassandra_restore/$KS/$d"
-		expect_status 0
-	done
-	data digest >"$T/after"
-	diff "$T/before" "$T/after"
-}
-
-# node_stop: drain node 1 and stop its JVM, as a service manager would.
-node_stop() {
-	local pid i
-	nt drain >/dev/null
-	pid=$(cat "$ROOT1/cassandra.pid")
-	kill -TERM "$pid"
-	for i in $(seq 1 300); do
-		[ -e "/proc/$pid" ] || return 0
-		sleep 0.1
-	done
-	echo "node $IP1: JVM $pid still running after 30 s" >&2
-	return 1
-}
-
-# node_start: start node 1's Cassandra over its ssh (as cassandra.sh does,
-# bin/cassandra -p PIDFILE, setsid) and wait for UN.
-node_start() {
-	local i
-	ssh -F "$CB_REAL_CASSANDRA_SSH_CONFIG" n1 \
-	    "setsid $TOOLS/cassandra -p /run/cb-test-hosts/$CB_REAL_CASSANDRA_SSH_PORT/$IP1/cassandra.pid </dev/null >>/var/lib/cassandra/restart.log 2>&1 &"
-	for i in $(seq 1 240); do
-		if (exec 3<>"/dev/tcp/$IP1/9042") 2>/dev/null &&
-		    nt status 2>/dev/null | grep -qE "^UN +${IP1//./\\.} "; then
-			return 0
-		fi
-		sleep 1
-	done
-	echo "node $IP1 not UN 240 s after the restart" >&2
-	return 1
-}
-
-@test "real node: DROP and recreate (a new id), restore, node restart method: the rows are the rows before" {
+@test "real node: TRUNCATE one table, DROP and recreate another (a new id), restore --load import: the rows are the rows before" {
 	rm -rf "$ROOT1/tmp/cassandra_restore"
 	load_rows
 	data digest >"$T/before"
@@ -282,21 +227,64 @@ node_start() {
 	old=$(data tabledir users)
 	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
 	expect_status 0
+	run on_node "$TOOLS/cqlsh" "$IP1" -e "TRUNCATE $KS.counts"
+	expect_status 0
 	data recreate users
 	new=$(data tabledir users)
 	[ "$new" != "$old" ]
 	data digest >"$T/lost"
 	grep -q "^$KS.users 0 " "$T/lost"
-	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" --keyspaces "$KS"
+	grep -q "^$KS.counts 0 " "$T/lost"
+	run --separate-stderr "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" \
+	    --keyspaces "$KS" --load import --json
 	expect_status 0
-	[ -d "$ROOT1/tmp/cassandra_restore/$KS/$old" ]
-	node_stop
-	# The old id's files (the same schema) into the live table's directory.
-	run on_node cp -a "/tmp/cassandra_restore/$KS/$old/." "/var/lib/cassandra/data/$KS/$new/"
-	expect_status 0
-	node_start
+	python3 - "$output" "${old#users-}" "${new#users-}" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["complete"] is True and r["load"] == "import", r
+t = {x["table"]: x for x in r["hosts"][0]["tables"]}
+assert t["users"]["status"] == "loaded" and t["users"]["sstables"] > 0, t
+assert t["users"]["backup_ids"] == [sys.argv[2]] and t["users"]["live_id"] == sys.argv[3], t
+assert t["counts"]["status"] == "loaded", t
+PY
 	data digest >"$T/after"
 	diff "$T/before" "$T/after"
+	# The restored tables' directories hold no sstable any more: import
+	# moved them into the live tables.
+	run find "$ROOT1/tmp/cassandra_restore/$KS" -name '*-Data.db' -not -path '*/.*'
+	expect_status 0
+	[ -z "$output" ]
+}
+
+@test "real node: restore --load restart (the node restart method): exactly the backup's rows, the newer files kept aside in a snapshot" {
+	rm -rf "$ROOT1/tmp/cassandra_restore"
+	load_rows
+	data digest >"$T/before"
+	run "${CBA[@]}" backup --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS"
+	expect_status 0
+	# Rows written after the backup: the restart method replaces the
+	# tables' data with the backup's.
+	data write 600 50
+	nt flush "$KS" >/dev/null
+	data digest | grep "^$KS\." >"$T/later"
+	run diff <(grep "^$KS\." "$T/before") "$T/later"
+	expect_status 1
+	run "${CBA[@]}" restore --hosts "$IP1" "${SSHO[@]}" "${BKO[@]}" --keyspaces "$KS" \
+	    --load restart --stop-command "$TOOLS/cassandra-stop" \
+	    --start-command "$TOOLS/cassandra-start" --start-timeout 240
+	expect_status 0
+	[[ "$output" == *"$IP1: $KS.users: loaded"* ]]
+	[[ "${lines[-1]}" == *"; complete" ]]
+	run nt status
+	expect_status 0
+	grep -qE "^UN +${IP1//./\\.} " <<<"$output"
+	# (KS alone: the rows written to KS_b after the backup stay)
+	data digest | grep "^$KS\." >"$T/after"
+	grep "^$KS\." "$T/before" | diff - "$T/after"
+	# What the tables held is kept, as a snapshot of each.
+	run nt listsnapshots
+	expect_status 0
+	[[ "$output" == *"cb-replaced-"*"$KS"*"users"* ]]
 }
 
 # node_manifest FILE: the node manifest of node 1 in this test's backup.
