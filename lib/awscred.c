@@ -1,11 +1,16 @@
+#include <sys/wait.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -14,9 +19,13 @@
 #include "awscred.h"
 #include "num.h"
 #include "strbuf.h"
+#include "sts.h"
 #include "warnp.h"
 
-enum cred_kind { CRED_STATIC, CRED_CONTAINER, CRED_IMDS };
+extern char **environ;
+
+enum cred_kind { CRED_STATIC, CRED_CONTAINER, CRED_IMDS, CRED_PROCESS,
+	CRED_ROLE };
 
 struct awscred_src {
 	pthread_mutex_t	 lock;
@@ -27,6 +36,20 @@ struct awscred_src {
 	char		*auth;		/* container Authorization value */
 	char		*authfile;	/* or the file holding it, read at
 					   each fetch (it is rotated) */
+	char		**argv;		/* credential_process */
+	/* CRED_ROLE: AssumeRole with base, or with the web identity
+	   token in token_file (read at each fetch: Kubernetes rotates it) */
+	struct awscred_src *base;
+	char		*arn, *session, *external_id, *token_file;
+	char		*sts_url, *sts_region;
+	long		 duration;
+	int		 unanswered;	/* the last fetch got no answer */
+};
+
+/* The profiles of a source_profile chain, to refuse loops. */
+struct chain {
+	const char		*name;
+	const struct chain	*up;
 };
 
 /* ---------------------------------------------------------------- INI */
@@ -141,7 +164,57 @@ config_get(const char *profile, const char *key)
 	return (v);
 }
 
+/* Look key up for profile name: the credentials file, then the config. */
+static char *
+prof_get(const char *name, const char *key)
+{
+	char *path = file_path("AWS_SHARED_CREDENTIALS_FILE",
+	    ".aws/credentials"), *v;
+
+	v = awscred_ini_get(path, name, key);
+	free(path);
+	return (v != NULL ? v : config_get(name, key));
+}
+
 /* ------------------------------------------------------------- helpers */
+
+static char *
+env_dup(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0' ? strdup(v) : NULL);
+}
+
+/*
+ * The configured endpoint URL of service svc (env: its variable) for
+ * profile: env, AWS_ENDPOINT_URL, the profile's services section
+ * "svc.endpoint_url", the profile's endpoint_url; none if
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.  New string or NULL.
+ */
+static char *
+svc_endpoint(const char *profile, const char *svc, const char *env)
+{
+	const char *ign = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	char *r, *sv, sect[300], key[64], *path;
+
+	if (ign != NULL && strcasecmp(ign, "true") == 0)
+		return (NULL);
+	if ((r = env_dup(env)) != NULL ||
+	    (r = env_dup("AWS_ENDPOINT_URL")) != NULL)
+		return (r);
+	if ((sv = config_get(profile, "services")) != NULL) {
+		path = file_path("AWS_CONFIG_FILE", ".aws/config");
+		snprintf(sect, sizeof(sect), "services %s", sv);
+		snprintf(key, sizeof(key), "%s.endpoint_url", svc);
+		r = awscred_ini_get(path, sect, key);
+		free(path);
+		free(sv);
+		if (r != NULL)
+			return (r);
+	}
+	return (config_get(profile, "endpoint_url"));
+}
 
 static int
 copy_secret(char *dst, size_t size, const char *src, const char *what)
@@ -215,9 +288,7 @@ file_section_creds(const char *path, const char *sect, struct awscred *c)
 static const char *
 unsupported_key(const char *path, const char *sect)
 {
-	static const char *const keys[] = { "role_arn", "source_profile",
-	    "credential_source", "credential_process",
-	    "web_identity_token_file", "sso_session", "sso_start_url",
+	static const char *const keys[] = { "sso_session", "sso_start_url",
 	    "sso_account_id", "sso_role_name", NULL };
 	char *v;
 	int i;
@@ -232,9 +303,9 @@ unsupported_key(const char *path, const char *sect)
 }
 
 /*
- * A profile without keys that wants another provider (assume-role, SSO,
- * a process) is an error: falling through to instance credentials would
- * run as someone else.  Returns -1 (reported) or 0.
+ * A profile without keys that wants SSO is an error: falling through to
+ * instance credentials would run as someone else.  Returns -1 (reported)
+ * or 0.
  */
 static int
 profile_usable(const char *name, const char *cpath, const char *fpath,
@@ -251,16 +322,23 @@ profile_usable(const char *name, const char *cpath, const char *fpath,
 	if (k == NULL)
 		return (0);
 	warn0("cannot use profile '%s' of '%s': it has no static keys and "
-	    "sets %s, which this tool does not support (give it "
-	    "aws_access_key_id and aws_secret_access_key, or use the "
-	    "environment)", name, where ? where : "?", k);
+	    "sets %s, which this tool does not support (SSO needs a "
+	    "browser; give it aws_access_key_id and aws_secret_access_key, "
+	    "a role, a credential_process, or use the environment)", name,
+	    where ? where : "?", k);
 	return (-1);
 }
 
-/* Credentials of the profile from the shared files: 1, 0 or -1. */
+static int process_setup(struct awscred_src *, const char *);
+
+/*
+ * Credentials of the profile from the shared files, static keys or a
+ * credential_process, into s: 1, 0 or -1.
+ */
 static int
-file_creds(const char *profile, int explicit, struct awscred *c)
+file_creds(struct awscred_src *s, const char *profile, int explicit)
 {
+	struct awscred *c = &s->cur;
 	char *cpath = file_path("AWS_SHARED_CREDENTIALS_FILE",
 	    ".aws/credentials");
 	char *fpath = file_path("AWS_CONFIG_FILE", ".aws/config");
@@ -274,6 +352,10 @@ file_creds(const char *profile, int explicit, struct awscred *c)
 		rc = file_section_creds(fpath, sect, c);
 	if (rc == 0 && strcmp(name, "default") == 0)
 		rc = file_section_creds(fpath, "default", c);
+	if (rc != 0)
+		s->origin = "shared files";
+	if (rc == 0)
+		rc = process_setup(s, name);
 	if (rc == 0 && profile_usable(name, cpath, fpath, sect) != 0)
 		rc = -1;
 	if (rc == 0 && explicit) {
@@ -311,8 +393,11 @@ parse_time(const char *s)
 }
 
 static int
-json_field(struct awscred *c, const char *k, const char *v)
+json_field(struct awscred *c, long *version, const char *k, const char *v)
 {
+
+	if (strcmp(k, "Version") == 0)
+		return (strcmp(v, "1") == 0 ? (*version = 1, 0) : -1);
 
 	if (strcmp(k, "AccessKeyId") == 0)
 		return (strlen(v) < sizeof(c->akid) ?
@@ -328,8 +413,12 @@ json_field(struct awscred *c, const char *k, const char *v)
 	return (0);
 }
 
-int
-awscred_parse_json(const char *json, size_t len, struct awscred *c)
+/*
+ * The fields of a credentials JSON document into c; *version gets its
+ * Version (-1 without one), c->expires is -1 without an Expiration.
+ */
+static int
+json_parse(const char *json, size_t len, struct awscred *c, long *version)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -338,6 +427,7 @@ awscred_parse_json(const char *json, size_t len, struct awscred *c)
 
 	memset(c, 0, sizeof(*c));
 	c->expires = -1;
+	*version = -1;
 	if (!yaml_parser_initialize(&p))
 		return (-1);
 	yaml_parser_set_input_string(&p, (const unsigned char *)json, len);
@@ -361,7 +451,7 @@ awscred_parse_json(const char *json, size_t len, struct awscred *c)
 				snprintf(key, sizeof(key), "%s",
 				    (const char *)ev.data.scalar.value);
 			else if (depth == 1)
-				rc = json_field(c, key,
+				rc = json_field(c, version, key,
 				    (const char *)ev.data.scalar.value);
 			if (depth == 1)
 				want_key = !want_key;
@@ -378,11 +468,40 @@ awscred_parse_json(const char *json, size_t len, struct awscred *c)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
-	if (rc != 0 || c->akid[0] == '\0' || c->secret[0] == '\0' ||
-	    c->expires == (time_t)-1) {
+	if (rc != 0 || c->akid[0] == '\0' || c->secret[0] == '\0') {
 		awscred_clear(c);
 		return (-1);
 	}
+	return (0);
+}
+
+int
+awscred_parse_json(const char *json, size_t len, struct awscred *c)
+{
+	long version;
+
+	if (json_parse(json, len, c, &version) != 0)
+		return (-1);
+	if (c->expires == (time_t)-1) {
+		awscred_clear(c);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+awscred_parse_process_json(const char *json, size_t len, struct awscred *c)
+{
+	long version;
+
+	if (json_parse(json, len, c, &version) != 0)
+		return (-1);
+	if (version != 1) {
+		awscred_clear(c);
+		return (-1);
+	}
+	if (c->expires == (time_t)-1)
+		c->expires = 0;
 	return (0);
 }
 
@@ -658,13 +777,23 @@ out:
 	return (rc);
 }
 
+static int process_fetch(struct awscred_src *, struct awscred *);
+static int role_fetch(struct awscred_src *, struct awscred *);
+
 static int
 src_fetch(struct awscred_src *s, struct awscred *c)
 {
 
-	if (s->kind == CRED_CONTAINER)
+	switch (s->kind) {
+	case CRED_CONTAINER:
 		return (container_fetch(s, c));
-	return (imds_fetch(s, c));
+	case CRED_PROCESS:
+		return (process_fetch(s, c));
+	case CRED_ROLE:
+		return (role_fetch(s, c));
+	default:
+		return (imds_fetch(s, c));
+	}
 }
 
 /* ------------------------------------------------------- the provider */
@@ -801,6 +930,403 @@ imds_setup(struct awscred_src *s)
 	return (1);
 }
 
+/* ------------------------------------------------- credential_process */
+
+void
+awscred_argv_free(char **v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Append the word in w to *v (n words so far): 0 or -1. */
+static int
+argv_push(char ***v, size_t *n, struct strbuf *w)
+{
+	char **nv;
+
+	if ((nv = realloc(*v, (*n + 2) * sizeof(*nv))) == NULL)
+		return (-1);
+	*v = nv;
+	if ((nv[*n] = strdup(w->s != NULL ? w->s : "")) == NULL)
+		return (-1);
+	nv[++*n] = NULL;
+	strbuf_reset(w);
+	return (0);
+}
+
+char **
+awscred_split(const char *cmd)
+{
+	struct strbuf w = STRBUF_INIT;
+	char **v = NULL;
+	size_t n = 0;
+	int q = 0, inword = 0, bad = 0;
+	const char *p;
+
+	for (p = cmd; !bad; p++) {
+		if (q == 0 && (*p == '\0' || strchr(" \t\r\n", *p) != NULL)) {
+			if (inword && argv_push(&v, &n, &w) != 0)
+				bad = 1;
+			inword = 0;
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		inword = 1;
+		if (*p == '\0' || (*p == '\\' && q == 0 && p[1] == '\0'))
+			bad = 1;	/* open quote, or a lone final '\' */
+		else if (q == 0 && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (*p == q)
+			q = 0;
+		else if (*p == '\\' && (q == 0 || (q == '"' &&
+		    (p[1] == '"' || p[1] == '\\'))))
+			strbuf_addc(&w, *++p);
+		else
+			strbuf_addc(&w, *p);
+	}
+	strbuf_free(&w);
+	if (bad || v == NULL) {
+		awscred_argv_free(v);
+		return (NULL);
+	}
+	return (v);
+}
+
+/* Run argv with its stdout into out (stderr is ours): wait status or -1. */
+static int
+process_run(char **argv, struct strbuf *out)
+{
+	posix_spawn_file_actions_t fa;
+	char buf[4096];
+	ssize_t n;
+	pid_t pid;
+	int fd[2], rc, st = -1;
+
+	if (pipe2(fd, O_CLOEXEC) != 0)
+		return (-1);
+	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
+		if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0)) == 0 &&
+		    (rc = posix_spawn_file_actions_adddup2(&fa, fd[1], 1)) == 0)
+			rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv,
+			    environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	close(fd[1]);
+	while (rc == 0 && ((n = read(fd[0], buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		if (n > 0 && out->len < 65536)
+			strbuf_add(out, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	close(fd[0]);
+	if (rc != 0) {
+		errno = rc;
+		return (-1);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return (st);
+}
+
+static int
+process_fetch(struct awscred_src *s, struct awscred *c)
+{
+	struct strbuf out = STRBUF_INIT;
+	int st, rc = -1;
+
+	if ((st = process_run(s->argv, &out)) == -1)
+		warnp("cannot run credential_process '%s'", s->argv[0]);
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		warn0("cannot get credentials from credential_process '%s': "
+		    "it %s %d", s->argv[0], WIFEXITED(st) ? "exited with" :
+		    "was killed by signal", WIFEXITED(st) ? WEXITSTATUS(st) :
+		    WTERMSIG(st));
+	else if (strbuf_failed(&out) || out.len >= 65536 ||
+	    awscred_parse_process_json(out.s != NULL ? out.s : "", out.len,
+	    c) != 0)
+		warn0("cannot use the output of credential_process '%s': not "
+		    "JSON with Version 1, AccessKeyId and SecretAccessKey",
+		    s->argv[0]);
+	else
+		rc = 0;
+	buf_wipe(&out);
+	return (rc);
+}
+
+/* The profile's credential_process, if it has one: 1, 0 or -1. */
+static int
+process_setup(struct awscred_src *s, const char *name)
+{
+	char *cmd;
+
+	if ((cmd = prof_get(name, "credential_process")) == NULL)
+		return (0);
+	s->argv = awscred_split(cmd);
+	free(cmd);
+	if (s->argv == NULL) {
+		warn0("cannot use the credential_process of profile '%s': "
+		    "empty, or an unbalanced quote", name);
+		return (-1);
+	}
+	s->kind = CRED_PROCESS;
+	s->origin = "credential_process";
+	return (process_fetch(s, &s->cur) == 0 ? 1 : -1);
+}
+
+/* ---------------------------------------------------------------- roles */
+
+static int
+role_fetch(struct awscred_src *s, struct awscred *c)
+{
+	struct sts_role r = { s->arn, s->session, s->external_id,
+	    s->duration, NULL };
+	struct awscred src;
+	char *tok = NULL;
+	int rc;
+
+	memset(&src, 0, sizeof(src));
+	if (s->token_file != NULL) {
+		/* read at every fetch: Kubernetes rotates the file */
+		if ((tok = read_token_file(s->token_file)) == NULL)
+			return (-1);
+		r.web_token = tok;
+	} else if (awscred_get(s->base, &src) != 0) {
+		s->unanswered = s->base->unanswered;
+		return (-1);
+	}
+	rc = sts_assume_role(s->sts_url, s->sts_region, &r, &src, c);
+	s->unanswered = rc == STS_UNANSWERED;
+	awscred_clear(&src);
+	if (tok != NULL)
+		OPENSSL_cleanse(tok, strlen(tok));
+	free(tok);
+	return (rc == 0 ? 0 : -1);
+}
+
+/* The region set for profile (environment or config), or NULL. */
+static char *
+region_configured(const char *profile)
+{
+	char *r;
+
+	if ((r = env_dup("AWS_REGION")) != NULL ||
+	    (r = env_dup("AWS_DEFAULT_REGION")) != NULL)
+		return (r);
+	return (config_get(profile, "region"));
+}
+
+/*
+ * The STS endpoint for profile: the configured one (AWS_ENDPOINT_URL_STS
+ * and the rest, as for S3), else regional as the aws CLI v2 does, the
+ * global endpoint without a region.  0 or -1.
+ */
+static int
+sts_setup(struct awscred_src *s, const char *profile)
+{
+	struct strbuf b = STRBUF_INIT;
+	char *r = region_configured(profile);
+
+	s->sts_url = svc_endpoint(profile, "sts", "AWS_ENDPOINT_URL_STS");
+	if (s->sts_url == NULL) {
+		if (r == NULL)
+			strbuf_adds(&b, "https://sts.amazonaws.com");
+		else
+			strbuf_addf(&b, "https://sts.%s.amazonaws.com%s", r,
+			    strncmp(r, "cn-", 3) == 0 ? ".cn" : "");
+		s->sts_url = strbuf_detach(&b);
+	}
+	s->sts_region = r != NULL ? r : strdup("us-east-1");
+	return (s->sts_url != NULL && s->sts_region != NULL ? 0 : -1);
+}
+
+/* RoleSessionName: configured, else one naming this tool. */
+static char *
+role_session(char *v)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	if (v != NULL && *v != '\0')
+		return (v);
+	free(v);
+	strbuf_addf(&b, "cassandra-backups-%lld", (long long)time(NULL));
+	return (strbuf_detach(&b));
+}
+
+/* external_id, role_session_name, duration_seconds of profile: 0, -1. */
+static int
+role_params(struct awscred_src *s, const char *name)
+{
+	char *d;
+	uint64_t v;
+	int rc = 0;
+
+	s->external_id = prof_get(name, "external_id");
+	if ((s->session = role_session(prof_get(name,
+	    "role_session_name"))) == NULL)
+		return (-1);
+	if ((d = prof_get(name, "duration_seconds")) != NULL) {
+		if (num_parse_u64(d, 900, 43200, &v) != 0) {
+			warn0("cannot use profile '%s': duration_seconds '%s' "
+			    "is not a number of seconds in 900..43200", name,
+			    d);
+			rc = -1;
+		} else {
+			s->duration = (long)v;
+		}
+		free(d);
+	}
+	return (rc != 0 ? -1 : sts_setup(s, name));
+}
+
+static struct awscred_src *src_alloc(void);
+static int role_setup(struct awscred_src *, const char *,
+    const struct chain *);
+
+/* The credentials of a credential_source into b: 1 or -1. */
+static int
+cred_source_setup(struct awscred_src *b, const char *name, const char *cs)
+{
+	int rc = -1;
+
+	b->kind = CRED_STATIC;
+	if (strcmp(cs, "Environment") == 0) {
+		b->origin = "environment";
+		if ((rc = env_creds(&b->cur)) == 0)
+			warn0("cannot use profile '%s': its credential_source "
+			    "is Environment, but AWS_ACCESS_KEY_ID and "
+			    "AWS_SECRET_ACCESS_KEY are not set", name);
+		return (rc == 1 ? 1 : -1);
+	}
+	if (strcmp(cs, "Ec2InstanceMetadata") == 0)
+		rc = imds_setup(b);
+	else if (strcmp(cs, "EcsContainer") == 0 &&
+	    (rc = container_setup(b)) == 0)
+		warn0("cannot use profile '%s': its credential_source is "
+		    "EcsContainer, but AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
+		    "and _FULL_URI are not set", name);
+	else if (strcmp(cs, "EcsContainer") != 0)
+		warn0("cannot use profile '%s': unknown credential_source "
+		    "'%s' (Environment, Ec2InstanceMetadata, EcsContainer)",
+		    name, cs);
+	if (rc != 1)
+		return (-1);
+	return (src_fetch(b, &b->cur) == 0 ? 1 : -1);
+}
+
+/* The credentials of profile sp, the source_profile of name: 1 or -1. */
+static int
+source_profile_setup(struct awscred_src *b, const char *name,
+    const char *sp, const struct chain *up)
+{
+	struct chain me = { name, up };
+	const struct chain *c;
+	int rc;
+
+	for (c = &me; c != NULL; c = c->up)
+		if (strcmp(c->name, sp) == 0 && strcmp(sp, name) != 0) {
+			warn0("cannot use profile '%s': its source_profile "
+			    "chain loops back to '%s'", name, sp);
+			return (-1);
+		}
+	/* a role profile may take its own static keys as its source */
+	if (strcmp(sp, name) != 0 && (rc = role_setup(b, sp, &me)) != 0)
+		return (rc);
+	b->kind = CRED_STATIC;
+	if ((rc = file_creds(b, sp, 0)) == 0)
+		warn0("cannot use profile '%s': its source_profile '%s' has "
+		    "no credentials", name, sp);
+	return (rc == 1 ? 1 : -1);
+}
+
+/* Where the role's source credentials come from, into s->base: 1, -1. */
+static int
+role_source(struct awscred_src *s, const char *name, const struct chain *up)
+{
+	char *sp = prof_get(name, "source_profile");
+	char *cs = prof_get(name, "credential_source");
+	int rc = -1;
+
+	if (sp != NULL && cs != NULL)
+		warn0("cannot use profile '%s': it sets both source_profile "
+		    "and credential_source", name);
+	else if (sp == NULL && cs == NULL)
+		warn0("cannot use profile '%s': it sets role_arn but no "
+		    "source_profile, credential_source or "
+		    "web_identity_token_file", name);
+	else if ((s->base = src_alloc()) != NULL)
+		rc = sp != NULL ? source_profile_setup(s->base, name, sp, up) :
+		    cred_source_setup(s->base, name, cs);
+	free(sp);
+	free(cs);
+	return (rc);
+}
+
+/* Make s a role, fetch its first credentials: 1 or -1. */
+static int
+role_start(struct awscred_src *s)
+{
+
+	s->kind = CRED_ROLE;
+	s->origin = s->token_file != NULL ? "web identity" : "assume role";
+	return (role_fetch(s, &s->cur) == 0 ? 1 : -1);
+}
+
+/* The role of profile name (role_arn), if it has one: 1, 0 or -1. */
+static int
+role_setup(struct awscred_src *s, const char *name, const struct chain *up)
+{
+	char *v;
+	int rc;
+
+	if ((s->arn = prof_get(name, "role_arn")) == NULL)
+		return (0);
+	if ((v = prof_get(name, "mfa_serial")) != NULL) {
+		free(v);
+		warn0("cannot use profile '%s': it sets mfa_serial, and MFA "
+		    "prompts are not supported in unattended runs (use a "
+		    "role that needs no MFA)", name);
+		return (-1);
+	}
+	if (role_params(s, name) != 0)
+		return (-1);
+	if ((s->token_file = prof_get(name, "web_identity_token_file")) ==
+	    NULL && (rc = role_source(s, name, up)) != 1)
+		return (rc);
+	return (role_start(s));
+}
+
+/*
+ * Web identity from the environment: AWS_WEB_IDENTITY_TOKEN_FILE,
+ * AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME.  1, 0 or -1.
+ */
+static int
+webid_env_setup(struct awscred_src *s, const char *profile)
+{
+	const char *tf = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *arn = getenv("AWS_ROLE_ARN");
+
+	if (tf == NULL || *tf == '\0')
+		return (0);
+	if (arn == NULL || *arn == '\0') {
+		warn0("cannot use AWS_WEB_IDENTITY_TOKEN_FILE: AWS_ROLE_ARN "
+		    "is not set");
+		return (-1);
+	}
+	if ((s->token_file = strdup(tf)) == NULL ||
+	    (s->arn = strdup(arn)) == NULL ||
+	    (s->session = role_session(env_dup("AWS_ROLE_SESSION_NAME"))) ==
+	    NULL || sts_setup(s, profile) != 0)
+		return (-1);
+	return (role_start(s));
+}
+
 /* Find the first provider that yields credentials: 1, 0 or -1. */
 static int
 src_find(struct awscred_src *s, const char *profile, int explicit)
@@ -812,10 +1338,10 @@ src_find(struct awscred_src *s, const char *profile, int explicit)
 		s->origin = "environment";
 		return (rc);
 	}
-	if ((rc = file_creds(profile, explicit, &s->cur)) != 0) {
-		s->origin = "shared files";
+	if ((rc = role_setup(s, profile_name(profile), NULL)) != 0 ||
+	    (rc = webid_env_setup(s, profile_name(profile))) != 0 ||
+	    (rc = file_creds(s, profile, explicit)) != 0)
 		return (rc);
-	}
 	if ((rc = container_setup(s)) == 0)
 		rc = imds_setup(s);
 	if (rc != 1)
@@ -824,22 +1350,34 @@ src_find(struct awscred_src *s, const char *profile, int explicit)
 	    0 : -1));
 }
 
-struct awscred_src *
-awscred_new(const char *profile, int explicit)
+static struct awscred_src *
+src_alloc(void)
 {
 	struct awscred_src *s;
-	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		warnp("cannot allocate credentials");
 		return (NULL);
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	return (s);
+}
+
+struct awscred_src *
+awscred_new(const char *profile, int explicit)
+{
+	struct awscred_src *s;
+	int rc, unanswered;
+
+	if ((s = src_alloc()) == NULL)
+		return (NULL);
 	if ((rc = src_find(s, profile, explicit)) == 0)
 		warn0("cannot find AWS credentials: set AWS_ACCESS_KEY_ID "
 		    "and AWS_SECRET_ACCESS_KEY, or use a profile");
 	if (rc != 1) {
+		unanswered = s->unanswered;
 		awscred_free(s);
+		errno = unanswered ? ENETUNREACH : EACCES;
 		return (NULL);
 	}
 	warnp_debug(1, "credentials from %s", s->origin);
@@ -911,19 +1449,19 @@ awscred_free(struct awscred_src *s)
 	free(s->auth);
 	free(s->authfile);
 	free(s->url);
+	awscred_argv_free(s->argv);
+	awscred_free(s->base);
+	free(s->arn);
+	free(s->session);
+	free(s->external_id);
+	free(s->token_file);
+	free(s->sts_url);
+	free(s->sts_region);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
 /* ------------------------------------------------- region and endpoint */
-
-static char *
-env_dup(const char *name)
-{
-	const char *v = getenv(name);
-
-	return (v != NULL && *v != '\0' ? strdup(v) : NULL);
-}
 
 char *
 awscred_region(const char *opt, const char *profile)
@@ -932,9 +1470,7 @@ awscred_region(const char *opt, const char *profile)
 
 	if (opt != NULL)
 		return (strdup(opt));
-	if ((r = env_dup("AWS_REGION")) != NULL ||
-	    (r = env_dup("AWS_DEFAULT_REGION")) != NULL ||
-	    (r = config_get(profile, "region")) != NULL)
+	if ((r = region_configured(profile)) != NULL)
 		return (r);
 	return (strdup("us-east-1"));
 }
@@ -942,25 +1478,8 @@ awscred_region(const char *opt, const char *profile)
 char *
 awscred_endpoint(const char *opt, const char *profile)
 {
-	const char *ign = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	char *r, *svc, sect[300];
-	char *path;
 
 	if (opt != NULL)
 		return (strdup(opt));
-	if (ign != NULL && strcasecmp(ign, "true") == 0)
-		return (NULL);
-	if ((r = env_dup("AWS_ENDPOINT_URL_S3")) != NULL ||
-	    (r = env_dup("AWS_ENDPOINT_URL")) != NULL)
-		return (r);
-	if ((svc = config_get(profile, "services")) != NULL) {
-		path = file_path("AWS_CONFIG_FILE", ".aws/config");
-		snprintf(sect, sizeof(sect), "services %s", svc);
-		r = awscred_ini_get(path, sect, "s3.endpoint_url");
-		free(path);
-		free(svc);
-		if (r != NULL)
-			return (r);
-	}
-	return (config_get(profile, "endpoint_url"));
+	return (svc_endpoint(profile, "s3", "AWS_ENDPOINT_URL_S3"));
 }

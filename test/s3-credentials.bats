@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Credentials in the aws CLI's order: environment, shared credentials and
-# config files with profiles, container credentials, IMDSv2 (served by
-# test/imds-server.py), refreshed during a long upload; secrets never in
-# argv or output.
+# config files with profiles (static keys, roles assumed through STS,
+# credential_process), web identity, container credentials, IMDSv2 (served
+# by test/imds-server.py; STS by test/sts-server.py), refreshed during a
+# long upload; secrets never in argv or output.
 
 load helpers
 load s3_helpers
@@ -15,7 +16,61 @@ setup() {
 	GOOD_SK=$AWS_SECRET_ACCESS_KEY
 	echo data >f
 }
-teardown() { imds_stop; proxy_stop; }
+teardown() { imds_stop; proxy_stop; sts_stop; }
+
+# sts_start ARGS...: start test/sts-server.py with the server's two key
+# pairs; sets STS (its URL, also AWS_ENDPOINT_URL_STS) and STS_LOG.
+sts_start() {
+	local i
+	STS_LOG=$BATS_TEST_TMPDIR/sts.log
+	rm -f "$BATS_TEST_TMPDIR/sts.port"
+	/usr/bin/python3 "$REPO/test/sts-server.py" \
+	    --port-file "$BATS_TEST_TMPDIR/sts.port" --log "$STS_LOG" \
+	    --keys "@$(test_keys_file)" \
+	    "$@" </dev/null >"$BATS_TEST_TMPDIR/sts.err" 2>&1 3>&- &
+	STS_PID=$!
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/sts.port" ] && break
+		sleep 0.05
+	done
+	STS=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/sts.port")
+	export AWS_ENDPOINT_URL_STS=$STS
+}
+
+sts_stop() {
+	if [ -n "${STS_PID:-}" ]; then
+		kill "$STS_PID" 2>/dev/null
+		wait "$STS_PID" 2>/dev/null || true
+		STS_PID=
+	fi
+}
+
+# role_env: no keys in the environment, profiles from ./config and
+# ./creds, where [ops] holds the server's keys.
+role_env() {
+	no_env_keys
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/creds AWS_CONFIG_FILE=$PWD/config
+	printf '[ops]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	    "$GOOD_AK" "$GOOD_SK" >creds
+}
+
+# cred_process_script: ./proc prints the server's keys as credential_process
+# JSON, alternating between the two pairs, with Expiration now + $1 s
+# (none if $1 is empty); it counts its runs in ./proc.runs.
+cred_process_script() {
+	test_keys_file >/dev/null	# ./keys
+	cat >proc <<EOT
+#!/bin/bash
+echo run >>"$PWD/proc.runs"
+n=\$(wc -l <"$PWD/proc.runs")
+IFS=, read -r k1 k2 <"$PWD/keys"
+k=\$k1; [ \$((n % 2)) = 0 ] && k=\$k2
+exp=
+[ -z "$1" ] || exp=", \"Expiration\": \"\$(date -u -d @\$((\$(date +%s) + $1)) +%Y-%m-%dT%H:%M:%SZ)\""
+printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionToken": ""%s}\n' "\${k%%:*}" "\${k#*:}" "\$exp"
+EOT
+	chmod +x proc
+}
 
 no_env_keys() {
 	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
@@ -109,31 +164,196 @@ EOT
 	[[ "$output" == *"cannot find AWS credentials"* ]]
 }
 
-@test "credentials: a profile that needs assume-role, SSO or a process is an error naming it" {
+@test "credentials: an SSO profile, a failing credential_process, a role without source are errors naming them" {
 	no_env_keys
 	imds_start
 	unset AWS_EC2_METADATA_DISABLED
 	export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
-	export AWS_SHARED_CREDENTIALS_FILE=$PWD/creds AWS_CONFIG_FILE=$PWD/config
-	printf '[ops]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
-	    "$GOOD_AK" "$GOOD_SK" >creds
-	printf '[profile admin]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = ops\n[profile sso]\nsso_session = corp\n[default]\ncredential_process = /bin/false\n' >config
+	role_env
+	printf '[profile admin]\nrole_arn = arn:aws:iam::1:role/x\n[profile sso]\nsso_session = corp\n[default]\ncredential_process = /bin/false\n[profile bad]\ncredential_process = "/bin/echo\n[profile junk]\ncredential_process = /bin/echo {"Version": 2}\n' >config
 	# never a silent fall-through to the instance's credentials
-	for p in admin sso; do
-		run cb-s3put --profile "$p" "$B/$T/f" f
-		expect_status 77
-		[[ "$output" == *"cannot use profile '$p' of '$PWD/config'"* ]]
-	done
-	[[ "$output" == *"sets sso_session"* ]]
+	run cb-s3put --profile sso "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use profile 'sso' of '$PWD/config'"*"sets sso_session"* ]]
 	AWS_PROFILE=admin run cb-s3put "$B/$T/f" f
 	expect_status 77
-	[[ "$output" == *"sets role_arn"* ]]
+	[[ "$output" == *"cannot use profile 'admin': it sets role_arn but no source_profile"* ]]
 	run cb-s3put "$B/$T/f" f
 	expect_status 77
-	[[ "$output" == *"cannot use profile 'default'"*credential_process* ]]
+	[[ "$output" == *"cannot get credentials from credential_process '/bin/false': it exited with 1"* ]]
+	run cb-s3put --profile bad "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use the credential_process of profile 'bad': empty, or an unbalanced quote"* ]]
+	run cb-s3put --profile junk "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use the output of credential_process '/bin/echo': not JSON with Version 1"* ]]
 	[ "$(grep -c 'security-credentials' "$IMDS_LOG")" = 0 ]
 	run cb-s3put --profile ops "$B/$T/f" f
 	expect_status 0
+}
+
+@test "credentials: credential_process split like the aws CLI, no shell, keys used" {
+	role_env
+	cred_process_script ''
+	mkdir 'a dir'
+	cp proc 'a dir/my proc'
+	printf '[profile p]\ncredential_process = "%s/a dir/my proc" '"'"'$HOME;x'"'"' "a\\"b"\n' "$PWD" >config
+	run cb-s3put --profile p "$B/$T/f" f
+	expect_status 0
+	[ "$(wc -l <proc.runs)" = 1 ]
+	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	# the words as the process saw them: no shell expanded $HOME or ';'
+	printf '[profile q]\ncredential_process = /bin/sh -c '"'"'printf %%s\\\\n "$0" "$1" >%s/words; exec %s/proc'"'"' '"'"'$HOME;x'"'"' "a\\"b"\n' "$PWD" "$PWD" >config
+	run cb-s3put --profile q "$B/$T/f" f
+	expect_status 0
+	printf '%s\n' '$HOME;x' 'a"b' | cmp - words
+}
+
+@test "credentials: credential_process with an Expiration is run again during an upload" {
+	mkdata big $((12 * 1024 * 1024))
+	role_env
+	cred_process_script 302
+	printf '[default]\ncredential_process = %s/proc\n' "$PWD" >config
+	# the keys expire within their 300 s margin after 2 s: run again in
+	# the middle of the upload (see the IMDSv2 refresh test)
+	run cb-s3put -j 1 --part-size 5M --rate-limit 3M "$B/$T/big" big
+	expect_status 0
+	[ "$(wc -l <proc.runs)" -ge 2 ]
+	as_owner awscli s3 cp "$B/$T/big" - | cmp - big
+	as_owner awscli s3 rm "$B/$T/big"
+}
+
+@test "credentials: web identity from the environment and from a profile" {
+	sts_start
+	no_env_keys
+	export AWS_SHARED_CREDENTIALS_FILE=$PWD/none AWS_CONFIG_FILE=$PWD/none
+	echo web-identity-token >token
+	AWS_WEB_IDENTITY_TOKEN_FILE=$PWD/token AWS_ROLE_ARN=arn:aws:iam::1:role/web \
+	    AWS_ROLE_SESSION_NAME=pod-1 run cb-s3put -vvv "$B/$T/f" f
+	expect_status 0
+	grep -q '^AssumeRoleWithWebIdentity arn:aws:iam::1:role/web ak=- ext=- dur=- sess=pod-1 tok=- -> creds ' "$STS_LOG"
+	[[ "$output" != *web-identity-token* ]]
+	[[ "$output" != *"$GOOD_SK"* ]]
+	[[ "$output" != *"$S3_SECRET_KEY2"* ]]
+	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	# a token the server does not accept: the STS error code, exit 77
+	echo stale-token >token
+	AWS_WEB_IDENTITY_TOKEN_FILE=$PWD/token AWS_ROLE_ARN=arn:aws:iam::1:role/web \
+	    run cb-s3put "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/web': InvalidIdentityToken"* ]]
+	[[ "$output" != *stale-token* ]]
+	echo web-identity-token >token
+	printf '[profile k8s]\nrole_arn = arn:aws:iam::1:role/kprof\nweb_identity_token_file = %s/token\n' "$PWD" >config
+	AWS_CONFIG_FILE=$PWD/config run cb-s3put --profile k8s "$B/$T/f" f
+	expect_status 0
+	grep -q '^AssumeRoleWithWebIdentity arn:aws:iam::1:role/kprof .* -> creds ' "$STS_LOG"
+}
+
+@test "credentials: assume-role with source_profile, a chain of two, external_id and duration_seconds" {
+	sts_start
+	role_env
+	cat >config <<EOT
+[profile admin]
+role_arn = arn:aws:iam::1:role/admin
+source_profile = ops
+external_id = ext-42
+duration_seconds = 1800
+role_session_name = nightly
+[profile first]
+role_arn = arn:aws:iam::1:role/hop1
+source_profile = ops
+[profile second]
+role_arn = arn:aws:iam::1:role/final
+source_profile = first
+EOT
+	run cb-s3put --profile admin "$B/$T/f" f
+	expect_status 0
+	grep -q "^AssumeRole arn:aws:iam::1:role/admin ak=$GOOD_AK ext=ext-42 dur=1800 sess=nightly tok=- -> creds " "$STS_LOG"
+	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	rm "$STS_LOG"
+	AWS_PROFILE=second run cb-s3put "$B/$T/f" f
+	expect_status 0
+	# hop1's credentials carry a session token; the server checks it
+	grep -q "^AssumeRole arn:aws:iam::1:role/hop1 ak=$GOOD_AK ext=- dur=- sess=cassandra-backups-[0-9]* tok=- -> creds " "$STS_LOG"
+	grep -q "^AssumeRole arn:aws:iam::1:role/final ak=[A-Z0-9]* ext=- dur=- sess=[^ ]* tok=sts-token-[0-9]* -> creds " "$STS_LOG"
+	[ "$(wc -l <"$STS_LOG")" = 2 ]
+}
+
+@test "credentials: credential_source Environment, a source_profile loop, mfa_serial, bad duration" {
+	sts_start
+	role_env
+	cat >config <<EOT
+[profile envrole]
+role_arn = arn:aws:iam::1:role/envrole
+credential_source = Environment
+[profile a]
+role_arn = arn:aws:iam::1:role/a
+source_profile = b
+[profile b]
+role_arn = arn:aws:iam::1:role/b
+source_profile = a
+[profile mfa]
+role_arn = arn:aws:iam::1:role/mfa
+source_profile = ops
+mfa_serial = arn:aws:iam::1:mfa/me
+[profile long]
+role_arn = arn:aws:iam::1:role/long
+source_profile = ops
+duration_seconds = 86400
+EOT
+	as_owner run cb-s3put --profile envrole "$B/$T/f" f
+	expect_status 0
+	grep -q "^AssumeRole arn:aws:iam::1:role/envrole ak=$GOOD_AK .* -> creds " "$STS_LOG"
+	run cb-s3put --profile envrole "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"its credential_source is Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"* ]]
+	run cb-s3put --profile a "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use profile 'b': its source_profile chain loops back to 'a'"* ]]
+	run cb-s3put --profile mfa "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot use profile 'mfa': it sets mfa_serial, and MFA prompts are not supported in unattended runs"* ]]
+	run cb-s3put --profile long "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"duration_seconds '86400' is not a number of seconds in 900..43200"* ]]
+	[ "$(wc -l <"$STS_LOG")" = 1 ]
+}
+
+@test "credentials: STS AccessDenied is 77 with the code, no STS answer is an error" {
+	sts_start --deny arn:aws:iam::1:role/denied
+	role_env
+	printf '[profile d]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = ops\n' >config
+	run cb-s3put --profile d "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/denied': AccessDenied"* ]]
+	grep -q ' -> AccessDenied$' "$STS_LOG"
+	sts_stop
+	run cb-s3put --profile d "$B/$T/f" f
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/denied': no answer from STS"* ]]
+}
+
+@test "credentials: assumed-role credentials are refreshed during an upload" {
+	mkdata big $((12 * 1024 * 1024))
+	sts_start --lifetime 302
+	role_env
+	printf '[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = ops\n' >config
+	cb-s3put --profile r --rate-limit 2M "$B/$T/big" big >/dev/null &
+	pid=$!
+	sleep 0.5
+	tr '\0' ' ' </proc/$pid/cmdline >cmdline
+	wait "$pid"
+	grep -q cb-s3put cmdline
+	expect_no_match -e "$GOOD_SK" -e "$S3_SECRET_KEY2" cmdline
+	rm "$STS_LOG"
+	# the keys expire within their 300 s margin after 2 s: assumed again
+	run cb-s3put --profile r -j 1 --part-size 5M --rate-limit 3M "$B/$T/big" big
+	expect_status 0
+	grep -q " -> creds $GOOD_AK\$" "$STS_LOG"
+	grep -q " -> creds $S3_ACCESS_KEY2\$" "$STS_LOG"
+	as_owner awscli s3 cp "$B/$T/big" - | cmp - big
+	as_owner awscli s3 rm "$B/$T/big"
 }
 
 @test "credentials: IMDSv2 token and keys, refreshed during an upload" {
