@@ -28,7 +28,7 @@ node_on() {
 live_sums() {
 	local d=$CB_TEST_HOSTS_DIR/$1/var-lib-cassandra/data/$2
 	find "$d" -mindepth 2 -maxdepth 2 -type f -path "$d/$3-*/*" \
-	    ! -name '*.tmp' ! -name 'tmp*' ! -name '*_txn_*' \
+	    -not -name '*.tmp' -not -name 'tmp*' -not -name '*_txn_*' \
 	    -exec sha256sum {} + | sed "s|  $d/$3-[0-9a-f]*/|  |" | sort -k2
 }
 
@@ -144,7 +144,7 @@ EOF
 	# ...and H3's own are in a snapshot, intact (with what the drain
 	# flushed).
 	for d in "$CB_TEST_HOSTS_DIR/$H3/var-lib-cassandra/data/ks1"/users-*/snapshots/cb-replaced-*; do
-		find "$d" -maxdepth 1 -type f ! -name '*.tmp' ! -name 'tmp*' ! -name '*_txn_*' \
+		find "$d" -maxdepth 1 -type f -not -name '*.tmp' -not -name 'tmp*' -not -name '*_txn_*' \
 		    -exec sha256sum {} +
 	done | cut -d' ' -f1 | sort >"$T/h3.kept"
 	[ -s "$T/h3.before" ]
