@@ -55,7 +55,7 @@ UNITS     = $(UNIT_SRC:test/unit/%.c=$(O)/test/%)
 
 MANPAGES  = $(wildcard man/*.[1-8])
 
-.PHONY: all check check-deps test unit demo bench fuzz install clean lint-man
+.PHONY: all check check-deps test unit demo bench fuzz install clean lint-man deb
 .SUFFIXES:
 .SECONDARY:
 
@@ -123,6 +123,22 @@ install: all
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+
+# The Debian package, built with dpkg-buildpackage on a copy of the tree in
+# $(DEB_DIR) (under build/, or outside the tree), where the .deb lands:
+# the tree's own bin/ and build/ are left alone.  See debian/README.Debian.
+DEB_DIR  ?= build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = $(VERSION) ] || \
+	    { echo "deb: debian/changelog is at $$v, not $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)/cassandra-backups-$(VERSION)
+	mkdir -p $(DEB_DIR)/cassandra-backups-$(VERSION)
+	tar -c --exclude=./.git --exclude=./bin --exclude=./build . | \
+	    tar -x -C $(DEB_DIR)/cassandra-backups-$(VERSION)
+	cd $(DEB_DIR)/cassandra-backups-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b -Jauto
+	rm -rf $(DEB_DIR)/cassandra-backups-$(VERSION)
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build bin

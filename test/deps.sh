@@ -7,6 +7,7 @@
 PKGS="build-essential clang pkg-config libcurl4-openssl-dev libssl-dev
 liblzo2-dev libyaml-dev libexpat1-dev libclang-rt-14-dev bats lzop mandoc
 curl uuid-runtime radosgw ceph-mon ceph-osd ceph-common awscli rclone
+dpkg-dev debhelper lintian systemd man-db adduser
 openssh-server openssh-client util-linux iproute2 procps time bc python3
 python3-yaml python3-crcmod openssl git maven openjdk-17-jre-headless
 python3-venv strace"
