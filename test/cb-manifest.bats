@@ -64,6 +64,7 @@ assert f["mtime_ns"] == 1000 and f["inode"] == 11 and f["run"] == "R1"
 assert f["source"] == "snapshot" and f["key"].endswith("nb-1-big-Data.db.lzo")
 assert m["files"][1]["source"] == "other"
 assert m["runs"] == [{"run": "R1", "kind": "full", "reference": None,
+    "started": None, "duration_seconds": None,
     "files": 3, "bytes": 112, "stored_bytes": 78, "resumed_files": 0,
     "reused_files": 0, "reused_bytes": 0, "read_files": 3, "read_bytes": 112}]
 EOF

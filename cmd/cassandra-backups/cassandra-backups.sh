@@ -205,6 +205,10 @@ parse_global() {
 		--profile|--profile=*) opt_value profile "$@"; PROFILE=$OPTV ;;
 		--aws-access-key-id|--aws-access-key-id=*) opt_value aws-access-key-id "$@"; OPT_KEY_ID=$OPTV ;;
 		--aws-secret-access-key|--aws-secret-access-key=*) opt_value aws-secret-access-key "$@"; OPT_SECRET=$OPTV ;;
+		--log-file|--log-file=*) opt_value log-file "$@"; LOG_FILE=$OPTV ;;
+		--syslog) SYSLOG=user OPTN=1 ;;
+		--syslog=*) SYSLOG=${1#*=} OPTN=1 ;;
+		--metrics-file|--metrics-file=*) opt_value metrics-file "$@"; METRICS_FILE=$OPTV ;;
 		backup|list|restore|verify|purge) CMD=$1; shift; REST_ARGS=$#; return 0 ;;
 		-*) warn "unknown option '$1'"; usage_global >&2; exit $EX_USAGE ;;
 		*) warn "unknown command '$1'"; usage_global >&2; exit $EX_USAGE ;;
@@ -253,6 +257,12 @@ check_global() {
 	    "${AWS_SESSION_TOKEN:-}" "${CB_SSE_C_KEY:-}"; do
 		case $v in *[[:cntrl:]]*) die $EX_USAGE "a credential holds control characters" ;; esac
 	done
+	[ -z "$LOG_FILE" ] || abspath --log-file "$LOG_FILE"
+	[ -z "$METRICS_FILE" ] || abspath --metrics-file "$METRICS_FILE"
+	case $SYSLOG in
+	''|user|daemon|local[0-7]) ;;
+	*) bad --syslog "$SYSLOG" "expected a facility: user, daemon or local0 to local7" ;;
+	esac
 }
 
 # ---- options shared by backup and restore ------------------------------
@@ -314,9 +324,12 @@ check_common() {
 # ---- running things ----------------------------------------------------
 
 TMP= LOCKED= FANOUT_PID=
+# cleanup [STATUS]: at exit (the status is $? there), or on a signal.
 cleanup() {
+	st=${1:-$?}
 	[ -n "$LOCKED" ] && s3put --delete "$LOCKED" 2>/dev/null
 	LOCKED=
+	run_end "$st"
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	TMP=
 }
@@ -324,7 +337,7 @@ on_signal() {
 	trap - EXIT INT TERM HUP
 	[ -n "$FANOUT_PID" ] && kill -TERM "$FANOUT_PID" 2>/dev/null &&
 	    wait "$FANOUT_PID" 2>/dev/null
-	cleanup
+	cleanup "$1"
 	exit "$1"
 }
 setup_tmp() {
@@ -334,6 +347,67 @@ setup_tmp() {
 	trap 'on_signal 130' INT
 	trap 'on_signal 143' TERM
 	trap 'on_signal 129' HUP
+	run_start
+}
+
+# ---- unattended runs: --log-file, --syslog, --metrics-file ---------------
+
+# With --log-file or --syslog, everything the run says on standard error
+# also goes there, a line at a time, through a FIFO read by log_pump (fd
+# 7 is the real standard error); at the end one summary line: command,
+# backup, outcome, what it did, duration.  With --metrics-file, the run's
+# figures are written for node_exporter's textfile collector
+# (cb-manifest(1) metrics).  list is not a run: none of this.
+LOG_FILE= SYSLOG= METRICS_FILE= LOG_PID= STARTED= T0= SUM_NAME= SUM_FILE=
+run_start() {
+	STARTED=$(date -u +%Y-%m-%dT%H:%M:%S) T0=$(date +%s)
+	[ "$CMD" != list ] || return 0
+	[ -n "$LOG_FILE$SYSLOG" ] || return 0
+	mkfifo "$TMP/log.fifo" || die 1 "cannot create a FIFO in '$TMP'"
+	exec 7>&2
+	log_pump <"$TMP/log.fifo" &
+	LOG_PID=$!
+	exec 2>"$TMP/log.fifo"
+}
+log_pump() {
+	while IFS= read -r l; do
+		printf '%s\n' "$l" >&7
+		log_line info "$l"
+	done
+}
+# log_line PRIORITY TEXT: to the log file and syslog (never a terminal's
+# redrawn progress lines).
+log_line() {
+	case $2 in *"$(printf '\033')"*) return 0 ;; esac
+	[ -z "$LOG_FILE" ] ||
+	    printf '%s %s[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$PROG" "$$" "$2" \
+	    >>"$LOG_FILE" 2>/dev/null
+	[ -z "$SYSLOG" ] || logger -t "$PROG" --id="$$" -p "$SYSLOG.$1" -- "$2" 2>/dev/null
+	return 0
+}
+run_end() {
+	[ -n "$STARTED" ] && [ "$CMD" != list ] || return 0
+	if [ -n "$LOG_PID" ]; then
+		exec 2>&7 7>&-
+		wait "$LOG_PID" 2>/dev/null
+		LOG_PID=
+	fi
+	secs=$(($(date +%s) - T0))
+	what=
+	[ -z "$SUM_FILE" ] || [ ! -s "$SUM_FILE" ] || what=$(tail -1 "$SUM_FILE" | tr '\t' ' ')
+	if [ "$1" = 0 ]; then outcome=OK pri=info; else outcome="FAILED (exit $1)" pri=err; fi
+	log_line "$pri" "$CMD${SUM_NAME:+ '$SUM_NAME'} $outcome in $secs s${what:+: $what}"
+	if [ -n "$METRICS_FILE" ]; then
+		in=/dev/null
+		case $CMD in
+		backup) [ ! -s "$TMP/manifest.json" ] || in=$TMP/manifest.json ;;
+		verify) [ ! -s "$TMP/report" ] || in=$TMP/report ;;
+		esac
+		cb-manifest metrics -0 --command "$CMD" --status "$1" --started "$STARTED" \
+		    --previous "$METRICS_FILE" -o "$METRICS_FILE" <"$in" ||
+		    warn "warning: cannot write the metrics file '$METRICS_FILE'"
+	fi
+	STARTED=
 }
 
 # s3 PROGRAM ARGS...: a cb-s3* program with the S3 options; the
@@ -786,6 +860,7 @@ cmd_backup() {
 	nfull=$(grep -c '^host	[^	]*	full	' "$TMP/plan")
 	nref=$(awk -F'\t' '$1 == "host" && $3 == "full" && $6 != "-"' "$TMP/plan" | wc -l | tr -d ' ')
 	echo "backup '$NAME' run $RUN: $nfull snapshot ($nref differential), $ninc incremental, hosts $HOSTS" >&2
+	SUM_NAME=$NAME
 	run_nodes backup backup_job
 	rc=$?
 	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
@@ -806,12 +881,13 @@ cmd_backup() {
 	    ${KEYSPACES:+--keyspaces "$KEYSPACES"} ${TABLE:+--table "$TABLE"}
 	[ "$ninc" -gt 0 ] && set -- "$@" --kind incremental
 	[ -n "$PREV_MANIFEST" ] && set -- "$@" --previous "$PREV_MANIFEST"
-	cb-manifest merge "$@" <"$TMP/hosts" >"$TMP/manifest.json" ||
+	cb-manifest merge "$@" --started "$STARTED" <"$TMP/hosts" >"$TMP/manifest.json" ||
 	    die 1 "cannot build the cluster manifest"
 	# Written last: its presence marks the backup (complete or not).
 	s3put "s3://$BUCKET/$MANIFEST" "$TMP/manifest.json" >/dev/null ||
 	    die $? "cannot upload 's3://$BUCKET/$MANIFEST'"
-	cb-manifest summary <"$TMP/manifest.json"
+	cb-manifest summary <"$TMP/manifest.json" | tee "$TMP/summary"
+	SUM_FILE=$TMP/summary
 	drop_superseded
 	if [ "$rc" != 0 ]; then
 		warn "backup '$NAME' is INCOMPLETE; run the same command again to complete it"
@@ -1071,8 +1147,11 @@ cmd_restore() {
 	fi
 	set --
 	[ "$RJSON" = 1 ] && set -- --json
+	SUM_NAME=$SNAPSHOT
 	cat "$TMP/rrep.schema" "$TMP/rrep.hosts" "$TMP/rrep.out" "$TMP/rrep.load" |
-	    cb-manifest report restore -0 --backup "$SNAPSHOT" --mode "$LOAD" "$@"
+	    cb-manifest report restore -0 --backup "$SNAPSHOT" --mode "$LOAD" "$@" |
+	    tee "$TMP/summary"
+	[ "$RJSON" = 1 ] || SUM_FILE=$TMP/summary
 	if [ "$rc" != 0 ]; then
 		nf=$(tr '\0' '\n' <"$TMP/rrep.hosts" | awk -F'\t' '$4 != "0"' | grep -c .)
 		warn "restore of backup '$SNAPSHOT' FAILED on $nf of $(wc -l <"$TMP/map" | tr -d ' ') hosts (see above); the files restored so far are in $RESTORE_DIR on the nodes: run the same command again to go on"
@@ -1164,7 +1243,14 @@ verify_one() {
 			verify_on_nodes || return $?
 		fi
 	fi
-	cb-manifest report verify -0 --backup "$vname" --mode "$mode" $JSON <"$TMP/report"
+	SUM_NAME=$vname
+	cb-manifest report verify -0 --backup "$vname" --mode "$mode" $JSON \
+	    <"$TMP/report" >"$TMP/summary"
+	vr=$?
+	cat "$TMP/summary"
+	# (the summary of the run: the report's first line)
+	[ -n "$JSON" ] || { head -1 "$TMP/summary" >"$TMP/summary.1"; SUM_FILE=$TMP/summary.1; }
+	return $vr
 }
 
 # verify_on_nodes: the deep check run by each node on its own files
@@ -1451,7 +1537,11 @@ cmd_purge() {
 			    die $? "purge stopped: aborting multipart uploads failed; run it again to finish"
 		fi
 	fi
-	cb-manifest report purge -0 $DRY_RUN $JSON <"$TMP/prep"
+	cb-manifest report purge -0 $DRY_RUN $JSON <"$TMP/prep" >"$TMP/summary"
+	pr=$?
+	cat "$TMP/summary"
+	[ -n "$JSON" ] || SUM_FILE=$TMP/summary
+	return $pr
 }
 
 # ---- main ----------------------------------------------------------------

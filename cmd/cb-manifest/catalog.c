@@ -367,21 +367,6 @@ mf_catalog_reference(const struct mf_catalog *c, const char *host,
 
 /* ---- cb-manifest purge-plan ----------------------------------------- */
 
-/* Seconds since 1970 of "YYYY-MM-DDTHH:MM:SS..." (UTC); -1 if not one. */
-static time_t
-iso_time(const char *s)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return (-1);
-	tm.tm_year -= 1900;
-	tm.tm_mon--;
-	return (timegm(&tm));
-}
-
 /* The newest object time of each name without a manifest (--ages). */
 static int
 ages_load(const char *path, struct strset *names, char ***times, size_t *n)
@@ -464,7 +449,7 @@ mf_purge_plan(const struct mf_opts *o)
 		if (e->doc == NULL) {
 			/* A run that never wrote its cluster manifest. */
 			ai = strset_get(&agenames, e->name);
-			t = ai >= 0 ? iso_time(ages[ai]) : -1;
+			t = ai >= 0 ? mf_iso_time(ages[ai]) : -1;
 			if (named)
 				put_decision("purge", e->name, "named; it has no "
 				    "manifest.json (a run that did not finish)");
@@ -483,7 +468,7 @@ mf_purge_plan(const struct mf_opts *o)
 		fmt = json_get_str(e->doc, root, "format", "");
 		if (strcmp(fmt, MF_CLUSTER_FORMAT) != 0) {
 			/* Seed format: by name or by the day its name gives. */
-			t = iso_time(e->byname);
+			t = mf_iso_time(e->byname);
 			if (named)
 				put_decision("purge", e->name, "named "
 				    "(seed-format: every object under its name)");
@@ -499,14 +484,14 @@ mf_purge_plan(const struct mf_opts *o)
 			continue;
 		}
 		complete = is_complete(e);
-		t = iso_time(json_get_str(e->doc, root, "created", NULL));
+		t = mf_iso_time(json_get_str(e->doc, root, "created", NULL));
 		mf_time(t, when, sizeof(when));
 		if (named) {
 			put_decision("purge", e->name, "named");
 			continue;
 		}
 		if (!complete) {
-			time_t u = iso_time(json_get_str(e->doc, root,
+			time_t u = mf_iso_time(json_get_str(e->doc, root,
 			    "updated", NULL));
 
 			if (u < 0)

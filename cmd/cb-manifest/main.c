@@ -11,6 +11,8 @@
  *	list	 NAME TAB MANIFEST records -> one line (or object) each
  *	latest	 NAME TAB MANIFEST records -> the backup LATEST means
  *	topology node manifest -> its topology records (cb-records(5))
+ *	metrics	 a run's outcome (+ cluster manifest, verify records) ->
+ *		 Prometheus text for node_exporter's textfile collector
  *	schema	 node manifest -> a CQL script that recreates its schema
  *	report	 records the driver gathered -> the verify, purge or restore
  *		 report
@@ -36,7 +38,7 @@ usage(FILE *f)
 "                   [--kind full|differential|incremental] [--topology FILE]\n"
 "                   [--schema FILE] [--previous FILE] [--reference FILE]\n"
 "                   [--keyspaces KS,...] [--table T] [--input-fields N]\n"
-"                   [--warnings FILE]\n"
+"                   [--warnings FILE] [--started TIME]\n"
 "       cb-manifest reuse [-0] [--reference FILE] [--results FILE]\n"
 "                   [--objects FILE] [--host-id ID] --reused FILE\n"
 "       cb-manifest reuse --prefixes --base-path PATH [--reference FILE]\n"
@@ -66,6 +68,8 @@ usage(FILE *f)
 "       cb-manifest list [--json]\n"
 "       cb-manifest latest --hosts HOST,... [--keyspaces KS,...] [--table T]\n"
 "       cb-manifest topology <NODE-MANIFEST\n"
+"       cb-manifest metrics --command CMD --status N --started TIME\n"
+"                   [--backup NAME] [--previous FILE] [-o FILE]\n"
 "       cb-manifest schema [--keyspaces KS,...] [--table T] [-o FILE]\n"
 "                   <NODE-MANIFEST\n"
 "       cb-manifest -h | -V\n");
@@ -76,7 +80,7 @@ enum {
 	O_KS, O_TABLE, O_FIELDS, O_BASE, O_HOSTS, O_EXSYS, O_LISTING, O_JSON,
 	O_ALT, O_NEWSNAP, O_WARN, O_REF, O_RESULTS, O_OBJECTS, O_REUSED,
 	O_HOSTID, O_PREFIXES, O_CATALOG, O_FULL, O_NAMED, O_MANIFEST, O_PREFIX, O_SINCE, O_KEEP, O_OLDER, O_NAME, O_GRACE,
-	O_AGES, O_MODE, O_DRYRUN, O_EXTABLES
+	O_AGES, O_MODE, O_DRYRUN, O_EXTABLES, O_STARTED, O_COMMAND, O_STATUS
 };
 
 static const struct option longopts[] = {
@@ -95,6 +99,9 @@ static const struct option longopts[] = {
 	{ "hosts",	required_argument, NULL, O_HOSTS },
 	{ "exclude-system", no_argument,   NULL, O_EXSYS },
 	{ "exclude-tables", required_argument, NULL, O_EXTABLES },
+	{ "started",	required_argument, NULL, O_STARTED },
+	{ "command",	required_argument, NULL, O_COMMAND },
+	{ "status",	required_argument, NULL, O_STATUS },
 	{ "listing",	required_argument, NULL, O_LISTING },
 	{ "json",	no_argument,	   NULL, O_JSON },
 	{ "alt-name",	required_argument, NULL, O_ALT },
@@ -163,6 +170,15 @@ parse(struct mf_opts *o, int argc, char **argv)
 		case O_HOSTS: o->hosts = optarg; break;
 		case O_EXSYS: o->exclude_system = 1; break;
 		case O_EXTABLES: o->exclude_tables = optarg; break;
+		case O_STARTED: o->started = optarg; break;
+		case O_COMMAND: o->command = optarg; break;
+		case O_STATUS:
+			if (num_parse_u64(optarg, 0, 255, &u) != 0) {
+				warn0("invalid --status '%s'", optarg);
+				return (EX_USAGE);
+			}
+			o->status = (int)u;
+			break;
 		case O_LISTING: o->listing = optarg; break;
 		case O_JSON: o->json = 1; break;
 		case O_ALT: o->alt_name = optarg; break;
@@ -310,6 +326,11 @@ main(int argc, char **argv)
 		return (mf_info(&o));
 	if (strcmp(cmd, "topology") == 0)
 		return (mf_topology(&o));
+	if (strcmp(cmd, "metrics") == 0) {
+		if (need(o.command, "--command") || need(o.started, "--started"))
+			return (EX_USAGE);
+		return (mf_metrics(&o));
+	}
 	if (strcmp(cmd, "schema") == 0)
 		return (mf_schema(&o));
 	if (strcmp(cmd, "summary") == 0)

@@ -27,6 +27,9 @@ struct mf_opts {
 	int		 input_fields;
 	int		 exclude_system, json;
 	const char	*exclude_tables;	/* restore: KS.TABLE,... */
+	const char	*started;	/* node, merge, metrics: the run's start */
+	const char	*command;	/* metrics */
+	int		 status;	/* metrics: the run's exit status */
 	time_t		 now;
 };
 
@@ -113,6 +116,9 @@ void mf_human(uint64_t n, char *buf, size_t size);
 /* ISO 8601 UTC time of t into buf (21 bytes). */
 void mf_time(time_t t, char *buf, size_t size);
 
+/* Seconds since 1970 of "YYYY-MM-DDTHH:MM:SS..." (UTC); -1 if not one. */
+time_t mf_iso_time(const char *s);
+
 /*
  * Write member name as an array of the non-empty lines of the file path
  * (an empty array if path is NULL), then ",\n".  Returns 0, or EX_FAILURE
@@ -139,6 +145,7 @@ int mf_report(const struct mf_opts *o, const char *what);
 /* The schema of the node manifest on stdin as a CQL script (schema.c). */
 int mf_schema(const struct mf_opts *o);
 int mf_topology(const struct mf_opts *o);
+int mf_metrics(const struct mf_opts *o);
 
 /* The keys of a backup's cluster manifest and of a node manifest of a
  * run (malloc'd; NULL if out of memory). */

@@ -16,6 +16,9 @@ struct node {
 	char	*kind;		/* of its run, if it ran now */
 	uint64_t files, bytes, stored;
 	uint64_t added_files, added_bytes, added_stored;
+	/* what its last run did: files, stored (uploaded), reused, seconds */
+	uint64_t run_files, run_stored, run_reused;
+	int64_t	 run_seconds;		/* -1: not recorded */
 };
 
 static char *
@@ -66,9 +69,15 @@ node_from_file(struct node *n, const char *path, const char *key,
 	n->added_stored = json_get_u64(d, tot, "added_stored_bytes",
 	    n->stored);
 	runs = json_get(d, root, "runs");
-	if (json_len(runs) > 0)
-		n->kind = xdup(json_get_str(d, json_item(d, runs,
-		    json_len(runs) - 1), "kind", NULL));
+	if (json_len(runs) > 0) {
+		yaml_node_t *last = json_item(d, runs, json_len(runs) - 1);
+
+		n->kind = xdup(json_get_str(d, last, "kind", NULL));
+		n->run_files = json_get_u64(d, last, "files", 0);
+		n->run_stored = json_get_u64(d, last, "stored_bytes", 0);
+		n->run_reused = json_get_u64(d, last, "reused_bytes", 0);
+		n->run_seconds = json_get_i64(d, last, "duration_seconds", -1);
+	}
 	json_free(d);
 	return (0);
 }
@@ -102,6 +111,10 @@ node_from_prev(struct node *n, struct json_doc *d, const char *host)
 		n->added_bytes = json_get_u64(d, e, "added_bytes", n->bytes);
 		n->added_stored = json_get_u64(d, e, "added_stored_bytes",
 		    n->stored);
+		n->run_files = json_get_u64(d, e, "run_files", 0);
+		n->run_stored = json_get_u64(d, e, "run_stored_bytes", 0);
+		n->run_reused = json_get_u64(d, e, "run_reused_bytes", 0);
+		n->run_seconds = json_get_i64(d, e, "run_duration_seconds", -1);
 		return;
 	}
 }
@@ -131,8 +144,16 @@ put_node(FILE *out, const struct node *n)
 	fprintf(out, ",\n     \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
 	    ", \"stored_bytes\": %" PRIu64 ",\n     \"added_files\": %"
 	    PRIu64 ", \"added_bytes\": %" PRIu64 ", \"added_stored_bytes\": %"
-	    PRIu64 "}", n->files, n->bytes, n->stored, n->added_files,
+	    PRIu64, n->files, n->bytes, n->stored, n->added_files,
 	    n->added_bytes, n->added_stored);
+	fprintf(out, ",\n     \"run_files\": %" PRIu64 ", \"run_stored_bytes\": %"
+	    PRIu64 ", \"run_reused_bytes\": %" PRIu64
+	    ", \"run_duration_seconds\": ", n->run_files, n->run_stored,
+	    n->run_reused);
+	if (n->run_seconds >= 0)
+		fprintf(out, "%" PRId64 "}", n->run_seconds);
+	else
+		fputs("null}", out);
 }
 
 /* Apply one record HOST TAB STATUS TAB KEY TAB FILE-or-REASON. */
@@ -159,6 +180,7 @@ apply(struct node *nodes, size_t nn, char **f, const char *run)
 		return (0);
 	}
 	memset(&fresh, 0, sizeof(fresh));
+	fresh.run_seconds = -1;
 	fresh.host = strdup(nodes[i].host);
 	if ((rc = node_from_file(&fresh, f[3], f[2], run)) != 0) {
 		node_clear(&fresh);
@@ -199,6 +221,7 @@ put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	yaml_node_t *runs = prev ? json_get(prev, json_root(prev), "runs") : 0;
 	char now[32];
 	size_t i, k;
+	time_t t;
 
 	mf_time(o->now, now, sizeof(now));
 	fputs("  \"runs\": [\n", out);
@@ -209,8 +232,13 @@ put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 		json_put_str(out, json_get_str(prev, r, "run", ""));
 		fputs(", \"kind\": ", out);
 		json_put_str(out, json_get_str(prev, r, "kind", ""));
+		fputs(", \"started\": ", out);
+		json_put_strn(out, json_get_str(prev, r, "started", NULL));
 		fputs(", \"finished\": ", out);
 		json_put_str(out, json_get_str(prev, r, "finished", ""));
+		if (json_get_i64(prev, r, "duration_seconds", -1) >= 0)
+			fprintf(out, ", \"duration_seconds\": %" PRId64,
+			    json_get_i64(prev, r, "duration_seconds", -1));
 		fputs(", \"failed_hosts\": [", out);
 		yaml_node_t *fh = json_get(prev, r, "failed_hosts");
 		for (k = 0; k < json_len(fh); k++) {
@@ -224,7 +252,14 @@ put_runs(FILE *out, const struct mf_opts *o, struct json_doc *prev,
 	json_put_str(out, o->run);
 	fputs(", \"kind\": ", out);
 	json_put_str(out, run_kind(o, nodes, nn));
-	fprintf(out, ", \"finished\": \"%s\", \"failed_hosts\": [", now);
+	fputs(", \"started\": ", out);
+	json_put_strn(out, o->started);
+	fprintf(out, ", \"finished\": \"%s\"", now);
+	t = mf_iso_time(o->started);
+	if (t >= 0 && o->now >= t)
+		fprintf(out, ", \"duration_seconds\": %" PRId64,
+		    (int64_t)(o->now - t));
+	fputs(", \"failed_hosts\": [", out);
 	for (i = 0, k = 0; i < nn; i++) {
 		if (nodes[i].status && strcmp(nodes[i].status, "ok") == 0 &&
 		    nodes[i].run && strcmp(nodes[i].run, o->run) == 0)
@@ -329,6 +364,7 @@ mf_merge(const struct mf_opts *o)
 	for (tok = strtok_r(hl, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		nodes[nn].host = strdup(tok);
+		nodes[nn].run_seconds = -1;
 		node_from_prev(&nodes[nn], prev, tok);
 		nn++;
 	}

@@ -261,9 +261,13 @@ put_file(FILE *out, const struct mfile *m)
 	fputs("}", out);
 }
 
+/*
+ * started (NULL: not recorded) and duration_seconds (-1: unknown) of a
+ * run: for this run, --started and the time now.
+ */
 static void
 put_run(FILE *out, const char *run, const char *kind, const char *ref,
-    const struct counts *c)
+    const struct counts *c, const char *started, int64_t duration)
 {
 
 	fputs("    {\"run\": ", out);
@@ -272,6 +276,12 @@ put_run(FILE *out, const char *run, const char *kind, const char *ref,
 	json_put_str(out, kind);
 	fputs(", \"reference\": ", out);
 	json_put_strn(out, ref);
+	fputs(", \"started\": ", out);
+	json_put_strn(out, started);
+	if (duration >= 0)
+		fprintf(out, ", \"duration_seconds\": %" PRId64, duration);
+	else
+		fputs(", \"duration_seconds\": null", out);
 	fprintf(out, ",\n     \"files\": %" PRIu64 ", \"bytes\": %" PRIu64
 	    ", \"stored_bytes\": %" PRIu64 ", \"resumed_files\": %" PRIu64
 	    ",\n     \"reused_files\": %" PRIu64 ", \"reused_bytes\": %" PRIu64
@@ -292,6 +302,7 @@ put_runs(FILE *out, const struct build *b, struct strset *runs)
 	const char *ref = NULL;
 	struct counts c;
 	size_t i;
+	time_t t;
 
 	fputs("  \"runs\": [\n", out);
 	for (i = 0; i < json_len(rs); i++) {
@@ -307,7 +318,9 @@ put_runs(FILE *out, const struct build *b, struct strset *runs)
 		c.read_bytes = json_get_u64(p, r, "read_bytes", c.bytes);
 		put_run(out, json_get_str(p, r, "run", ""),
 		    json_get_str(p, r, "kind", ""),
-		    json_get_str(p, r, "reference", NULL), &c);
+		    json_get_str(p, r, "reference", NULL), &c,
+		    json_get_str(p, r, "started", NULL),
+		    json_get_i64(p, r, "duration_seconds", -1));
 		fputs(",\n", out);
 		if (strset_put(runs, json_get_str(p, r, "run", ""), 0) == -2)
 			return (-1);
@@ -315,7 +328,9 @@ put_runs(FILE *out, const struct build *b, struct strset *runs)
 	if (b->refdoc != NULL)
 		ref = json_get_str(b->refdoc, json_root(b->refdoc), "backup",
 		    NULL);
-	put_run(out, b->o->run, b->o->kind, ref, &b->c);
+	t = mf_iso_time(b->o->started);
+	put_run(out, b->o->run, b->o->kind, ref, &b->c, b->o->started,
+	    t >= 0 && b->o->now >= t ? (int64_t)(b->o->now - t) : -1);
 	fputs("\n  ],\n", out);
 	return (strset_put(runs, b->o->run, 0) == -2 ? -1 : 0);
 }

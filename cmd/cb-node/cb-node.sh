@@ -479,7 +479,7 @@ node_backup() {
 	clear_snapshot
 
 	cb-manifest node -0 --backup "$NAME" --run "$RUN" --host "$HOST" \
-	    --kind "$kind" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
+	    --kind "$kind" --started "$STARTED" ${KEYSPACES:+--keyspaces "$KEYSPACES"} \
 	    ${TABLE:+--table "$TABLE"} --warnings "$WARNINGS" "$@" \
 	    <"$tmp/results" >"$tmp/node.json" 2>"$tmp/step.err" ||
 	    fail $? "cannot build the node manifest" "$tmp/step.err"
