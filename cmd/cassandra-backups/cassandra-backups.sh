@@ -28,7 +28,8 @@ verbose() { [ "$VERBOSE" -gt 0 ] && printf '%s: %s\n' "$PROG" "$*" >&2; return 0
 
 usage_global() {
 	cat <<'EOF'
-usage: cassandra-backups [-v] --s3-bucket-name BUCKET --s3-base-path PATH
+usage: cassandra-backups [-v] [--config FILE]
+                         --s3-bucket-name BUCKET --s3-base-path PATH
                          [--s3-bucket-region REGION] [--s3-endpoint URL]
                          [--s3-addressing-style auto|virtual|path]
                          [--s3-ca-bundle FILE] [--s3-connect-to HOST:PORT]
@@ -43,7 +44,8 @@ EOF
 
 usage_backup() {
 	cat <<'EOF'
-usage: cassandra-backups [GLOBAL] backup --hosts HOST[,HOST...]
+usage: cassandra-backups [GLOBAL] backup (--hosts HOST[,HOST...] |
+           --hosts-file FILE | --hosts-from-ring SEED [--datacenter DC])
            [--keyspaces KS,...] [--table T] [--exclude-tables T,...]
            [--new-snapshot] [--backup-schema] [--cqlsh-user USER]
            [--cqlsh-password PASSWORD] [--cassandra-conf-path DIR]
@@ -54,12 +56,14 @@ usage: cassandra-backups [GLOBAL] backup --hosts HOST[,HOST...]
            [--storage-class CLASS] [--rate-limit KIB_PER_S] [--nice N]
            [--buffer-size MIB] [--timeout SECONDS] [--cb-bin-dir DIR]
            [--backup-name NAME] [--full] [--state-dir DIR]
+           [--jmx-user USER --jmx-password-file FILE]
 EOF
 }
 
 usage_restore() {
 	cat <<'EOF'
-usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,...)
+usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,... |
+           --hosts-file FILE | --hosts-from-ring SEED [--datacenter DC])
            [--snapshot-name LATEST|NAME] [--keyspace KS | --keyspaces KS,...]
            [--table T] [--restore-dir DIR] [--user USER] [--sshport PORT]
            [--sshkey FILE] [--ssh-config FILE] [--use-sudo[=BOOL]]
@@ -71,6 +75,7 @@ usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,...)
            [--set-tokens] [--stop-command CMD] [--start-command CMD]
            [--start-timeout SECONDS] [--cqlsh-user USER]
            [--cqlsh-password PASSWORD] [--json]
+           [--jmx-user USER --jmx-password-file FILE]
 EOF
 }
 
@@ -187,9 +192,12 @@ opt_bool() {
 }
 
 parse_global() {
+	# (run twice, the config file's options then again: see main)
+	VERBOSE=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-v|--verbose) VERBOSE=$((VERBOSE + 1)); shift; continue ;;
+		--config|--config=*) opt_value config "$@"; CONFIG=$OPTV ;;
 		-h|--help) usage_all; exit 0 ;;
 		-V|--version) echo "cassandra-backups $VERSION"; exit 0 ;;
 		--s3-bucket-name|--s3-bucket-name=*) opt_value s3-bucket-name "$@"; BUCKET=$OPTV ;;
@@ -199,7 +207,7 @@ parse_global() {
 		--s3-addressing-style|--s3-addressing-style=*) opt_value s3-addressing-style "$@"; ADDRESSING=$OPTV ;;
 		--s3-ca-bundle|--s3-ca-bundle=*) opt_value s3-ca-bundle "$@"; CA_BUNDLE=$OPTV ;;
 		--s3-connect-to|--s3-connect-to=*) opt_value s3-connect-to "$@"; CONNECT_TO=$OPTV ;;
-		--s3-ssenc|--s3-ssenc=*) opt_bool "$@"; [ "$OPTV" = 1 ] && SSE=AES256 ;;
+		--s3-ssenc|--s3-ssenc=*) opt_bool "$@"; SSE=; [ "$OPTV" = 1 ] && SSE=AES256 ;;
 		--s3-sse-kms-key-id|--s3-sse-kms-key-id=*) opt_value s3-sse-kms-key-id "$@"; KMS_KEY=$OPTV ;;
 		--s3-sse-c-key-file|--s3-sse-c-key-file=*) opt_value s3-sse-c-key-file "$@"; SSEC_FILE=$OPTV ;;
 		--profile|--profile=*) opt_value profile "$@"; PROFILE=$OPTV ;;
@@ -269,11 +277,43 @@ check_global() {
 
 HOSTS= USER_= SSHPORT= SSHKEY= SSHCONFIG= USE_SUDO=0 SUDO_USER_= USE_LOCAL=0
 POOL=12 CONCURRENCY= TOOLS_BIN= CONF_PATH= CB_BIN_DIR= NICE=0 TIMEOUT=
+HOSTS_FILE= RING_SEED= DATACENTER= JMX_USER= JMX_PWFILE= HOSTS_CLI= HOSTS_CFG=
+
+# host_source OPTION "$@": --hosts, --hosts-file and --hosts-from-ring go
+# alone, but one on the command line replaces the config file's (an
+# option is the file's while more words are left than the command line
+# gave: main puts the file's first).
+host_source() {
+	k=$1
+	shift
+	case $CMD in backup|restore) ;; *) [ "$k" = --hosts ] ||
+	    die $EX_USAGE "$k is for backup and restore" ;;
+	esac
+	if [ $# -gt "${REST_ARGS:-0}" ]; then
+		[ -z "$HOSTS_CFG" ] || [ "$HOSTS_CFG" = "$k" ] ||
+		    die $EX_CONFIG "$CFG_FILE: $HOSTS_CFG and $k go alone: give one of them"
+		HOSTS_CFG=$k
+	else
+		[ -z "$HOSTS_CLI" ] || [ "$HOSTS_CLI" = "$k" ] ||
+		    die $EX_USAGE "$HOSTS_CLI and $k go alone: give one of them"
+		HOSTS_CLI=$k
+	fi
+	HOSTS= HOSTS_FILE= RING_SEED=
+}
 
 # common_opt "$@": 0 if it took the option (OPTN words), 1 if not ours.
 common_opt() {
 	case $1 in
-	--hosts|--hosts=*|--host|--host=*) opt_value hosts "$@"; HOSTS=$OPTV ;;
+	--hosts|--hosts=*|--host|--host=*) host_source --hosts "$@"
+		opt_value hosts "$@"; HOSTS=$OPTV ;;
+	--hosts-file|--hosts-file=*) host_source --hosts-file "$@"
+		opt_value hosts-file "$@"; HOSTS_FILE=$OPTV ;;
+	--hosts-from-ring|--hosts-from-ring=*) host_source --hosts-from-ring "$@"
+		opt_value hosts-from-ring "$@"; RING_SEED=$OPTV ;;
+	--datacenter|--datacenter=*) opt_value datacenter "$@"; DATACENTER=$OPTV ;;
+	--jmx-user|--jmx-user=*) opt_value jmx-user "$@"; JMX_USER=$OPTV ;;
+	--jmx-password-file|--jmx-password-file=*)
+		opt_value jmx-password-file "$@"; JMX_PWFILE=$OPTV ;;
 	--user|--user=*) opt_value user "$@"; USER_=$OPTV ;;
 	--sshport|--sshport=*) opt_value sshport "$@"; SSHPORT=$OPTV ;;
 	--sshkey|--sshkey=*) opt_value sshkey "$@"; SSHKEY=$OPTV ;;
@@ -297,7 +337,6 @@ common_opt() {
 }
 
 check_common() {
-	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is required"
 	int --connection-pool-size "$POOL" 1 1024
 	[ -z "$SSHPORT" ] || int --sshport "$SSHPORT" 1 65535
 	[ -z "$CONCURRENCY" ] || int --concurrency "$CONCURRENCY" 1 256
@@ -310,6 +349,13 @@ check_common() {
 	[ -z "$TOOLS_BIN" ] || abspath --cassandra-tools-bin-dir "$TOOLS_BIN"
 	[ -z "$CONF_PATH" ] || abspath --cassandra-conf-path "$CONF_PATH"
 	[ -z "$CB_BIN_DIR" ] || abspath --cb-bin-dir "$CB_BIN_DIR"
+	[ -z "$JMX_USER" ] || username --jmx-user "$JMX_USER"
+	[ -z "$JMX_PWFILE" ] || abspath --jmx-password-file "$JMX_PWFILE"
+	[ -z "$JMX_USER$JMX_PWFILE" ] || { [ -n "$JMX_USER" ] && [ -n "$JMX_PWFILE" ]; } ||
+	    die $EX_USAGE "--jmx-user and --jmx-password-file go together"
+	[ -n "$CB_BIN_DIR" ] || CB_BIN_DIR=$SELF_DIR
+	hosts_sources
+	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is required (or --hosts-file or --hosts-from-ring)"
 	plain --hosts "$HOSTS"
 	HOSTS=$(printf '%s' "$HOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
 	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is empty"
@@ -319,6 +365,208 @@ check_common() {
 		esac
 	done
 	[ -n "$CB_BIN_DIR" ] || CB_BIN_DIR=$SELF_DIR
+}
+
+# ---- where the hosts come from --------------------------------------------
+
+# hosts_sources: HOSTS from --hosts-file or --hosts-from-ring.
+hosts_sources() {
+	[ -z "$DATACENTER" ] || [ -n "$RING_SEED" ] ||
+	    die $EX_USAGE "--datacenter goes with --hosts-from-ring"
+	plain --datacenter "$DATACENTER"
+	if [ -n "$HOSTS_FILE" ]; then
+		hosts_file
+	elif [ -n "$RING_SEED" ]; then
+		hosts_ring
+	fi
+}
+
+# hosts_file: one host a line, '#' comments and blank lines.
+hosts_file() {
+	[ -f "$HOSTS_FILE" ] && [ -r "$HOSTS_FILE" ] ||
+	    die $EX_NOINPUT "cannot read --hosts-file '$HOSTS_FILE'"
+	sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' "$HOSTS_FILE" >/dev/null ||
+	    die $EX_NOINPUT "cannot read --hosts-file '$HOSTS_FILE'"
+	l=$(sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' "$HOSTS_FILE" |
+	    grep -n '[[:space:],]' | head -1)
+	[ -z "$l" ] || bad --hosts-file "$HOSTS_FILE" "line ${l%%:*}: one host a line"
+	HOSTS=$(sed 's/#.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' "$HOSTS_FILE" |
+	    grep -v '^$' | paste -sd, -)
+	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts-file '$HOSTS_FILE' names no host"
+}
+
+# hosts_ring: the addresses of the nodes of the ring as the seed's
+# nodetool status shows it (cb-node ring), of one datacenter with
+# --datacenter: the UN ones, and the DN ones with a warning (their part
+# fails: the run is incomplete, as it should be).
+hosts_ring() {
+	case $RING_SEED in
+	-*|.*|*[!A-Za-z0-9._:@%+\[\]-]*) bad --hosts-from-ring "$RING_SEED" "not a host name" ;;
+	esac
+	# (a directory of its own: the run's comes later, with setup_tmp)
+	rd=$(umask 077; mktemp -d "${TMPDIR:-/tmp}/cassandra-backups.XXXXXX") ||
+	    die 1 "cannot create a temporary directory"
+	trap 'rm -rf "$rd"' EXIT
+	trap 'rm -rf "$rd"; exit 130' INT
+	trap 'rm -rf "$rd"; exit 143' TERM
+	trap 'rm -rf "$rd"; exit 129' HUP
+	HOSTS=$RING_SEED
+	(umask 077; ring_job >"$rd/job")
+	fanout ring "$rd/job" "$rd/ring"
+	outcome "$rd/ring" "$rd/outcome"
+	rc=$?
+	[ "$rc" = 0 ] ||
+	    die "$rc" "cannot read the ring from '$RING_SEED': $(cut -f3 "$rd/outcome")"
+	HOSTS=
+	while IFS='	' read -r addr dc st; do
+		[ -z "$DATACENTER" ] || [ "$dc" = "$DATACENTER" ] || continue
+		case $st in
+		UN) ;;
+		DN) warn "warning: node $addr (datacenter $dc) is down: its part will fail" ;;
+		*) warn "warning: leaving out node $addr (datacenter $dc): it is $st"; continue ;;
+		esac
+		HOSTS=${HOSTS:+$HOSTS,}$addr
+	done <"$rd/ring/$RING_SEED.out"
+	rm -rf "$rd"
+	trap - EXIT INT TERM HUP
+	[ -n "$HOSTS" ] ||
+	    die $EX_USAGE "no node ${DATACENTER:+of datacenter '$DATACENTER' }in the ring of '$RING_SEED'"
+	verbose "hosts from the ring of $RING_SEED: $HOSTS"
+}
+ring_job() {
+	job_common
+	job_line prefix "$BASE"
+	printf 'node\t%s\tring\t-\nend\n' "$RING_SEED"
+}
+
+# ---- the config file ----------------------------------------------------
+
+EX_NOPERM=77 EX_CONFIG=78
+CONFIG= CFG_FILE= CFG_G= CFG_C=
+NL='
+'
+
+# config_key KEY: the kind of option --KEY (value, bool: --KEY=BOOL, or
+# flag: --KEY when true) and the commands that take it, "global" for one
+# before the command; a command in () takes it in its own section only.
+# 1 if the driver has no such option.
+config_key() {
+	case $1 in
+	s3-bucket-name|s3-base-path|s3-bucket-region|s3-endpoint|\
+	s3-addressing-style|s3-ca-bundle|s3-connect-to|s3-sse-kms-key-id|\
+	s3-sse-c-key-file|profile|aws-access-key-id|aws-secret-access-key|\
+	log-file|syslog|metrics-file)
+		echo "value global" ;;
+	s3-ssenc) echo "bool global" ;;
+	verbose) echo "flag global" ;;
+	hosts|host) echo "value backup restore (verify)" ;;
+	hosts-file|hosts-from-ring|datacenter|keyspaces|table|cqlsh-user|\
+	cqlsh-password)
+		echo "value backup restore" ;;
+	user|sshport|sshkey|ssh-config|sudo-user|connection-pool-size|\
+	concurrency|cassandra-tools-bin-dir|cassandra-conf-path|cb-bin-dir|\
+	nice|timeout|jmx-user|jmx-password-file)
+		echo "value backup restore verify" ;;
+	use-sudo|use-local) echo "bool backup restore verify" ;;
+	exclude-tables|storage-class|rate-limit|buffer-size|backup-name|state-dir)
+		echo "value backup" ;;
+	new-snapshot|backup-schema|reduced-redundancy|full) echo "bool backup" ;;
+	quiet) echo "flag backup" ;;
+	keyspace|restore-dir|load|target-hosts|stop-command|start-command|\
+	start-timeout)
+		echo "value restore" ;;
+	schema|schema-only|set-tokens) echo "bool restore" ;;
+	snapshot-name) echo "value restore verify (purge)" ;;
+	json) echo "flag restore list verify purge" ;;
+	all|deep|on-nodes) echo "bool verify" ;;
+	keep|older-than|grace) echo "value purge" ;;
+	dry-run) echo "bool purge" ;;
+	*) return 1 ;;
+	esac
+}
+
+# config_load: the config file (--config, else CB_CONFIG, else
+# /etc/cassandra-backups.conf if there is one) as option words: CFG_G
+# the global ones, CFG_C the command's (its keys before any section,
+# then its section), one a line.
+config_load() {
+	if [ -n "$CONFIG" ]; then
+		CFG_FILE=$CONFIG
+	elif [ -n "${CB_CONFIG:-}" ]; then
+		CFG_FILE=$CB_CONFIG
+	elif [ -e /etc/cassandra-backups.conf ]; then
+		CFG_FILE=/etc/cassandra-backups.conf
+	else
+		return 0
+	fi
+	[ -e "$CFG_FILE" ] || die $EX_NOINPUT "config file '$CFG_FILE' not found"
+	[ ! -d "$CFG_FILE" ] || die $EX_NOINPUT "config file '$CFG_FILE' is a directory"
+	[ -r "$CFG_FILE" ] || die $EX_NOPERM "cannot read config file '$CFG_FILE': permission denied"
+	# KIND TAB LINE [TAB KEY TAB VALUE]: s a section, k a key, x a
+	# malformed line.  Values are taken as they are written: quotes
+	# and all, never evaluated.
+	recs=$(awk '{ sub(/\r$/, "") }
+	    /^[ \t]*(#|$)/ { next }
+	    /^[ \t]*\[[ \t]*[a-z]+[ \t]*\][ \t]*$/ {
+		v = $0; gsub(/[ \t]/, "", v); sub(/^\[/, "", v); sub(/\]$/, "", v)
+		printf "s\t%d\t%s\n", NR, v; next }
+	    /^[ \t]*[a-z0-9][a-z0-9-]*[ \t]*=/ {
+		k = $0; sub(/^[ \t]*/, "", k); i = index(k, "=")
+		v = substr(k, i + 1); k = substr(k, 1, i - 1)
+		sub(/[ \t]+$/, "", k); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v)
+		printf "k\t%d\t%s\t%s\n", NR, k, v; next }
+	    { printf "x\t%d\n", NR; exit }' "$CFG_FILE") ||
+	    die $EX_NOINPUT "cannot read config file '$CFG_FILE'"
+	sec=- secret=
+	while IFS='	' read -r t ln k v; do
+		at="$CFG_FILE, line $ln"
+		case $t in
+		'') continue ;;
+		x) die $EX_CONFIG "$at: malformed: expected 'key = value', '[section]', a '#' comment or a blank line" ;;
+		s)
+			case $k in
+			backup|restore|verify|purge|list) sec=$k; continue ;;
+			esac
+			die $EX_CONFIG "$at: unknown section '[$k]': expected [backup], [restore], [verify], [purge] or [list]" ;;
+		esac
+		kind=$(config_key "$k") || die $EX_CONFIG "$at: unknown key '$k'"
+		scopes=" ${kind#* } " kind=${kind%% *}
+		case $sec:$scopes in
+		-:*|*" $sec "*|*" ($sec) "*) ;;
+		*) die $EX_CONFIG "$at: '$k' is not an option of $sec" ;;
+		esac
+		case $kind:$v in
+		value:*|*:true|*:false) ;;
+		*) die $EX_CONFIG "$at: '$k' takes true or false, not '$v'" ;;
+		esac
+		case $k in aws-secret-access-key|cqlsh-password) secret=$k ;; esac
+		a=--$k=$v
+		if [ "$kind" = flag ]; then
+			[ "$v" = true ] || continue
+			a=--$k
+		fi
+		if [ "$scopes" = " global " ]; then
+			CFG_G=$CFG_G$a$NL
+		elif [ "$sec" = "$CMD" ] || { [ "$sec" = - ] && case $scopes in *" $CMD "*) true ;; *) false ;; esac; }; then
+			CFG_C=$CFG_C$a$NL
+		fi
+	done <<EOF
+$recs
+EOF
+	[ -z "$secret" ] || config_private "$secret"
+}
+
+# config_private KEY: a config file that holds a secret (KEY) is its
+# owner's (or root's) and for its owner's eyes only.
+config_private() {
+	st=$(stat -L -c '%a %u' "$CFG_FILE") || die $EX_NOPERM "cannot stat config file '$CFG_FILE'"
+	mode=${st% *} uid=${st#* }
+	case $mode in
+	*[4567]?|*[4567]|*[2367])
+		die $EX_NOPERM "config file '$CFG_FILE' holds $1 but others can read or change it (mode $mode): chmod 600 '$CFG_FILE'" ;;
+	esac
+	[ "$uid" = "$(id -u)" ] || [ "$uid" = 0 ] ||
+	    die $EX_NOPERM "config file '$CFG_FILE' holds $1 but is owned by user $uid: chown $(id -un) '$CFG_FILE' (or root)"
 }
 
 # ---- running things ----------------------------------------------------
@@ -497,6 +745,8 @@ job_common() {
 	job_line cassandra-tools-bin-dir "$TOOLS_BIN"
 	job_line nice "$NICE"
 	job_line concurrency "$CONCURRENCY"
+	job_line jmx-user "$JMX_USER"
+	job_line jmx-password-file "$JMX_PWFILE"
 	for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN CB_SSE_C_KEY; do
 		case $v in
 		AWS_ACCESS_KEY_ID) val=${AWS_ACCESS_KEY_ID:-} ;;
@@ -1547,8 +1797,23 @@ cmd_purge() {
 # ---- main ----------------------------------------------------------------
 
 CMD=
+# The config file's options go first, so that the command line's win:
+# its global ones before the global options, the command's before the
+# command's options; both are parsed and checked as if typed.
+parse_global "$@"
+config_load
+n=$#
+while IFS= read -r a; do [ -z "$a" ] || set -- "$@" "$a"; done <<EOF
+$CFG_G
+EOF
+while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done
 parse_global "$@"
 shift $(($# - REST_ARGS))
+n=$#
+while IFS= read -r a; do [ -z "$a" ] || set -- "$@" "$a"; done <<EOF
+$CFG_C
+EOF
+while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done
 case $CMD:$* in
 *:-h*|*:--help*) ;;
 *) check_global ;;

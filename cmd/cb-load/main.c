@@ -25,6 +25,7 @@ usage(FILE *f)
 	    "[--cassandra-conf-path DIR]\n"
 	    "               [--cqlsh-user U --cqlsh-password-file F] "
 	    "[--owner USER]\n"
+	    "               [--jmx-user USER --jmx-password-file FILE]\n"
 	    "               MODE --restore-dir DIR [--keyspaces KS,...] "
 	    "[--table T] [--done FILE]\n"
 	    "               [--stop-command CMD] [--start-command CMD] "
@@ -101,6 +102,10 @@ check_opts(struct opts *o)
 		warn0("--cqlsh-password-file goes with --cqlsh-user");
 		return (-1);
 	}
+	if ((o->tool.jmx_user == NULL) != (o->tool.jmx_pwfile == NULL)) {
+		warn0("--jmx-user and --jmx-password-file go together");
+		return (-1);
+	}
 	return (0);
 }
 
@@ -126,6 +131,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "cqlsh-user", required_argument, NULL, 'u' },
 		{ "cqlsh-password-file", required_argument, NULL, 'p' },
 		{ "cqlsh-password", required_argument, NULL, 'P' },
+		{ "jmx-user", required_argument, NULL, 'J' },
+		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "owner", required_argument, NULL, 'o' },
 		{ "restore-dir", required_argument, NULL, 'R' },
 		{ "keyspaces", required_argument, NULL, 'k' },
@@ -162,6 +169,8 @@ parse_args(int argc, char **argv, struct opts *o)
 			    "use --cqlsh-password-file FILE (or -) or "
 			    "CB_CQLSH_PASSWORD");
 			return (EX_USAGE);
+		case 'J': o->tool.jmx_user = optarg; break;
+		case 'W': o->tool.jmx_pwfile = optarg; break;
 		case 'o': o->owner = optarg; break;
 		case 'R': o->restore_dir = optarg; break;
 		case 'k': o->kslist = optarg; break;

@@ -8,6 +8,7 @@
 #					the stopped node (cb-load restart)
 #	cb-node schema HOST <JOB	the backup's schema into the cluster
 #	cb-node verify HOST <JOB	node manifest, download and check
+#	cb-node ring HOST <JOB		the ring as nodetool status shows it
 #
 # The job is data: KEY TAB VALUE lines on stdin, ending with "end", with
 # the credentials among them.  Every value is used as one argument of a
@@ -50,14 +51,14 @@ relay() {
 }
 
 usage() {
-	echo "usage: cb-node backup|restore|load|schema|verify HOST <JOB" >&2
+	echo "usage: cb-node backup|restore|load|schema|verify|ring HOST <JOB" >&2
 	echo "       cb-node -h | -V" >&2
 }
 
 case ${1:-} in
 -h|--help) usage; exit 0 ;;
 -V|--version) echo "cb-node $VERSION"; exit 0 ;;
-backup|restore|load|schema|verify) ;;
+backup|restore|load|schema|verify|ring) ;;
 *) usage; exit 64 ;;
 esac
 CMD=$1 HOST=${2:-}
@@ -69,7 +70,7 @@ BUCKET= PREFIX= NAME= RUN= TAG= KIND= KEY= MANIFEST= REFERENCE= HAVE_HOST=0
 STATE_DIR=
 ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
 SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
-CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD=
+CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD= JMX_USER= JMX_PWFILE=
 KEYSPACES= TABLE= EXCLUDE= EXCLUDE_SYSTEM= RESTORE_DIR=
 LOAD= OWNER= STOP_CMD= START_CMD= START_TIMEOUT= PROGRESS= TOKENS=
 version= ended=0
@@ -104,6 +105,8 @@ while IFS= read -r line; do
 	nice) NICE=$v ;;
 	cqlsh-user) CQLSH_USER=$v ;;
 	cqlsh-password) CQLSH_PASSWORD=$v ;;
+	jmx-user) JMX_USER=$v ;;
+	jmx-password-file) JMX_PWFILE=$v ;;
 	keyspaces) KEYSPACES=$v ;;
 	table) TABLE=$v ;;
 	exclude-tables) EXCLUDE=$v ;;
@@ -172,7 +175,8 @@ put() {
 # snap ARGS...: cb-snapshot on this node's Cassandra.
 snap() {
 	cb-snapshot ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
-	    ${CONF:+--cassandra-conf-path "$CONF"} "$@"
+	    ${CONF:+--cassandra-conf-path "$CONF"} \
+	    ${JMX_USER:+--jmx-user "$JMX_USER" --jmx-password-file "$JMX_PWFILE"} "$@"
 }
 WITH_NICE=
 
@@ -195,6 +199,7 @@ ld() {
 	    ${CONF:+--cassandra-conf-path "$CONF"} \
 	    ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
 	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
+	    ${JMX_USER:+--jmx-user "$JMX_USER" --jmx-password-file "$JMX_PWFILE"} \
 	    ${OWNER:+--owner "$OWNER"} "$@"
 }
 
@@ -696,7 +701,31 @@ node_verify() {
 	cat "$tmp/results"
 }
 
+# ---- ring ----------------------------------------------------------------
+
+# The ring as this node sees it (nodetool status), for --hosts-from-ring:
+# ADDRESS TAB DATACENTER TAB STATE records (UN, DN, UJ...), one a line.
+node_ring() {
+	trap 'rm -rf "$tmp"' EXIT
+	nt=nodetool
+	[ -z "$TOOLS" ] || nt=$TOOLS/nodetool
+	command -v "$nt" >/dev/null 2>&1 || fail 69 "nodetool not found ('$nt')"
+	[ -z "$CONF" ] || { CASSANDRA_CONF=$CONF; export CASSANDRA_CONF; }
+	"$nt" ${JMX_USER:+-u "$JMX_USER" -pwf "$JMX_PWFILE"} status \
+	    >"$tmp/status" 2>"$tmp/step.err" || {
+		st=69
+		grep -q 'Authentication failed' "$tmp/step.err" && st=77
+		fail "$st" "nodetool status failed" "$tmp/step.err"
+	}
+	awk '/^Datacenter: / { dc = substr($0, 13); next }
+	    $1 ~ /^[UD][NLJM]$/ && NF >= 2 { printf "%s\t%s\t%s\n", $2, dc, $1 }' \
+	    "$tmp/status" >"$tmp/ring"
+	[ -s "$tmp/ring" ] || fail 65 "nodetool status shows no node"
+	cat "$tmp/ring"
+}
+
 case $CMD in
+ring) node_ring ;;
 backup) node_backup ;;
 restore) node_restore ;;
 load) node_load ;;

@@ -1189,27 +1189,42 @@ def cmd_info(n, args):
 
 def cmd_status(n, args):
     si = n.vnum() < (4, 0)
-    title = "Datacenter: %s" % n.dc
-    print(title)
-    print("=" * len(title))
-    print("Status=Up/Down")
-    print("|/ State=Normal/Leaving/Joining/Moving")
     load = human(n.live_bytes(), si)
-    if n.vnum() >= (5, 0):
-        for line in table_rows([
-                ["--", "Address", "Load", "Tokens", "Owns (effective)",
-                 "Host ID", "Rack"],
-                ["UN", n.st["address"], load, str(len(n.st["tokens"])),
-                 "100.0%", n.st["host_id"], n.rack]], "  "):
-            print(line)
+    ntok = len(n.st["tokens"])
+    # The node itself, then its ring peers (standin peers), one section
+    # per datacenter in the order they first appear.
+    rows = [("UN", n.st["address"], load, n.st["host_id"], n.dc, n.rack)]
+    for p in n.st.get("peers", []):
+        rows.append((p["state"], p["address"], load,
+                     str(uuid.uuid3(uuid.NAMESPACE_DNS, p["address"])),
+                     p["dc"], n.rack))
+    dcs = []
+    for r in rows:
+        if r[4] not in dcs:
+            dcs.append(r[4])
+    for dc in dcs:
+        title = "Datacenter: %s" % dc
+        print(title)
+        print("=" * len(title))
+        print("Status=Up/Down")
+        print("|/ State=Normal/Leaving/Joining/Moving")
+        mine = [r for r in rows if r[4] == dc]
+        if n.vnum() >= (5, 0):
+            for line in table_rows(
+                    [["--", "Address", "Load", "Tokens", "Owns (effective)",
+                      "Host ID", "Rack"]] +
+                    [[r[0], r[1], r[2], str(ntok), "100.0%", r[3], r[5]]
+                     for r in mine], "  "):
+                print(line)
+            print("")
+            continue
+        print("--  %-13s  %-10s  %-6s  %-16s  %-36s  %s" % (
+            "Address", "Load", "Tokens", "Owns (effective)", "Host ID",
+            "Rack"))
+        for r in mine:
+            print("%s  %-13s  %-10s  %-6d  %-16s  %-36s  %s" % (
+                r[0], r[1], r[2], ntok, "100.0%", r[3], r[5]))
         print("")
-        return 0
-    print("--  %-13s  %-10s  %-6s  %-16s  %-36s  %s" % (
-        "Address", "Load", "Tokens", "Owns (effective)", "Host ID", "Rack"))
-    print("UN  %-13s  %-10s  %-6d  %-16s  %-36s  %s" % (
-        n.st["address"], load, len(n.st["tokens"]), "100.0%",
-        n.st["host_id"], n.rack))
-    print("")
     return 0
 
 
@@ -1627,7 +1642,9 @@ def standin(argv):
              "       standin write KS TABLE [N [SIZE]]  pending writes to flush\n"
              "                                    (SIZE: bytes of its Data.db)\n"
              "       standin stop | start         take the node down / up\n"
-             "       standin sstables KS TABLE    live sstables, one a line\n")
+             "       standin sstables KS TABLE    live sstables, one a line\n"
+             "       standin peers [ADDRESS,DC,STATE]...  the ring peers nodetool\n"
+             "                                    status shows (STATE: UN, DN...)\n")
     if not argv:
         sys.stderr.write(usage)
         return 64
@@ -1653,6 +1670,21 @@ def standin(argv):
             n.save()
             return 0
         return with_node(s)
+    if cmd == "peers":
+        peers = []
+        for a in args:
+            f = a.split(",")
+            if len(f) != 3 or len(f[2]) != 2 or f[2][0] not in "UD" or \
+                    f[2][1] not in "NLJM":
+                sys.stderr.write(usage)
+                return 64
+            peers.append({"address": f[0], "dc": f[1], "state": f[2]})
+
+        def pe(n):
+            n.st["peers"] = peers
+            n.save()
+            return 0
+        return with_node(pe)
     if cmd == "sstables" and len(args) == 2:
         def ls(n):
             tab = n.table(args[0], args[1])
