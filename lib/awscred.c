@@ -475,28 +475,18 @@ json_parse(const char *json, size_t len, struct awscred *c, long *version)
 	return (0);
 }
 
-int
-awscred_parse_json(const char *json, size_t len, struct awscred *c)
+/*
+ * Metadata answers need an Expiration; a credential_process's output
+ * needs Version 1 and may go without one (never expires).
+ */
+static int
+json_creds(const char *json, size_t len, struct awscred *c, int process)
 {
 	long version;
 
 	if (json_parse(json, len, c, &version) != 0)
 		return (-1);
-	if (c->expires == (time_t)-1) {
-		awscred_clear(c);
-		return (-1);
-	}
-	return (0);
-}
-
-int
-awscred_parse_process_json(const char *json, size_t len, struct awscred *c)
-{
-	long version;
-
-	if (json_parse(json, len, c, &version) != 0)
-		return (-1);
-	if (version != 1) {
+	if (process ? version != 1 : c->expires == (time_t)-1) {
 		awscred_clear(c);
 		return (-1);
 	}
@@ -505,18 +495,21 @@ awscred_parse_process_json(const char *json, size_t len, struct awscred *c)
 	return (0);
 }
 
-/* ---------------------------------------------------------------- HTTP */
-
-static size_t
-collect(char *p, size_t sz, size_t n, void *cookie)
+int
+awscred_parse_json(const char *json, size_t len, struct awscred *c)
 {
-	struct strbuf *b = cookie;
 
-	if (b->len + sz * n > 65536)
-		return (0);
-	strbuf_add(b, p, sz * n);
-	return (strbuf_failed(b) ? 0 : sz * n);
+	return (json_creds(json, len, c, 0));
 }
+
+int
+awscred_parse_process_json(const char *json, size_t len, struct awscred *c)
+{
+
+	return (json_creds(json, len, c, 1));
+}
+
+/* ---------------------------------------------------------------- HTTP */
 
 /* meta_http() results other than an HTTP status */
 #define META_FAILED	(-1)	/* no connection, or no usable answer */
@@ -589,7 +582,7 @@ meta_http(const char *method, const char *url, const char *h, long limit,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, secs);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, limit);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sts_curl_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	strbuf_reset(b);

@@ -222,8 +222,8 @@ fail:
 	return (NULL);
 }
 
-static size_t
-sts_collect(char *p, size_t sz, size_t n, void *cookie)
+size_t
+sts_curl_collect(char *p, size_t sz, size_t n, void *cookie)
 {
 	struct strbuf *b = cookie;
 
@@ -254,7 +254,7 @@ sts_post(const char *url, struct curl_slist *hl, const char *body,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sts_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sts_curl_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	if (ca != NULL && *ca != '\0')

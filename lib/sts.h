@@ -41,4 +41,10 @@ int sts_assume_role(const char *url, const char *region,
 int sts_parse(const char *doc, size_t len, struct awscred *out, char *code,
     size_t codesize, char *msg, size_t msgsize);
 
+/*
+ * A libcurl write callback: append to the struct strbuf cookie, refusing
+ * answers over 64 KiB.  Also used by awscred's metadata requests.
+ */
+size_t sts_curl_collect(char *p, size_t sz, size_t n, void *cookie);
+
 #endif

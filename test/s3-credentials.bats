@@ -45,6 +45,13 @@ sts_stop() {
 	fi
 }
 
+# refused ARGS... MESSAGE: cb-s3put ARGS... exits 77 saying MESSAGE.
+refused() {
+	run cb-s3put "${@:1:$#-1}" "$B/$T/f" f
+	expect_status 77
+	[[ "$output" == *"${!#}"* ]]
+}
+
 # role_env: no keys in the environment, profiles from ./config and
 # ./creds, where [ops] holds the server's keys.
 role_env() {
@@ -52,6 +59,14 @@ role_env() {
 	export AWS_SHARED_CREDENTIALS_FILE=$PWD/creds AWS_CONFIG_FILE=$PWD/config
 	printf '[ops]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
 	    "$GOOD_AK" "$GOOD_SK" >creds
+}
+
+# role_profile NAME LINES...: a config profile NAME for the role
+# arn:aws:iam::1:role/NAME, with LINES ("key = value") after role_arn.
+role_profile() {
+	printf '[profile %s]\nrole_arn = arn:aws:iam::1:role/%s\n' "$1" "$1"
+	shift
+	printf '%s\n' "$@"
 }
 
 # cred_process_script: ./proc prints the server's keys as credential_process
@@ -172,21 +187,11 @@ EOT
 	role_env
 	printf '[profile admin]\nrole_arn = arn:aws:iam::1:role/x\n[profile sso]\nsso_session = corp\n[default]\ncredential_process = /bin/false\n[profile bad]\ncredential_process = "/bin/echo\n[profile junk]\ncredential_process = /bin/echo {"Version": 2}\n' >config
 	# never a silent fall-through to the instance's credentials
-	run cb-s3put --profile sso "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use profile 'sso' of '$PWD/config'"*"sets sso_session"* ]]
-	AWS_PROFILE=admin run cb-s3put "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use profile 'admin': it sets role_arn but no source_profile"* ]]
-	run cb-s3put "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot get credentials from credential_process '/bin/false': it exited with 1"* ]]
-	run cb-s3put --profile bad "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use the credential_process of profile 'bad': empty, or an unbalanced quote"* ]]
-	run cb-s3put --profile junk "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use the output of credential_process '/bin/echo': not JSON with Version 1"* ]]
+	refused --profile sso "cannot use profile 'sso' of '$PWD/config': it has no static keys and sets sso_session"
+	AWS_PROFILE=admin refused "cannot use profile 'admin': it sets role_arn but no source_profile"
+	refused "cannot get credentials from credential_process '/bin/false': it exited with 1"
+	refused --profile bad "cannot use the credential_process of profile 'bad': empty, or an unbalanced quote"
+	refused --profile junk "cannot use the output of credential_process '/bin/echo': not JSON with Version 1"
 	[ "$(grep -c 'security-credentials' "$IMDS_LOG")" = 0 ]
 	run cb-s3put --profile ops "$B/$T/f" f
 	expect_status 0
@@ -201,7 +206,7 @@ EOT
 	run cb-s3put --profile p "$B/$T/f" f
 	expect_status 0
 	[ "$(wc -l <proc.runs)" = 1 ]
-	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	as_owner cb-s3get "$B/$T/f" | cmp - f
 	# the words as the process saw them: no shell expanded $HOME or ';'
 	printf '[profile q]\ncredential_process = /bin/sh -c '"'"'printf %%s\\\\n "$0" "$1" >%s/words; exec %s/proc'"'"' '"'"'$HOME;x'"'"' "a\\"b"\n' "$PWD" "$PWD" >config
 	run cb-s3put --profile q "$B/$T/f" f
@@ -219,7 +224,7 @@ EOT
 	run cb-s3put -j 1 --part-size 5M --rate-limit 3M "$B/$T/big" big
 	expect_status 0
 	[ "$(wc -l <proc.runs)" -ge 2 ]
-	as_owner awscli s3 cp "$B/$T/big" - | cmp - big
+	as_owner cb-s3get "$B/$T/big" | cmp - big
 	as_owner awscli s3 rm "$B/$T/big"
 }
 
@@ -235,7 +240,7 @@ EOT
 	[[ "$output" != *web-identity-token* ]]
 	[[ "$output" != *"$GOOD_SK"* ]]
 	[[ "$output" != *"$S3_SECRET_KEY2"* ]]
-	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	as_owner cb-s3get "$B/$T/f" | cmp - f
 	# a token the server does not accept: the STS error code, exit 77
 	echo stale-token >token
 	AWS_WEB_IDENTITY_TOKEN_FILE=$PWD/token AWS_ROLE_ARN=arn:aws:iam::1:role/web \
@@ -253,27 +258,23 @@ EOT
 @test "credentials: assume-role with source_profile, a chain of two, external_id and duration_seconds" {
 	sts_start
 	role_env
-	cat >config <<EOT
-[profile admin]
-role_arn = arn:aws:iam::1:role/admin
-source_profile = ops
-external_id = ext-42
-duration_seconds = 1800
-role_session_name = nightly
-[profile first]
-role_arn = arn:aws:iam::1:role/hop1
-source_profile = ops
-[profile second]
-role_arn = arn:aws:iam::1:role/final
-source_profile = first
-EOT
-	run cb-s3put --profile admin "$B/$T/f" f
+	{
+		role_profile admin 'source_profile = ops' 'external_id = ext-42' \
+		    'duration_seconds = 1800' 'role_session_name = nightly'
+		role_profile hop1 'source_profile = ops'
+		role_profile final 'source_profile = hop1'
+	} >config
+	run cb-s3put -vvv --profile admin "$B/$T/f" f
 	expect_status 0
+	[[ "$output" == *"credentials from assume role"* ]]
+	[[ "$output" != *"$GOOD_SK"* ]]
+	[[ "$output" != *"$S3_SECRET_KEY2"* ]]
 	grep -q "^AssumeRole arn:aws:iam::1:role/admin ak=$GOOD_AK ext=ext-42 dur=1800 sess=nightly tok=- -> creds " "$STS_LOG"
-	as_owner awscli s3 cp "$B/$T/f" - | cmp - f
+	as_owner cb-s3get "$B/$T/f" | cmp - f
 	rm "$STS_LOG"
-	AWS_PROFILE=second run cb-s3put "$B/$T/f" f
+	AWS_PROFILE=final run cb-s3put -vvv "$B/$T/f" f
 	expect_status 0
+	[[ "$output" != *sts-token-* ]]
 	# hop1's credentials carry a session token; the server checks it
 	grep -q "^AssumeRole arn:aws:iam::1:role/hop1 ak=$GOOD_AK ext=- dur=- sess=cassandra-backups-[0-9]* tok=- -> creds " "$STS_LOG"
 	grep -q "^AssumeRole arn:aws:iam::1:role/final ak=[A-Z0-9]* ext=- dur=- sess=[^ ]* tok=sts-token-[0-9]* -> creds " "$STS_LOG"
@@ -283,53 +284,34 @@ EOT
 @test "credentials: credential_source Environment, a source_profile loop, mfa_serial, bad duration" {
 	sts_start
 	role_env
-	cat >config <<EOT
-[profile envrole]
-role_arn = arn:aws:iam::1:role/envrole
-credential_source = Environment
-[profile a]
-role_arn = arn:aws:iam::1:role/a
-source_profile = b
-[profile b]
-role_arn = arn:aws:iam::1:role/b
-source_profile = a
-[profile mfa]
-role_arn = arn:aws:iam::1:role/mfa
-source_profile = ops
-mfa_serial = arn:aws:iam::1:mfa/me
-[profile long]
-role_arn = arn:aws:iam::1:role/long
-source_profile = ops
-duration_seconds = 86400
-EOT
+	{
+		role_profile envrole 'credential_source = Environment'
+		role_profile a 'source_profile = b'
+		role_profile b 'source_profile = a'
+		role_profile mfa 'source_profile = ops' \
+		    'mfa_serial = arn:aws:iam::1:mfa/me'
+		role_profile long 'source_profile = ops' 'duration_seconds = 86400'
+	} >config
 	as_owner run cb-s3put --profile envrole "$B/$T/f" f
 	expect_status 0
 	grep -q "^AssumeRole arn:aws:iam::1:role/envrole ak=$GOOD_AK .* -> creds " "$STS_LOG"
-	run cb-s3put --profile envrole "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"its credential_source is Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"* ]]
-	run cb-s3put --profile a "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use profile 'b': its source_profile chain loops back to 'a'"* ]]
-	run cb-s3put --profile mfa "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"cannot use profile 'mfa': it sets mfa_serial, and MFA prompts are not supported in unattended runs"* ]]
-	run cb-s3put --profile long "$B/$T/f" f
-	expect_status 77
-	[[ "$output" == *"duration_seconds '86400' is not a number of seconds in 900..43200"* ]]
+	refused --profile envrole "its credential_source is Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"
+	refused --profile a "cannot use profile 'b': its source_profile chain loops back to 'a'"
+	refused --profile mfa "cannot use profile 'mfa': it sets mfa_serial, and MFA prompts are not supported in unattended runs"
+	refused --profile long "duration_seconds '86400' is not a number of seconds in 900..43200"
 	[ "$(wc -l <"$STS_LOG")" = 1 ]
 }
 
 @test "credentials: STS AccessDenied is 77 with the code, no STS answer is an error" {
 	sts_start --deny arn:aws:iam::1:role/denied
 	role_env
-	printf '[profile d]\nrole_arn = arn:aws:iam::1:role/denied\nsource_profile = ops\n' >config
-	run cb-s3put --profile d "$B/$T/f" f
+	role_profile denied 'source_profile = ops' >config
+	run cb-s3put --profile denied "$B/$T/f" f
 	expect_status 77
 	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/denied': AccessDenied"* ]]
 	grep -q ' -> AccessDenied$' "$STS_LOG"
 	sts_stop
-	run cb-s3put --profile d "$B/$T/f" f
+	run cb-s3put --profile denied "$B/$T/f" f
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/denied': no answer from STS"* ]]
 }
@@ -338,8 +320,9 @@ EOT
 	mkdata big $((12 * 1024 * 1024))
 	sts_start --lifetime 302
 	role_env
-	printf '[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = ops\n' >config
-	cb-s3put --profile r --rate-limit 2M "$B/$T/big" big >/dev/null &
+	role_profile r 'source_profile = ops' >config
+	mkdata small $((2 * 1024 * 1024))
+	cb-s3put --profile r --rate-limit 1M "$B/$T/small" small >/dev/null &
 	pid=$!
 	sleep 0.5
 	tr '\0' ' ' </proc/$pid/cmdline >cmdline
@@ -352,7 +335,7 @@ EOT
 	expect_status 0
 	grep -q " -> creds $GOOD_AK\$" "$STS_LOG"
 	grep -q " -> creds $S3_ACCESS_KEY2\$" "$STS_LOG"
-	as_owner awscli s3 cp "$B/$T/big" - | cmp - big
+	as_owner cb-s3get "$B/$T/big" | cmp - big
 	as_owner awscli s3 rm "$B/$T/big"
 }
 
