@@ -140,9 +140,9 @@ atomicfile_check_path(const char *path)
 	return (0);
 }
 
-/* Open (creating) each directory of path under dirfd, no symlinks. */
-static int
-open_parent_confined(int dirfd, const char *path, const char **leaf)
+int
+atomicfile_open_dir(int dirfd, const char *path, int create,
+    const char **leaf)
 {
 	char comp[256];
 	const char *p = path, *slash;
@@ -162,7 +162,7 @@ open_parent_confined(int dirfd, const char *path, const char **leaf)
 		p = slash + 1;
 		if (n == 0 || strcmp(comp, ".") == 0)
 			continue;
-		if (mkdirat(fd, comp, 0777) != 0 && errno != EEXIST)
+		if (create && mkdirat(fd, comp, 0777) != 0 && errno != EEXIST)
 			goto fail;
 		if ((nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1)
@@ -229,7 +229,7 @@ atomicfile_open(struct atomicfile *f, int dirfd, int confined)
 		    "component", f->path);
 		return (-1);
 	}
-	f->dirfd = confined ? open_parent_confined(dirfd, f->path, &leaf) :
+	f->dirfd = confined ? atomicfile_open_dir(dirfd, f->path, 1, &leaf) :
 	    open_parent(dirfd, f->path, &leaf);
 	if (f->dirfd >= 0 && *leaf == '\0')
 		errno = EISDIR;

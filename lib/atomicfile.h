@@ -50,4 +50,13 @@ void atomicfile_free(struct atomicfile *f);
 /* 0 if path is relative, not empty and without '..' components, else -1. */
 int atomicfile_check_path(const char *path);
 
+/*
+ * Open the directory that holds path (relative, checked as above) under
+ * dirfd, one component at a time, following no symbolic link; with
+ * create, making the directories that are missing.  *leaf is set to the
+ * last component.  Returns the directory's descriptor, or -1 (errno set).
+ */
+int atomicfile_open_dir(int dirfd, const char *path, int create,
+    const char **leaf);
+
 #endif

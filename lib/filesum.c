@@ -7,45 +7,13 @@
 
 #include <openssl/evp.h>
 
+#include "atomicfile.h"
 #include "filesum.h"
 #include "sigv4.h"
 #include "warnp.h"
 
 /* Bytes per read(2), as atomicfile writes them. */
 #define SLICE		262144
-
-/* Open the directory holding path under dirfd, no symlinks; *leaf. */
-static int
-open_parent(int dirfd, const char *path, const char **leaf)
-{
-	char comp[256];
-	const char *p = path, *slash;
-	int fd, nfd;
-	size_t n;
-
-	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
-		return (-1);
-	while ((slash = strchr(p, '/')) != NULL) {
-		n = (size_t)(slash - p);
-		if (n >= sizeof(comp)) {
-			close(fd);
-			errno = ENAMETOOLONG;
-			return (-1);
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		p = slash + 1;
-		if (n == 0 || strcmp(comp, ".") == 0)
-			continue;
-		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		close(fd);
-		if ((fd = nfd) == -1)
-			return (-1);
-	}
-	*leaf = p;
-	return (fd);
-}
 
 int
 filesum_open(int dirfd, const char *path)
@@ -54,7 +22,7 @@ filesum_open(int dirfd, const char *path)
 	struct stat st;
 	int dfd, fd, saved;
 
-	if ((dfd = open_parent(dirfd, path, &leaf)) == -1)
+	if ((dfd = atomicfile_open_dir(dirfd, path, 0, &leaf)) == -1)
 		return (-1);
 	if (*leaf == '\0') {
 		close(dfd);
