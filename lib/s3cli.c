@@ -285,8 +285,9 @@ s3cli_open(struct s3cli *o, const char *bucket)
 	free(host);
 	free(origin);
 	free(prefix);
+	/* (no answer from a credential service, such as STS, is 69) */
 	if ((o->cred = awscred_new(o->profile, o->profile != NULL)) == NULL)
-		return (EX_NOPERM);
+		return (errno == ENETUNREACH ? EX_UNAVAILABLE : EX_NOPERM);
 	if ((o->client = s3_client_new(&so, o->cred)) == NULL)
 		return (EX_FAILURE);
 	return (0);

@@ -302,7 +302,7 @@ EOT
 	[ "$(wc -l <"$STS_LOG")" = 1 ]
 }
 
-@test "credentials: STS AccessDenied is 77 with the code, no STS answer is an error" {
+@test "credentials: STS AccessDenied is 77 with the code, no STS answer is 69" {
 	sts_start --deny arn:aws:iam::1:role/denied
 	role_env
 	role_profile denied 'source_profile = ops' >config
@@ -312,7 +312,7 @@ EOT
 	grep -q ' -> AccessDenied$' "$STS_LOG"
 	sts_stop
 	run cb-s3put --profile denied "$B/$T/f" f
-	[ "$status" -ne 0 ]
+	expect_status 69
 	[[ "$output" == *"cannot assume role 'arn:aws:iam::1:role/denied': no answer from STS"* ]]
 }
 
