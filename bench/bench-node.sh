@@ -2,7 +2,8 @@
 # cassandra-backups (--use-local: the node pipeline without ssh) against
 # the seed-like pipeline (lzop each file, then aws s3 cp --recursive; for
 # the restore aws s3 cp --recursive, then lzop -d) and rclone copy of the
-# raw files, on the same Ceph RGW in the same run (sourced by bench/run.sh).
+# raw files, on the same Ceph RGW in the same run (sourced by bench/run.sh);
+# and the restore run again over its complete result (every file kept).
 #
 #   BENCH_NODE_MIB   generated data (default 1024), in 16 tables
 #
@@ -66,6 +67,11 @@ bench_node_main() {
 	rm -rf "$BENCH_DIR/node-restore" "$stage"
 	measure "cassandra-backups restore" $cba restore $nodeopts \
 	    --keyspaces bulk0 --restore-dir "$BENCH_DIR/node-restore" || rc=1
+	# A rerun over a complete restore directory (an interrupted restore
+	# run again): every file is kept after its SHA-256 is checked, none
+	# fetched.
+	measure "restore rerun (all kept)" $cba restore $nodeopts \
+	    --keyspaces bulk0 --restore-dir "$BENCH_DIR/node-restore" || rc=1
 	measure "aws cp -r + lzop -d each" sh -c "
 	    /usr/bin/aws --endpoint-url '$S3_ENDPOINT' s3 cp --recursive \
 		--only-show-errors '$url/seed/node1' '$stage' &&
@@ -74,6 +80,7 @@ bench_node_main() {
 	    "bench:$S3_BUCKET/rclone" "$BENCH_DIR/node-rclone" || rc=1
 	ratio "cassandra-backups restore" "aws cp -r + lzop -d each"
 	ratio "cassandra-backups restore" "rclone copy (down, raw)"
+	ratio "restore rerun (all kept)" "cassandra-backups restore"
 	rm -rf "$BENCH_DIR/node-restore" "$BENCH_DIR/node-rclone" "$stage"
 
 	bash "$REPO/test/services/s3.sh" stop "$state" >/dev/null 2>&1

@@ -19,6 +19,7 @@ mpu_create() {
 }
 
 @test "cb-s3get: --help prints the usage on stdout, exit 0" {
+	local_only
 	run cb-s3get -h
 	expect_status 0
 	[[ "$output" == usage:\ cb-s3get* ]]
@@ -109,6 +110,7 @@ mpu_create() {
 }
 
 @test "cb-s3get --missing-ok: every other failure keeps its status" {
+	local_only
 	# NoSuchBucket is no missing key
 	run cb-s3get --missing-ok s3://no-such-bucket-here/k out
 	expect_status 1
@@ -227,6 +229,7 @@ mpu_create() {
 }
 
 @test "cb-s3get: list mode refuses paths outside the directory" {
+	local_only
 	mkdir dst
 	printf 'k\t-\t-\t../escape\n' >in
 	run cb-s3get --list -C dst "$B/$T/" <in
@@ -328,6 +331,7 @@ mpu_create() {
 }
 
 @test "cb-s3get --ls --uploads: a key with a newline needs -0; usage; errors" {
+	local_only
 	id=$(mpu_create "$T/new
 line")
 	run cb-s3get --ls --uploads "$B/$T/"
@@ -356,6 +360,7 @@ line" --upload-id "$id"
 }
 
 @test "cb-s3get --ls --uploads: retried like every request" {
+	local_only
 	id=$(mpu_create "$T/k")
 	proxy_start --plan 'GET?uploads=503,500'
 	CB_S3_CONNECT_TO= run cb-s3get --retry-delay 10 --endpoint "$PROXY" \
@@ -463,6 +468,7 @@ flip_byte() {
 }
 
 @test "cb-s3get --list --check: usage, bad records, and failures that stop the check" {
+	local_only
 	printf 'k\t-\t-\tp\n' >in
 	run cb-s3get --check "$B/$T/k" - <in
 	expect_status 64
@@ -503,6 +509,7 @@ xfer_rec() {
 }
 
 @test "cb-s3get --list --keep-verified: a file already as recorded is kept, not fetched" {
+	local_only
 	mkdir dst
 	mkdata f1 3000
 	mkdata f2 5000
@@ -620,6 +627,7 @@ tmpfs_run() {
 }
 
 @test "cb-s3get --list: not enough free space: exit 73 before any request" {
+	local_only
 	# the keys do not exist: a GET would give NoSuchKey records
 	printf 'nope1\t700000\t-\ta/one\nnope2\t700000\t-\ta/two\n' >in
 	tmpfs_run 1m dst cb-s3get --list -C dst "$B/$T/" <in
@@ -649,6 +657,7 @@ tmpfs_run() {
 }
 
 @test "cb-s3get --list: a file system that fills up: NoSpace, exit 73, nothing partial left" {
+	local_only
 	mkdata small 1000
 	mkdata big $((2 * 1024 * 1024))
 	cb-s3put "$B/$T/small" small >/dev/null

@@ -19,12 +19,14 @@ mpu_create() {
 }
 
 @test "cb-s3put: --help prints the usage on stdout, exit 0" {
+	local_only
 	run cb-s3put --help
 	expect_status 0
 	[[ "$output" == usage:\ cb-s3put* ]]
 }
 
 @test "cb-s3put: bad usage exits 64" {
+	local_only
 	run cb-s3put
 	expect_status 64
 	run cb-s3put --bogus s3://b/k
@@ -38,6 +40,7 @@ mpu_create() {
 }
 
 @test "cb-s3put: bad S3 settings exit 64, naming the value" {
+	local_only
 	echo x >f
 	run cb-s3put --addressing-style dns "$B/$T/f" f
 	expect_status 64
@@ -148,6 +151,7 @@ mpu_create() {
 }
 
 @test "cb-s3put: a server that is down: retries, then exit 69" {
+	local_only
 	echo data >f
 	run cb-s3put --endpoint http://127.0.0.1:9 --retries 3 \
 	    --retry-delay 10 -vv "$B/$T/f" f
@@ -268,6 +272,7 @@ mpu_create() {
 }
 
 @test "cb-s3put: --rate-limit caps the transfer and still completes" {
+	local_only
 	mkdata f $((1024 * 1024))
 	run cb-s3put --rate-limit 2M -vv "$B/$T/f" f
 	expect_status 0
@@ -277,6 +282,7 @@ mpu_create() {
 }
 
 @test "cb-s3put: --progress draws a progress line, -q silences it" {
+	local_only
 	mkdata f $((1024 * 1024))
 	cb-s3put --progress --rate-limit 512K "$B/$T/f" f 2>err >/dev/null
 	grep -q 'cb-s3put: .* MiB in .* s, .* MiB/s' err
@@ -508,6 +514,7 @@ AccessDenied	$T/x&<denied" ]
 }
 
 @test "cb-s3put --delete --list: a key XML cannot hold is refused, exit 65, nothing deleted" {
+	local_only
 	printf '%s\n' "$T/a" "$T/b" >dk
 	rgw_put_keys <dk
 	proxy_start
@@ -666,6 +673,7 @@ ssec_https() {
 }
 
 @test "cb-s3put --abort-uploads: what a cb-s3put killed with SIGKILL left is found and aborted" {
+	local_only
 	mkdata big $((12 * 1024 * 1024))
 	cb-s3put --part-size 5M --rate-limit 1M "$B/$T/big" big \
 	    >/dev/null 2>&1 &
@@ -719,6 +727,7 @@ ssec_https() {
 }
 
 @test "cb-s3put --abort-uploads --older-than: a fresh upload is left alone" {
+	local_only
 	id=$(mpu_create "$T/k")
 	run cb-s3put --abort-uploads --older-than 3600 "$B/$T/"
 	expect_status 0
@@ -741,6 +750,7 @@ ssec_https() {
 }
 
 @test "cb-s3put --abort-uploads: an empty prefix and other misuse exit 64, nothing aborted" {
+	local_only
 	id=$(mpu_create "$T/k")
 	for url in "$B" "$B/"; do
 		run cb-s3put --abort-uploads "$url"
@@ -760,6 +770,7 @@ ssec_https() {
 }
 
 @test "cb-s3put --abort-uploads: -0, -q, and a key with a newline" {
+	local_only
 	id=$(mpu_create "$T/new
 line")
 	cb-s3put -q --progress --abort-uploads -0 "$B/$T/" >out 2>err
@@ -770,6 +781,7 @@ line#" ]
 }
 
 @test "cb-s3put --abort-uploads: failures keep their exit status; NoSuchUpload is gone already" {
+	local_only
 	id=$(mpu_create "$T/k")
 	AWS_SECRET_ACCESS_KEY=wrong run cb-s3put --abort-uploads "$B/$T/"
 	expect_status 77
@@ -806,6 +818,7 @@ line#" ]
 }
 
 @test "cb-s3put --list --journal: each upload's record the moment it is done, in any order, and before that what it will be; a kill keeps them" {
+	local_only
 	mkdir d
 	head -c 12000000 /dev/urandom >d/big
 	for i in 1 2 3 4 5; do head -c 1000 /dev/urandom >"d/s$i"; done

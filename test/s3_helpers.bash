@@ -33,6 +33,16 @@ s3_teardown_file() {
 	fi
 }
 
+# local_only: a test of what a program does on this machine (a journal
+# under SIGKILL, a full disk, retries of a server that is down, its
+# records and messages), which does not depend on how the requests reach
+# the server: the http pass runs it, the https and aws passes (test/run.sh)
+# skip it and keep their time for what they check, the requests.
+local_only() {
+	[ "${S3_MODE:-http}" = http ] ||
+	    skip "S3_MODE=$S3_MODE: this test checks local behaviour, the http pass runs it"
+}
+
 # s3_setup: the environment of one test.  T is a key prefix of its own.
 # S3_MODE says how the programs under test reach the server:
 #   http   (default) AWS_ENDPOINT_URL=$S3_ENDPOINT, RGW in plain http
