@@ -8,8 +8,31 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cassconf.h"
 #include "casstool.h"
 #include "warnp.h"
+
+void
+casstool_init(struct casstool *t, const char **confdir)
+{
+	const char *env = getenv("CASSANDRA_CONF");
+
+	memset(t, 0, sizeof(*t));
+	t->bindir = "/usr/bin";
+	*confdir = env != NULL && *env != '\0' ? env : CASSCONF_DEFAULT_DIR;
+}
+
+int
+casstool_set_confdir(const char *dir, const char **confdir)
+{
+
+	*confdir = dir;
+	if (setenv("CASSANDRA_CONF", dir, 1) != 0) {
+		warnp("cannot set CASSANDRA_CONF");
+		return (EX_FAILURE);
+	}
+	return (0);
+}
 
 int
 casstool_path(const struct casstool *t, const char *name, char *buf,

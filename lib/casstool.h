@@ -22,6 +22,20 @@ struct casstool {
 };
 
 /*
+ * Where the node's tools and configuration are by default: nodetool and
+ * cqlsh in /usr/bin (t->bindir), cassandra.yaml in $CASSANDRA_CONF, else
+ * CASSCONF_DEFAULT_DIR (*confdir).  The rest of t is zeroed.
+ */
+void casstool_init(struct casstool *t, const char **confdir);
+
+/*
+ * --cassandra-conf-path DIR: *confdir is dir, and CASSANDRA_CONF too, so
+ * that the nodetool and cqlsh run find the same node.  Returns 0, or
+ * EX_FAILURE (reported).
+ */
+int casstool_set_confdir(const char *dir, const char **confdir);
+
+/*
  * BINDIR/name into buf.  Returns 0, or 69 (EX_UNAVAILABLE) if it cannot
  * be run (reported).
  */

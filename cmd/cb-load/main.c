@@ -155,12 +155,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case 'B': o->tool.bindir = optarg; break;
 		case 'C':
-			o->confdir = optarg;
-			/* nodetool and cqlsh find their node the same way. */
-			if (setenv("CASSANDRA_CONF", optarg, 1) != 0) {
-				warnp("cannot set CASSANDRA_CONF");
+			if (casstool_set_confdir(optarg, &o->confdir) != 0)
 				return (EX_FAILURE);
-			}
 			break;
 		case 'u': o->user = optarg; break;
 		case 'p': o->pwfile = optarg; break;
@@ -249,14 +245,11 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	const char *env;
 	int rc;
 
 	warnp_init(argv[0]);
 	memset(&o, 0, sizeof(o));
-	o.tool.bindir = "/usr/bin";
-	env = getenv("CASSANDRA_CONF");
-	o.confdir = env != NULL && *env != '\0' ? env : CASSCONF_DEFAULT_DIR;
+	casstool_init(&o.tool, &o.confdir);
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return (rc);
 	if (o.stop_cmd == NULL)
