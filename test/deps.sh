@@ -10,7 +10,7 @@ curl uuid-runtime radosgw ceph-mon ceph-osd ceph-common awscli rclone
 dpkg-dev debhelper lintian systemd man-db adduser
 openssh-server openssh-client util-linux iproute2 procps time bc python3
 python3-yaml python3-crcmod openssl git maven openjdk-17-jre-headless
-python3-venv strace python3-prometheus-client"
+python3-venv strace python3-prometheus-client ansible-core"
 
 missing=
 for p in $PKGS; do

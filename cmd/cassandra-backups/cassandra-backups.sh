@@ -331,6 +331,12 @@ common_opt() {
 	--cb-bin-dir|--cb-bin-dir=*) opt_value cb-bin-dir "$@"; CB_BIN_DIR=$OPTV ;;
 	--nice|--nice=*) opt_value nice "$@"; NICE=$OPTV ;;
 	--timeout|--timeout=*) opt_value timeout "$@"; TIMEOUT=$OPTV ;;
+	--prepare|--prepare=*|--finish|--finish=*)
+		case $CMD in backup|restore) ;; *) die $EX_USAGE "${1%%=*} is for backup and restore" ;; esac
+		case $1 in
+		--prepare*) opt_value prepare "$@"; PREPARE=$OPTV ;;
+		*) opt_value finish "$@"; FINISH=$OPTV ;;
+		esac ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -354,7 +360,8 @@ check_common() {
 	[ -z "$JMX_USER$JMX_PWFILE" ] || { [ -n "$JMX_USER" ] && [ -n "$JMX_PWFILE" ]; } ||
 	    die $EX_USAGE "--jmx-user and --jmx-password-file go together"
 	[ -n "$CB_BIN_DIR" ] || CB_BIN_DIR=$SELF_DIR
-	hosts_sources
+	phase_check
+	[ -n "$FINISH" ] || hosts_sources
 	[ -n "$HOSTS" ] || die $EX_USAGE "--hosts is required (or --hosts-file or --hosts-from-ring)"
 	plain --hosts "$HOSTS"
 	HOSTS=$(printf '%s' "$HOSTS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
@@ -644,8 +651,10 @@ run_end() {
 	what=
 	[ -z "$SUM_FILE" ] || [ ! -s "$SUM_FILE" ] || what=$(tail -1 "$SUM_FILE" | tr '\t' ' ')
 	if [ "$1" = 0 ]; then outcome=OK pri=info; else outcome="FAILED (exit $1)" pri=err; fi
+	# (a prepared run is not over: --finish sums it up)
+	[ -z "$PREPARE" ] || [ "$1" != 0 ] || outcome="PREPARED in '$PREPARE'"
 	log_line "$pri" "$CMD${SUM_NAME:+ '$SUM_NAME'} $outcome in $secs s${what:+: $what}"
-	if [ -n "$METRICS_FILE" ]; then
+	if [ -n "$METRICS_FILE" ] && { [ -z "$PREPARE" ] || [ "$1" != 0 ]; }; then
 		in=/dev/null
 		case $CMD in
 		backup) [ ! -s "$TMP/manifest.json" ] || in=$TMP/manifest.json ;;
@@ -851,7 +860,8 @@ outcome() {
 	worst=0
 	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
 		st=$(cat "$1/$h.status" 2>/dev/null)
-		[ -n "$st" ] || st=1
+		nores=
+		[ -n "$st" ] || { st=1; [ -z "$NO_RESULT" ] || st=69 nores=$NO_RESULT; }
 		if [ "$st" = 0 ] && [ -s "$1/$h.out" ]; then
 			printf '%s\t0\t-\n' "$h" >>"$2"
 			continue
@@ -859,6 +869,7 @@ outcome() {
 		[ "$st" = 0 ] && st=1
 		why=$(sed -n 's/^cb-node: error: //p' "$1/$h.err" 2>/dev/null | tail -1)
 		[ -n "$why" ] || why=$(grep -v '^[[:space:]]*$' "$1/$h.err" 2>/dev/null | tail -1)
+		[ -z "$nores" ] || why=$nores
 		[ -n "$why" ] || why="exit $st, no output"
 		[ "$st" = 255 ] && why="ssh failed (host down or unreachable): $why"
 		printf '%s\t%s\t%s\n' "$h" "$st" "$(printf '%s' "$why" | tr '\t' ' ')" >>"$2"
@@ -875,9 +886,15 @@ run_nodes() {
 	(umask 077; "$2" >"$TMP/job")
 	fanout "$1" "$TMP/job" "$TMP/${3:-out}"
 	rm -f "$TMP/job"
-	outcome "$TMP/${3:-out}" "$TMP/outcome"
+	node_results "$TMP/${3:-out}"
+}
+
+# node_results OUTDIR: the outcome of the hosts' outputs in OUTDIR (into
+# $TMP/outcome) and the warnings of those that succeeded; the run's status.
+node_results() {
+	outcome "$1" "$TMP/outcome"
 	rc=$?
-	node_warnings "$TMP/${3:-out}"
+	node_warnings "$1"
 	return $rc
 }
 
@@ -888,6 +905,138 @@ node_warnings() {
 		grep ': warning: ' "$1/$h.err" 2>/dev/null | sed "s|^|$h: |" >&2
 	done
 	return 0
+}
+
+# ---- a run in phases: --prepare DIR, the nodes, --finish DIR --------------
+
+# For a fan-out by other means (examples/ansible/), backup and restore run
+# in three parts.  --prepare DIR does all the driver does before the nodes
+# run (for a backup the run lock, taken for the whole run, and the plan)
+# and leaves in DIR, a new private directory, the node job (DIR/job: it
+# holds the credentials), the run's state (DIR/run, KEY TAB VALUE lines)
+# and the files the run goes on with; it prints what each host runs.  Each
+# host then runs "cb-node STEP HOST --results D <DIR/job" and its
+# D/HOST.out, .err and .status go into DIR/STEP/.  --finish DIR does the
+# rest from those results as if the driver had run the nodes itself (the
+# same outcome, records, manifests and report), releases the lock and
+# removes DIR.  A host without results is a failure (69: not reached).
+PREPARE= FINISH= NO_RESULT=
+PHASE_KEEP="plan prev.json map info"
+
+# phase_check: --prepare and --finish, at the end of the options.
+phase_check() {
+	[ -n "$PREPARE$FINISH" ] || return 0
+	[ -z "$PREPARE" ] || [ -z "$FINISH" ] ||
+	    die $EX_USAGE "--prepare and --finish go alone: give one of them"
+	if [ -n "$PREPARE" ]; then
+		abspath --prepare "$PREPARE"
+		[ ! -e "$PREPARE" ] || { [ -d "$PREPARE" ] && [ -z "$(ls -A "$PREPARE")" ]; } ||
+		    die 73 "'$PREPARE' exists: it holds a prepared run (finish it with --finish '$PREPARE') or something else; give a new directory"
+		return 0
+	fi
+	abspath --finish "$FINISH"
+	[ -z "$HOSTS_CLI" ] ||
+	    die $EX_USAGE "--finish takes the hosts of the prepared run: no $HOSTS_CLI"
+	HOSTS_FILE= RING_SEED=
+	phase_read
+}
+
+# phase_read: the prepared run's state from $FINISH/run (data: every value
+# is assigned, none evaluated).
+phase_read() {
+	[ -f "$FINISH/run" ] ||
+	    die $EX_NOINPUT "no prepared run in '$FINISH' (cassandra-backups $CMD --prepare '$FINISH' makes one)"
+	pcmd= pbucket= pbase=
+	while IFS='	' read -r k v; do
+		case $k in
+		command) pcmd=$v ;;
+		bucket) pbucket=$v ;;
+		base) pbase=$v ;;
+		hosts) HOSTS=$v ;;
+		name) NAME=$v ;;
+		run) RUN=$v ;;
+		manifest) MANIFEST=$v ;;
+		started) P_STARTED=$v ;;
+		t0) P_T0=$v ;;
+		keyspaces) KEYSPACES=$v ;;
+		table) TABLE=$v ;;
+		incremental) P_NINC=$v ;;
+		snapshot) SNAPSHOT=$v ;;
+		load) LOAD=$v ;;
+		schema) SCHEMA=$v ;;
+		schema-only) SCHEMA_ONLY=$v ;;
+		restore-dir) RESTORE_DIR=$v ;;
+		esac
+	done <"$FINISH/run"
+	[ "$pcmd" = "$CMD" ] ||
+	    die $EX_USAGE "'$FINISH' holds a prepared ${pcmd:-unknown run}, not a $CMD"
+	[ "$pbucket" = "$BUCKET" ] && [ "$pbase" = "$BASE" ] ||
+	    die $EX_USAGE "'$FINISH' was prepared for 's3://$pbucket/$pbase/', not 's3://$BUCKET/$BASE/'"
+}
+
+# phase_save JOB_FUNCTION STEP...: the prepared run into $PREPARE, with
+# the command's KEY TAB VALUE lines of $TMP/run.state; what to run on
+# stdout.
+phase_save() {
+	jf=$1
+	shift
+	mkdir -p "$PREPARE" && chmod 700 "$PREPARE" ||
+	    die 73 "cannot create '$PREPARE'"
+	{
+		cat "$TMP/run.state"
+		printf 'bucket\t%s\nbase\t%s\nhosts\t%s\n' "$BUCKET" "$BASE" "$HOSTS"
+		printf 'started\t%s\nt0\t%s\nsteps\t%s\n' "$STARTED" "$T0" "$*"
+	} >"$PREPARE/run" &&
+	    (umask 077; "$jf" >"$PREPARE/job") || die 73 "cannot write into '$PREPARE'"
+	for f in $PHASE_KEEP; do
+		[ ! -e "$TMP/$f" ] || cp "$TMP/$f" "$PREPARE/$f" || die 73 "cannot write into '$PREPARE'"
+	done
+	for st in "$@"; do mkdir -p "$PREPARE/$st" || die 73 "cannot write into '$PREPARE'"; done
+	printf 'dir\t%s\njob\t%s\nhosts\t%s\nsteps\t%s\n' "$PREPARE" "$PREPARE/job" "$HOSTS" "$*"
+	echo "prepared in '$PREPARE': on each host run 'cb-node STEP HOST --results DIR <$PREPARE/job' for the steps $*, put DIR/HOST.out, .err and .status into $PREPARE/STEP/, then run this command again with --finish '$PREPARE' in place of --prepare" >&2
+	# The lock stays for the whole run; --finish releases it.
+	LOCKED=
+}
+
+# phase_take: the files of the prepared run into $TMP, as prepare left
+# them there; the run's start.
+phase_take() {
+	for f in $PHASE_KEEP; do
+		[ ! -e "$FINISH/$f" ] || cp "$FINISH/$f" "$TMP/$f" || die 1 "cannot read '$FINISH/$f'"
+	done
+	STARTED=${P_STARTED:-$STARTED} T0=${P_T0:-$T0}
+	NO_RESULT="no result in $FINISH: the host was not reached, or its results were not put there"
+}
+
+# phase_results STEP OUTNAME: the hosts' results of STEP, from
+# $FINISH/STEP into $TMP/OUTNAME, as node_results sums them up.
+phase_results() {
+	rm -rf "$TMP/$2"
+	mkdir -p "$TMP/$2"
+	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+		[ -e "$FINISH/$1/$h.status" ] || continue
+		for x in out err status; do
+			[ ! -e "$FINISH/$1/$h.$x" ] || cp "$FINISH/$1/$h.$x" "$TMP/$2/$h.$x" ||
+			    die 1 "cannot read '$FINISH/$1/$h.$x'"
+		done
+	done
+	node_results "$TMP/$2"
+}
+
+# phase_done: --finish completed: the lock (if still this run's) goes,
+# and the prepared run with it.
+phase_done() {
+	[ -n "$FINISH" ] || return 0
+	if [ "$CMD" = backup ]; then
+		fetch "$BASE/$LOCK_NAME" "$TMP/lock.now" || warn "warning: cannot read the run lock to release it"
+		if [ -e "$TMP/lock.now" ] && grep -qx "run	$RUN" "$TMP/lock.now"; then
+			s3put --delete "s3://$BUCKET/$BASE/$LOCK_NAME" >/dev/null ||
+			    warn "warning: cannot release the run lock 's3://$BUCKET/$BASE/$LOCK_NAME'"
+		elif [ -e "$TMP/lock.now" ]; then
+			warn "warning: the run lock is another run's now (this one's expired): left alone"
+		fi
+	fi
+	rm -rf "$FINISH"
 }
 
 # ---- the run lock ---------------------------------------------------------
@@ -902,7 +1051,12 @@ lock_take() {
 	ttl=86400
 	[ -z "$TIMEOUT" ] || ttl=$((TIMEOUT + 3600))
 	{
-		printf 'owner\t%s@%s pid %s\n' "$(id -un)" "$(uname -n)" "$$"
+		# (a prepared run's lock is its directory's, not a process's)
+		if [ -n "$PREPARE" ]; then
+			printf 'owner\t%s@%s prepared in %s\n' "$(id -un)" "$(uname -n)" "$PREPARE"
+		else
+			printf 'owner\t%s@%s pid %s\n' "$(id -un)" "$(uname -n)" "$$"
+		fi
 		printf 'command\t%s\n' "$1"
 		printf 'run\t%s\n' "$RUN"
 		printf 'created\t%s\n' "$now"
@@ -1100,10 +1254,19 @@ drop_superseded() {
 cmd_backup() {
 	parse_backup "$@"
 	setup_tmp
+	PREV_MANIFEST=
+	if [ -n "$FINISH" ]; then
+		phase_take
+		[ ! -e "$TMP/prev.json" ] || PREV_MANIFEST=$TMP/prev.json
+		ninc=${P_NINC:-0}
+		SUM_NAME=$NAME
+		phase_results backup out
+		backup_finish $?
+		return
+	fi
 	RUN=$(date -u +%Y%m%dT%H%M%SZ)
 	# Unique per run: one run's cleanup never clears another's snapshot.
 	TAG=cb-$RUN-$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
-	PREV_MANIFEST=
 	lock_take backup
 	plan_backup
 	ninc=$(grep -c '^host	[^	]*	incremental	' "$TMP/plan")
@@ -1111,8 +1274,21 @@ cmd_backup() {
 	nref=$(awk -F'\t' '$1 == "host" && $3 == "full" && $6 != "-"' "$TMP/plan" | wc -l | tr -d ' ')
 	echo "backup '$NAME' run $RUN: $nfull snapshot ($nref differential), $ninc incremental, hosts $HOSTS" >&2
 	SUM_NAME=$NAME
+	if [ -n "$PREPARE" ]; then
+		[ -e "$TMP/prev.json" ] && [ -n "$PREV_MANIFEST" ] || rm -f "$TMP/prev.json"
+		printf 'command\tbackup\nname\t%s\nrun\t%s\nmanifest\t%s\nincremental\t%s\nkeyspaces\t%s\ntable\t%s\n' \
+		    "$NAME" "$RUN" "$MANIFEST" "$ninc" "$KEYSPACES" "$TABLE" >"$TMP/run.state"
+		phase_save backup_job backup
+		return 0
+	fi
 	run_nodes backup backup_job
-	rc=$?
+	backup_finish $?
+}
+
+# backup_finish STATUS: from the hosts' outcome (STATUS the run's), the
+# cluster manifest, written last.
+backup_finish() {
+	rc=$1
 	# Records for cb-manifest merge: HOST TAB ok|failed TAB KEY TAB FILE|WHY.
 	while IFS='	' read -r h st why; do
 		if [ "$st" = 0 ]; then
@@ -1125,6 +1301,7 @@ cmd_backup() {
 	if ! grep -q '	ok	' "$TMP/hosts" && [ -z "$PREV_MANIFEST" ]; then
 		warn "backup '$NAME' failed on every host; no manifest written"
 		sed 's/^\([^	]*\)	failed	-	/  \1: /' "$TMP/hosts" >&2
+		phase_done
 		return $rc
 	fi
 	set -- --backup "$NAME" --base-path "$BASE" --run "$RUN" --hosts "$HOSTS" \
@@ -1135,10 +1312,11 @@ cmd_backup() {
 	    die 1 "cannot build the cluster manifest"
 	# Written last: its presence marks the backup (complete or not).
 	s3put "s3://$BUCKET/$MANIFEST" "$TMP/manifest.json" >/dev/null ||
-	    die $? "cannot upload 's3://$BUCKET/$MANIFEST'"
+	    die $? "cannot upload 's3://$BUCKET/$MANIFEST'${FINISH:+; run --finish '$FINISH' again}"
 	cb-manifest summary <"$TMP/manifest.json" | tee "$TMP/summary"
 	SUM_FILE=$TMP/summary
 	drop_superseded
+	phase_done
 	if [ "$rc" != 0 ]; then
 		warn "backup '$NAME' is INCOMPLETE; run the same command again to complete it"
 		grep '	failed	' "$TMP/hosts" | awk -F'\t' '{ print "  " $1 ": " $4 }' >&2
@@ -1331,44 +1509,38 @@ restore_hosts() {
 cmd_restore() {
 	parse_restore "$@"
 	setup_tmp
-	resolve_name
-	key=$(echo "$SNAPSHOT" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
-	fetch "$key" "$TMP/m.json" ||
-	    die $? "cannot read the manifest of backup '$SNAPSHOT'"
-	[ -e "$TMP/m.json" ] ||
-	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$key')"
-	cb-manifest info <"$TMP/m.json" >"$TMP/info" ||
-	    die $EX_DATAERR "cannot read the manifest of backup '$SNAPSHOT'"
-	! grep -qx 'format	purged' "$TMP/info" ||
-	    die $EX_NOINPUT "backup '$SNAPSHOT' was purged"
-	if grep -qx 'format	cluster 1' "$TMP/info"; then
-		for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
-			grep -q "^node	$h	" "$TMP/info" ||
-			    die $EX_USAGE "host '$h' is not in backup '$SNAPSHOT'"
-		done
-	elif [ "$SCHEMA" = 1 ] || [ "$SET_TOKENS" = 1 ]; then
-		die $EX_USAGE "backup '$SNAPSHOT' is in the seed format: it records no schema and no tokens"
+	if [ -n "$FINISH" ]; then
+		phase_take
+	else
+		restore_plan
 	fi
-	grep -qx 'complete	false' "$TMP/info" &&
-	    warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
-	restore_map
 	for f in rrep.out rrep.schema rrep.load hostrec lfail loaded; do : >"$TMP/$f"; done
 	HOSTS=$(cut -f1 "$TMP/map" | paste -sd, -)
 	all=$HOSTS
+	if [ -n "$PREPARE" ]; then
+		steps=
+		[ "$SCHEMA" = 0 ] || steps=schema
+		[ "$SCHEMA_ONLY" = 1 ] || steps="$steps restore"
+		[ "$SCHEMA_ONLY" = 1 ] || [ "$LOAD" != restart ] || steps="$steps load"
+		printf 'command\trestore\nsnapshot\t%s\nload\t%s\nschema\t%s\nschema-only\t%s\nrestore-dir\t%s\n' \
+		    "$SNAPSHOT" "$LOAD" "$SCHEMA" "$SCHEMA_ONLY" "$RESTORE_DIR" >"$TMP/run.state"
+		phase_save restore_job $steps
+		return 0
+	fi
 	rc=0
 
 	# The schema first, through the first target host; it reaches the
 	# others by Cassandra's schema agreement, which cb-load waits for.
 	if [ "$SCHEMA" = 1 ]; then
 		HOSTS=${all%%,*}
-		run_nodes schema restore_job schema
+		restore_step schema schema
 		rc=$?
 		restore_report schema
 		HOSTS=$all
 	fi
 	if [ "$rc" = 0 ] && [ "$SCHEMA_ONLY" = 0 ]; then
-		[ -t 2 ] && [ "$RJSON" = 0 ] && WATCH=1 WATCH_T0=$(date +%s)
-		run_nodes restore restore_job out
+		[ -t 2 ] && [ "$RJSON" = 0 ] && [ -z "$FINISH" ] && WATCH=1 WATCH_T0=$(date +%s)
+		restore_step restore out
 		rc=$?
 		WATCH=
 		restore_report out
@@ -1377,8 +1549,8 @@ cmd_restore() {
 		if [ "$rc" = 0 ] && [ "$LOAD" = restart ]; then
 			for t in $(printf '%s' "$all" | tr ',' ' '); do
 				HOSTS=$t
-				echo "restarting $t to load its files (--load restart)" >&2
-				run_nodes load restore_job load
+				[ -n "$FINISH" ] || echo "restarting $t to load its files (--load restart)" >&2
+				restore_step load load
 				rc=$?
 				restore_report load
 				printf '%s\n' "$t" >>"$TMP/loaded"
@@ -1402,12 +1574,49 @@ cmd_restore() {
 	    cb-manifest report restore -0 --backup "$SNAPSHOT" --mode "$LOAD" "$@" |
 	    tee "$TMP/summary"
 	[ "$RJSON" = 1 ] || SUM_FILE=$TMP/summary
+	phase_done
 	if [ "$rc" != 0 ]; then
 		nf=$(tr '\0' '\n' <"$TMP/rrep.hosts" | awk -F'\t' '$4 != "0"' | grep -c .)
 		warn "restore of backup '$SNAPSHOT' FAILED on $nf of $(wc -l <"$TMP/map" | tr -d ' ') hosts (see above); the files restored so far are in $RESTORE_DIR on the nodes: run the same command again to go on"
 		return $rc
 	fi
 	[ "$LOAD" != none ] || [ "$SCHEMA_ONLY" = 1 ] || [ "$RJSON" = 1 ] || next_steps
+}
+
+# restore_plan: the backup restored (LATEST resolved), its manifest's
+# info in $TMP/info and the hosts' map in $TMP/map.
+restore_plan() {
+	resolve_name
+	key=$(echo "$SNAPSHOT" | cb-manifest keys --base-path "$BASE" | cut -f2) || exit 1
+	fetch "$key" "$TMP/m.json" ||
+	    die $? "cannot read the manifest of backup '$SNAPSHOT'"
+	[ -e "$TMP/m.json" ] ||
+	    die $EX_NOINPUT "backup '$SNAPSHOT' not found (no 's3://$BUCKET/$key')"
+	cb-manifest info <"$TMP/m.json" >"$TMP/info" ||
+	    die $EX_DATAERR "cannot read the manifest of backup '$SNAPSHOT'"
+	! grep -qx 'format	purged' "$TMP/info" ||
+	    die $EX_NOINPUT "backup '$SNAPSHOT' was purged"
+	if grep -qx 'format	cluster 1' "$TMP/info"; then
+		for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
+			grep -q "^node	$h	" "$TMP/info" ||
+			    die $EX_USAGE "host '$h' is not in backup '$SNAPSHOT'"
+		done
+	elif [ "$SCHEMA" = 1 ] || [ "$SET_TOKENS" = 1 ]; then
+		die $EX_USAGE "backup '$SNAPSHOT' is in the seed format: it records no schema and no tokens"
+	fi
+	grep -qx 'complete	false' "$TMP/info" &&
+	    warn "backup '$SNAPSHOT' is incomplete: hosts that failed restore what their last good run holds"
+	restore_map
+}
+
+# restore_step STEP OUTNAME: cb-node STEP on $HOSTS, or with --finish
+# their results of STEP from the prepared run.
+restore_step() {
+	if [ -n "$FINISH" ]; then
+		phase_results "$1" "$2"
+	else
+		run_nodes "$1" restore_job "$2"
+	fi
 }
 
 # ---- verify --------------------------------------------------------------

@@ -51,7 +51,7 @@ relay() {
 }
 
 usage() {
-	echo "usage: cb-node backup|restore|load|schema|verify|ring HOST <JOB" >&2
+	echo "usage: cb-node backup|restore|load|schema|verify|ring HOST [--results DIR] <JOB" >&2
 	echo "       cb-node -h | -V" >&2
 }
 
@@ -62,6 +62,27 @@ backup|restore|load|schema|verify|ring) ;;
 *) usage; exit 64 ;;
 esac
 CMD=$1 HOST=${2:-}
+# --results DIR: the run's standard output, standard error and exit
+# status into DIR/HOST.out, .err and .status (written last), for a
+# fan-out that is not cb-fanout's (cassandra-backups(1) --prepare).
+if [ $# -eq 4 ] && [ "$3" = --results ]; then
+	d=$4
+	case $d in
+	/*) ;;
+	*) say "error: --results '$d': expected an absolute path"; exit 64 ;;
+	esac
+	case $HOST in
+	''|.*|*/*) say "error: host '$HOST' cannot name a results file"; exit 64 ;;
+	esac
+	(umask 077; mkdir -p "$d" && rm -f "$d/$HOST.status" &&
+	    : >"$d/$HOST.out" && : >"$d/$HOST.err") ||
+	    { say "error: cannot create the results directory '$d'"; exit 73; }
+	"$0" "$CMD" "$HOST" >"$d/$HOST.out" 2>"$d/$HOST.err"
+	st=$?
+	printf '%s\n' "$st" >"$d/.$HOST.status" && mv -f "$d/.$HOST.status" "$d/$HOST.status" ||
+	    { say "error: cannot write into '$d'"; exit 73; }
+	exit "$st"
+fi
 [ $# -eq 2 ] && [ -n "$HOST" ] || { usage; exit 64; }
 
 # ---- the job -------------------------------------------------------------
