@@ -180,7 +180,16 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 		return (ssec_read(o, arg) == 0 ? 1 : -1);
 	case 'v': o->verbose++; return (1);
 	case 'q': o->quiet = 1; return (1);
-	case S3CLI_PROGRESS: o->progress = 1; return (1);
+	case S3CLI_PROGRESS:
+		if (arg == NULL)
+			o->progress = 1;
+		else if (num_parse_u64(arg, 1, 86400, &u) != 0) {
+			warn0("invalid --progress '%s': expected 1 to 86400 "
+			    "seconds", arg);
+			return (-1);
+		} else
+			o->progress_secs = (unsigned int)u;
+		return (1);
 	case S3CLI_RETRIES:
 		if (num_parse_u64(arg, 1, 100, &u) != 0)
 			return (bad("try count", arg, "1 to 100"));
@@ -215,6 +224,24 @@ s3cli_option(struct s3cli *o, int ch, const char *arg)
 			return (bad("part size", arg, "5M to 5G"));
 		o->part_size = (size_t)u;
 		return (1);
+	}
+	return (0);
+}
+
+int
+s3cli_progress_check(const struct s3cli *o, int list, int argc,
+    char *const argv[])
+{
+
+	if (list && o->progress && argc == 2 &&
+	    strspn(argv[0], "0123456789") == strlen(argv[0])) {
+		warn0("--progress takes SECONDS after an '=': --progress=%s",
+		    argv[0]);
+		return (-1);
+	}
+	if (o->progress_secs > 0 && !list) {
+		warn0("--progress=SECONDS needs --list");
+		return (-1);
 	}
 	return (0);
 }
@@ -329,8 +356,8 @@ void
 s3cli_progress_start(struct s3cli *o)
 {
 
-	if (o->quiet || (!o->progress && !isatty(STDERR_FILENO)) ||
-	    o->client == NULL)
+	if (o->quiet || o->progress_secs > 0 ||
+	    (!o->progress && !isatty(STDERR_FILENO)) || o->client == NULL)
 		return;
 	pthread_mutex_init(&o->progress_lock, NULL);
 	pthread_cond_init(&o->progress_cv, NULL);

@@ -41,7 +41,7 @@ enum {
 	{ "rate-limit", required_argument, NULL, S3CLI_RATE_LIMIT },	\
 	{ "part-size", required_argument, NULL, S3CLI_PART_SIZE },	\
 	{ "concurrency", required_argument, NULL, 'j' },		\
-	{ "progress", no_argument, NULL, S3CLI_PROGRESS },		\
+	{ "progress", optional_argument, NULL, S3CLI_PROGRESS },	\
 	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "quiet", no_argument, NULL, 'q' }
 
@@ -61,7 +61,9 @@ struct s3cli {
 	int			 concurrency;
 	int			 verbose;
 	int			 quiet;
-	int			 progress;
+	int			 progress;	/* --progress: the live line */
+	unsigned int		 progress_secs;	/* --progress=SECONDS: list
+						   mode's lines (meter.h) */
 	char			 ssec_key[48];	/* SSE-C key, base64, or "";
 						   wiped by s3cli_close() */
 	/* set by s3cli_open() */
@@ -87,6 +89,16 @@ int s3cli_init(struct s3cli *o);
 int s3cli_option(struct s3cli *o, int ch, const char *arg);
 
 /*
+ * After the options, with argc and argv the operands: whether
+ * --progress=SECONDS goes with the mode (list, the list mode that takes
+ * it, or not), and --progress is not followed by a number, which getopt
+ * took for an operand (SECONDS goes after an '=').  Returns 0, or -1
+ * (reported): a usage error.
+ */
+int s3cli_progress_check(const struct s3cli *o, int list, int argc,
+    char *const argv[]);
+
+/*
  * Split "s3://BUCKET/KEY" into new strings; *key is "" when absent.
  * Returns 0, or -1 if url is not an S3 URL (reported).
  */
@@ -102,8 +114,9 @@ void s3cli_close(struct s3cli *o);
 
 /*
  * A live progress line on stderr (bytes moved, rate), once a second, when
- * stderr is a terminal or --progress was given, unless -q.  Stopped (and
- * its line ended) by s3cli_close().
+ * stderr is a terminal or --progress was given, unless -q or
+ * --progress=SECONDS (its lines instead).  Stopped (and its line ended) by
+ * s3cli_close().
  */
 void s3cli_progress_start(struct s3cli *o);
 

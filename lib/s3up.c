@@ -361,7 +361,8 @@ read_some(int fd, void *buf, size_t len, struct up *u)
 		    "%s", s3_cancelled() ? "" : strerror(errno));
 		e.kind = s3_cancelled() ? S3_ECANCEL : S3_ESYS;
 		up_fail(u, &e);
-	}
+	} else if (n > 0 && u->o->reading != NULL)
+		u->o->reading(u->o->reading_cookie, (size_t)n);
 	return (n);
 }
 

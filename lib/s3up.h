@@ -44,6 +44,13 @@ struct s3up_opts {
 	void			(*committing)(void *cookie,
 				    const struct s3up_result *r);
 	void			*committing_cookie;
+	/*
+	 * If set, called after each read of the input with the number of
+	 * bytes read (> 0), from the thread that called s3up_fd(): a
+	 * progress meter's feed.
+	 */
+	void			(*reading)(void *cookie, size_t len);
+	void			*reading_cookie;
 };
 
 struct s3up_result {

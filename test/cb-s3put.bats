@@ -856,3 +856,46 @@ line#" ]
 	run cb-s3put --journal j "$B/$T/x" d/s1
 	expect_status 64
 }
+
+@test "cb-s3put --list --progress=SECONDS: progress lines on stderr, records untouched; bad values exit 64" {
+	local_only
+	mkdata a 400000
+	mkdata b 400000
+	printf '%s\t%s\n' "$T/p/a" a "$T/p/b" b "$T/p/c" missing >in
+	# 800 kB at 512 KiB/s: more than a second, so a line on the way
+	run --separate-stderr cb-s3put --list -j 1 --rate-limit 512K \
+	    --progress=1 "$B" <in
+	expect_status 1
+	[ "$(cut -f1 <<<"$output" | tr '\n' ' ')" = "ok ok NoSuchFile " ]
+	grep '^cb-s3put: progress ' <<<"$stderr" >prog
+	[ "$(grep -vc '^cb-s3put: progress [0-9]* 3 [0-9]* 800000$' prog)" = 0 ]
+	[ "$(wc -l <prog)" -ge 2 ]
+	# done never goes back; the last line is the end: the file that
+	# cannot be read counts 0 bytes and is not done
+	sort -n -k3,3 -k5,5 -s prog | diff - prog
+	[ "$(tail -1 prog)" = "cb-s3put: progress 2 3 800000 800000" ]
+	grep -q "cannot open 'missing'" <<<"$stderr"
+	# with --pack, the bytes read count; without the option, no line
+	run --separate-stderr cb-s3put --list --pack --progress=3600 "$B" \
+	    < <(printf '%s\t%s\n' "$T/p/a.lzo" a)
+	expect_status 0
+	[ "$stderr" = "cb-s3put: progress 1 1 400000 400000" ]
+	run --separate-stderr cb-s3put --list "$B" \
+	    < <(printf '%s\t%s\n' "$T/p/a" a)
+	expect_status 0
+	[ -z "$stderr" ]
+	# usage: a number of seconds, after '=', in the upload list mode
+	for v in 0 86401 1s ''; do
+		run cb-s3put --list --progress="$v" "$B" <in
+		expect_status 64
+		[[ "$output" == *"invalid --progress '$v': expected 1 to 86400 seconds"* ]]
+	done
+	run cb-s3put --list --progress 5 "$B" <in
+	expect_status 64
+	[[ "$output" == *"--progress=5"* ]]
+	run cb-s3put --progress=1 "$B/$T/p/a" a
+	expect_status 64
+	[[ "$output" == *"--progress=SECONDS needs --list"* ]]
+	run cb-s3put --delete --list --progress=1 "$B/$T/p/" </dev/null
+	expect_status 64
+}

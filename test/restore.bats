@@ -236,18 +236,47 @@ PY
 	[ ! -s "$T/small" ]
 }
 
-@test "restore on a terminal shows each node's progress; a table the live node lacks is refused before anything is loaded (65)" {
+# on_tty CMD...: CMD with a terminal for its standard error (script(1)),
+# its output and messages in $output.
+on_tty() {
+	printf '%q ' "$@" >"$T/cmd"
+	run script -qec "PATH=$PATH; $(cat "$T/cmd")" /dev/null
+}
+
+# last_files HOST: the files done and in all of the last progress line
+# drawn for HOST ("D/N").
+last_files() {
+	grep -ao "$1: [0-9]*/[0-9]* files" <<<"$output" | tail -1 |
+	    sed 's/.*: \([0-9]*\/[0-9]*\) files/\1/'
+}
+
+@test "backup and restore on a terminal show each node's progress and the whole run's; a table the live node lacks is refused before anything is loaded (65)" {
 	asan_light
 	node_on "$H1" --version 4.1
 	node_on "$H2" --version 4.1 --no-sample
+	on_tty "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}" --keyspaces ks1
+	expect_status 0
+	# the last frame: every file of the node up (cb-s3put's lines), the
+	# node done
+	n=$(last_files "$H1")
+	[ "${n%/*}" = "${n#*/}" ]
+	[ "${n%/*}" -gt 0 ]
+	[[ "$output" == *"$H1: $n files, "*"/s, ETA "* ]]
+	[[ "$output" == *"all nodes: 1/1 done, "*"/s, ETA "* ]]
+	on_tty "${CBA[@]}" restore --hosts "$H1" "${SSHO[@]}" --keyspaces ks1
+	expect_status 0
+	n=$(last_files "$H1")
+	[ "${n%/*}" = "${n#*/}" ]
+	[ "${n%/*}" -gt 0 ]
+	[[ "$output" == *"all nodes: 1/1 done, "*"/s, ETA "* ]]
+	[[ "$output" == *"restored and verified"* ]]
+	# without a terminal, no progress drawn, none in the node's messages
 	run "${CBA[@]}" backup --hosts "$H1" "${SSHO[@]}" "${BKO[@]}" --keyspaces ks1
 	expect_status 0
-	# (script(1) gives the driver a terminal)
-	printf '%q ' "${CBA[@]}" restore --hosts "$H1" "${SSHO[@]}" --keyspaces ks1 >"$T/cmd"
-	run script -qec "PATH=$PATH; $(cat "$T/cmd")" /dev/null
-	expect_status 0
-	[[ "$output" == *"$H1: "*" files, "*"/s, ETA "* ]]
-	[[ "$output" == *"restored and verified"* ]]
+	[[ "$output" != *"/s, ETA "* ]]
+	[[ "$output" != *"all nodes:"* ]]
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *": progress "* ]]
 	# onto a node without keyspace ks1: 65, nothing moved into Cassandra
 	run "${CBA[@]}" restore --hosts "$H1" --target-hosts "$H2" "${SSHO[@]}" "${RKO[@]}" \
 	    --keyspaces ks1 --load import

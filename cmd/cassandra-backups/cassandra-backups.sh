@@ -799,44 +799,59 @@ fanout() {
 		wait "$WATCH_PID" 2>/dev/null
 		# The last frame, over the one drawn before, if any.
 		up=
-		[ ! -e "$TMP/drawn" ] || up=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)
+		[ ! -e "$TMP/drawn" ] || up=1
 		draw_progress "$outdir" "$up"
 		rm -f "$TMP/drawn"
 	fi
 	return $rc
 }
 
-# Progress on a terminal (WATCH set): a line per node, redrawn every
-# second, from its last "cb-s3get: progress FILES NFILES BYTES NBYTES"
-# line (cb-s3get(1)).
+# Progress on a terminal (WATCH set), redrawn every second: a line per
+# node, from its last "cb-s3get: progress FILES NFILES BYTES NBYTES" line
+# (cb-s3get(1); cb-s3put(1) in a backup), then one of the whole run: the
+# nodes done (cb-fanout wrote their HOST.status), the bytes of all, the
+# rate, and an ETA once every node still running has given its totals.
+# draw_progress OUTDIR [UP]: one frame; with UP, over the one before.
 WATCH= WATCH_PID= WATCH_T0=
 draw_progress() {
 	for h in $(printf '%s' "$HOSTS" | tr ',' ' '); do
-		l=$(grep '^cb-s3get: progress ' "$1/$h.err" 2>/dev/null | tail -1)
-		printf '%s %s\n' "$h" "${l:-- - 0 0 0 0}"
+		l=$(grep -E '^cb-s3(get|put): progress ' "$1/$h.err" 2>/dev/null | tail -1)
+		d=0
+		[ ! -e "$1/$h.status" ] || d=1
+		printf '%s %s %s\n' "$h" "$d" "${l:-- - 0 0 0 0}"
 	done | awk -v el=$(($(date +%s) - WATCH_T0)) -v up="${2:-}" '
 	    function hu(n) {
 		if (n >= 1073741824) return sprintf("%.1f GiB", n / 1073741824)
 		if (n >= 1048576) return sprintf("%.1f MiB", n / 1048576)
 		return sprintf("%.0f KiB", n / 1024)
 	    }
-	    NR == 1 && up != "" { printf "\033[%dA", up }
-	    {
-		r = el > 0 ? $6 / el : 0
-		eta = r > 0 ? ($7 - $6) / r : -1
+	    # done, total and rate: "BYTES/TOTAL, RATE/s, ETA M:SS"
+	    function moved(d, t, known,   r, eta, e) {
+		r = el > 0 ? d / el : 0
+		eta = r > 0 && known ? (t - d) / r : -1
 		e = "-"
 		if (eta >= 0) e = sprintf("%d:%02d", eta / 60, eta % 60)
-		printf "%s: %d/%d files, %s/%s, %s/s, ETA %s\033[K\n", $1, $4, $5,
-		    hu($6), hu($7), hu(r), e
+		return sprintf("%s/%s, %s/s, ETA %s", hu(d), hu(t), hu(r), e)
+	    }
+	    BEGIN { known = 1 }
+	    {
+		f = f sprintf("%s: %d/%d files, %s\033[K\n", $1, $5, $6,
+		    moved($7, $8, 1))
+		done += $2; b += $7; t += $8
+		if (!$2 && $4 != "progress") known = 0
+	    }
+	    END {
+		if (up != "") printf "\033[%dA", NR + 1
+		printf "%sall nodes: %d/%d done, %s\033[K\n", f, done, NR,
+		    moved(b, t, known)
 	    }' >&2
 }
 watch_progress() {
 	trap 'exit 0' TERM
-	n=$(printf '%s\n' "$HOSTS" | tr ',' '\n' | grep -c .)
 	up=
 	while sleep 1; do
 		draw_progress "$1" "$up"
-		up=$n
+		up=1
 		: >"$TMP/drawn"
 	done
 }
@@ -1231,6 +1246,7 @@ backup_job() {
 	job_line cqlsh-user "$CQLSH_USER"
 	job_line cqlsh-password "$CQLSH_PASSWORD_"
 	job_line state-dir "$STATE_DIR"
+	[ -z "$WATCH" ] || job_line progress 2
 	sed -n 's/^host	/node	/p' "$TMP/plan"
 	printf 'end\n'
 }
@@ -1281,8 +1297,11 @@ cmd_backup() {
 		phase_save backup_job backup
 		return 0
 	fi
+	[ -t 2 ] && WATCH=1 WATCH_T0=$(date +%s)
 	run_nodes backup backup_job
-	backup_finish $?
+	rc=$?
+	WATCH=
+	backup_finish $rc
 }
 
 # backup_finish STATUS: from the hosts' outcome (STATUS the run's), the

@@ -193,6 +193,31 @@ put() {
 	s3 cb-s3put ${SSE:+--sse "$SSE"} ${KMS_KEY:+--sse-kms-key-id "$KMS_KEY"} \
 	    ${STORAGE_CLASS:+--storage-class "$STORAGE_CLASS"} "$@"
 }
+# metered ERRFILE COMMAND ARGS...: COMMAND (cb-s3put or cb-s3get in list
+# mode, through put or s3) with its standard error in ERRFILE.  With the
+# job's progress key, ARGS hold --progress=SECONDS, and the lines it
+# gives ("PROG: progress ...") go to standard error as they come (the
+# driver draws them from cb-fanout's HOST.err), not into ERRFILE.
+# Returns COMMAND's status.
+metered() {
+	m_err=$1
+	shift
+	if [ -z "$PROGRESS" ]; then
+		"$@" 2>"$m_err"
+		return
+	fi
+	rm -f "$tmp/progress.fifo"
+	mkfifo "$tmp/progress.fifo" || fail 1 "cannot create a FIFO in '$tmp'"
+	tee "$m_err.all" <"$tmp/progress.fifo" |
+	    grep -E '^cb-s3(get|put): progress ' >&2 &
+	m_pid=$!
+	"$@" 2>"$tmp/progress.fifo"
+	m_rc=$?
+	wait "$m_pid"
+	grep -Ev '^cb-s3(get|put): progress ' "$m_err.all" >"$m_err"
+	rm -f "$tmp/progress.fifo" "$m_err.all"
+	return "$m_rc"
+}
 # snap ARGS...: cb-snapshot on this node's Cassandra.
 snap() {
 	cb-snapshot ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
@@ -461,12 +486,14 @@ node_backup() {
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE
 	# The state keeps the record of each upload the moment it is done
 	# (--journal; stdout has them in list order): a killed run leaves the
-	# record of every object it completed.
-	put -0 --list --pack ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
+	# record of every object it completed.  Its progress lines count
+	# what is uploaded: the reused files are not in them.
+	metered "$tmp/put.err" put -0 --list --pack \
+	    ${RATE_LIMIT:+--rate-limit "${RATE_LIMIT}K"} \
 	    ${CONCURRENCY:+-j "$CONCURRENCY"} ${PART_SIZE:+--part-size "$PART_SIZE"} \
-	    --journal "$ST/results" \
+	    ${PROGRESS:+--progress="$PROGRESS"} --journal "$ST/results" \
 	    --key-prefix "$PREFIX/$HOST" --key-suffix .lzo "s3://$BUCKET" \
-	    <"$tmp/upload" >"$tmp/uploaded" 2>"$tmp/put.err"
+	    <"$tmp/upload" >"$tmp/uploaded"
 	putrc=$?
 	WITH_NICE=
 	uploaded=$(tr '\0' '\n' <"$tmp/uploaded" | grep -c '^ok	')
@@ -615,19 +642,10 @@ node_restore() {
 	# interrupted restore) are kept; cb-s3get refuses a restore that
 	# does not fit (73) before fetching anything.  Its progress lines go
 	# to the driver as they come.
-	set -- -0 --list --unpack --keep-verified -j "${CONCURRENCY:-10}" \
-	    ${PROGRESS:+--progress="$PROGRESS"} -C "$RESTORE_DIR" "s3://$BUCKET"
-	if [ -n "$PROGRESS" ]; then
-		mkfifo "$tmp/get.fifo" || fail 1 "cannot create a FIFO in '$tmp'"
-		tee "$tmp/get.all" <"$tmp/get.fifo" | grep '^cb-s3get: progress ' >&2 &
-		s3 cb-s3get "$@" <"$tmp/records" >"$tmp/results" 2>"$tmp/get.fifo"
-		getrc=$?
-		wait
-		grep -v '^cb-s3get: progress ' "$tmp/get.all" >"$tmp/get.err"
-	else
-		s3 cb-s3get "$@" <"$tmp/records" >"$tmp/results" 2>"$tmp/get.err"
-		getrc=$?
-	fi
+	metered "$tmp/get.err" s3 cb-s3get -0 --list --unpack --keep-verified \
+	    -j "${CONCURRENCY:-10}" ${PROGRESS:+--progress="$PROGRESS"} \
+	    -C "$RESTORE_DIR" "s3://$BUCKET" <"$tmp/records" >"$tmp/results"
+	getrc=$?
 	WITH_NICE=
 	tr '\0' '\n' <"$tmp/results" | awk -F'\t' -v want="$wanted" '
 	    $1 == "ok" || $1 == "kept" { n++; b += $2; k += $1 == "kept"; next }

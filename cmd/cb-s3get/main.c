@@ -48,8 +48,7 @@ static const char usage_text[] =
     "                [options] s3://BUCKET[/PREFIX]\n";
 
 enum { OPT_LIST = 400, OPT_LS, OPT_JSON, OPT_UNPACK, OPT_MAX_KEYS,
-    OPT_MISSING_OK, OPT_DELIMITER, OPT_UPLOADS, OPT_CHECK, OPT_KEEP,
-    OPT_PROGRESS };
+    OPT_MISSING_OK, OPT_DELIMITER, OPT_UPLOADS, OPT_CHECK, OPT_KEEP };
 
 struct get {
 	struct s3cli	 cli;
@@ -57,7 +56,6 @@ struct get {
 	int		 list;
 	int		 check;		/* --list: compare, write nothing */
 	int		 keep;		/* --list: --keep-verified */
-	unsigned int	 progress_secs;	/* --list: --progress=SECONDS */
 	struct meter	*meter;		/* its lines, or NULL */
 	atomic_int	 nospace;	/* --list: the file system is full */
 	int		 ls;
@@ -86,12 +84,6 @@ static void
 parse_args(struct get *g, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		/*
-		 * Before the "progress" of S3CLI_LONGOPTS, which it
-		 * overrides (getopt_long takes the first entry of a name):
-		 * --progress alone is that one, --progress=SECONDS ours.
-		 */
-		{ "progress", optional_argument, NULL, OPT_PROGRESS },
 		S3CLI_LONGOPTS,
 		{ "keep-verified", no_argument, NULL, OPT_KEEP },
 		{ "unpack", no_argument, NULL, OPT_UNPACK },
@@ -126,18 +118,6 @@ parse_args(struct get *g, int argc, char *argv[])
 		case OPT_LIST: g->list = 1; break;
 		case OPT_CHECK: g->check = 1; break;
 		case OPT_KEEP: g->keep = 1; break;
-		case OPT_PROGRESS:
-			if (optarg == NULL) {
-				(void)s3cli_option(&g->cli, S3CLI_PROGRESS,
-				    NULL);
-			} else if (num_parse_u64(optarg, 1, 86400, &u) != 0) {
-				warn0("invalid --progress '%s': expected "
-				    "1 to 86400 seconds", optarg);
-				usage(stderr, EX_USAGE);
-			} else {
-				g->progress_secs = (unsigned int)u;
-			}
-			break;
 		case OPT_LS: g->ls = 1; break;
 		case OPT_JSON: g->json = 1; break;
 		case OPT_UPLOADS: g->uploads = 1; break;
@@ -702,10 +682,10 @@ get_list(struct get *g)
 		warnp("cannot open directory '%s'", g->dir);
 		return (EX_FAILURE);
 	}
-	if ((rc = entries_read(g, &l)) == 0 && g->progress_secs > 0) {
+	if ((rc = entries_read(g, &l)) == 0 && g->cli.progress_secs > 0) {
 		for (i = 0; i < l.n; i++)
 			bytes += l.v[i]->size;
-		if ((g->meter = meter_new(g->progress_secs, l.n, bytes)) ==
+		if ((g->meter = meter_new(g->cli.progress_secs, l.n, bytes)) ==
 		    NULL)
 			rc = EX_FAILURE;
 	}
@@ -864,12 +844,8 @@ main(int argc, char *argv[])
 	parse_args(&g, argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (g.list && g.cli.progress && argc == 2 &&
-	    strspn(argv[0], "0123456789") == strlen(argv[0])) {
-		warn0("--progress takes SECONDS after an '=': "
-		    "--progress=%s", argv[0]);
+	if (s3cli_progress_check(&g.cli, g.list, argc, argv) != 0)
 		usage(stderr, EX_USAGE);
-	}
 	if (argc < 1 || argc > (g.list || g.ls ? 1 : 2) ||
 	    (g.list && g.ls))
 		usage(stderr, EX_USAGE);
@@ -883,10 +859,6 @@ main(int argc, char *argv[])
 	}
 	if (g.keep && (!g.list || g.check)) {
 		warn0("--keep-verified needs --list and -C DIR (not --check)");
-		usage(stderr, EX_USAGE);
-	}
-	if (g.progress_secs > 0 && !g.list) {
-		warn0("--progress=SECONDS needs --list");
 		usage(stderr, EX_USAGE);
 	}
 	if (g.missing_ok && (g.list || g.ls || argc != 2 ||
@@ -912,7 +884,7 @@ main(int argc, char *argv[])
 	s3cli_signals();
 	if ((rc = s3cli_open(&g.cli, g.bucket)) != 0)
 		goto done;
-	if (!g.ls && g.progress_secs == 0)
+	if (!g.ls)
 		s3cli_progress_start(&g.cli);
 	if (g.ls)
 		rc = get_ls(&g);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bkpath.h"
+#include "meter.h"
 #include "records.h"
 #include "ordpool.h"
 #include "num.h"
@@ -38,8 +39,8 @@ static const char usage_text[] =
     "                [--retries N] [--retry-delay MS] [--timeout SECS]\n"
     "                s3://BUCKET/KEY [FILE|-]\n"
     "       cb-s3put --list [-0] [--key-prefix P] [--key-suffix S]\n"
-    "                [--fields N] [--journal FILE] [options]\n"
-    "                s3://BUCKET[/PREFIX]\n"
+    "                [--fields N] [--journal FILE] [--progress=SECONDS]\n"
+    "                [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --delete [options] s3://BUCKET/KEY\n"
     "       cb-s3put --delete --list [-0] [options] s3://BUCKET[/PREFIX]\n"
     "       cb-s3put --abort-uploads [-0] [--older-than SECONDS] [options]\n"
@@ -63,6 +64,7 @@ struct put {
 	const char	*key_suffix;
 	const char	*journal;	/* --journal FILE */
 	int		 journal_fd;	/* -1: none */
+	struct meter	*meter;		/* --progress=SECONDS, or NULL */
 	char		*bucket;
 	char		*key;		/* from the URL */
 	int		 status;	/* exit status of the first failure */
@@ -512,6 +514,7 @@ struct job {
 	int			 rc;
 	int			 err;
 	int			 skipped;	/* after a stop: not tried */
+	struct meter_file	 mf;		/* its share of the meter */
 	struct s3up_result	 res;
 	struct s3_error		 e;
 };
@@ -550,13 +553,22 @@ job_committing(void *cookie, const struct s3up_result *r)
 	journal_result(c->p, "pending", r, c->j->key, c->j->f);
 }
 
+/* The bytes of the file read so far, for the meter. */
+static void
+job_reading(void *cookie, size_t len)
+{
+	struct job_ctx *c = cookie;
+
+	meter_add(c->p->meter, &c->j->mf, len);
+}
+
 static void
 job_run(void *ctx, void *ws, void *arg)
 {
 	struct put *p = ctx;
 	struct job *j = arg;
 	struct s3up_opts uo = p->up;
-	struct job_ctx jc;
+	struct job_ctx jc = { p, j };
 
 	uo.concurrency = 1;
 	uo.lzo.nthreads = 1;
@@ -575,16 +587,29 @@ job_run(void *ctx, void *ws, void *arg)
 		return;
 	}
 	if (p->journal_fd >= 0) {
-		jc.p = p;
-		jc.j = j;
 		uo.committing = job_committing;
 		uo.committing_cookie = &jc;
 	}
+	if (p->meter != NULL) {
+		uo.reading = job_reading;
+		uo.reading_cookie = &jc;
+	}
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
+	meter_end(p->meter, &j->mf, j->rc == 0);
 	if (j->rc == 0)
 		journal_result(p, "ok", &j->res, j->key, j->f);
 	s3cli_list_stop(&p->cli, j->rc);
+}
+
+static void
+job_free(struct job *j)
+{
+
+	free(j->buf);
+	free(j->f);
+	free(j->key);
+	free(j);
 }
 
 static void
@@ -600,10 +625,7 @@ job_emit(void *ctx, void *arg)
 	    status_word(&j->e, j->err), j->rc == 0 ? &j->res : NULL, j->key,
 	    j->f, p->fields) != 0 && p->status == 0)
 		p->status = EX_FAILURE;
-	free(j->buf);
-	free(j->f);
-	free(j->key);
-	free(j);
+	job_free(j);
 }
 
 /* Make a job of one record: key and path.  NULL if malformed. */
@@ -909,6 +931,70 @@ out:
 	return (rc);
 }
 
+/*
+ * The next record's job into *jp: 1, 0 at the end of the input (or on a
+ * signal), -1 for a malformed record (reported).
+ */
+static int
+job_next(struct put *p, struct rec_reader *r, struct job **jp)
+{
+	char *rec;
+	size_t len;
+	int n;
+
+	if (s3_cancelled() || (n = rec_reader_raw(r, &rec, &len)) == 0)
+		return (0);
+	if (n < 0 || (*jp = job_new(p, rec, len, rec_reader_number(r))) ==
+	    NULL)
+		return (-1);
+	return (1);
+}
+
+/*
+ * --progress=SECONDS: every record is read before the first upload, for
+ * the meter's totals: the files, and their sizes now (a file that cannot
+ * be read counts 0; its upload says why).  A malformed record ends the
+ * reading, as it does otherwise (-1); those before it still go.  -2: out
+ * of memory, nothing sent.
+ */
+static int
+put_list_metered(struct put *p, struct rec_reader *r, struct ordpool *pool)
+{
+	struct job **v = NULL, **nv, *j;
+	size_t i, nj = 0, cap = 0;
+	uint64_t bytes = 0;
+	struct stat st;
+	int n;
+
+	while ((n = job_next(p, r, &j)) == 1) {
+		if (nj == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				warnp("cannot allocate");
+				job_free(j);
+				n = -2;
+				break;
+			}
+			v = nv;
+		}
+		if (stat(j->path, &st) == 0 && S_ISREG(st.st_mode))
+			j->mf.size = (uint64_t)st.st_size;
+		bytes += j->mf.size;
+		v[nj++] = j;
+	}
+	if (n != -2 && (p->meter = meter_new(p->cli.progress_secs, nj,
+	    bytes)) == NULL)
+		n = -2;
+	for (i = 0; i < nj; i++) {
+		if (n == -2)
+			job_free(v[i]);
+		else
+			ordpool_submit(pool, v[i]);
+	}
+	free(v);
+	return (n);
+}
+
 static int
 put_list(struct put *p)
 {
@@ -917,8 +1003,6 @@ put_list(struct put *p)
 	struct rec_reader *r;
 	struct ordpool *pool;
 	struct job *j;
-	char *rec;
-	size_t len;
 	int n;
 
 	if (p->journal != NULL && (p->journal_fd = open(p->journal,
@@ -932,17 +1016,19 @@ put_list(struct put *p)
 		rec_reader_free(r);
 		return (EX_FAILURE);
 	}
-	while (!s3_cancelled() && (n = rec_reader_raw(r, &rec, &len)) == 1) {
-		if ((j = job_new(p, rec, len, rec_reader_number(r))) == NULL) {
-			n = -1;
-			break;
-		}
-		ordpool_submit(pool, j);
-	}
+	if (p->cli.progress_secs > 0)
+		n = put_list_metered(p, r, pool);
+	else
+		while ((n = job_next(p, r, &j)) == 1)
+			ordpool_submit(pool, j);
 	ordpool_finish(pool);
+	meter_free(p->meter);
+	p->meter = NULL;
 	rec_reader_free(r);
 	if (s3cli_list_stopped(&p->cli))
 		return (s3cli_list_stopped(&p->cli));
+	if (n == -2)
+		return (EX_FAILURE);
 	if (n < 0)
 		return (EX_DATAERR);
 	if (s3_cancelled() && p->status == 0)
@@ -966,6 +1052,8 @@ main(int argc, char *argv[])
 	parse_args(&p, argc, argv);
 	argc -= optind;
 	argv += optind;
+	if (s3cli_progress_check(&p.cli, p.list && !p.delete, argc, argv) != 0)
+		usage(stderr, EX_USAGE);
 	if (argc < 1 || argc > (p.list || p.delete || p.abort_uploads ? 1 : 2))
 		usage(stderr, EX_USAGE);
 	/* (Encryption, class and checksum options are no harm: ignored.) */

@@ -1,33 +1,7 @@
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include "warnp.h"
 #include "unit.h"
-
-/* Run fn with stderr redirected to a temporary file; return what it wrote. */
-static char *
-capture(void (*fn)(void))
-{
-	static char out[512];
-	char path[] = "/tmp/unit-warnp.XXXXXX";
-	int fd, saved;
-	ssize_t n;
-
-	fd = mkstemp(path);
-	saved = dup(2);
-	dup2(fd, 2);
-	fn();
-	dup2(saved, 2);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(path);
-	return (out);
-}
 
 static void
 say_enoent(void)
@@ -49,7 +23,7 @@ t_warnp_appends_errno(void)
 {
 
 	warnp_init("/usr/bin/cb-test");
-	EXPECT_STR(capture(say_enoent),
+	EXPECT_STR(unit_capture(say_enoent),
 	    "cb-test: cannot open 'x': No such file or directory\n");
 }
 
@@ -58,7 +32,7 @@ t_warn0_plain(void)
 {
 
 	warnp_init("cb-test");
-	EXPECT_STR(capture(say_plain), "cb-test: bad record at line 3\n");
+	EXPECT_STR(unit_capture(say_plain), "cb-test: bad record at line 3\n");
 }
 
 static void

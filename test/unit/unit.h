@@ -10,7 +10,9 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_count, unit_failed, unit_cur_failed;
 
@@ -49,6 +51,32 @@ static int unit_count, unit_failed, unit_cur_failed;
 	    unit_count, #fn);						\
 	fflush(stdout);							\
 } while (0)
+
+/*
+ * Run fn with stderr redirected to a temporary file; return what it wrote
+ * (a static buffer, up to 511 bytes).
+ */
+static inline char *
+unit_capture(void (*fn)(void))
+{
+	static char out[512];
+	char path[] = "/tmp/unit-capture.XXXXXX";
+	int fd, saved;
+	ssize_t n;
+
+	fd = mkstemp(path);
+	saved = dup(2);
+	dup2(fd, 2);
+	fn();
+	dup2(saved, 2);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return (out);
+}
 
 static inline int
 unit_done(void)

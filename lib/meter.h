@@ -2,14 +2,16 @@
 #define METER_H
 
 /*
- * The progress lines of cb-s3get --list --progress=SECONDS, for a program
- * (the driver) to read on standard error:
- *	cb-s3get: progress FILES_DONE FILES_TOTAL BYTES_DONE BYTES_TOTAL
- * every interval and once more when the meter is freed, each line with
- * one write(2), so it never lands inside another message.  Bytes are
- * counted by record SIZE: a file done counts its SIZE, a file in flight
- * the bytes written (or hashed) so far, never more than its SIZE; a SIZE
- * of "-" counts 0.  A NULL meter is a no-op everywhere.
+ * The progress lines of list mode --progress=SECONDS (cb-s3get, cb-s3put),
+ * for a program (the driver) to read on standard error:
+ *	PROG: progress FILES_DONE FILES_TOTAL BYTES_DONE BYTES_TOTAL
+ * PROG being warnp_progname(), every interval and once more when the
+ * meter is freed, each line with one write(2), so it never lands inside
+ * another message.  Each file has a size, given by the caller (cb-s3get:
+ * the record's SIZE, "-" counting 0; cb-s3put: the file's size when the
+ * list was read): a file done counts its size, a file in flight the bytes
+ * moved (read, written or hashed) so far, never more than its size.  A
+ * NULL meter is a no-op everywhere.
  */
 
 #include <stddef.h>

@@ -32,11 +32,11 @@ min64(uint64_t a, uint64_t b)
 static void
 meter_print(struct meter *m)
 {
-	char line[160];
+	char line[200];
 	int n;
 
-	n = snprintf(line, sizeof(line), "cb-s3get: progress %" PRIu64
-	    " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", m->files_done,
+	n = snprintf(line, sizeof(line), "%s: progress %" PRIu64 " %" PRIu64
+	    " %" PRIu64 " %" PRIu64 "\n", warnp_progname(), m->files_done,
 	    m->files_total, min64(m->bytes_done + m->bytes_flight,
 	    m->bytes_total), m->bytes_total);
 	/* (a stderr gone has no one to tell) */
