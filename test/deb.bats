@@ -31,7 +31,7 @@ teardown() {
 	# The package is on this machine only while the install test runs.
 	if [ -f "$BATS_FILE_TMPDIR/installed" ]; then
 		dpkg --purge "$PKG" >/dev/null 2>&1
-		rm -f "$BATS_FILE_TMPDIR/installed"
+		rm -f "$BATS_FILE_TMPDIR/installed" "/var/cache/${PKG}_${VERSION}_amd64.deb"
 	fi
 }
 
@@ -83,9 +83,18 @@ teardown() {
 	    2>&1 3>&- &
 	LINTIAN_PID=$!
 
+	# installed as a fleet would have it: by the Ansible role of
+	# examples/ansible (its "package" install), here onto this machine
 	touch "$BATS_FILE_TMPDIR/installed"
-	run dpkg -i "$DEB_OUT/${PKG}_${VERSION}_amd64.deb"
+	printf '%s\n' '[cassandra]' \
+	    'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3' \
+	    >"$DEB_OUT/inventory"
+	run env -C "$REPO/examples/ansible" ANSIBLE_NOCOLOR=1 \
+	    ANSIBLE_LOCAL_TEMP="$DEB_OUT/ansible-local" ansible-playbook -i "$DEB_OUT/inventory" \
+	    -e cassandra_backups_deb="$DEB_OUT/${PKG}_${VERSION}_amd64.deb" install.yml
 	expect_status 0
+	[[ "$output" == *"localhost"*"failed=0"* ]]
+	dpkg-query -W -f '${db:Status-Status}' "$PKG" | grep -qx installed
 	dpkg -L "$PKG" >"$DEB_OUT/files"
 
 	# every program runs from /usr/bin (its shared libraries are there)

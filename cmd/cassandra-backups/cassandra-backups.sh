@@ -57,6 +57,7 @@ usage: cassandra-backups [GLOBAL] backup (--hosts HOST[,HOST...] |
            [--buffer-size MIB] [--timeout SECONDS] [--cb-bin-dir DIR]
            [--backup-name NAME] [--full] [--state-dir DIR]
            [--jmx-user USER --jmx-password-file FILE]
+           [--prepare DIR | --finish DIR]
 EOF
 }
 
@@ -76,6 +77,7 @@ usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,... |
            [--start-timeout SECONDS] [--cqlsh-user USER]
            [--cqlsh-password PASSWORD] [--json]
            [--jmx-user USER --jmx-password-file FILE]
+           [--prepare DIR | --finish DIR]
 EOF
 }
 
