@@ -7,18 +7,121 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "cqlsh.h"
+#include "strbuf.h"
 #include "warnp.h"
 
-struct cqlsh_creds {
+struct cqlsh_rc {
 	char	dir[PATH_MAX - 32];	/* the private directory */
 	char	rc[PATH_MAX];		/* DIR/cqlshrc */
 	char	cred[PATH_MAX];		/* DIR/credentials */
+	int	ssl;
+	int	written;		/* the files exist */
 };
+
+/* The largest operator's cqlshrc copied. */
+#define RC_MAX	(1024 * 1024)
+
+void
+cqlsh_opts_init(struct cqlsh_opts *o)
+{
+
+	memset(o, 0, sizeof(*o));
+	o->validate = -1;
+}
+
+int
+cqlsh_opts_set(struct cqlsh_opts *o, int ch, const char *arg)
+{
+
+	switch (ch - CQLSH_OPT_BASE) {
+	case 0: o->user = arg; break;
+	case 1: o->pwfile = arg; break;
+	case 2:
+		warn0("--cqlsh-password would put the password in argv: "
+		    "use --cqlsh-password-file FILE (or -) or "
+		    "CB_CQLSH_PASSWORD");
+		return (-1);
+	case 3: o->cqlshrc = arg; break;
+	case 4: o->certfile = arg; break;
+	case 5: o->usercert = arg; break;
+	case 6: o->userkey = arg; break;
+	case 7: o->ssl = 1; break;
+	case 8: o->validate = 1; break;
+	case 9: o->validate = 0; break;
+	default: return (1);
+	}
+	return (0);
+}
+
+int
+cqlsh_opts_given(const struct cqlsh_opts *o)
+{
+
+	return (o->user != NULL || o->pwfile != NULL || o->cqlshrc != NULL ||
+	    o->certfile != NULL || o->usercert != NULL || o->userkey != NULL ||
+	    o->ssl || o->validate >= 0);
+}
+
+/* Can an INI value carry s unchanged?  No newlines, no outer blanks. */
+static int
+ini_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return (strpbrk(s, "\n\r") == NULL && (len == 0 ||
+	    (strchr(" \t", s[0]) == NULL && strchr(" \t", s[len - 1]) == NULL)));
+}
+
+/* An absolute path that an interpolated INI value carries unchanged. */
+static int
+path_ok(const char *opt, const char *s)
+{
+	const char *p;
+
+	if (s == NULL)
+		return (1);
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '%')
+			break;
+	if (s[0] != '/' || *p != '\0' || !ini_ok(s)) {
+		warn0("invalid %s '%s': expected an absolute path without "
+		    "control characters, '%%' or blanks at either end", opt, s);
+		return (0);
+	}
+	return (1);
+}
+
+int
+cqlsh_opts_check(const struct cqlsh_opts *o)
+{
+
+	if (o->pwfile != NULL && o->user == NULL) {
+		warn0("--cqlsh-password-file goes with --cqlsh-user");
+		return (-1);
+	}
+	if (o->userkey != NULL && o->usercert == NULL) {
+		warn0("--cqlsh-userkey goes with --cqlsh-usercert");
+		return (-1);
+	}
+	if ((o->certfile != NULL || o->usercert != NULL || o->validate >= 0) &&
+	    !o->ssl && o->cqlshrc == NULL) {
+		warn0("--cqlsh-certfile, --cqlsh-usercert and --cqlsh-validate "
+		    "go with --cqlsh-ssl (or a --cqlsh-cqlshrc)");
+		return (-1);
+	}
+	if (!path_ok("--cqlsh-cqlshrc", o->cqlshrc) ||
+	    !path_ok("--cqlsh-certfile", o->certfile) ||
+	    !path_ok("--cqlsh-usercert", o->usercert) ||
+	    !path_ok("--cqlsh-userkey", o->userkey))
+		return (-1);
+	return (0);
+}
 
 /* Create path with mode 0600 holding text. */
 static int
@@ -37,105 +140,305 @@ write_secret(const char *path, const char *text)
 	return (0);
 }
 
-/* Can an INI value carry s unchanged?  No newlines, no outer blanks. */
-static int
-ini_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	return (strpbrk(s, "\n\r") == NULL && (len == 0 ||
-	    (strchr(" \t", s[0]) == NULL && strchr(" \t", s[len - 1]) == NULL)));
-}
-
 /* Make the private directory and name the files in it. */
 static int
-creds_dir(struct cqlsh_creds *cr)
+rc_dir(struct cqlsh_rc *rc)
 {
 	const char *tmp = getenv("TMPDIR");
 
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	if ((size_t)snprintf(cr->dir, sizeof(cr->dir), "%s/cb-cqlsh.XXXXXX",
-	    tmp) >= sizeof(cr->dir)) {
+	if ((size_t)snprintf(rc->dir, sizeof(rc->dir), "%s/cb-cqlsh.XXXXXX",
+	    tmp) >= sizeof(rc->dir)) {
 		errno = ENAMETOOLONG;
 		warnp("cannot create a directory in '%s'", tmp);
 		return (-1);
 	}
-	if (mkdtemp(cr->dir) == NULL) {
-		warnp("cannot create '%s'", cr->dir);
+	if (mkdtemp(rc->dir) == NULL) {
+		warnp("cannot create '%s'", rc->dir);
 		return (-1);
 	}
-	snprintf(cr->rc, sizeof(cr->rc), "%s/cqlshrc", cr->dir);
-	snprintf(cr->cred, sizeof(cr->cred), "%s/credentials", cr->dir);
+	snprintf(rc->rc, sizeof(rc->rc), "%s/cqlshrc", rc->dir);
+	snprintf(rc->cred, sizeof(rc->cred), "%s/credentials", rc->dir);
 	return (0);
 }
 
-static int
-creds_write(struct cqlsh_creds *cr, const char *user, const char *pw)
-{
-	size_t size = strlen(user) + strlen(pw) + strlen(cr->cred) + 128;
-	char *text;
-	int rc = -1;
+/* A section the private cqlshrc sets keys of (val NULL: not set). */
+struct rc_sect {
+	const char	*name;
+	const char	*key[4];
+	const char	*val[4];
+	int		 seen;
+};
 
-	if ((text = malloc(size)) == NULL) {
-		warnp("cannot write '%s'", cr->rc);
-		return (-1);
-	}
-	snprintf(text, size, "[PlainTextAuthProvider]\nusername = %s\n"
-	    "password = %s\n", user, pw);
-	if (write_secret(cr->cred, text) == 0) {
-		snprintf(text, size, "; cb-snapshot: removed after use\n"
-		    "[authentication]\nusername = %s\npassword = %s\n"
-		    "credentials = %s\n", user, pw, cr->cred);
-		rc = write_secret(cr->rc, text);
-	}
-	OPENSSL_cleanse(text, size);
-	free(text);
-	return (rc);
+static void
+sect_add(struct strbuf *b, const struct rc_sect *s)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (s->key[i] != NULL && s->val[i] != NULL)
+			strbuf_addf(b, "%s = %s\n", s->key[i], s->val[i]);
 }
 
-struct cqlsh_creds *
-cqlsh_creds_new(const char *user, const char *password)
+/* The section named by header line l (len n), or NULL. */
+static struct rc_sect *
+sect_of(const char *l, size_t n, struct rc_sect *s, size_t ns)
 {
-	struct cqlsh_creds *cr;
+	const char *end;
+	size_t i;
 
-	if (!ini_ok(user) || !ini_ok(password) || *user == '\0') {
+	if (n < 2 || l[0] != '[' || (end = memrchr(l, ']', n)) == NULL)
+		return (NULL);
+	for (i = 0; i < ns; i++)
+		if (strlen(s[i].name) == (size_t)(end - l - 1) &&
+		    strncmp(l + 1, s[i].name, (size_t)(end - l - 1)) == 0)
+			return (&s[i]);
+	return (&s[ns]);	/* a section of the file's own */
+}
+
+/* Is key line l (len n) one of the keys s sets?  Keys are caseless. */
+static int
+key_set(const char *l, size_t n, const struct rc_sect *s)
+{
+	size_t k = strcspn(l, "=:"), i;
+
+	if (k > n || l[0] == '#' || l[0] == ';')
+		return (0);
+	while (k > 0 && strchr(" \t", l[k - 1]) != NULL)
+		k--;
+	for (i = 0; i < 4 && s->key[i] != NULL; i++)
+		if (s->val[i] != NULL && strlen(s->key[i]) == k &&
+		    strncasecmp(l, s->key[i], k) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Copy the operator's cqlshrc text, less the keys of s[0..ns) it sets
+ * (and their continuation lines), with those keys first in their
+ * sections; then the sections the text lacks.  s[ns] is scratch.
+ */
+static void
+rc_merge(struct strbuf *b, const char *text, struct rc_sect *s, size_t ns)
+{
+	struct rc_sect *cur = NULL, *h;
+	const char *p = text, *l;
+	size_t n, i;
+	int drop = 0;
+
+	while (*p != '\0') {
+		n = strcspn(p, "\n");
+		l = p;
+		p += n + (p[n] == '\n');
+		if (n > 0 && strchr(" \t", l[0]) != NULL && drop &&
+		    strspn(l, " \t\r") < n)
+			continue;
+		drop = 0;
+		if ((h = sect_of(l, strcspn(l, "\r\n"), s, ns)) != NULL) {
+			cur = h;
+			strbuf_add(b, l, (size_t)(p - l));
+			if (l[n] != '\n')
+				strbuf_addc(b, '\n');
+			if (cur < s + ns && !cur->seen)
+				sect_add(b, cur);
+			cur->seen = 1;
+			continue;
+		}
+		if (cur != NULL && cur < s + ns && key_set(l, n, cur)) {
+			drop = 1;
+			continue;
+		}
+		strbuf_add(b, l, (size_t)(p - l));
+	}
+	if (b->len > 0 && b->s[b->len - 1] != '\n')
+		strbuf_addc(b, '\n');
+	for (i = 0; i < ns; i++) {
+		if (s[i].seen || (s[i].val[0] == NULL && s[i].val[1] == NULL &&
+		    s[i].val[2] == NULL && s[i].val[3] == NULL))
+			continue;
+		strbuf_addf(b, "[%s]\n", s[i].name);
+		sect_add(b, &s[i]);
+	}
+}
+
+/* The operator's cqlshrc into b (nothing for NULL). */
+static int
+rc_read(const char *path, struct strbuf *b)
+{
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if (path == NULL)
+		return (0);
+	if ((f = fopen(path, "r")) == NULL) {
+		warnp("cannot open --cqlsh-cqlshrc '%s'", path);
+		return (-1);
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b->len < RC_MAX)
+		strbuf_add(b, chunk, n);
+	if (ferror(f) || b->len >= RC_MAX || memchr(b->s, '\0', b->len)) {
+		warn0("cannot read --cqlsh-cqlshrc '%s': %s", path, ferror(f) ?
+		    strerror(errno) : "not a text file of at most 1 MiB");
+		fclose(f);
+		return (-1);
+	}
+	fclose(f);
+	return (0);
+}
+
+/* The text of the private cqlshrc; (and the credentials file's) into b. */
+static int
+rc_text(const struct cqlsh_rc *rc, const struct cqlsh_opts *o,
+    const char *pw, const char *own, struct strbuf *b)
+{
+	const char *v = o->validate < 0 ? NULL : o->validate ? "true" : "false";
+	struct rc_sect s[3] = {
+		{ "authentication", { "username", "password", "credentials" },
+		    { NULL, NULL, NULL, NULL }, 0 },
+		{ "ssl", { "certfile", "validate", "usercert", "userkey" },
+		    { o->certfile, v, o->usercert, o->userkey }, 0 },
+		{ "", { NULL }, { NULL }, 0 }
+	};
+
+	if (o->user != NULL) {
+		s[0].val[0] = o->user;
+		s[0].val[1] = pw;
+		s[0].val[2] = rc->cred;
+	}
+	strbuf_addf(b, "; %s: a private cqlshrc, removed after use\n",
+	    warnp_progname());
+	rc_merge(b, own != NULL ? own : "", s, 2);
+	if (strbuf_failed(b)) {
+		warnp("cannot write '%s'", rc->rc);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Write the credentials file and the cqlshrc. */
+static int
+rc_write(struct cqlsh_rc *rc, const struct cqlsh_opts *o, const char *pw)
+{
+	struct strbuf own = STRBUF_INIT, b = STRBUF_INIT;
+	size_t size = 2 * PATH_MAX + 1024;
+	int ret = -1;
+
+	if (rc_read(o->cqlshrc, &own) != 0)
+		goto done;
+	/* Room enough at once: a realloc would leave copies of pw. */
+	size += own.len + (pw != NULL ? 2 * strlen(pw) + 2 * strlen(o->user) :
+	    0);
+	if (strbuf_grow(&b, size) != 0) {
+		warnp("cannot write '%s'", rc->rc);
+		goto done;
+	}
+	if (o->user != NULL) {
+		strbuf_addf(&b, "[PlainTextAuthProvider]\nusername = %s\n"
+		    "password = %s\n", o->user, pw);
+		if (write_secret(rc->cred, b.s) != 0)
+			goto done;
+		OPENSSL_cleanse(b.s, b.len);
+		strbuf_reset(&b);
+	}
+	if (rc_text(rc, o, pw, own.s, &b) == 0)
+		ret = write_secret(rc->rc, b.s);
+done:
+	if (b.s != NULL)
+		OPENSSL_cleanse(b.s, b.cap);
+	strbuf_free(&b);
+	strbuf_free(&own);
+	return (ret);
+}
+
+struct cqlsh_rc *
+cqlsh_rc_new(const struct cqlsh_opts *o, const char *password)
+{
+	struct cqlsh_rc *rc;
+
+	if (o->user != NULL && (password == NULL || !ini_ok(o->user) ||
+	    !ini_ok(password) || *o->user == '\0')) {
 		warn0("cannot pass this user or password to cqlsh: no "
 		    "newlines, no blanks at either end");
 		return (NULL);
 	}
-	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
+	if (cqlsh_opts_check(o) != 0)
+		return (NULL);
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
 		warnp("cannot write a cqlshrc");
 		return (NULL);
 	}
-	if (creds_dir(cr) != 0) {
-		free(cr);
+	rc->ssl = o->ssl;
+	if (o->user == NULL && o->cqlshrc == NULL && o->certfile == NULL &&
+	    o->usercert == NULL && o->validate < 0)
+		return (rc);
+	if (rc_dir(rc) != 0) {
+		free(rc);
 		return (NULL);
 	}
-	if (creds_write(cr, user, password) != 0) {
-		cqlsh_creds_free(cr);
+	rc->written = 1;
+	if (rc_write(rc, o, password) != 0) {
+		cqlsh_rc_free(rc);
 		return (NULL);
 	}
-	return (cr);
+	return (rc);
+}
+
+/* Can cqlsh read the node-side file path of option opt? */
+static int
+file_readable(const char *opt, const char *path)
+{
+
+	if (path == NULL || access(path, R_OK) == 0)
+		return (1);
+	warnp("cannot read %s '%s'", opt, path);
+	return (0);
+}
+
+int
+cqlsh_rc_open(const struct cqlsh_opts *o, struct cqlsh_rc **out)
+{
+	char *pw = NULL;
+
+	*out = NULL;
+	if (!file_readable("--cqlsh-cqlshrc", o->cqlshrc) ||
+	    !file_readable("--cqlsh-certfile", o->certfile) ||
+	    !file_readable("--cqlsh-usercert", o->usercert) ||
+	    !file_readable("--cqlsh-userkey", o->userkey))
+		return (EX_NOINPUT);
+	if (o->user != NULL && (pw = cqlsh_password_read(o->pwfile)) == NULL) {
+		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
+		    "or CB_CQLSH_PASSWORD)", o->user);
+		return (EX_NOPERM);
+	}
+	*out = cqlsh_rc_new(o, pw);
+	if (pw != NULL) {
+		OPENSSL_cleanse(pw, strlen(pw));
+		free(pw);
+	}
+	return (*out != NULL ? 0 : EX_FAILURE);
 }
 
 const char *
-cqlsh_creds_rc(const struct cqlsh_creds *cr)
+cqlsh_rc_path(const struct cqlsh_rc *rc)
 {
 
-	return (cr->rc);
+	return (rc != NULL && rc->written ? rc->rc : NULL);
 }
 
 void
-cqlsh_creds_free(struct cqlsh_creds *cr)
+cqlsh_rc_free(struct cqlsh_rc *rc)
 {
 
-	if (cr == NULL)
+	if (rc == NULL)
 		return;
-	(void)unlink(cr->rc);
-	(void)unlink(cr->cred);
-	(void)rmdir(cr->dir);
-	free(cr);
+	if (rc->written) {
+		(void)unlink(rc->rc);
+		(void)unlink(rc->cred);
+		(void)rmdir(rc->dir);
+	}
+	free(rc);
 }
 
 /* The host and port the node serves CQL on, as cassandra.yaml says. */
@@ -157,19 +460,22 @@ cqlsh_target(const struct cassconf *c, char *port, size_t psize)
 
 /* Run cqlsh with opt ("-e" or "-f") and its argument arg. */
 static int
-cqlsh_exec(const char *path, const char *rc, const struct cassconf *c,
-    const char *opt, const char *arg, struct proc_out *po)
+cqlsh_exec(const char *path, const struct cqlsh_rc *rc,
+    const struct cassconf *c, const char *opt, const char *arg,
+    struct proc_out *po)
 {
-	char port[16] = "", *argv[10];
+	char port[16] = "", *argv[12];
 	const char *host = NULL;
 	size_t n = 0;
 
 	if (c != NULL)
 		host = cqlsh_target(c, port, sizeof(port));
 	argv[n++] = (char *)(uintptr_t)path;
-	if (rc != NULL) {
+	if (rc != NULL && rc->ssl)
+		argv[n++] = "--ssl";
+	if (cqlsh_rc_path(rc) != NULL) {
 		argv[n++] = "--cqlshrc";
-		argv[n++] = (char *)(uintptr_t)rc;
+		argv[n++] = (char *)(uintptr_t)rc->rc;
 	}
 	if (host != NULL)
 		argv[n++] = (char *)(uintptr_t)host;
@@ -182,16 +488,16 @@ cqlsh_exec(const char *path, const char *rc, const struct cassconf *c,
 }
 
 int
-cqlsh_run(const char *path, const char *rc, const struct cassconf *c,
-    const char *stmt, struct proc_out *po)
+cqlsh_run(const char *path, const struct cqlsh_rc *rc,
+    const struct cassconf *c, const char *stmt, struct proc_out *po)
 {
 
 	return (cqlsh_exec(path, rc, c, "-e", stmt, po));
 }
 
 int
-cqlsh_run_file(const char *path, const char *rc, const struct cassconf *c,
-    const char *file, struct proc_out *po)
+cqlsh_run_file(const char *path, const struct cqlsh_rc *rc,
+    const struct cassconf *c, const char *file, struct proc_out *po)
 {
 
 	return (cqlsh_exec(path, rc, c, "-f", file, po));
@@ -224,26 +530,6 @@ cqlsh_password_read(const char *pwfile)
 	if (f != stdin)
 		fclose(f);
 	return (line);
-}
-
-int
-cqlsh_creds_open(const char *user, const char *pwfile,
-    struct cqlsh_creds **out)
-{
-	char *pw;
-
-	*out = NULL;
-	if (user == NULL)
-		return (0);
-	if ((pw = cqlsh_password_read(pwfile)) == NULL) {
-		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
-		    "or CB_CQLSH_PASSWORD)", user);
-		return (-1);
-	}
-	*out = cqlsh_creds_new(user, pw);
-	OPENSSL_cleanse(pw, strlen(pw));
-	free(pw);
-	return (*out != NULL ? 0 : -1);
 }
 
 int

@@ -279,6 +279,22 @@ load e2e
 	[ "$n" = 0 ]
 }
 
+# ps_watch: the whole process table (the test hosts' sshd and what they
+# start share it) sampled into $T/ps until ps_watch_end.
+ps_watch() {
+	: >"$T/ps"
+	rm -f "$T/ps.stop"
+	( while [ ! -e "$T/ps.stop" ]; do
+		ps -eww -o pid=,ppid=,mntns=,args= && echo --
+		sleep 0.02
+	  done >>"$T/ps" ) 3>&- &
+	PS_WATCHER=$!
+}
+ps_watch_end() {
+	touch "$T/ps.stop"
+	wait "$PS_WATCHER"
+}
+
 # argv_of_runs SAMPLES: the argv lines of SAMPLES (`ps -eo
 # pid,ppid,mntns,args` tables, "--" between them) that belong to the runs
 # under test, each marked "local" (this test's process tree) or "node" (in
@@ -322,14 +338,8 @@ argv_of_runs() {
 	cb-fanout -q -F "$CB_TEST_SSH_CONFIG" -H "$HOSTS" -- \
 	    sh -c \
 	    "PATH=$TOOLS:\$PATH; standin write ks1 users 100 >/dev/null"
-	# The whole process table (the test hosts' sshd and what they start
-	# share it), sampled from before the backup until the restore is over.
-	: >"$T/ps"
-	( while [ ! -e "$T/ps.stop" ]; do
-		ps -eww -o pid=,ppid=,mntns=,args= && echo --
-		sleep 0.02
-	  done >>"$T/ps" ) 3>&- &
-	watcher=$!
+	# sampled from before the backup until the restore is over.
+	ps_watch
 	# (--rate-limit: each upload lasts long enough to be seen many times)
 	run "${CBA[@]}" backup --hosts "$HOSTS" "${SSHO[@]}" "${BKO[@]}" \
 	    --rate-limit 200 \
@@ -337,8 +347,7 @@ argv_of_runs() {
 	local bk=$status bk_out=$output
 	run "${CBA[@]}" restore --hosts "$HOSTS" "${SSHO[@]}"
 	local rs=$status rs_out=$output
-	touch "$T/ps.stop"
-	wait $watcher
+	ps_watch_end
 	status=$bk output=$bk_out
 	expect_status 0
 	[[ "$output" == *"3 snapshot"* ]]
@@ -355,6 +364,67 @@ argv_of_runs() {
 	# The driver's own command line holds what it was given (documented:
 	# use the environment); nothing it starts does.
 	[ -z "$(grep -F 'Pw-never-in-argv' "$T/argv" | grep -v 'cassandra-backups')" ]
+}
+
+@test "cqlsh TLS: --cqlsh-ssl, --cqlsh-certfile (and from the config file) reach the node's cqlsh, the password in no argv" {
+	asan_light
+	on "$H2" "rm -rf /etc/cassandra/* /var/lib/cassandra/* /tmp/cassandra_restore;
+	    printf 'Pw-tls-secret\n' >/tmp/cql.secret; echo ca >/tmp/ca.pem;
+	    standin mknode --version 4.1 --address $H2 --auth-user cassandra \
+	        --auth-password-file /tmp/cql.secret >/dev/null;
+	    : >/etc/cassandra/cqlsh-runs"
+	CQ=(--cqlsh-user cassandra --cqlsh-password Pw-tls-secret)
+	run "${CBA[@]}" backup --hosts "$H2" "${SSHO[@]}" "${BKO[@]}" "${CQ[@]}" \
+	    --cqlsh-ssl
+	expect_status 64
+	[[ "$output" == *"give --cqlsh-certfile FILE"* ]]
+	run "${CBA[@]}" backup --hosts "$H2" "${SSHO[@]}" "${BKO[@]}" "${CQ[@]}" \
+	    --cqlsh-ssl --cqlsh-certfile ca.pem
+	expect_status 64
+	ps_watch
+	run "${CBA[@]}" backup --hosts "$H2" "${SSHO[@]}" "${BKO[@]}" "${CQ[@]}" \
+	    --cqlsh-ssl --cqlsh-certfile /tmp/ca.pem --keyspaces ks2
+	local bk=$status bk_out=$output
+	run "${CBA[@]}" restore --host "$H2" "${SSHO[@]}" "${CQ[@]}" \
+	    --cassandra-tools-bin-dir "$TOOLS" --schema-only --cqlsh-ssl \
+	    --cqlsh-certfile /tmp/ca.pem --cqlsh-validate=false
+	local rs=$status rs_out=$output
+	ps_watch_end
+	status=$bk output=$bk_out
+	expect_status 0
+	[[ "$output" == *" complete"* ]]
+	expect_no_match -q "schema not captured" <<<"$output"
+	status=$rs output=$rs_out
+	expect_status 0
+	on "$H2" "cat /etc/cassandra/cqlsh-runs" >"$T/runs"
+	# cb-snapshot's DESCRIBE SCHEMA, then cb-load's -f, both over TLS.
+	run jq -r '.argv | select(index("--ssl")) | map(select(. == "-e" or . == "-f")) | .[]' "$T/runs"
+	[ "$(printf '%s\n' "$output" | sort -u | tr '\n' ' ')" = "-e -f " ]
+	run jq -r '.cqlshrc' "$T/runs"
+	grep -qx 'certfile = /tmp/ca.pem' <<<"$output"
+	grep -qx 'validate = false' <<<"$output"
+	grep -qx 'username = cassandra' <<<"$output"
+	argv_of_runs "$T/ps" >"$T/argv"
+	grep -q '^node .*cb-snapshot .*--cqlsh-ssl' "$T/argv"
+	grep -q '^node .*cb-load .*--no-cqlsh-validate' "$T/argv"
+	[ -z "$(grep -F 'Pw-tls-secret' "$T/argv" | grep -v 'cassandra-backups')" ]
+	# The same from a config file's keys.
+	on "$H2" ": >/etc/cassandra/cqlsh-runs"
+	printf '%s\n' "s3-bucket-name = $S3_BUCKET" "s3-base-path = $BASE" \
+	    "s3-endpoint = $S3_ENDPOINT" "ssh-config = $CB_TEST_SSH_CONFIG" \
+	    "cassandra-tools-bin-dir = $TOOLS" "state-dir = /tmp/cb-node-state" \
+	    "cqlsh-user = cassandra" "cqlsh-password = Pw-tls-secret" \
+	    "cqlsh-ssl = true" "cqlsh-certfile = /tmp/ca.pem" "keyspaces = ks2" \
+	    >"$T/c.conf"
+	chmod 600 "$T/c.conf"
+	run cassandra-backups --config "$T/c.conf" backup --hosts "$H2"
+	expect_status 0
+	expect_no_match -q "schema not captured" <<<"$output"
+	on "$H2" "cat /etc/cassandra/cqlsh-runs" >"$T/runs"
+	run jq -r '.argv[]' "$T/runs"
+	grep -qx -- --ssl <<<"$output"
+	run jq -r '.cqlshrc' "$T/runs"
+	grep -qx 'certfile = /tmp/ca.pem' <<<"$output"
 }
 
 @test "--use-local: backup and restore of a node on this machine" {

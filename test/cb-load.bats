@@ -278,6 +278,32 @@ refresh_check() {
 	grep -q "^loaded	ks2	t1	" <<<"$output"
 }
 
+@test "cb-load: cqlsh over TLS (--ssl, [ssl] in the private cqlshrc); a missing certfile is exit 66" {
+	node tls --version 4.1
+	: >"$CASSANDRA_CONF/cqlsh-runs"
+	echo ca >"$T/ca.pem"
+	printf 'CREATE KEYSPACE IF NOT EXISTS ks9 WITH replication = {'"'"'class'"'"': '"'"'SimpleStrategy'"'"', '"'"'replication_factor'"'"': '"'"'1'"'"'};\n' >"$T/schema.cql"
+	run cbl schema --file "$T/schema.cql" --cqlsh-ssl --cqlsh-certfile "$T/ca.pem" \
+	    --cqlsh-usercert "$T/ca.pem" --cqlsh-userkey "$T/ca.pem"
+	expect_status 0
+	run cqlsh_last "$CASSANDRA_CONF" argv
+	grep -qx -- --ssl <<<"$output"
+	grep -qx -- -f <<<"$output"
+	run cqlsh_last "$CASSANDRA_CONF" cqlshrc
+	grep -A3 -x '\[ssl\]' <<<"$output" | tail -n 3 | tr '\n' '|' |
+	    grep -qx "certfile = $T/ca.pem|usercert = $T/ca.pem|userkey = $T/ca.pem|"
+	# The table-id map runs cqlsh the same way.
+	restore_from b1
+	run cbl map --restore-dir "$T/restore" --cqlsh-ssl --no-cqlsh-validate
+	expect_status 0
+	run cqlsh_last "$CASSANDRA_CONF" cqlshrc
+	grep -qx 'validate = false' <<<"$output"
+	run cbl map --restore-dir "$T/restore" --cqlsh-ssl \
+	    --cqlsh-certfile "$T/none.pem"
+	expect_status 66
+	grep -q "cannot read --cqlsh-certfile '$T/none.pem'" <<<"$output"
+}
+
 @test "cb-load schema --file: keyspace and table created, with the id" {
 	node k50 --version 5.0
 	cat >"$T/schema.cql" <<'CQL'

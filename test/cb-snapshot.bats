@@ -306,6 +306,59 @@ EOF
 	grep -q "^CREATE TABLE ks1.users" <<<"$output"
 }
 
+@test "cb-snapshot schema: TLS and a cqlshrc of the node's, the password still in no argv" {
+	c=$(conf auth)
+	: >"$c/cqlsh-runs"
+	echo ca >"$BATS_TEST_TMPDIR/ca.pem"
+	run cbs auth schema --cqlsh-user admin --cqlsh-password-file \
+	    "$BATS_FILE_TMPDIR/pw" --cqlsh-ssl --cqlsh-certfile \
+	    "$BATS_TEST_TMPDIR/ca.pem"
+	expect_status 0
+	grep -q "^CREATE TABLE ks1.users" <<<"$output"
+	run cqlsh_last "$c" argv
+	grep -qx -- --ssl <<<"$output"
+	expect_no_match -q s3cr <<<"$output"
+	run cqlsh_last "$c" cqlshrc
+	grep -qx 'password = s3cr%et pw' <<<"$output"
+	grep -A1 -x '\[ssl\]' <<<"$output" |
+	    grep -qx "certfile = $BATS_TEST_TMPDIR/ca.pem"
+	expect_no_match -q '^validate' <<<"$output"
+	# The node's own cqlshrc turns TLS on: its sections kept, ours in them.
+	printf '[connection]\nssl = true\nrequest_timeout = 30\n[ssl]\nvalidate = true\ncertfile = /old.pem\n' \
+	    >"$BATS_TEST_TMPDIR/cqlshrc"
+	run cbs auth schema --cqlsh-user admin --cqlsh-password-file \
+	    "$BATS_FILE_TMPDIR/pw" --cqlsh-cqlshrc "$BATS_TEST_TMPDIR/cqlshrc" \
+	    --cqlsh-certfile "$BATS_TEST_TMPDIR/ca.pem" --no-cqlsh-validate
+	expect_status 0
+	run cqlsh_last "$c" argv
+	expect_no_match -qx -- --ssl <<<"$output"
+	run cqlsh_last "$c" cqlshrc
+	grep -qx 'request_timeout = 30' <<<"$output"
+	grep -A2 -x '\[ssl\]' <<<"$output" | tail -n 2 | tr '\n' '|' |
+	    grep -qx "certfile = $BATS_TEST_TMPDIR/ca.pem|validate = false|"
+	expect_no_match -q 'old.pem\|validate = true' <<<"$output"
+	# Validation needs a certfile: cqlsh's own error, relayed.
+	run cbs auth schema --cqlsh-ssl
+	expect_status 1
+	grep -q "Validation is enabled" <<<"$output"
+	rm "$c/cqlsh-runs"
+}
+
+@test "cb-snapshot schema: a missing TLS file is exit 66, a bad one exit 64" {
+	run cbs auth schema --cqlsh-ssl --cqlsh-certfile /nonexistent/ca.pem
+	expect_status 66
+	grep -q "cannot read --cqlsh-certfile '/nonexistent/ca.pem'" <<<"$output"
+	run cbs auth schema --cqlsh-cqlshrc /nonexistent/cqlshrc
+	expect_status 66
+	run cbs auth schema --cqlsh-ssl --cqlsh-usercert /c%s.pem
+	expect_status 64
+	run cbs auth schema --cqlsh-certfile /ca.pem
+	expect_status 64
+	grep -q "go with --cqlsh-ssl" <<<"$output"
+	run cbs auth topology --cqlsh-ssl
+	expect_status 64
+}
+
 @test "cb-snapshot schema: refused credentials are exit 77" {
 	echo wrong >"$BATS_TEST_TMPDIR/pw"
 	run cbs auth schema -t any --cqlsh-user admin \

@@ -35,3 +35,11 @@ expect_no_match() {
 	fi
 	return 1
 }
+
+# cqlsh_last CONF argv|cqlshrc: what the last stand-in cqlsh run on the node
+# of CONF was given, recorded once CONF/cqlsh-runs exists
+# (test/cassandra/README): its argv one word a line, or its cqlshrc's text.
+cqlsh_last() {
+	tail -n 1 "$1/cqlsh-runs" |
+	    jq -er ".$2 | if type == \"array\" then .[] else . // \"\" end"
+}

@@ -48,7 +48,7 @@ usage: cassandra-backups [GLOBAL] backup (--hosts HOST[,HOST...] |
            --hosts-file FILE | --hosts-from-ring SEED [--datacenter DC])
            [--keyspaces KS,...] [--table T] [--exclude-tables T,...]
            [--new-snapshot] [--backup-schema] [--cqlsh-user USER]
-           [--cqlsh-password PASSWORD] [--cassandra-conf-path DIR]
+           [--cqlsh-password PASSWORD] [CQLSH TLS] [--cassandra-conf-path DIR]
            [--cassandra-tools-bin-dir DIR] [--user USER] [--sshport PORT]
            [--sshkey FILE] [--ssh-config FILE] [--use-sudo[=BOOL]]
            [--sudo-user USER] [--use-local[=BOOL]] [--connection-pool-size N]
@@ -58,6 +58,8 @@ usage: cassandra-backups [GLOBAL] backup (--hosts HOST[,HOST...] |
            [--backup-name NAME] [--full] [--state-dir DIR]
            [--jmx-user USER --jmx-password-file FILE]
            [--prepare DIR | --finish DIR]
+CQLSH TLS: [--cqlsh-ssl[=BOOL]] [--cqlsh-certfile FILE] [--cqlsh-validate[=BOOL]]
+           [--cqlsh-usercert FILE [--cqlsh-userkey FILE]] [--cqlsh-cqlshrc FILE]
 EOF
 }
 
@@ -75,9 +77,11 @@ usage: cassandra-backups [GLOBAL] restore (--host HOST | --hosts HOST,... |
            [--schema | --schema-only] [--target-hosts HOST,...]
            [--set-tokens] [--stop-command CMD] [--start-command CMD]
            [--start-timeout SECONDS] [--cqlsh-user USER]
-           [--cqlsh-password PASSWORD] [--json]
+           [--cqlsh-password PASSWORD] [CQLSH TLS] [--json]
            [--jmx-user USER --jmx-password-file FILE]
            [--prepare DIR | --finish DIR]
+CQLSH TLS: [--cqlsh-ssl[=BOOL]] [--cqlsh-certfile FILE] [--cqlsh-validate[=BOOL]]
+           [--cqlsh-usercert FILE [--cqlsh-userkey FILE]] [--cqlsh-cqlshrc FILE]
 EOF
 }
 
@@ -448,6 +452,68 @@ ring_job() {
 	printf 'node\t%s\tring\t-\nend\n' "$RING_SEED"
 }
 
+# ---- cqlsh: login and TLS, for backup and restore --------------------------
+
+CQLSH_USER= CQLSH_PASSWORD_= CQLSH_SSL=0 CQLSH_VALIDATE= CQLSH_CERTFILE=
+CQLSH_USERCERT= CQLSH_USERKEY= CQLSH_CQLSHRC=
+
+# cqlsh_opt "$@": 0 if it took the option (OPTN words), 1 if not ours.
+cqlsh_opt() {
+	case $1 in
+	--cqlsh-user|--cqlsh-user=*) opt_value cqlsh-user "$@"; CQLSH_USER=$OPTV ;;
+	--cqlsh-password|--cqlsh-password=*) opt_value cqlsh-password "$@"; CQLSH_PASSWORD_=$OPTV ;;
+	--cqlsh-ssl|--cqlsh-ssl=*) opt_bool "$@"; CQLSH_SSL=$OPTV ;;
+	--cqlsh-validate|--cqlsh-validate=*) opt_bool "$@"; CQLSH_VALIDATE=$OPTV ;;
+	--cqlsh-certfile|--cqlsh-certfile=*) opt_value cqlsh-certfile "$@"; CQLSH_CERTFILE=$OPTV ;;
+	--cqlsh-usercert|--cqlsh-usercert=*) opt_value cqlsh-usercert "$@"; CQLSH_USERCERT=$OPTV ;;
+	--cqlsh-userkey|--cqlsh-userkey=*) opt_value cqlsh-userkey "$@"; CQLSH_USERKEY=$OPTV ;;
+	--cqlsh-cqlshrc|--cqlsh-cqlshrc=*) opt_value cqlsh-cqlshrc "$@"; CQLSH_CQLSHRC=$OPTV ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# cqlsh_file OPTION VALUE: a file on the nodes that cqlsh reads from an
+# INI value, which interpolates '%'.
+cqlsh_file() {
+	[ -n "$2" ] || return 0
+	abspath "$1" "$2"
+	case $2 in *%*) bad "$1" "$2" "'%' is not allowed (cqlsh's cqlshrc parser interpolates it)" ;; esac
+	case $2 in [[:space:]]*|*[[:space:]]) bad "$1" "$2" "blanks at either end are not allowed" ;; esac
+}
+
+# check_cqlsh: the cqlsh options go together (as cb-snapshot(1) checks on
+# the node); the password is never echoed.
+check_cqlsh() {
+	plain --cqlsh-user "$CQLSH_USER"
+	case $CQLSH_PASSWORD_ in
+	*[[:cntrl:]]*) die $EX_USAGE "invalid --cqlsh-password: control characters are not allowed" ;;
+	esac
+	cqlsh_file --cqlsh-certfile "$CQLSH_CERTFILE"
+	cqlsh_file --cqlsh-usercert "$CQLSH_USERCERT"
+	cqlsh_file --cqlsh-userkey "$CQLSH_USERKEY"
+	cqlsh_file --cqlsh-cqlshrc "$CQLSH_CQLSHRC"
+	[ -z "$CQLSH_USERKEY" ] || [ -n "$CQLSH_USERCERT" ] ||
+	    die $EX_USAGE "--cqlsh-userkey goes with --cqlsh-usercert"
+	[ -n "$CQLSH_CQLSHRC" ] && return 0
+	[ "$CQLSH_SSL" = 1 ] || [ -z "$CQLSH_CERTFILE$CQLSH_USERCERT$CQLSH_VALIDATE" ] ||
+	    die $EX_USAGE "--cqlsh-certfile, --cqlsh-usercert and --cqlsh-validate go with --cqlsh-ssl (or --cqlsh-cqlshrc)"
+	[ "$CQLSH_SSL" = 0 ] || [ "$CQLSH_VALIDATE" = 0 ] || [ -n "$CQLSH_CERTFILE" ] ||
+	    die $EX_USAGE "--cqlsh-ssl checks the nodes' certificate: give --cqlsh-certfile FILE (the CA or the certificate, on the nodes), or --cqlsh-validate=false, or a --cqlsh-cqlshrc with [ssl] certfile"
+}
+
+# job_cqlsh: the cqlsh job lines (cb-node(1)).
+job_cqlsh() {
+	job_line cqlsh-user "$CQLSH_USER"
+	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	[ "$CQLSH_SSL" = 0 ] || job_line cqlsh-ssl 1
+	job_line cqlsh-validate "$CQLSH_VALIDATE"
+	job_line cqlsh-certfile "$CQLSH_CERTFILE"
+	job_line cqlsh-usercert "$CQLSH_USERCERT"
+	job_line cqlsh-userkey "$CQLSH_USERKEY"
+	job_line cqlsh-cqlshrc "$CQLSH_CQLSHRC"
+}
+
 # ---- the config file ----------------------------------------------------
 
 EX_NOPERM=77 EX_CONFIG=78
@@ -470,8 +536,9 @@ config_key() {
 	verbose) echo "flag global" ;;
 	hosts|host) echo "value backup restore (verify)" ;;
 	hosts-file|hosts-from-ring|datacenter|keyspaces|table|cqlsh-user|\
-	cqlsh-password)
+	cqlsh-password|cqlsh-certfile|cqlsh-usercert|cqlsh-userkey|cqlsh-cqlshrc)
 		echo "value backup restore" ;;
+	cqlsh-ssl|cqlsh-validate) echo "bool backup restore" ;;
 	user|sshport|sshkey|ssh-config|sudo-user|connection-pool-size|\
 	concurrency|cassandra-tools-bin-dir|cassandra-conf-path|cb-bin-dir|\
 	nice|timeout|jmx-user|jmx-password-file)
@@ -1129,12 +1196,12 @@ cmd_list() {
 
 # ---- backup --------------------------------------------------------------
 
-KEYSPACES= TABLE= EXCLUDE= NEW_SNAPSHOT=0 CQLSH_USER= CQLSH_PASSWORD_=
+KEYSPACES= TABLE= EXCLUDE= NEW_SNAPSHOT=0
 STORAGE_CLASS= RATE_LIMIT= PART_SIZE= BACKUP_NAME= FULL=0 STATE_DIR=
 
 parse_backup() {
 	while [ $# -gt 0 ]; do
-		if common_opt "$@"; then shift "$OPTN"; continue; fi
+		if common_opt "$@" || cqlsh_opt "$@"; then shift "$OPTN"; continue; fi
 		case $1 in
 		-h|--help) usage_backup; exit 0 ;;
 		--keyspaces|--keyspaces=*) opt_value keyspaces "$@"; KEYSPACES=$OPTV ;;
@@ -1142,8 +1209,6 @@ parse_backup() {
 		--exclude-tables|--exclude-tables=*) opt_value exclude-tables "$@"; EXCLUDE=$OPTV ;;
 		--new-snapshot|--new-snapshot=*) opt_bool "$@"; NEW_SNAPSHOT=$OPTV ;;
 		--backup-schema|--backup-schema=*) opt_bool "$@" ;;
-		--cqlsh-user|--cqlsh-user=*) opt_value cqlsh-user "$@"; CQLSH_USER=$OPTV ;;
-		--cqlsh-password|--cqlsh-password=*) opt_value cqlsh-password "$@"; CQLSH_PASSWORD_=$OPTV ;;
 		--reduced-redundancy|--reduced-redundancy=*)
 			opt_bool "$@"; [ "$OPTV" = 1 ] && STORAGE_CLASS=REDUCED_REDUNDANCY ;;
 		--storage-class|--storage-class=*) opt_value storage-class "$@"; STORAGE_CLASS=$OPTV ;;
@@ -1164,10 +1229,7 @@ parse_backup() {
 	[ -z "$TABLE" ] || [ -n "$KEYSPACES" ] ||
 	    die $EX_USAGE "--table needs --keyspaces"
 	case $TABLE in *,*) bad --table "$TABLE" "one table only" ;; esac
-	plain --cqlsh-user "$CQLSH_USER"
-	case $CQLSH_PASSWORD_ in
-	*[[:cntrl:]]*) die $EX_USAGE "invalid --cqlsh-password: control characters are not allowed" ;;
-	esac
+	check_cqlsh
 	if [ -n "${BACKUP_NAME_SET:-}" ]; then
 		case $BACKUP_NAME in
 		''|[!A-Za-z0-9_]*|*[!A-Za-z0-9._-]*|LATEST)
@@ -1245,8 +1307,7 @@ backup_job() {
 	job_line storage-class "$STORAGE_CLASS"
 	job_line rate-limit "$RATE_LIMIT"
 	job_line part-size "$PART_SIZE"
-	job_line cqlsh-user "$CQLSH_USER"
-	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	job_cqlsh
 	job_line state-dir "$STATE_DIR"
 	[ -z "$WATCH" ] || job_line progress 2
 	sed -n 's/^host	/node	/p' "$TMP/plan"
@@ -1353,7 +1414,7 @@ START_TIMEOUT= RJSON=0
 
 parse_restore() {
 	while [ $# -gt 0 ]; do
-		if common_opt "$@"; then shift "$OPTN"; continue; fi
+		if common_opt "$@" || cqlsh_opt "$@"; then shift "$OPTN"; continue; fi
 		case $1 in
 		-h|--help) usage_restore; exit 0 ;;
 		--snapshot-name|--snapshot-name=*) opt_value snapshot-name "$@"; SNAPSHOT=$OPTV ;;
@@ -1369,8 +1430,6 @@ parse_restore() {
 		--stop-command|--stop-command=*) opt_value stop-command "$@"; STOP_CMD=$OPTV ;;
 		--start-command|--start-command=*) opt_value start-command "$@"; START_CMD=$OPTV ;;
 		--start-timeout|--start-timeout=*) opt_value start-timeout "$@"; START_TIMEOUT=$OPTV ;;
-		--cqlsh-user|--cqlsh-user=*) opt_value cqlsh-user "$@"; CQLSH_USER=$OPTV ;;
-		--cqlsh-password|--cqlsh-password=*) opt_value cqlsh-password "$@"; CQLSH_PASSWORD_=$OPTV ;;
 		--json|--json=*) opt_bool "$@"; RJSON=$OPTV ;;
 		*) warn "unknown restore option '$1'"; usage_restore >&2; exit $EX_USAGE ;;
 		esac
@@ -1408,8 +1467,7 @@ parse_restore() {
 	[ -z "$STOP_CMD$START_CMD$START_TIMEOUT" ] || [ "$LOAD" = restart ] ||
 	    die $EX_USAGE "--stop-command, --start-command and --start-timeout go with --load restart"
 	[ -z "$START_TIMEOUT" ] || int --start-timeout "$START_TIMEOUT" 1 86400
-	plain --cqlsh-user "$CQLSH_USER"
-	plain --cqlsh-password "$CQLSH_PASSWORD_"
+	check_cqlsh
 	[ -n "$TARGETS" ] || return 0
 	plain --target-hosts "$TARGETS"
 	TARGETS=$(printf '%s' "$TARGETS" | tr -s ', ' ',,' | sed 's/^,//; s/,$//')
@@ -1463,8 +1521,7 @@ restore_job() {
 	job_line stop-command "$STOP_CMD"
 	job_line start-command "$START_CMD"
 	job_line start-timeout "$START_TIMEOUT"
-	job_line cqlsh-user "$CQLSH_USER"
-	job_line cqlsh-password "$CQLSH_PASSWORD_"
+	job_cqlsh
 	[ -z "$WATCH" ] || job_line progress 2
 	if [ "$SET_TOKENS" = 1 ]; then
 		job_line tokens set

@@ -28,8 +28,7 @@ struct opts {
 	const char	*table;
 	const char	*done;
 	const char	*owner;
-	const char	*user;		/* cqlsh */
-	const char	*pwfile;
+	struct cqlsh_opts cq;		/* login and TLS for cqlsh */
 	const char	*stop_cmd;
 	const char	*start_cmd;
 	const char	*tokens;
@@ -66,7 +65,7 @@ struct tmap {
 struct ctx {
 	const struct opts	*o;
 	struct cassconf		*conf;
-	struct cqlsh_creds	*creds;
+	struct cqlsh_rc		*creds;
 	struct tmap		 map;
 	struct strset		 done;	/* "KS\tTABLE" of --done */
 	int			 failed;	/* worst table failure status */

@@ -25,6 +25,10 @@ usage(FILE *f)
 	    "[--cassandra-conf-path DIR]\n"
 	    "               [--cqlsh-user U --cqlsh-password-file F] "
 	    "[--owner USER]\n"
+	    "               [--cqlsh-ssl] [--cqlsh-certfile FILE] "
+	    "[--[no-]cqlsh-validate]\n"
+	    "               [--cqlsh-usercert FILE [--cqlsh-userkey FILE]] "
+	    "[--cqlsh-cqlshrc FILE]\n"
 	    "               [--jmx-user USER --jmx-password-file FILE]\n"
 	    "               MODE --restore-dir DIR [--keyspaces KS,...] "
 	    "[--table T] [--done FILE]\n"
@@ -98,10 +102,8 @@ check_opts(struct opts *o)
 		warn0("invalid table '%s'", o->table);
 		return (-1);
 	}
-	if (o->pwfile != NULL && o->user == NULL) {
-		warn0("--cqlsh-password-file goes with --cqlsh-user");
+	if (cqlsh_opts_check(&o->cq) != 0)
 		return (-1);
-	}
 	if ((o->tool.jmx_user == NULL) != (o->tool.jmx_pwfile == NULL)) {
 		warn0("--jmx-user and --jmx-password-file go together");
 		return (-1);
@@ -128,9 +130,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "cassandra-tools-bin-dir", required_argument, NULL, 'B' },
 		{ "cassandra-conf-path", required_argument, NULL, 'C' },
-		{ "cqlsh-user", required_argument, NULL, 'u' },
-		{ "cqlsh-password-file", required_argument, NULL, 'p' },
-		{ "cqlsh-password", required_argument, NULL, 'P' },
+		CQLSH_LONGOPTS,
 		{ "jmx-user", required_argument, NULL, 'J' },
 		{ "jmx-password-file", required_argument, NULL, 'W' },
 		{ "owner", required_argument, NULL, 'o' },
@@ -149,22 +149,20 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch, bad = 0;
+	int ch, r, bad = 0;
 
 	while ((ch = getopt_long(argc, argv, "0qvhV", longopts, NULL)) != -1) {
+		if ((r = cqlsh_opts_set(&o->cq, ch, optarg)) <= 0) {
+			if (r < 0)
+				return (EX_USAGE);
+			continue;
+		}
 		switch (ch) {
 		case 'B': o->tool.bindir = optarg; break;
 		case 'C':
 			if (casstool_set_confdir(optarg, &o->confdir) != 0)
 				return (EX_FAILURE);
 			break;
-		case 'u': o->user = optarg; break;
-		case 'p': o->pwfile = optarg; break;
-		case 'P':
-			warn0("--cqlsh-password would put the password in argv: "
-			    "use --cqlsh-password-file FILE (or -) or "
-			    "CB_CQLSH_PASSWORD");
-			return (EX_USAGE);
 		case 'J': o->tool.jmx_user = optarg; break;
 		case 'W': o->tool.jmx_pwfile = optarg; break;
 		case 'o': o->owner = optarg; break;
@@ -228,15 +226,13 @@ run(const struct opts *o)
 	x.o = o;
 	if ((rc = casstool_conf_load(o->confdir, !schema, &x.conf)) != 0)
 		return (rc);
-	if (cqlsh_creds_open(o->user, o->pwfile, &x.creds) != 0) {
-		rc = EX_NOPERM;
+	if ((rc = cqlsh_rc_open(&o->cq, &x.creds)) != 0)
 		goto done;
-	}
 	rc = schema ? schema_run(&x) : run_tables(&x);
 done:
 	map_free(&x.map);
 	strset_free(&x.done);
-	cqlsh_creds_free(x.creds);
+	cqlsh_rc_free(x.creds);
 	cassconf_free(x.conf);
 	return (rc);
 }
@@ -250,6 +246,7 @@ main(int argc, char **argv)
 	warnp_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	casstool_init(&o.tool, &o.confdir);
+	cqlsh_opts_init(&o.cq);
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return (rc);
 	if (o.stop_cmd == NULL)

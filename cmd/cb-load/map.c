@@ -202,10 +202,9 @@ static int
 live_query(struct ctx *x, const char *path, int old, struct cqlsh_rows *r,
     struct proc_out *po)
 {
-	const char *rc = x->creds != NULL ? cqlsh_creds_rc(x->creds) : NULL;
 	int st;
 
-	st = cqlsh_run(path, rc, x->conf, old ? Q_OLD : Q_NEW, po);
+	st = cqlsh_run(path, x->creds, x->conf, old ? Q_OLD : Q_NEW, po);
 	if (st != 0)
 		return (st);
 	if (cqlsh_parse_rows(po->out, 3, old ? cols_old : cols_new, r) != 0)
@@ -234,9 +233,9 @@ live_ids(struct ctx *x)
 		proc_out_free(&po);
 		st = live_query(x, path, 1, &r, &po);
 	}
-	if (st > 0 && x->o->user != NULL && cqlsh_bad_credentials(&po)) {
+	if (st > 0 && x->o->cq.user != NULL && cqlsh_bad_credentials(&po)) {
 		warn0("cqlsh refused the credentials of user '%s':",
-		    x->o->user);
+		    x->o->cq.user);
 		casstool_relay("cqlsh", po.err);
 		proc_out_free(&po);
 		return (EX_NOPERM);

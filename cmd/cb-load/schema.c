@@ -86,7 +86,6 @@ schema_run(struct ctx *x)
 {
 	struct proc_out po = { NULL, 0, NULL, 0 };
 	char path[PATH_MAX];
-	const char *rcf = x->creds != NULL ? cqlsh_creds_rc(x->creds) : NULL;
 	int rc;
 
 	if ((rc = casstool_path(&x->o->tool, "cqlsh", path, sizeof(path))) != 0)
@@ -96,13 +95,13 @@ schema_run(struct ctx *x)
 		return (warnp_errno_status(errno) == EX_NOPERM ? EX_NOPERM :
 		    EX_USAGE);
 	}
-	rc = cqlsh_run_file(path, rcf, x->conf, x->o->file, &po);
+	rc = cqlsh_run_file(path, x->creds, x->conf, x->o->file, &po);
 	if (rc != 0) {
 		warn0("cqlsh -f '%s' failed (exit %d):", x->o->file, rc);
 		if (rc > 0)
 			casstool_relay("cqlsh", po.err);
 		rc = rc < 0 || cqlsh_connect_failed(&po) ? EX_UNAVAILABLE :
-		    x->o->user != NULL && cqlsh_bad_credentials(&po) ?
+		    x->o->cq.user != NULL && cqlsh_bad_credentials(&po) ?
 		    EX_NOPERM : EX_FAILURE;
 	} else if (po.errlen > 0 && !x->o->quiet)
 		casstool_relay("cqlsh", po.err);

@@ -92,6 +92,7 @@ STATE_DIR=
 ENDPOINT= REGION= ADDRESSING= CA_BUNDLE= CONNECT_TO= PROFILE= VERBOSE=
 SSE= KMS_KEY= STORAGE_CLASS= RATE_LIMIT= CONCURRENCY= PART_SIZE=
 CONF= TOOLS= NICE= CQLSH_USER= CQLSH_PASSWORD= JMX_USER= JMX_PWFILE=
+CQLSH_SSL= CQLSH_CERTFILE= CQLSH_VALIDATE= CQLSH_USERCERT= CQLSH_USERKEY= CQLSH_CQLSHRC=
 KEYSPACES= TABLE= EXCLUDE= EXCLUDE_SYSTEM= RESTORE_DIR=
 LOAD= OWNER= STOP_CMD= START_CMD= START_TIMEOUT= PROGRESS= TOKENS=
 version= ended=0
@@ -126,6 +127,17 @@ while IFS= read -r line; do
 	nice) NICE=$v ;;
 	cqlsh-user) CQLSH_USER=$v ;;
 	cqlsh-password) CQLSH_PASSWORD=$v ;;
+	cqlsh-ssl) CQLSH_SSL=$v ;;
+	cqlsh-certfile) CQLSH_CERTFILE=$v ;;
+	cqlsh-validate)
+		case $v in
+		1) CQLSH_VALIDATE=--cqlsh-validate ;;
+		0) CQLSH_VALIDATE=--no-cqlsh-validate ;;
+		*) say "invalid cqlsh-validate '$v' in the job: expected 0 or 1"; exit 64 ;;
+		esac ;;
+	cqlsh-usercert) CQLSH_USERCERT=$v ;;
+	cqlsh-userkey) CQLSH_USERKEY=$v ;;
+	cqlsh-cqlshrc) CQLSH_CQLSHRC=$v ;;
 	jmx-user) JMX_USER=$v ;;
 	jmx-password-file) JMX_PWFILE=$v ;;
 	keyspaces) KEYSPACES=$v ;;
@@ -235,16 +247,26 @@ trap 'exit 130' INT
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-# ld ARGS...: cb-load on this node's Cassandra, with the cqlsh
-# credentials through a private file.
-ld() {
+# cq PROGRAM ARGS...: PROGRAM ARGS and the job's cqlsh options, login
+# and TLS, for cb-snapshot schema and cb-load; the password through a
+# private file.
+cq() {
 	if [ -n "$CQLSH_PASSWORD" ] && [ ! -e "$tmp/cqlpw" ]; then
 		(umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
 	fi
-	cb-load -0 ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
-	    ${CONF:+--cassandra-conf-path "$CONF"} \
-	    ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
+	"$@" ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
 	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
+	    ${CQLSH_SSL:+--cqlsh-ssl} ${CQLSH_VALIDATE:+"$CQLSH_VALIDATE"} \
+	    ${CQLSH_CERTFILE:+--cqlsh-certfile "$CQLSH_CERTFILE"} \
+	    ${CQLSH_USERCERT:+--cqlsh-usercert "$CQLSH_USERCERT"} \
+	    ${CQLSH_USERKEY:+--cqlsh-userkey "$CQLSH_USERKEY"} \
+	    ${CQLSH_CQLSHRC:+--cqlsh-cqlshrc "$CQLSH_CQLSHRC"}
+}
+
+# ld ARGS...: cb-load on this node's Cassandra.
+ld() {
+	cq cb-load -0 ${TOOLS:+--cassandra-tools-bin-dir "$TOOLS"} \
+	    ${CONF:+--cassandra-conf-path "$CONF"} \
 	    ${JMX_USER:+--jmx-user "$JMX_USER" --jmx-password-file "$JMX_PWFILE"} \
 	    ${OWNER:+--owner "$OWNER"} "$@"
 }
@@ -474,13 +496,9 @@ node_backup() {
 
 	# The schema is captured beside the upload (cqlsh starts slowly);
 	# with the tag of a full run: its schema.cql files if cqlsh fails.
-	[ -n "$CQLSH_PASSWORD" ] &&
-	    (umask 077; printf '%s\n' "$CQLSH_PASSWORD" >"$tmp/cqlpw")
 	stag=
 	[ "$KIND" = full ] && stag=$TAG
-	snap schema ${stag:+-t "$stag"} ${CQLSH_USER:+--cqlsh-user "$CQLSH_USER"} \
-	    ${CQLSH_PASSWORD:+--cqlsh-password-file "$tmp/cqlpw"} \
-	    >"$tmp/schema" 2>"$tmp/schema.err" &
+	cq snap schema ${stag:+-t "$stag"} >"$tmp/schema" 2>"$tmp/schema.err" &
 	SCHEMA_PID=$!
 
 	[ "$NICE" = 0 ] || WITH_NICE=$NICE

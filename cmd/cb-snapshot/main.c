@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "cassconf.h"
 #include "casstool.h"
 #include "cqlsh.h"
@@ -34,8 +32,7 @@ struct opts {
 	const char	*cmd;
 	const char	*tag;
 	const char	*table;
-	const char	*user;
-	const char	*pwfile;
+	struct cqlsh_opts cq;		/* the schema's cqlsh */
 	const char	*uploaded;
 	const char	*restore_dir;
 	char		*kslist;
@@ -65,6 +62,10 @@ usage(FILE *f)
 	    "       cb-snapshot [options] schema [-t TAG] [--with-internals]\n"
 	    "                   [--cqlsh-user USER] "
 	    "[--cqlsh-password-file FILE]\n"
+	    "                   [--cqlsh-ssl] [--cqlsh-certfile FILE] "
+	    "[--[no-]cqlsh-validate]\n"
+	    "                   [--cqlsh-usercert FILE [--cqlsh-userkey FILE]] "
+	    "[--cqlsh-cqlshrc FILE]\n"
 	    "       cb-snapshot [options] topology\n"
 	    "       cb-snapshot [options] [-0] prune-backups --uploaded FILE\n"
 	    "       cb-snapshot [options] check-restore-dir --restore-dir DIR\n"
@@ -137,12 +138,13 @@ check_opts(struct opts *o)
 		    "create and flush");
 		return (-1);
 	}
-	if ((o->user != NULL || o->pwfile != NULL || o->internals) &&
+	if ((cqlsh_opts_given(&o->cq) || o->internals) &&
 	    strcmp(c, "schema") != 0) {
-		warn0("--cqlsh-user, --cqlsh-password-file and --with-internals "
-		    "are for schema");
+		warn0("the --cqlsh options and --with-internals are for schema");
 		return (-1);
 	}
+	if (cqlsh_opts_check(&o->cq) != 0)
+		return (-1);
 	if ((o->uploaded != NULL) != (strcmp(c, "prune-backups") == 0) ||
 	    (o->nul && strcmp(c, "prune-backups") != 0)) {
 		warn0("prune-backups takes --uploaded FILE (and -0), and only "
@@ -175,9 +177,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "table", required_argument, NULL, 'T' },
 		{ "skip-flush", no_argument, NULL, 'f' },
 		{ "reuse", no_argument, NULL, 'r' },
-		{ "cqlsh-user", required_argument, NULL, 'u' },
-		{ "cqlsh-password-file", required_argument, NULL, 'p' },
-		{ "cqlsh-password", required_argument, NULL, 'P' },
+		CQLSH_LONGOPTS,
 		{ "jmx-user", required_argument, NULL, 'J' },
 		{ "with-internals", no_argument, NULL, 'I' },
 		{ "uploaded", required_argument, NULL, 'L' },
@@ -189,9 +189,14 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch;
+	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "0t:qvhV", longopts, NULL)) != -1) {
+		if ((r = cqlsh_opts_set(&o->cq, ch, optarg)) <= 0) {
+			if (r < 0)
+				return (EX_USAGE);
+			continue;
+		}
 		switch (ch) {
 		case 'B': o->tool.bindir = optarg; break;
 		case 'C':
@@ -203,19 +208,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'T': o->table = optarg; break;
 		case 'f': o->skip_flush = 1; break;
 		case 'r': o->reuse = 1; break;
-		case 'u': o->user = optarg; break;
-		case 'p': o->pwfile = optarg; break;
 		case 'J': o->tool.jmx_user = optarg; break;
 		case 'I': o->internals = 1; break;
 		case 'L': o->uploaded = optarg; break;
 		case 'R': o->restore_dir = optarg; break;
 		case '0': o->nul = 1; break;
 		case 'W': o->tool.jmx_pwfile = optarg; break;
-		case 'P':
-			warn0("--cqlsh-password would put the password in argv: "
-			    "use --cqlsh-password-file FILE (or -) or "
-			    "CB_CQLSH_PASSWORD");
-			return (EX_USAGE);
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose++; o->tool.verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -728,7 +726,8 @@ internals_refused(const struct proc_out *po)
  * DESCRIBE SCHEMA.  *stmt is what ran last.  Returns as cqlsh_run().
  */
 static int
-schema_describe(const struct opts *o, const char *path, const char *rc,
+schema_describe(const struct opts *o, const char *path,
+    const struct cqlsh_rc *rc,
     const struct cassconf *c, const char **stmt, struct proc_out *po)
 {
 	int st;
@@ -775,10 +774,10 @@ schema_write(const struct opts *o, const char *out, size_t len)
 static int
 cmd_schema(const struct opts *o)
 {
-	struct cqlsh_creds *cr = NULL;
+	struct cqlsh_rc *cr = NULL;
 	struct proc_out po = { NULL, 0, NULL, 0 };
 	struct cassconf *c = NULL;
-	char path[PATH_MAX], *pw = NULL;
+	char path[PATH_MAX];
 	const char *stmt;
 	int rc;
 
@@ -789,30 +788,20 @@ cmd_schema(const struct opts *o)
 		rc = schema_fallback(o, c, rc);
 		goto done;
 	}
-	if (o->user != NULL && (pw = cqlsh_password_read(o->pwfile)) == NULL) {
-		warn0("no password for cqlsh user '%s' (--cqlsh-password-file "
-		    "or CB_CQLSH_PASSWORD)", o->user);
+	/* No password: the fallback; a TLS file missing: the node's setup. */
+	if ((rc = cqlsh_rc_open(&o->cq, &cr)) == EX_NOPERM) {
 		rc = schema_fallback(o, c, EX_FAILURE);
 		goto done;
-	}
-	if (pw != NULL) {
-		cr = cqlsh_creds_new(o->user, pw);
-		OPENSSL_cleanse(pw, strlen(pw));
-		free(pw);
-		if (cr == NULL) {
-			rc = EX_FAILURE;
-			goto done;
-		}
-	}
-	rc = schema_describe(o, path, cr != NULL ? cqlsh_creds_rc(cr) : NULL,
-	    c, &stmt, &po);
-	cqlsh_creds_free(cr);
+	} else if (rc != 0)
+		goto done;
+	rc = schema_describe(o, path, cr, c, &stmt, &po);
+	cqlsh_rc_free(cr);
 	if (rc == 0 && po.outlen > 0) {
 		/* Which statement it was, in the schema itself. */
 		printf("-- cb-snapshot: cqlsh %s\n", stmt);
 		schema_write(o, po.out, po.outlen);
-	} else if (rc > 0 && o->user != NULL && cqlsh_bad_credentials(&po)) {
-		warn0("cqlsh refused the credentials of user '%s':", o->user);
+	} else if (rc > 0 && o->cq.user != NULL && cqlsh_bad_credentials(&po)) {
+		warn0("cqlsh refused the credentials of user '%s':", o->cq.user);
 		casstool_relay("cqlsh", po.err);
 		rc = EX_NOPERM;
 	} else {
@@ -893,6 +882,7 @@ main(int argc, char **argv)
 	warnp_init(argv[0]);
 	memset(&o, 0, sizeof(o));
 	casstool_init(&o.tool, &o.confdir);
+	cqlsh_opts_init(&o.cq);
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return (rc);
 	if (strcmp(o.cmd, "create") == 0)

@@ -1389,6 +1389,7 @@ def cqlsh(argv):
     p.add_argument("-p", "--password")
     p.add_argument("-k", "--keyspace")
     p.add_argument("--cqlshrc")
+    p.add_argument("--ssl", action="store_true")
     p.add_argument("--version", action="store_true")
     p.add_argument("--request-timeout")
     p.add_argument("--connect-timeout")
@@ -1413,6 +1414,8 @@ def cqlsh(argv):
                              "servers', {'%s': ConnectionRefusedError(111, "
                              "\"Tried connecting to [('%s', %d)]. Last error: "
                              "Connection refused\")})\n" % (where, host, port))
+            return 1
+        if not tls_settings(n, a, argv):
             return 1
         if n.st["auth"] and not authenticate(n, a, where):
             return 1
@@ -1600,6 +1603,43 @@ def cql_file(n, path):
                                                version=4))
         n.save()
     return rc
+
+
+def tls_settings(n, a, argv):
+    """TLS as cqlsh takes it: --ssl or [connection] ssl; then [ssl]
+    validate (or SSL_VALIDATE: anything but false validates), which needs
+    a certfile ([ssl] certfile or SSL_CERTFILE) (cqlsh.py read_options,
+    sslhandling.ssl_settings).  The stand-in has no TLS listener: it
+    checks the settings, and where CASSANDRA_CONF/cqlsh-runs exists,
+    appends what this run was given (argv, the cqlshrc's text) to it."""
+    import configparser
+    rc = a.cqlshrc or os.path.expanduser("~/.cassandra/cqlshrc")
+    text = None
+    if os.path.exists(rc):
+        with open(rc) as f:
+            text = f.read()
+    conf = configparser.ConfigParser()
+    conf.read(rc)
+    record = os.path.join(n.conf, "cqlsh-runs")
+    if os.path.exists(record):
+        with open(record, "a") as f:
+            f.write(json.dumps({"argv": argv, "cqlshrc": text}) + "\n")
+    ssl = a.ssl or conf.getboolean("connection", "ssl", fallback=False)
+    if not ssl:
+        return True
+    validate = os.environ.get("SSL_VALIDATE",
+                              conf.get("ssl", "validate", fallback=None))
+    certfile = os.environ.get("SSL_CERTFILE",
+                              conf.get("ssl", "certfile", fallback=None))
+    if (validate is None or validate.lower() != "false") and not certfile:
+        sys.stderr.write("Validation is enabled; SSL transport factory "
+                         "requires a valid certfile to be specified. Please "
+                         "provide path to the certfile in [ssl] section as "
+                         "'certfile' option in %s (or use [certfiles] "
+                         "section) or set SSL_CERTFILE environment "
+                         "variable.\n" % rc)
+        return False
+    return True
 
 
 def authenticate(n, a, where):
