@@ -43,3 +43,13 @@ cqlsh_last() {
 	tail -n 1 "$1/cqlsh-runs" |
 	    jq -er ".$2 | if type == \"array\" then .[] else . // \"\" end"
 }
+
+# flip_byte FILE OFFSET: FILE with the byte at OFFSET changed (all its bits
+# inverted: never the byte it was).
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || { echo "flip_byte: no byte $2 in $1" >&2; return 1; }
+	printf "\\$(printf '%03o' $((b ^ 255)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
