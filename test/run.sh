@@ -11,8 +11,9 @@
 # cassandra.sh runs test hosts of its own (127.0.0.12.., ssh port 2422),
 # apart from hosts.sh's stand-in nodes on 127.0.0.2-4.
 #
-# In the gcc pass the real three-node cluster's file runs in the
-# background beside the others (see BG_FILES below).
+# In the gcc pass the real three-node cluster's file and the long
+# stand-in end-to-end files run in the background beside the others, the
+# latter on test hosts of their own (see BG_FILES and LANE_FILES below).
 #
 # The S3 tests talk plain http to RGW (S3_MODE=http).  The gcc pass runs
 # them twice more: S3_MODE=https (RGW's TLS endpoint, the https defaults)
@@ -34,6 +35,8 @@ mkdir -p "$LOG"
 services=()
 stop_services() {
 	local s
+	[ ! -f "$CB_TEST_STATE/lane/hosts.env" ] ||
+	    CB_TEST_SSH_PORT=2242 bash test/services/hosts.sh stop "$CB_TEST_STATE/lane" >/dev/null 2>&1
 	for s in "${services[@]}"; do
 		bash "$s" stop "$CB_TEST_STATE" >/dev/null 2>&1
 	done
@@ -75,33 +78,51 @@ for s in test/services/*.sh; do
 	count_tap <<<"not ok - service $s failed to start"
 done
 
-# The file of the real three-node cluster starts a cluster of its own
-# (127.0.0.32-34, ssh 2432, JMX 7800-8000) and shares only the S3 server
-# with the others, so in the gcc pass it runs in the background, beside
-# the other files (most of its time is three JVMs starting and stopping),
-# and its results are counted at the end of the pass.
+# Two lanes run in the background in the gcc pass, beside the other files,
+# and their results are counted at the end of the pass:
+# - the file of the real three-node cluster, which starts a cluster of its
+#   own (127.0.0.32-34, ssh 2432, JMX 7800-8000) and shares only the S3
+#   server (most of its time is three JVMs starting and stopping);
+# - the long end-to-end files of the stand-in nodes, on ssh test hosts of
+#   their own (127.0.0.42-44, port 2242; LANE_STATE holds their hosts.env
+#   and a copy of s3.env), one after the other.
+# In the sanitizer pass they run in line with the rest.
 BG_FILES="test/cassandra-real-cluster.bats"
+LANE_FILES="test/differential.bats test/purge-verify.bats test/ansible.bats"
+LANE_STATE=$CB_TEST_STATE/lane
 bg_pids=()
-bg_start() { # bg_start BIN
-	local f b
-	for f in $BG_FILES; do
+bg_run() { # bg_run BIN STATE FILE...: the files one after the other
+	local bin=$1 st=$2 f b
+	shift 2
+	for f in "$@"; do
 		[ -f "$f" ] || continue
 		b=$LOG/bg.$(basename "$f")
-		echo "# bats (background): $f"
-		(
-			t0=$SECONDS
-			CB_BIN=$REPO/$1 timeout 1200 bats --tap "$f" >"$b.out" 2>&1
-			echo $? >"$b.rc"
-			echo $((SECONDS - t0)) >"$b.secs"
-		) &
-		bg_pids+=($!)
+		t0=$SECONDS
+		CB_TEST_STATE=$st CB_BIN=$REPO/$bin timeout 1200 bats --tap "$f" >"$b.out" 2>&1
+		echo $? >"$b.rc"
+		echo $((SECONDS - t0)) >"$b.secs"
 	done
+}
+bg_start() { # bg_start BIN
+	echo "# bats (background): $BG_FILES"
+	bg_run "$1" "$CB_TEST_STATE" $BG_FILES &
+	bg_pids+=($!)
+	mkdir -p "$LANE_STATE"
+	cp "$CB_TEST_STATE/s3.env" "$LANE_STATE/" 2>/dev/null
+	# (a lane without its hosts fails its tests, as for any service)
+	CB_TEST_FIRST_IP=42 CB_TEST_SSH_PORT=2242 bash test/services/hosts.sh \
+	    start "$LANE_STATE" >"$LOG/lane-hosts.log" 2>&1 ||
+	    sed 's/^/#   /' "$LOG/lane-hosts.log" | tail -20
+	echo "# bats (background, hosts 127.0.0.42-44): $LANE_FILES"
+	bg_run "$1" "$LANE_STATE" $LANE_FILES &
+	bg_pids+=($!)
 }
 bg_collect() { # bg_collect NAME
 	local f b before
 	for p in "${bg_pids[@]}"; do wait "$p"; done
 	bg_pids=()
-	for f in $BG_FILES; do
+	CB_TEST_SSH_PORT=2242 bash test/services/hosts.sh stop "$LANE_STATE" >/dev/null 2>&1
+	for f in $BG_FILES $LANE_FILES; do
 		b=$LOG/bg.$(basename "$f")
 		[ -f "$b.rc" ] || continue
 		before=$failed
@@ -133,7 +154,7 @@ run_pass() { # run_pass NAME BIN OBJDIR [BACKGROUND]
 	for f in test/*.bats; do
 		[ -f "$f" ] || continue
 		if [ -n "${4:-}" ]; then
-			case " $BG_FILES " in *" $f "*) continue ;; esac
+			case " $BG_FILES $LANE_FILES " in *" $f "*) continue ;; esac
 		fi
 		echo "# bats: $f"
 		local before=$failed rc t0=$SECONDS
