@@ -65,6 +65,9 @@ teardown() {
 	else
 		expect_no_match -qx "$ex" "$DEB_OUT/contents"
 	fi
+	grep -qx "./usr/share/doc/$PKG/examples/ansible/backup.yml" "$DEB_OUT/contents"
+	grep -qx "./usr/share/doc/$PKG/examples/ansible/roles/cassandra_backups/tasks/main.yml" \
+	    "$DEB_OUT/contents"
 	# nothing enabled by the package itself
 	expect_no_match -q '^\./etc/systemd' "$DEB_OUT/contents"
 }
