@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fanout.h"
+#include "fdio.h"
 #include "warnp.h"
 
 /* A line longer than this is relayed in pieces (bounded memory). */
@@ -70,25 +71,6 @@ now_sec(void)
 	return (ts.tv_sec);
 }
 
-/* Write all of buf to fd; returns 0 or -1. */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* Emit "label: line\n" to fd in one write, so lines never interleave. */
 static void
 relay_line(int fd, const char *label, const char *line, size_t len)
@@ -102,7 +84,7 @@ relay_line(int fd, const char *label, const char *line, size_t len)
 	memcpy(buf + ll, ": ", 2);
 	memcpy(buf + ll + 2, line, len);
 	buf[ll + 2 + len] = '\n';
-	if (write_all(fd, buf, ll + 2 + len + 1) != 0) {
+	if (fdio_write_all(fd, buf, ll + 2 + len + 1) != 0) {
 		/* Our own output is gone; nothing left to tell. */
 	}
 	free(buf);
@@ -290,7 +272,7 @@ child_read(struct child *c, int s, int quiet)
 			linebuf_drain(&c->lb[s], fd, c->job->label, 1);
 		return;
 	}
-	if (c->file[s] >= 0 && write_all(c->file[s], buf, (size_t)n) != 0)
+	if (c->file[s] >= 0 && fdio_write_all(c->file[s], buf, (size_t)n) != 0)
 		warnp("cannot write output of '%s'", c->job->label);
 	if (c->file[s] >= 0 && (s == OUT || quiet))
 		return;

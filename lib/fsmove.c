@@ -8,26 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fsmove.h"
 #include "warnp.h"
-
-/* Write all of len bytes. */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
 
 static int
 copy_fd(int in, int out)
@@ -38,7 +21,7 @@ copy_fd(int in, int out)
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) != 0)
+		if (n < 0 || fdio_write_all(out, buf, (size_t)n) != 0)
 			return (-1);
 	}
 	return (0);
