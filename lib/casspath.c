@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "casspath.h"
+#include "warnp.h"
 
 int
 casspath_is_word(const char *p, size_t len)
@@ -15,6 +16,28 @@ casspath_is_word(const char *p, size_t len)
 			return (0);
 	}
 	return (1);
+}
+
+int
+casspath_split_words(char *list, const char *what, const char *opt,
+    char **out, size_t max, size_t *n)
+{
+	char *p, *save = NULL;
+
+	*n = 0;
+	for (p = strtok_r(list, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (!casspath_is_word(p, strlen(p)) || *n == max) {
+			warn0("invalid %s '%s'", what, p);
+			return (-1);
+		}
+		out[(*n)++] = p;
+	}
+	if (*n == 0) {
+		warn0("invalid %s: empty list", opt);
+		return (-1);
+	}
+	return (0);
 }
 
 static int

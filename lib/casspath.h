@@ -69,4 +69,13 @@ int casspath_tabledir_parse(const char *dirname, struct casspath_span *table,
 /* 1 if len bytes at p are a Cassandra identifier: [A-Za-z0-9_]+. */
 int casspath_is_word(const char *p, size_t len);
 
+/*
+ * Split list, comma-separated identifiers such as --keyspaces (split in
+ * place), into out[0..*n-1], at most max of them.  0, or -1 with the
+ * reason said: "invalid WHAT 'NAME'" (not an identifier, or one more than
+ * max) or "invalid OPT: empty list".
+ */
+int casspath_split_words(char *list, const char *what, const char *opt,
+    char **out, size_t max, size_t *n);
+
 #endif

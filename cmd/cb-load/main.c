@@ -40,25 +40,6 @@ usage(FILE *f)
 	    "MODE: map | import | refresh | restart\n");
 }
 
-/* Split --keyspaces into o->ks (in place in o->kslist). */
-static int
-keyspaces_split(struct opts *o)
-{
-	char *p, *save = NULL;
-
-	for (p = strtok_r(o->kslist, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		if (!casspath_is_word(p, strlen(p)) || o->nks == MAXKS) {
-			warn0("invalid keyspace '%s'", p);
-			return (-1);
-		}
-		o->ks[o->nks++] = p;
-	}
-	if (o->nks == 0)
-		warn0("invalid --keyspaces: empty list");
-	return (o->nks > 0 ? 0 : -1);
-}
-
 static int
 is_mode(const char *m, const char *list)
 {
@@ -193,7 +174,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		return (EX_USAGE);
 	}
 	o->mode = argv[optind];
-	if ((o->kslist != NULL && keyspaces_split(o) != 0) ||
+	if ((o->kslist != NULL && casspath_split_words(o->kslist, "keyspace",
+	    "--keyspaces", o->ks, MAXKS, &o->nks) != 0) ||
 	    check_opts(o) != 0) {
 		usage(stderr);
 		return (EX_USAGE);

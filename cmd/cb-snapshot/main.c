@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cassconf.h"
+#include "casspath.h"
 #include "casstool.h"
 #include "cqlsh.h"
 #include "node.h"
@@ -72,36 +73,14 @@ usage(FILE *f)
 	    "       cb-snapshot -h | -V\n");
 }
 
-/* Letters, digits and '_' (and '-' when dash), at least one. */
+/* A snapshot tag: [A-Za-z0-9_-]+ (what nodetool snapshot -t takes). */
 static int
-name_ok(const char *s, int dash)
+tag_ok(const char *s)
 {
-	size_t n = strspn(s, dash ? "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-" :
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
 	return (n > 0 && s[n] == '\0');
-}
-
-/* Split --keyspaces into o->ks (in place in o->kslist). */
-static int
-split_keyspaces(struct opts *o)
-{
-	char *p, *save = NULL;
-
-	for (p = strtok_r(o->kslist, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		if (!name_ok(p, 0) || o->nks == MAXKS) {
-			warn0("invalid keyspace '%s'", p);
-			return (-1);
-		}
-		o->ks[o->nks++] = p;
-	}
-	if (o->nks == 0) {
-		warn0("invalid --keyspaces: empty list");
-		return (-1);
-	}
-	return (0);
 }
 
 /* Per-command checks of the options given. */
@@ -127,12 +106,13 @@ check_opts(struct opts *o)
 		warn0("%s needs -t TAG", c);
 		return (-1);
 	}
-	if (o->tag != NULL && !name_ok(o->tag, 1)) {
+	if (o->tag != NULL && !tag_ok(o->tag)) {
 		warn0("invalid snapshot tag '%s': expected letters, digits, "
 		    "'_' and '-'", o->tag);
 		return (-1);
 	}
-	if (o->table != NULL && (!name_ok(o->table, 0) || o->nks == 0 ||
+	if (o->table != NULL &&
+	    (!casspath_is_word(o->table, strlen(o->table)) || o->nks == 0 ||
 	    (!snap && strcmp(c, "flush") != 0))) {
 		warn0("--table takes one table name, with --keyspaces, for "
 		    "create and flush");
@@ -228,7 +208,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		return (EX_USAGE);
 	}
 	o->cmd = argv[optind];
-	if ((o->kslist != NULL && split_keyspaces(o) != 0) ||
+	if ((o->kslist != NULL && casspath_split_words(o->kslist, "keyspace",
+	    "--keyspaces", o->ks, MAXKS, &o->nks) != 0) ||
 	    check_opts(o) != 0) {
 		usage(stderr);
 		return (EX_USAGE);

@@ -137,6 +137,26 @@ t_refused(void)
 	EXPECT(casspath_parse("/d/ks/t-" ID "/x/", &np) != 0);
 }
 
+static void
+t_split_words(void)
+{
+	char l1[] = "ks1,ks_2,,K3", l2[] = "ks1,bad-name", l3[] = ",",
+	    l4[] = "a,b,c";
+	char *out[3];
+	size_t n;
+
+	EXPECT(casspath_split_words(l1, "keyspace", "--keyspaces", out, 3,
+	    &n) == 0 && n == 3);
+	EXPECT_STR(out[0], "ks1");
+	EXPECT_STR(out[2], "K3");
+	EXPECT(casspath_split_words(l2, "keyspace", "--keyspaces", out, 2,
+	    &n) == -1);
+	EXPECT(casspath_split_words(l3, "keyspace", "--keyspaces", out, 2,
+	    &n) == -1 && n == 0);
+	EXPECT(casspath_split_words(l4, "keyspace", "--keyspaces", out, 2,
+	    &n) == -1);
+}
+
 int
 main(void)
 {
@@ -147,5 +167,6 @@ main(void)
 	TEST(t_pre21);
 	TEST(t_under);
 	TEST(t_refused);
+	TEST(t_split_words);
 	return (unit_done());
 }
