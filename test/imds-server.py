@@ -32,7 +32,11 @@ import http.server
 import json
 import os
 import secrets
+import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import credsrv  # noqa: E402
 
 lock = threading.Lock()
 state = {"fetches": 0, "tokens": set(), "rotations": 0}
@@ -159,10 +163,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--keys", required=True)
-    ap.add_argument("--lifetime", type=int, default=3600)
+    credsrv.add_common(ap)
     ap.add_argument("--auth", default="container-secret-token")
     ap.add_argument("--auth-file")
     ap.add_argument("--rotate", action="store_true")
@@ -173,17 +174,7 @@ def main():
         ap.error("--token-put: ok, hang, drop or an HTTP status")
     if args.rotate and args.auth_file is None:
         ap.error("--rotate needs --auth-file")
-    if args.keys.startswith("@"):       # from a file: secrets off argv
-        with open(args.keys[1:]) as f:
-            args.keys = f.read().strip()
-    args.keys = [tuple(k.split(":", 1)) for k in args.keys.split(",")]
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.args = args
-    open(args.log, "a").close()
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    srv.serve_forever()
+    credsrv.serve(Handler, args)
 
 
 if __name__ == "__main__":

@@ -21,28 +21,12 @@ teardown() { imds_stop; proxy_stop; sts_stop; }
 # sts_start ARGS...: start test/sts-server.py with the server's two key
 # pairs; sets STS (its URL, also AWS_ENDPOINT_URL_STS) and STS_LOG.
 sts_start() {
-	local i
-	STS_LOG=$BATS_TEST_TMPDIR/sts.log
-	rm -f "$BATS_TEST_TMPDIR/sts.port"
-	/usr/bin/python3 "$REPO/test/sts-server.py" \
-	    --port-file "$BATS_TEST_TMPDIR/sts.port" --log "$STS_LOG" \
-	    --keys "@$(test_keys_file)" \
-	    "$@" </dev/null >"$BATS_TEST_TMPDIR/sts.err" 2>&1 3>&- &
-	STS_PID=$!
-	for i in $(seq 1 100); do
-		[ -s "$BATS_TEST_TMPDIR/sts.port" ] && break
-		sleep 0.05
-	done
-	STS=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/sts.port")
+	credsrv_start STS sts-server.py "$@"
 	export AWS_ENDPOINT_URL_STS=$STS
 }
 
 sts_stop() {
-	if [ -n "${STS_PID:-}" ]; then
-		kill "$STS_PID" 2>/dev/null
-		wait "$STS_PID" 2>/dev/null || true
-		STS_PID=
-	fi
+	credsrv_stop STS
 }
 
 # refused ARGS... MESSAGE: cb-s3put ARGS... exits 77 saying MESSAGE.

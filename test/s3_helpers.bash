@@ -182,25 +182,36 @@ test_keys_file() {
 # imds_start ARGS...: start test/imds-server.py with the server's two key
 # pairs; sets IMDS (its URL) and IMDS_LOG.
 imds_start() {
-	local i
-	IMDS_LOG=$BATS_TEST_TMPDIR/imds.log
-	rm -f "$BATS_TEST_TMPDIR/imds.port"
-	/usr/bin/python3 "$REPO/test/imds-server.py" \
-	    --port-file "$BATS_TEST_TMPDIR/imds.port" --log "$IMDS_LOG" \
-	    --keys "@$(test_keys_file)" \
-	    "$@" </dev/null >/dev/null 2>&1 3>&- &
-	IMDS_PID=$!
-	for i in $(seq 1 100); do
-		[ -s "$BATS_TEST_TMPDIR/imds.port" ] && break
-		sleep 0.05
-	done
-	IMDS=http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/imds.port")
+	credsrv_start IMDS imds-server.py "$@"
 }
 
 imds_stop() {
-	if [ -n "${IMDS_PID:-}" ]; then
-		kill "$IMDS_PID" 2>/dev/null
-		wait "$IMDS_PID" 2>/dev/null || true
-		IMDS_PID=
+	credsrv_stop IMDS
+}
+
+# credsrv_start NAME SCRIPT [ARGS...]: test/SCRIPT, a credential service
+# (test/credsrv.py), on a free port with the test keys: its URL in $NAME,
+# its log in ${NAME}_LOG, its pid in ${NAME}_PID; credsrv_stop NAME.
+credsrv_start() {
+	local n=$1 s=$2 i d=$BATS_TEST_TMPDIR
+	shift 2
+	printf -v "${n}_LOG" %s "$d/$n.log"
+	rm -f "$d/$n.port"
+	/usr/bin/python3 "$REPO/test/$s" --port-file "$d/$n.port" --log "$d/$n.log" \
+	    --keys "@$(test_keys_file)" "$@" </dev/null >"$d/$n.err" 2>&1 3>&- &
+	printf -v "${n}_PID" %s "$!"
+	for i in $(seq 1 100); do
+		[ -s "$d/$n.port" ] && break
+		sleep 0.05
+	done
+	printf -v "$n" %s "http://127.0.0.1:$(cat "$d/$n.port")"
+}
+
+credsrv_stop() {
+	local p=${1}_PID
+	if [ -n "${!p:-}" ]; then
+		kill "${!p}" 2>/dev/null
+		wait "${!p}" 2>/dev/null || true
+		printf -v "$p" %s ""
 	fi
 }
