@@ -105,28 +105,6 @@ bench_diff_kill() {
 	kill -KILL $pids 2>/dev/null
 }
 
-# bench_diff_add ROOT MIB TABLE...: about MIB MiB of new sstables, spread
-# over the tables, loaded with nodetool refresh (as bench-node.sh does).
-bench_diff_add() {
-	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin t dir f g n
-	shift 2
-	n=$((mib / $#))
-	[ "$n" -gt 0 ] || n=1
-	for t; do
-		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/"$t"-* | head -1)
-		[ -d "$dir" ] || return 1
-		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
-		    "$root/gen" "$n" >/dev/null || return 1
-		for f in "$root"/gen/nb-*; do
-			g=${f##*/nb-}
-			mv "$f" "$dir/nb-$((${g%%-*} + 20))-${g#*-}"
-		done
-		CASSANDRA_CONF=$root/etc/cassandra PATH=$tools:$PATH \
-		    nodetool refresh bulk0 "$t" >/dev/null || return 1
-	done
-	rm -rf "$root/gen"
-}
-
 # bench_diff_live DATA: the sstable files of the node, sorted.
 bench_diff_live() {
 	find "$1" -path '*/snapshots' -prune -o -type f -print | sort
@@ -243,7 +221,7 @@ bench_diff_step() {
 	shift 3
 	add=$((($(du -sb --apparent-size "$data" | cut -f1) / 50 + 1048575) / 1048576))
 	bench_diff_live "$data" >"$tmp/live.before"
-	bench_diff_add "$root" "$add" "$@" || return 1
+	bench_node_add "$root" "$add" "$@" || return 1
 	bench_diff_live "$data" | comm -13 "$tmp/live.before" - >"$tmp/new.$name"
 	nnew=$(wc -l <"$tmp/new.$name")
 	raw=$(xargs -d '\n' stat -c %s <"$tmp/new.$name" | bench_diff_sum)

@@ -22,6 +22,7 @@
 #   bench_log_reqs FROM TO PREFIXES   the requests between two marks
 #   bench_node_make ROOT MIB    the generated node of the whole-node benches
 #   bench_node_copy FROM ROOT   a copy of it made of hard links
+#   bench_node_add ROOT MIB TABLE...   new sstables in it, loaded
 #
 # Results are kept in the associative arrays WALL, CPU and RSS by label.
 # Nothing here asserts a number: benchmarks report, tests assert.
@@ -207,7 +208,8 @@ bench_log_mark() {
 # offsets FROM and TO, as KEY TAB VALUE lines: text (count by kind),
 # total, list (ListObjectsV2 pages), prefixes (distinct), get
 # (GetObject), del (DeleteObjects), put, man_bytes and data_bytes (bodies
-# of GetObject: of manifests, of the rest), list_bytes (listing bodies).
+# of GetObject: of manifests, of the rest), list_bytes (listing bodies),
+# and kind:NAME, the count of each kind of request (S3 operation name).
 # The listed prefixes go to the file PREFIXES (DELIMITER TAB PREFIX, the
 # delimiter - for none).
 bench_log_reqs() {
@@ -267,6 +269,8 @@ print("text\t%s" % (text or "none"))
 n["prefixes"] = len(pre)
 for k, v in n.items():
     print("%s\t%d" % (k, v))
+for k, v in count.items():
+    print("kind:%s\t%d" % (k, v))
 with open(sys.argv[1], "w") as f:
     for d, p in sorted(pre):
         f.write("%s\t%s\n" % (d or "-", p))' "$3"
@@ -318,4 +322,26 @@ bench_node_copy() {
 	    cp -al "$1/var" "$2/var" &&
 	    cp -a "$1/etc/cassandra" "$2/etc/" &&
 	    sed -i "s|$1/|$2/|" "$2/etc/cassandra/cassandra.yaml"
+}
+
+# bench_node_add ROOT MIB TABLE...: about MIB MiB of new sstables, spread
+# over the tables of keyspace bulk0, loaded with nodetool refresh.
+bench_node_add() {
+	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin t dir f g n
+	shift 2
+	n=$((mib / $#))
+	[ "$n" -gt 0 ] || n=1
+	for t; do
+		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/"$t"-* | head -1)
+		[ -d "$dir" ] || return 1
+		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
+		    "$root/gen" "$n" >/dev/null || return 1
+		for f in "$root"/gen/nb-*; do
+			g=${f##*/nb-}
+			mv "$f" "$dir/nb-$((${g%%-*} + 20))-${g#*-}"
+		done
+		CASSANDRA_CONF=$root/etc/cassandra PATH=$tools:$PATH \
+		    nodetool refresh bulk0 "$t" >/dev/null || return 1
+	done
+	rm -rf "$root/gen"
 }
