@@ -335,7 +335,7 @@ bench_scale_rss() {
 		bench_scale_sparse "$root" "$g" || return 1
 		conf=$root/etc/cassandra
 		raw=$(du -sb --apparent-size "$root/var/lib/cassandra/data" | cut -f1)
-		bench_row "-- $g GiB: $(bench_size "$raw")" "$(du -sb "$root/var/lib/cassandra/data" | cut -f1) bytes on disk (load $(bench_load))"
+		bench_row "-- $g GiB: $(bench_size "$raw")" "$(bench_size "$(du -s -B1 "$root/var/lib/cassandra/data" | cut -f1)") on disk (load $(bench_load))"
 		bench_scale_cb "rss$g"
 		: >"$log"
 		measure "$g GiB: backup" "${CB[@]}" backup --hosts node1 \
