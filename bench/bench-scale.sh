@@ -134,7 +134,8 @@ bench_scale_main() {
 
 # bench_scale_cb BASE: the driver (through the shims) on base path BASE.
 bench_scale_cb() {
-	CB=(env TMPDIR="$tmp" "$shim/cassandra-backups" --s3-bucket-name "$S3_BUCKET" --s3-base-path "$1"
+	CB=(env TMPDIR="$tmp" "$shim/cassandra-backups"
+	    --s3-bucket-name "$S3_BUCKET" --s3-base-path "$1"
 	    --s3-endpoint "$S3_ENDPOINT")
 }
 
