@@ -31,7 +31,9 @@
 # BENCH_STEP_TIMEOUT seconds (default 300), then SIGKILL 10 s later.  A
 # step that times out is reported with the server's state (bench_s3_state,
 # for the server of BENCH_S3_DIR, set by the bench that started it) and
-# returns 124: the bench goes on or stops, it never waits.
+# returns 124: the bench goes on or stops, it never waits.  If the server
+# no longer answers then, every later step of measure and bench_do in
+# that bench is skipped (said so, 124) rather than given its timeout.
 
 declare -gA WALL CPU RSS
 
@@ -43,6 +45,7 @@ bench_header() {
 measure() {
 	local label=$1 out
 	shift
+	bench_stuck "$label" || return 124
 	out=$(mktemp)
 	timeout -k 10 "${BENCH_STEP_TIMEOUT:-300}" \
 	    /usr/bin/time -f '%e %U %S %M' -o "$out" "$@" >/dev/null 2>"$out.err"
@@ -110,10 +113,22 @@ bench_cmd() {
 
 # bench_timed_out LABEL CMD...: the report of a step that timed out.
 bench_timed_out() {
-	local label=$1
+	local label=$1 st
 	shift
 	echo "bench: '$label' timed out after ${BENCH_STEP_TIMEOUT:-300} s, stopped: $(bench_cmd "$@")" >&2
-	echo "bench: server at '$label': $(bench_s3_state)" >&2
+	st=$(bench_s3_state)
+	echo "bench: server at '$label': $st" >&2
+	case $st in
+	*"no answer"*) [ -z "${BENCH_S3_DIR:-}" ] || BENCH_S3_STUCK=$label ;;
+	esac
+}
+
+# bench_stuck LABEL: 1 (LABEL skipped, said so) once the bench's server
+# stopped answering at a step that timed out.
+bench_stuck() {
+	[ -n "${BENCH_S3_STUCK:-}" ] || return 0
+	echo "bench: '$1' skipped: the S3 server stopped answering at '$BENCH_S3_STUCK'" >&2
+	return 1
 }
 
 # bench_do LABEL CMD...: CMD (output discarded, errors shown) under the
@@ -121,6 +136,7 @@ bench_timed_out() {
 bench_do() {
 	local label=$1 rc err
 	shift
+	bench_stuck "$label" || return 124
 	err=$(mktemp)
 	timeout -k 10 "${BENCH_STEP_TIMEOUT:-300}" "$@" >/dev/null 2>"$err"
 	rc=$?
@@ -170,14 +186,14 @@ bench_s3_start() {
 	rm -f "$1.s3.log"
 	# shellcheck disable=SC1091
 	. "$1/s3.env"
-	BENCH_S3_DIR=$1
+	BENCH_S3_DIR=$1 BENCH_S3_STUCK=
 	echo "$1" >"$BENCH_DIR/s3-running"
 }
 
 # bench_s3_stop DIR: stop the test S3 server under DIR, bounded (s3.sh
 # gives a daemon 10 s after SIGTERM, then SIGKILL).
 bench_s3_stop() {
-	BENCH_STEP_TIMEOUT=60 bench_do "stop the S3 server" \
+	BENCH_STEP_TIMEOUT=60 BENCH_S3_STUCK= bench_do "stop the S3 server" \
 	    bash "$REPO/test/services/s3.sh" stop "$1"
 	[ "$(cat "$BENCH_DIR/s3-running" 2>/dev/null)" != "$1" ] ||
 	    rm -f "$BENCH_DIR/s3-running"
