@@ -47,7 +47,7 @@ bench_diff_size() {
 # bench_diff_ls PREFIX [--uploads]: the objects (or multipart uploads)
 # under s3://BUCKET/PREFIX, one cb-s3get --ls record each.
 bench_diff_ls() {
-	cb-s3get -q --endpoint "$S3_ENDPOINT" --ls ${2:+"$2"} \
+	timeout -k 5 120 cb-s3get -q --endpoint "$S3_ENDPOINT" --ls ${2:+"$2"} \
 	    "s3://$S3_BUCKET/$1"
 }
 
@@ -56,11 +56,12 @@ bench_diff_sum() { awk -F'\t' '{ s += $1 } END { print s + 0 }'; }
 # bench_diff_node NAME FILE: backup NAME's node manifest into FILE.
 bench_diff_node() {
 	local key
-	key=$(cb-s3get -q --endpoint "$S3_ENDPOINT" \
+	key=$(timeout -k 5 60 cb-s3get -q --endpoint "$S3_ENDPOINT" \
 	    "s3://$S3_BUCKET/cb/$1/manifest.json" - |
 	    /usr/bin/python3 -c 'import json, sys
 print(json.load(sys.stdin)["nodes"][0]["manifest"])') &&
-	cb-s3get -q --endpoint "$S3_ENDPOINT" "s3://$S3_BUCKET/$key" "$2"
+	timeout -k 5 60 cb-s3get -q --endpoint "$S3_ENDPOINT" \
+	    "s3://$S3_BUCKET/$key" "$2"
 }
 
 # bench_diff_run FILE: the last run of a node manifest (and a count of
@@ -102,28 +103,6 @@ bench_diff_kill() {
 	    awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }'
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null
-}
-
-# bench_diff_add ROOT MIB TABLE...: about MIB MiB of new sstables, spread
-# over the tables, loaded with nodetool refresh (as bench-node.sh does).
-bench_diff_add() {
-	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin t dir f g n
-	shift 2
-	n=$((mib / $#))
-	[ "$n" -gt 0 ] || n=1
-	for t; do
-		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/"$t"-* | head -1)
-		[ -d "$dir" ] || return 1
-		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
-		    "$root/gen" "$n" >/dev/null || return 1
-		for f in "$root"/gen/nb-*; do
-			g=${f##*/nb-}
-			mv "$f" "$dir/nb-$((${g%%-*} + 20))-${g#*-}"
-		done
-		CASSANDRA_CONF=$root/etc/cassandra PATH=$tools:$PATH \
-		    nodetool refresh bulk0 "$t" >/dev/null || return 1
-	done
-	rm -rf "$root/gen"
 }
 
 # bench_diff_live DATA: the sstable files of the node, sorted.
@@ -194,15 +173,7 @@ bench_diff_main() {
 	echo "bench-diff: starting the S3 server"
 	# Two full backups and some: PUTs hang when the store is full.
 	store=$((mib * 4 > 6144 ? mib * 4 : 6144))
-	if ! MEMSTORE_BYTES=$((store * 1048576)) \
-	    bash "$REPO/test/services/s3.sh" start "$tmp" >"$tmp/s3.log" 2>&1
-	then
-		tail -5 "$tmp/s3.log" >&2
-		rm -rf "$tmp"
-		return 1
-	fi
-	# shellcheck disable=SC1091
-	. "$tmp/s3.env"
+	bench_s3_start "$tmp" "$store" || { rm -rf "$tmp"; return 1; }
 	cb=(env TMPDIR="$tmp/tmp" cassandra-backups --s3-bucket-name "$S3_BUCKET"
 	    --s3-base-path cb --s3-endpoint "$S3_ENDPOINT" backup --hosts node1
 	    --use-local --cassandra-conf-path "$conf"
@@ -219,7 +190,7 @@ bench_diff_main() {
 	    bench_diff_b3 || rc=1
 	bench_diff_row "load average at the end" "$(bench_diff_load)"
 
-	bash "$REPO/test/services/s3.sh" stop "$tmp" >/dev/null 2>&1
+	bench_s3_stop "$tmp"
 	rm -rf "$tmp"
 	return "$rc"
 }
@@ -250,7 +221,7 @@ bench_diff_step() {
 	shift 3
 	add=$((($(du -sb --apparent-size "$data" | cut -f1) / 50 + 1048575) / 1048576))
 	bench_diff_live "$data" >"$tmp/live.before"
-	bench_diff_add "$root" "$add" "$@" || return 1
+	bench_node_add "$root" "$add" "$@" || return 1
 	bench_diff_live "$data" | comm -13 "$tmp/live.before" - >"$tmp/new.$name"
 	nnew=$(wc -l <"$tmp/new.$name")
 	raw=$(xargs -d '\n' stat -c %s <"$tmp/new.$name" | bench_diff_sum)
@@ -317,9 +288,16 @@ bench_diff_b3() {
 	"${cb[@]}" --backup-name "$n" --full >"$tmp/$n.out" 2>&1 &
 	pid=$!
 	up=0
+	local until=$((SECONDS + ${BENCH_STEP_TIMEOUT:-300}))
 	while kill -0 "$pid" 2>/dev/null; do
 		up=$(bench_diff_ls "cb/$n/" | bench_diff_sum)
 		[ "$up" -ge "$half" ] && break
+		if [ "$SECONDS" -ge "$until" ]; then
+			echo "bench-diff: $n: $(bench_size "$up") up after ${BENCH_STEP_TIMEOUT:-300} s, stopped; server: $(bench_s3_state)" >&2
+			bench_diff_kill "$pid" >/dev/null
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
 		sleep 0.2
 	done
 	if ! kill -0 "$pid" 2>/dev/null; then

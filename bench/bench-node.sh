@@ -20,14 +20,7 @@ bench_node_main() {
 	bench_node_make "$root" "$mib" || return 1
 	state=$(mktemp -d /tmp/cb-bench-node.XXXXXX)
 	echo "bench-node: starting the S3 server"
-	if ! MEMSTORE_BYTES=$((6 * 1024 * 1024 * 1024)) \
-	    bash "$REPO/test/services/s3.sh" start "$state" >"$state.log" 2>&1
-	then
-		tail -5 "$state.log" >&2
-		return 1
-	fi
-	# shellcheck disable=SC1091
-	. "$state/s3.env"
+	bench_s3_start "$state" 6144 || return 1
 	export AWS_EC2_METADATA_DISABLED=true
 	export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Ceph
 	export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
@@ -83,8 +76,8 @@ bench_node_main() {
 	ratio "restore rerun (all kept)" "cassandra-backups restore"
 	rm -rf "$BENCH_DIR/node-restore" "$BENCH_DIR/node-rclone" "$stage"
 
-	bash "$REPO/test/services/s3.sh" stop "$state" >/dev/null 2>&1
-	rm -rf "$state" "$state.log"
+	bench_s3_stop "$state"
+	rm -rf "$state"
 	return "$rc"
 }
 

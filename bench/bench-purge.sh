@@ -28,108 +28,22 @@
 # Starts its own S3 server (port CB_TEST_S3_PORT) and stops it at the end;
 # the node's state directory and TMPDIR are private to the run.
 
-# The requests of the last bench_purge_run, by what bench_purge_reqs says.
+# The requests of the last bench_purge_run, by what bench_log_reqs says.
 declare -gA BENCH_PURGE_REQ
-
-# bench_purge_mark: the size of RGW's log once every request sent before
-# is in it: one more request (anonymous, refused) goes out, and its line
-# is waited for.
-bench_purge_mark() {
-	local tag from i
-	BENCH_PURGE_MARKS=$((${BENCH_PURGE_MARKS:-0} + 1))
-	tag=bench-purge-mark-$BENCH_PURGE_MARKS
-	from=$(stat -c %s "$BENCH_PURGE_LOG")
-	curl -s -o /dev/null "$S3_ENDPOINT/$S3_BUCKET/$tag"
-	for i in $(seq 1 200); do
-		tail -c +"$((from + 1))" "$BENCH_PURGE_LOG" | grep -q "/$tag " &&
-		    break
-		sleep 0.05
-	done
-	stat -c %s "$BENCH_PURGE_LOG"
-}
-
-# bench_purge_reqs FROM TO PREFIXES: the requests logged between the byte
-# offsets FROM and TO, as KEY TAB VALUE lines: text (count by kind),
-# total, list (ListObjectsV2 pages), prefixes (distinct), get
-# (GetObject), del (DeleteObjects), put, man_bytes and data_bytes (bodies
-# of GetObject: of manifests, of the rest), list_bytes (listing bodies).
-# The listed prefixes go to the file PREFIXES (DELIMITER TAB PREFIX, the
-# delimiter - for none).
-bench_purge_reqs() {
-	tail -c +"$(($1 + 1))" "$BENCH_PURGE_LOG" | head -c "$(($2 - $1))" |
-	    /usr/bin/python3 -c 'import re, sys, urllib.parse
-line = re.compile(r"beast: \S+ \S+ - \S+ \[[^\]]*\] \"(\S+) (\S+) [^\"]*\" (\d+) (\d+)")
-man = re.compile(r"/manifest(-[^/]*)?\.json$")
-count, bad, pre = {}, {}, set()
-n = {"list": 0, "get": 0, "del": 0, "put": 0, "total": 0,
-     "man_bytes": 0, "data_bytes": 0, "list_bytes": 0}
-for l in sys.stdin:
-    m = line.search(l)
-    if not m or "/bench-purge-mark-" in m.group(2):
-        continue
-    meth, target, st, size = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
-    path, _, q = target.partition("?")
-    qs = urllib.parse.parse_qs(q, keep_blank_values=True)
-    obj = path.strip("/").count("/") > 0
-    if meth == "GET" and not obj:
-        k = ("ListObjectsV2" if "list-type" in qs else
-             "ListMultipartUploads" if "uploads" in qs else
-             "ListBuckets" if path == "/" else "ListObjects")
-        if k == "ListObjectsV2":
-            n["list"] += 1
-            n["list_bytes"] += size
-            pre.add((qs.get("delimiter", [""])[0], qs.get("prefix", [""])[0]))
-    elif meth == "GET":
-        k = "GetObject"
-        n["get"] += 1
-        n["man_bytes" if man.search(path) else "data_bytes"] += size
-    elif meth == "HEAD":
-        k = "HeadObject" if obj else "HeadBucket"
-    elif meth == "PUT":
-        k = "UploadPart" if "partNumber" in qs else "PutObject"
-        n["put"] += 1
-    elif meth == "POST":
-        k = ("DeleteObjects" if "delete" in qs else
-             "CreateMultipartUpload" if "uploads" in qs else
-             "CompleteMultipartUpload" if "uploadId" in qs else "POST")
-        n["del"] += k == "DeleteObjects"
-    elif meth == "DELETE":
-        k = "AbortMultipartUpload" if "uploadId" in qs else "DeleteObject"
-    else:
-        k = meth
-    n["total"] += 1
-    count[k] = count.get(k, 0) + 1
-    if st >= 300:
-        bad.setdefault(k, {})
-        bad[k][st] = bad[k].get(st, 0) + 1
-def say(k):
-    s = "%s %d" % (k, count[k])
-    if k in bad:
-        s += " (%s)" % ", ".join("%d x %d" % (c, st) for st, c in sorted(bad[k].items()))
-    return s
-text = ", ".join(say(k) for k in sorted(count, key=lambda k: (-count[k], k)))
-print("text\t%s" % (text or "none"))
-n["prefixes"] = len(pre)
-for k, v in n.items():
-    print("%s\t%d" % (k, v))
-with open(sys.argv[1], "w") as f:
-    for d, p in sorted(pre):
-        f.write("%s\t%s\n" % (d or "-", p))' "$3"
-}
 
 # bench_purge_run LABEL OUT CMD...: CMD measured (its output into OUT), and
 # the requests it sent into BENCH_PURGE_REQ (its prefixes in OUT.prefixes).
 bench_purge_run() {
 	local label=$1 out=$2 a b rc k v
 	shift 2
-	a=$(bench_purge_mark)
+	a=$(bench_log_mark)
 	measure "$label" bash -c 'o=$1; shift; exec "$@" >"$o"' bash "$out" "$@"
 	rc=$?
-	b=$(bench_purge_mark)
+	b=$(bench_log_mark)
 	BENCH_PURGE_REQ=()
 	while IFS=$'\t' read -r k v; do
 		BENCH_PURGE_REQ[$k]=$v
-	done < <(bench_purge_reqs "$a" "$b" "$out.prefixes")
+	done < <(bench_log_reqs "$a" "$b" "$out.prefixes")
 	return "$rc"
 }
 
@@ -164,13 +78,13 @@ bench_purge_per() { printf '%.3f' "$(echo "$1 * 10000 / $2" | bc -l)"; }
 
 # bench_purge_get KEY FILE: the object KEY into FILE.
 bench_purge_get() {
-	cb-s3get -q --endpoint "$S3_ENDPOINT" "s3://$S3_BUCKET/$1" "$2"
+	timeout -k 5 60 cb-s3get -q --endpoint "$S3_ENDPOINT" "s3://$S3_BUCKET/$1" "$2"
 }
 
 # bench_purge_ls FILE: every object under cb/, one cb-s3get --ls record
 # each (SIZE TAB MTIME TAB ETAG TAB KEY).
 bench_purge_ls() {
-	cb-s3get -q --endpoint "$S3_ENDPOINT" --ls "s3://$S3_BUCKET/cb/" >"$1"
+	timeout -k 5 120 cb-s3get -q --endpoint "$S3_ENDPOINT" --ls "s3://$S3_BUCKET/cb/" >"$1"
 }
 
 # bench_purge_nodes NAME DIR: backup NAME's cluster manifest and node
@@ -223,16 +137,7 @@ bench_purge_main() {
 	data=$root/var/lib/cassandra/data
 	echo "bench-purge: starting the S3 server"
 	store=$((mib * 3 > 4096 ? mib * 3 : 4096))
-	if ! MEMSTORE_BYTES=$((store * 1048576)) \
-	    bash "$REPO/test/services/s3.sh" start "$tmp" >"$tmp/s3.log" 2>&1
-	then
-		tail -5 "$tmp/s3.log" >&2
-		rm -rf "$tmp"
-		return 1
-	fi
-	# shellcheck disable=SC1091
-	. "$tmp/s3.env"
-	BENCH_PURGE_LOG=$tmp/s3/log/client.rgw.s3.log
+	bench_s3_start "$tmp" "$store" || { rm -rf "$tmp"; return 1; }
 	cb=(env TMPDIR="$tmp/tmp" cassandra-backups --s3-bucket-name "$S3_BUCKET"
 	    --s3-base-path cb --s3-endpoint "$S3_ENDPOINT")
 	bk=(backup --hosts node1 --use-local --cassandra-conf-path "$conf"
@@ -247,7 +152,7 @@ bench_purge_main() {
 	    bench_purge_after || rc=1
 	bench_row "load average at the end" "$(bench_load)"
 
-	bash "$REPO/test/services/s3.sh" stop "$tmp" >/dev/null 2>&1
+	bench_s3_stop "$tmp"
 	rm -rf "$tmp"
 	return "$rc"
 }
@@ -269,8 +174,9 @@ bench_purge_setup() {
 			ncomp=$((ncomp + 1))
 		fi
 		t0=$(date +%s%N)
-		if ! "${cb[@]}" "${bk[@]}" --backup-name "$name" \
-		    >"$tmp/backup.out" 2>&1; then
+		if ! timeout -k 10 "${BENCH_STEP_TIMEOUT:-300}" "${cb[@]}" \
+		    "${bk[@]}" --backup-name "$name" >"$tmp/backup.out" 2>&1
+		then
 			echo "bench-purge: backup $name failed:" >&2
 			tail -5 "$tmp/backup.out" >&2
 			return 1

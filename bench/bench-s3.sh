@@ -14,14 +14,7 @@ bench_s3_main() {
 	local state big tree tables i aws rc=0
 	state=$(mktemp -d /tmp/cb-bench-s3.XXXXXX)
 	echo "bench-s3: starting the S3 server"
-	if ! MEMSTORE_BYTES=$((6 * 1024 * 1024 * 1024)) \
-	    bash "$REPO/test/services/s3.sh" start "$state" >"$state.log" 2>&1
-	then
-		tail -5 "$state.log" >&2
-		return 1
-	fi
-	# shellcheck disable=SC1091
-	. "$state/s3.env"
+	bench_s3_start "$state" 6144 || return 1
 	export AWS_EC2_METADATA_DISABLED=true
 	export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Ceph
 	export RCLONE_CONFIG_BENCH_ENDPOINT=$S3_ENDPOINT
@@ -52,8 +45,8 @@ bench_s3_main() {
 	fi
 	bench_s3_list "$tree" || rc=1
 
-	bash "$REPO/test/services/s3.sh" stop "$state" >/dev/null 2>&1
-	rm -rf "$state" "$state.log"
+	bench_s3_stop "$state"
+	rm -rf "$state"
 	return "$rc"
 }
 
@@ -77,7 +70,8 @@ bench_s3_single() {
 	ratio "cb-s3get" "aws s3 cp (down)"
 	ratio "cb-s3get" "rclone copyto (down)"
 	rm -f "$out"
-	/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
+	bench_do "clean-up: aws s3 rm --recursive" /usr/bin/aws \
+	    --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
 	    --only-show-errors "$url/"
 
 	# Peak RSS must not grow with the object: a tenth of it, piped.
@@ -86,7 +80,8 @@ bench_s3_single() {
 	    "head -c $((mib * 104858)) '$big' | cb-s3put --endpoint '$S3_ENDPOINT' '$url/small'"
 	measure "cb-s3put, $mib MiB stream" sh -c \
 	    "cb-s3put --endpoint '$S3_ENDPOINT' '$url/all' <'$big'"
-	/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
+	bench_do "clean-up: aws s3 rm --recursive" /usr/bin/aws \
+	    --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
 	    --only-show-errors "$url/"
 }
 
@@ -108,7 +103,8 @@ bench_s3_list() {
 	    --only-show-errors '$tmp' '$url/aws'"
 	ratio "cb-s3put --list --pack" "lzop + aws s3 cp --recursive"
 	rm -rf "$tmp"
-	/usr/bin/aws --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
+	bench_do "clean-up: aws s3 rm --recursive" /usr/bin/aws \
+	    --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
 	    --only-show-errors "$url/"
 }
 
