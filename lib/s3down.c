@@ -59,7 +59,8 @@ down_out(void *cookie, const void *buf, size_t len)
 {
 	struct down *d = cookie;
 
-	EVP_DigestUpdate(d->sha, buf, len);
+	if (d->sha != NULL)
+		EVP_DigestUpdate(d->sha, buf, len);
 	d->raw += len;
 	return (d->sink(d->cookie, buf, len));
 }
@@ -295,8 +296,8 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&d.lock, NULL);
-	if ((d.sha = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL) ||
+	if ((!o->no_sha256 && ((d.sha = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL))) ||
 	    (o->unpack && (d.unp = lzop_unpacker_new(o->unpack_threads, down_out,
 	    &d)) == NULL)) {
 		s3_error_set(e, S3_ESYS, "cannot start");
@@ -315,8 +316,10 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 	*e = d.err;
 	res->absent = rc != 0 && d.absent;
 	if (rc == 0) {
-		EVP_DigestFinal_ex(d.sha, md, &mdlen);
-		sigv4_hex(md, 32, res->sha256);
+		if (d.sha != NULL) {
+			EVP_DigestFinal_ex(d.sha, md, &mdlen);
+			sigv4_hex(md, 32, res->sha256);
+		}
 		res->stored_bytes = (uint64_t)d.size;
 		res->raw_bytes = d.raw;
 		memcpy(res->etag, d.etag, sizeof(res->etag));
