@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct atomicfile {
 	int	 direct;	/* a device or FIFO, written in place */
 	unsigned char *stage;	/* atomicfile_uncached(): O_DIRECT is on */
 	size_t	 staged;	/* bytes in stage */
+	int	 cached;	/* O_DIRECT refused at write(2): off */
 	char	*path;		/* for messages */
 	char	*leaf;		/* final name in dirfd */
 	char	 tmp[TMPNAME_MAX];	/* temporary name in dirfd */
@@ -335,37 +337,33 @@ uncached_off(struct atomicfile *f)
 }
 
 /*
- * Write the staging buffer out and empty it.  A file system that takes
+ * Write len bytes of whole blocks with O_DIRECT.  A file system that takes
  * O_DIRECT at open(2) but refuses it at write(2) (EINVAL) gets the rest
  * of the file through the page cache.
  */
 static int
-stage_flush(struct atomicfile *f)
+direct_write(struct atomicfile *f, const unsigned char *p, size_t len)
 {
 	ssize_t n;
-	size_t done = 0;
 
-	while (done < f->staged) {
-		n = write(f->fd, f->stage + done, f->staged - done);
+	while (len > 0 && !f->cached) {
+		n = write(f->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EINVAL) {
-			if (uncached_off(f) != 0 || write_all(f, f->stage +
-			    done, f->staged - done, STAGE_SIZE) != 0)
+			if (uncached_off(f) != 0)
 				return (-1);
-			free(f->stage);
-			f->stage = NULL;
-			f->staged = 0;
-			return (0);
+			f->cached = 1;
+			continue;
 		}
 		if (n < 0) {
 			warnp("cannot write '%s'", atomicfile_name(f));
 			return (-1);
 		}
-		done += (size_t)n;
+		p += n;
+		len -= (size_t)n;
 	}
-	f->staged = 0;
-	return (0);
+	return (write_all(f, p, len, STAGE_SIZE));
 }
 
 void
@@ -396,6 +394,15 @@ atomicfile_write(void *cookie, const void *buf, size_t len)
 		/* Slices: one 8 MiB write(2) costs the kernel far more. */
 		return (write_all(f, p, len, 262144));
 	}
+	/* Whole blocks of an aligned buffer need no staging. */
+	if (f->staged == 0 && (uintptr_t)p % STAGE_ALIGN == 0 &&
+	    len >= STAGE_ALIGN) {
+		n = len - len % STAGE_ALIGN;
+		if (direct_write(f, p, n) != 0)
+			return (-1);
+		p += n;
+		len -= n;
+	}
 	while (len > 0) {
 		n = STAGE_SIZE - f->staged;
 		if (n > len)
@@ -404,8 +411,11 @@ atomicfile_write(void *cookie, const void *buf, size_t len)
 		f->staged += n;
 		p += n;
 		len -= n;
-		if (f->staged == STAGE_SIZE && stage_flush(f) != 0)
-			return (-1);
+		if (f->staged == STAGE_SIZE) {
+			if (direct_write(f, f->stage, f->staged) != 0)
+				return (-1);
+			f->staged = 0;
+		}
 	}
 	return (0);
 }
@@ -428,8 +438,8 @@ atomicfile_commit(struct atomicfile *f)
 		return (0);
 	if (f->stage != NULL) {
 		/* The tail is no whole block: written through the cache. */
-		if (uncached_off(f) != 0 || write_all(f, f->stage, f->staged,
-		    STAGE_SIZE) != 0)
+		if ((!f->cached && uncached_off(f) != 0) || write_all(f,
+		    f->stage, f->staged, STAGE_SIZE) != 0)
 			return (-1);
 		free(f->stage);
 		f->stage = NULL;

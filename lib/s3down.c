@@ -153,6 +153,18 @@ down_emit(void *ctx, void *job)
 	(void)down_feed(ctx, ch->buf, ch->len);
 }
 
+/*
+ * A chunk buffer, page-aligned: a sink that writes with O_DIRECT
+ * (atomicfile_uncached) takes its whole blocks without a copy.
+ */
+static unsigned char *
+down_buf_new(const struct down *d)
+{
+	void *p;
+
+	return (posix_memalign(&p, 4096, d->o->chunk) == 0 ? p : NULL);
+}
+
 static int
 down_alloc(struct down *d)
 {
@@ -162,7 +174,7 @@ down_alloc(struct down *d)
 	    NULL)
 		return (-1);
 	for (i = 0; i < d->nbufs; i++)
-		if ((d->chunks[i].buf = malloc(d->o->chunk)) == NULL)
+		if ((d->chunks[i].buf = down_buf_new(d)) == NULL)
 			return (-1);
 	return (0);
 }
@@ -264,7 +276,7 @@ down_body(struct down *d, struct s3_conn *k)
 	int rc = -1;
 	struct s3_error e;
 
-	if ((buf = malloc(d->o->chunk)) == NULL) {
+	if ((buf = down_buf_new(d)) == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot allocate");
 		down_fail(d, &e);
 		return (-1);

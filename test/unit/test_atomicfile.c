@@ -216,6 +216,7 @@ t_uncached(void)
 	unsigned char *want = malloc(len), *got = malloc(len + 1);
 	struct atomicfile *f;
 	char path[300], prefix[300];
+	void *al;
 	int fd, direct;
 	FILE *fp;
 
@@ -244,7 +245,25 @@ t_uncached(void)
 	EXPECT(memcmp(got, want, len) == 0);
 	if (fp != NULL)
 		fclose(fp);
+	/* an aligned buffer: its whole blocks unstaged, then staged again */
+	EXPECT(posix_memalign(&al, 4096, len) == 0);
+	memcpy(al, want, len);
+	EXPECT((f = atomicfile_new(dfd, "u", 0)) != NULL);
+	atomicfile_uncached(f);
+	EXPECT(atomicfile_write(f, al, 4194304 + 8192 + 100) == 0);
+	EXPECT(atomicfile_write(f, want + 4194304 + 8192 + 100, 5000) == 0);
+	off = 4194304 + 8192 + 100 + 5000;
+	memcpy(al, want + off, len - off);
+	EXPECT(atomicfile_write(f, al, len - off) == 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	EXPECT((fp = fopen(path, "r")) != NULL);
+	EXPECT(fp != NULL && fread(got, 1, len + 1, fp) == len);
+	EXPECT(memcmp(got, want, len) == 0);
+	if (fp != NULL)
+		fclose(fp);
 	unlink(path);
+	free(al);
 	/* stdout and uncommitted files: nothing kept, nothing leaked */
 	EXPECT((f = atomicfile_new(dfd, "-", 0)) != NULL);
 	atomicfile_uncached(f);
