@@ -32,7 +32,7 @@ struct atomicfile {
 	int	 direct;	/* a device or FIFO, written in place */
 	unsigned char *stage;	/* atomicfile_uncached(): O_DIRECT is on */
 	size_t	 staged;	/* bytes in stage */
-	int	 cached;	/* O_DIRECT refused at write(2): off */
+	int	 cached;	/* O_DIRECT off again (the tail, a refusal) */
 	char	*path;		/* for messages */
 	char	*leaf;		/* final name in dirfd */
 	char	 tmp[TMPNAME_MAX];	/* temporary name in dirfd */
@@ -301,27 +301,6 @@ atomicfile_name(const struct atomicfile *f)
 	return (f->dirfd < 0 && !f->direct ? "stdout" : f->path);
 }
 
-/* Write all len bytes to f->fd in writes of at most slice bytes. */
-static int
-write_all(struct atomicfile *f, const unsigned char *p, size_t len,
-    size_t slice)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(f->fd, p, len < slice ? len : slice);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			warnp("cannot write '%s'", atomicfile_name(f));
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* Clear O_DIRECT: the file is written through the page cache again. */
 static int
 uncached_off(struct atomicfile *f)
@@ -333,27 +312,29 @@ uncached_off(struct atomicfile *f)
 		warnp("cannot write '%s'", atomicfile_name(f));
 		return (-1);
 	}
+	f->cached = 1;
 	return (0);
 }
 
 /*
- * Write len bytes of whole blocks with O_DIRECT.  A file system that takes
- * O_DIRECT at open(2) but refuses it at write(2) (EINVAL) gets the rest
- * of the file through the page cache.
+ * Write all len bytes to f->fd in writes of at most slice bytes.  With
+ * O_DIRECT on, a file system that takes it at open(2) but refuses it at
+ * write(2) (EINVAL) gets the rest of the file through the page cache.
  */
 static int
-direct_write(struct atomicfile *f, const unsigned char *p, size_t len)
+write_all(struct atomicfile *f, const unsigned char *p, size_t len,
+    size_t slice)
 {
 	ssize_t n;
 
-	while (len > 0 && !f->cached) {
-		n = write(f->fd, p, len);
+	while (len > 0) {
+		n = write(f->fd, p, len < slice ? len : slice);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EINVAL) {
+		if (n < 0 && errno == EINVAL && f->stage != NULL &&
+		    !f->cached) {
 			if (uncached_off(f) != 0)
 				return (-1);
-			f->cached = 1;
 			continue;
 		}
 		if (n < 0) {
@@ -363,7 +344,7 @@ direct_write(struct atomicfile *f, const unsigned char *p, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	return (write_all(f, p, len, STAGE_SIZE));
+	return (0);
 }
 
 void
@@ -398,7 +379,7 @@ atomicfile_write(void *cookie, const void *buf, size_t len)
 	if (f->staged == 0 && (uintptr_t)p % STAGE_ALIGN == 0 &&
 	    len >= STAGE_ALIGN) {
 		n = len - len % STAGE_ALIGN;
-		if (direct_write(f, p, n) != 0)
+		if (write_all(f, p, n, STAGE_SIZE) != 0)
 			return (-1);
 		p += n;
 		len -= n;
@@ -412,7 +393,7 @@ atomicfile_write(void *cookie, const void *buf, size_t len)
 		p += n;
 		len -= n;
 		if (f->staged == STAGE_SIZE) {
-			if (direct_write(f, f->stage, f->staged) != 0)
+			if (write_all(f, f->stage, f->staged, STAGE_SIZE) != 0)
 				return (-1);
 			f->staged = 0;
 		}
