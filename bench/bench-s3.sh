@@ -67,9 +67,23 @@ bench_s3_single() {
 	cmp -s "$big" "$out" || echo "bench-s3: cb-s3get: wrong bytes" >&2
 	measure "aws s3 cp (down)" "${aws[@]}" "$url/aws" "$out"
 	measure "rclone copyto (down)" env -u AWS_CA_BUNDLE rclone copyto "bench:$S3_BUCKET/bench/rclone" "$out"
+	measure "curl GET (down)" curl -sS -o "$out" "$(/usr/bin/aws \
+	    --endpoint-url "$S3_ENDPOINT" s3 presign "$url/cb")"
 	ratio "cb-s3get" "aws s3 cp (down)"
 	ratio "cb-s3get" "rclone copyto (down)"
-	rm -f "$out"
+	ratio "cb-s3get" "curl GET (down)"
+	bench_do "cb-pack: the lzop object" cb-pack -o "$out.lzo" "$big"
+	bench_do "cb-s3put: the lzop object" cb-s3put --endpoint "$S3_ENDPOINT" \
+	    "$url/cb.lzo" "$out.lzo"
+	measure "cb-s3get --unpack" cb-s3get --unpack \
+	    --endpoint "$S3_ENDPOINT" "$url/cb.lzo" "$out"
+	cmp -s "$big" "$out" || echo "bench-s3: cb-s3get --unpack: wrong bytes" >&2
+	measure "rclone + lzop -d (down)" sh -c "env -u AWS_CA_BUNDLE rclone \
+	    copyto 'bench:$S3_BUCKET/bench/cb.lzo' '$out.lzo' &&
+	    lzop -dfq -o '$out' '$out.lzo'"
+	ratio "cb-s3get --unpack" "rclone + lzop -d (down)"
+	ratio "cb-s3get --unpack" "cb-s3get"
+	rm -f "$out" "$out.lzo"
 	bench_do "clean-up: aws s3 rm --recursive" /usr/bin/aws \
 	    --endpoint-url "$S3_ENDPOINT" s3 rm --recursive \
 	    --only-show-errors "$url/"

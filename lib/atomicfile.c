@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,22 @@
 /* Temporary names fit a NAME_MAX component: a long leaf is cut. */
 #define TMPNAME_MAX		256
 
+/*
+ * Uncached files are written with O_DIRECT from a staging buffer of whole
+ * blocks (a multiple of any logical block size, aligned to it).
+ */
+#define STAGE_SIZE		(4 * 1024 * 1024)
+#define STAGE_ALIGN		4096
+
 struct atomicfile {
 	int	 fd;
 	int	 dirfd;		/* parent directory, or -1 for stdout */
 	int	 slot;		/* in guards[], or -1 */
 	int	 committed;
 	int	 direct;	/* a device or FIFO, written in place */
+	unsigned char *stage;	/* atomicfile_uncached(): O_DIRECT is on */
+	size_t	 staged;	/* bytes in stage */
+	int	 cached;	/* O_DIRECT off again (the tail, a refusal) */
 	char	*path;		/* for messages */
 	char	*leaf;		/* final name in dirfd */
 	char	 tmp[TMPNAME_MAX];	/* temporary name in dirfd */
@@ -290,24 +301,102 @@ atomicfile_name(const struct atomicfile *f)
 	return (f->dirfd < 0 && !f->direct ? "stdout" : f->path);
 }
 
-int
-atomicfile_write(void *cookie, const void *buf, size_t len)
+/* Clear O_DIRECT: the file is written through the page cache again. */
+static int
+uncached_off(struct atomicfile *f)
 {
-	struct atomicfile *f = cookie;
-	const char *p = buf;
+	int fl;
+
+	if ((fl = fcntl(f->fd, F_GETFL)) < 0 ||
+	    fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) != 0) {
+		warnp("cannot write '%s'", atomicfile_name(f));
+		return (-1);
+	}
+	f->cached = 1;
+	return (0);
+}
+
+/*
+ * Write all len bytes to f->fd in writes of at most slice bytes.  With
+ * O_DIRECT on, a file system that takes it at open(2) but refuses it at
+ * write(2) (EINVAL) gets the rest of the file through the page cache.
+ */
+static int
+write_all(struct atomicfile *f, const unsigned char *p, size_t len,
+    size_t slice)
+{
 	ssize_t n;
 
 	while (len > 0) {
-		/* Slices: one 8 MiB write(2) costs the kernel far more. */
-		n = write(f->fd, p, len < 262144 ? len : 262144);
+		n = write(f->fd, p, len < slice ? len : slice);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EINVAL && f->stage != NULL &&
+		    !f->cached) {
+			if (uncached_off(f) != 0)
+				return (-1);
+			continue;
+		}
 		if (n < 0) {
 			warnp("cannot write '%s'", atomicfile_name(f));
 			return (-1);
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return (0);
+}
+
+void
+atomicfile_uncached(struct atomicfile *f)
+{
+	void *p;
+	int fl;
+
+	if (f->dirfd < 0 || f->stage != NULL ||
+	    posix_memalign(&p, STAGE_ALIGN, STAGE_SIZE) != 0)
+		return;
+	if ((fl = fcntl(f->fd, F_GETFL)) < 0 ||
+	    fcntl(f->fd, F_SETFL, fl | O_DIRECT) != 0) {
+		free(p);	/* tmpfs and others: through the page cache */
+		return;
+	}
+	f->stage = p;
+}
+
+int
+atomicfile_write(void *cookie, const void *buf, size_t len)
+{
+	struct atomicfile *f = cookie;
+	const unsigned char *p = buf;
+	size_t n;
+
+	if (f->stage == NULL) {
+		/* Slices: one 8 MiB write(2) costs the kernel far more. */
+		return (write_all(f, p, len, 262144));
+	}
+	/* Whole blocks of an aligned buffer need no staging. */
+	if (f->staged == 0 && (uintptr_t)p % STAGE_ALIGN == 0 &&
+	    len >= STAGE_ALIGN) {
+		n = len - len % STAGE_ALIGN;
+		if (write_all(f, p, n, STAGE_SIZE) != 0)
+			return (-1);
+		p += n;
+		len -= n;
+	}
+	while (len > 0) {
+		n = STAGE_SIZE - f->staged;
+		if (n > len)
+			n = len;
+		memcpy(f->stage + f->staged, p, n);
+		f->staged += n;
+		p += n;
+		len -= n;
+		if (f->staged == STAGE_SIZE) {
+			if (write_all(f, f->stage, f->staged, STAGE_SIZE) != 0)
+				return (-1);
+			f->staged = 0;
+		}
 	}
 	return (0);
 }
@@ -328,6 +417,14 @@ atomicfile_commit(struct atomicfile *f)
 	}
 	if (f->dirfd < 0)
 		return (0);
+	if (f->stage != NULL) {
+		/* The tail is no whole block: written through the cache. */
+		if ((!f->cached && uncached_off(f) != 0) || write_all(f,
+		    f->stage, f->staged, STAGE_SIZE) != 0)
+			return (-1);
+		free(f->stage);
+		f->stage = NULL;
+	}
 	f->fd = -1;
 	if (fchmod(fd, 0666 & ~saved_umask) != 0 || fsync(fd) != 0) {
 		warnp("cannot write '%s'", f->path);
@@ -367,6 +464,7 @@ atomicfile_free(struct atomicfile *f)
 		atomicfile_disarm(f);
 		close(f->dirfd);
 	}
+	free(f->stage);
 	free(f->leaf);
 	free(f->path);
 	free(f);

@@ -32,6 +32,19 @@ struct atomicfile *atomicfile_new(int dirfd, const char *path, int confined);
 const char *atomicfile_name(const struct atomicfile *f);
 
 /*
+ * Write f past the page cache from here on (O_DIRECT, through a staging
+ * buffer of 4 MiB), for a large file written once: no copy into the cache,
+ * and no cache pages to allocate, which in a virtual machine that hands
+ * freed memory back to its host can cost more than the copy.  Whole
+ * blocks of a buffer aligned to 4096 bytes are written from it directly,
+ * with nothing staged before them; the rest is staged.  Where the
+ * file system refuses O_DIRECT (tmpfs), or for stdout or a device, nothing
+ * changes.  The last partial block is written through the cache by
+ * atomicfile_commit().
+ */
+void atomicfile_uncached(struct atomicfile *f);
+
+/*
  * Write all len bytes (an lzop_sink_fn: cookie is the atomicfile).
  * Returns 0, or -1 (reported).
  */

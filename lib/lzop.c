@@ -21,6 +21,7 @@
 
 #include <lzo/lzo1x.h>
 
+#include "adler32.h"
 #include "lzop.h"
 #include "ordpool.h"
 #include "warnp.h"
@@ -409,7 +410,7 @@ pack_run(void *ctx, void *wrkmem, void *job)
 	struct lzop_packer *p = ctx;
 	struct job *j = job;
 
-	j->adler = lzo_adler32(1, j->in, j->in_len);
+	j->adler = adler32_update(1, j->in, j->in_len);
 	j->packed = 0;
 	if (p->store)
 		return;
@@ -510,7 +511,7 @@ pack_header(const struct lzop_packer *p, unsigned char *b)
 	b[33] = (unsigned char)p->namelen;
 	memcpy(b + 34, p->name, p->namelen);
 	n = 34 + p->namelen;
-	put32(b + n, lzo_adler32(1, b + 9, n - 9));
+	put32(b + n, adler32_update(1, b + 9, n - 9));
 	return (n + 4);
 }
 
@@ -803,7 +804,7 @@ unpack_run(void *ctx, void *wrkmem, void *job)
 	j->err = NULL;
 	if (j->in_len < j->d_len) {
 		if ((j->flags & F_ADLER32_C) &&
-		    lzo_adler32(1, j->in, j->in_len) != j->sum[2]) {
+		    adler32_update(1, j->in, j->in_len) != j->sum[2]) {
 			j->err = "compressed-data Adler-32 mismatch";
 			return;
 		}
@@ -823,7 +824,7 @@ unpack_run(void *ctx, void *wrkmem, void *job)
 		data = j->out;
 	}
 	if ((j->flags & F_ADLER32_D) &&
-	    lzo_adler32(1, data, j->d_len) != j->sum[0])
+	    adler32_update(1, data, j->d_len) != j->sum[0])
 		j->err = "block Adler-32 mismatch";
 	else if ((j->flags & F_CRC32_D) &&
 	    lzo_crc32(0, data, j->d_len) != j->sum[1])
@@ -985,7 +986,7 @@ unpack_hsum(const struct lzop_unpacker *u, uint32_t init,
 
 	if (u->flags & F_H_CRC32)
 		return (lzo_crc32(init, b, len));
-	return (lzo_adler32(init, b, len));
+	return (adler32_update(init, b, len));
 }
 
 static uint32_t

@@ -59,7 +59,8 @@ down_out(void *cookie, const void *buf, size_t len)
 {
 	struct down *d = cookie;
 
-	EVP_DigestUpdate(d->sha, buf, len);
+	if (d->sha != NULL)
+		EVP_DigestUpdate(d->sha, buf, len);
 	d->raw += len;
 	return (d->sink(d->cookie, buf, len));
 }
@@ -152,6 +153,18 @@ down_emit(void *ctx, void *job)
 	(void)down_feed(ctx, ch->buf, ch->len);
 }
 
+/*
+ * A chunk buffer, page-aligned: a sink that writes with O_DIRECT
+ * (atomicfile_uncached) takes its whole blocks without a copy.
+ */
+static unsigned char *
+down_buf_new(const struct down *d)
+{
+	void *p;
+
+	return (posix_memalign(&p, 4096, d->o->chunk) == 0 ? p : NULL);
+}
+
 static int
 down_alloc(struct down *d)
 {
@@ -161,7 +174,7 @@ down_alloc(struct down *d)
 	    NULL)
 		return (-1);
 	for (i = 0; i < d->nbufs; i++)
-		if ((d->chunks[i].buf = malloc(d->o->chunk)) == NULL)
+		if ((d->chunks[i].buf = down_buf_new(d)) == NULL)
 			return (-1);
 	return (0);
 }
@@ -263,7 +276,7 @@ down_body(struct down *d, struct s3_conn *k)
 	int rc = -1;
 	struct s3_error e;
 
-	if ((buf = malloc(d->o->chunk)) == NULL) {
+	if ((buf = down_buf_new(d)) == NULL) {
 		s3_error_set(&e, S3_ESYS, "cannot allocate");
 		down_fail(d, &e);
 		return (-1);
@@ -295,8 +308,8 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&d.lock, NULL);
-	if ((d.sha = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL) ||
+	if ((!o->no_sha256 && ((d.sha = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL))) ||
 	    (o->unpack && (d.unp = lzop_unpacker_new(o->unpack_threads, down_out,
 	    &d)) == NULL)) {
 		s3_error_set(e, S3_ESYS, "cannot start");
@@ -315,8 +328,10 @@ s3down_run(struct s3_client *c, struct s3_conn *k, const char *key,
 	*e = d.err;
 	res->absent = rc != 0 && d.absent;
 	if (rc == 0) {
-		EVP_DigestFinal_ex(d.sha, md, &mdlen);
-		sigv4_hex(md, 32, res->sha256);
+		if (d.sha != NULL) {
+			EVP_DigestFinal_ex(d.sha, md, &mdlen);
+			sigv4_hex(md, 32, res->sha256);
+		}
 		res->stored_bytes = (uint64_t)d.size;
 		res->raw_bytes = d.raw;
 		memcpy(res->etag, d.etag, sizeof(res->etag));

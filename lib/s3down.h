@@ -20,6 +20,7 @@ struct s3down_opts {
 	int		 concurrency;	/* GETs in flight, >= 1 */
 	int		 unpack;
 	int		 unpack_threads;	/* 0: online CPUs */
+	int		 no_sha256;	/* res->sha256 left empty */
 };
 
 struct s3down_result {

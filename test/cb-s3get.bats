@@ -644,7 +644,7 @@ tmpfs_run() {
 	expect_status 0
 }
 
-@test "cb-s3get --list: a file system that fills up: NoSpace, exit 73, nothing partial left" {
+@test "cb-s3get: a file system that fills up: NoSpace, exit 73 (--list), exit 1 (one object), nothing partial left" {
 	local_only
 	mkdata small 1000
 	mkdata big $((2 * 1024 * 1024))
@@ -667,4 +667,9 @@ tmpfs_run() {
 	expect_status 73
 	[ "$(cat out)" = "$(printf 'NoSpace\t-\t-\tbig.lzo\tb/big')" ]
 	[ "$(cat dst.ls)" = ./b ]
+	# one object, written past the page cache: the error, nothing left
+	tmpfs_run 1m dst cb-s3get "$B/$T/big" dst/big
+	expect_status 1
+	[ "$(cat err)" = "cb-s3get: cannot write 'dst/big': No space left on device" ]
+	[ ! -s dst.ls ]
 }

@@ -173,6 +173,7 @@ static int
 get_single(struct get *g, const char *path)
 {
 	struct s3down_result res;
+	struct s3down_opts o = g->down;
 	struct s3_error e;
 	struct s3_conn *k;
 	struct atomicfile *out;
@@ -184,9 +185,11 @@ get_single(struct get *g, const char *path)
 	}
 	if ((out = atomicfile_new(AT_FDCWD, path, 0)) == NULL)
 		return (EX_FAILURE);
+	atomicfile_uncached(out);
+	o.no_sha256 = 1;	/* nothing to compare it with */
 	if ((k = s3_conn_new(g->cli.client)) != NULL) {
-		rc = get_object(g, k, g->key, atomicfile_write, out,
-		    &g->down, &res, &e);
+		rc = get_object(g, k, g->key, atomicfile_write, out, &o,
+		    &res, &e);
 		if (rc == 0 && atomicfile_commit(out) != 0)
 			rc = EX_FAILURE;
 	}

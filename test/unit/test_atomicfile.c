@@ -177,6 +177,105 @@ t_device(void)
 	EXPECT(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
 }
 
+/* The flags of our descriptor open on a name starting with prefix. */
+static long
+fd_flags(const char *prefix)
+{
+	char link[64], target[512], info[64], line[128];
+	long flags = -1;
+	FILE *fp;
+	ssize_t n;
+	int fd;
+
+	for (fd = 3; fd < 1024 && flags < 0; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, target, sizeof(target) - 1)) < 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, prefix) == NULL)
+			continue;
+		snprintf(info, sizeof(info), "/proc/self/fdinfo/%d", fd);
+		if ((fp = fopen(info, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "flags: %lo", &flags) == 1)
+				break;
+		fclose(fp);
+	}
+	return (flags);
+}
+
+/*
+ * Uncached: O_DIRECT on where the file system takes it, and the bytes
+ * whole whatever the sizes of the writes (whole stages, a tail).
+ */
+static void
+t_uncached(void)
+{
+	size_t len = 2 * 4194304 + 12345, off, n, piece = 100003;
+	unsigned char *want = malloc(len), *got = malloc(len + 1);
+	struct atomicfile *f;
+	char path[300], prefix[300];
+	void *al;
+	int fd, direct;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/probe", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+	direct = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	for (off = 0; off < len; off++)
+		want[off] = (unsigned char)(off * 7 + off / 4096);
+	EXPECT((f = atomicfile_new(dfd, "u", 0)) != NULL);
+	atomicfile_uncached(f);
+	for (off = 0; off < len; off += n) {
+		n = len - off < piece ? len - off : piece;
+		EXPECT(atomicfile_write(f, want + off, n) == 0);
+	}
+	snprintf(prefix, sizeof(prefix), "%s/.u.cb-", dir);
+	if (direct)
+		EXPECT((fd_flags(prefix) & O_DIRECT) != 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	snprintf(path, sizeof(path), "%s/u", dir);
+	EXPECT((fp = fopen(path, "r")) != NULL);
+	EXPECT(fp != NULL && fread(got, 1, len + 1, fp) == len);
+	EXPECT(memcmp(got, want, len) == 0);
+	if (fp != NULL)
+		fclose(fp);
+	/* an aligned buffer: its whole blocks unstaged, then staged again */
+	EXPECT(posix_memalign(&al, 4096, len) == 0);
+	memcpy(al, want, len);
+	EXPECT((f = atomicfile_new(dfd, "u", 0)) != NULL);
+	atomicfile_uncached(f);
+	EXPECT(atomicfile_write(f, al, 4194304 + 8192 + 100) == 0);
+	EXPECT(atomicfile_write(f, want + 4194304 + 8192 + 100, 5000) == 0);
+	off = 4194304 + 8192 + 100 + 5000;
+	memcpy(al, want + off, len - off);
+	EXPECT(atomicfile_write(f, al, len - off) == 0);
+	EXPECT(atomicfile_commit(f) == 0);
+	atomicfile_free(f);
+	EXPECT((fp = fopen(path, "r")) != NULL);
+	EXPECT(fp != NULL && fread(got, 1, len + 1, fp) == len);
+	EXPECT(memcmp(got, want, len) == 0);
+	if (fp != NULL)
+		fclose(fp);
+	unlink(path);
+	free(al);
+	/* stdout and uncommitted files: nothing kept, nothing leaked */
+	EXPECT((f = atomicfile_new(dfd, "-", 0)) != NULL);
+	atomicfile_uncached(f);
+	atomicfile_free(f);
+	EXPECT((f = atomicfile_new(dfd, "v", 0)) != NULL);
+	atomicfile_uncached(f);
+	EXPECT(atomicfile_write(f, want, 5000) == 0);
+	atomicfile_free(f);
+	free(want);
+	free(got);
+}
+
 
 int
 main(void)
@@ -194,6 +293,7 @@ main(void)
 	TEST(t_confined);
 	TEST(t_paths);
 	TEST(t_device);
+	TEST(t_uncached);
 	names(dir, ls, sizeof(ls));
 	if (*ls == '\0')
 		rmdir(dir);

@@ -105,6 +105,23 @@ t_crc32c(void)
 	    crc32c(0, big, 1000));
 }
 
+/* Past three lanes of 4096 bytes, joined; values from crcmod. */
+static void
+t_crc32c_lanes(void)
+{
+	size_t n = 100003, i;
+	unsigned char *b = malloc(n);
+
+	EXPECT(b != NULL);
+	for (i = 0; b != NULL && i < n; i++)
+		b[i] = (unsigned char)(i * 7 + i / 4096);
+	EXPECT(crc32c(0, b, n) == 0xc7e8cac7);
+	EXPECT(crc32c(0, b, 3 * 4096) == 0xbe81e329);
+	EXPECT(crc32c(0, b + 5, 6 * 4096 + 17) == 0x89a073b4);
+	EXPECT(crc32c(crc32c(0, b, 4099), b + 4099, n - 4099) == 0xc7e8cac7);
+	free(b);
+}
+
 static void
 t_url_decode(void)
 {
@@ -458,6 +475,7 @@ main(void)
 	TEST(t_json);
 	TEST(t_xmlwalk);
 	TEST(t_crc32c);
+	TEST(t_crc32c_lanes);
 	TEST(t_url_decode);
 	TEST(t_part_sizes);
 	TEST(t_address);
