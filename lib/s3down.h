@@ -14,12 +14,22 @@
 
 #include "lzop.h"
 #include "s3.h"
+#include "slots.h"
 
 struct s3down_opts {
 	size_t		 chunk;		/* bytes per ranged GET */
 	int		 concurrency;	/* GETs in flight, >= 1 */
 	int		 unpack;
 	int		 unpack_threads;	/* 0: online CPUs */
+	/*
+	 * If set (list mode), the run's budget of -j slots: the caller holds
+	 * one and fetches the chunks no slot is free for; each other chunk
+	 * borrows a slot (slots_try()) until it is handed to the sink, so
+	 * chunks in use never outnumber the slots held (one spare buffer
+	 * kept: a run of -j N files holds at most 2N chunks); at most
+	 * concurrency chunks in flight.
+	 */
+	struct slots	*slots;
 };
 
 struct s3down_result {

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "s3up.h"
+#include "slots.h"
 #include "sigv4.h"
 #include "warnp.h"
 
@@ -42,6 +43,7 @@ struct up {
 	int			 nbufs;		/* allocated */
 	struct part		*qhead, *qtail;
 	int			 busy;		/* parts queued or uploading */
+	int			 lent;		/* of them, with the workers */
 	int			 closing;
 	int			 failed;
 	struct s3_error		 err;
@@ -98,16 +100,29 @@ up_failed(struct up *u)
 	return (f);
 }
 
+/*
+ * A part's buffer back for the next part.  With a budget, one spare is
+ * kept and the others freed: a file holds the buffers of the slots it
+ * has now, not of the most it ever had (s3up_opts.slots).
+ */
 static void
 part_release(struct up *u, struct part *p)
 {
+	int drop;
 
 	pthread_mutex_lock(&u->lock);
-	p->next = u->freel;
-	u->freel = p;
+	if (!(drop = u->o->slots != NULL && u->freel != NULL)) {
+		p->next = u->freel;
+		u->freel = p;
+	} else
+		u->nbufs--;
 	u->busy--;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->lock);
+	if (drop) {
+		free(p->buf);
+		free(p);
+	}
 }
 
 static int
@@ -146,33 +161,61 @@ up_worker(void *arg)
 		pthread_mutex_unlock(&u->lock);
 		if (k != NULL && !up_failed(u))
 			part_upload(u, k, p);
+		if (u->o->slots != NULL)
+			slots_give(u->o->slots);	/* the part's slot */
 		part_release(u, p);
 		pthread_mutex_lock(&u->lock);
+		u->lent--;
 	}
 	pthread_mutex_unlock(&u->lock);
 	s3_conn_free(k);
 	return (NULL);
 }
 
+/* One more worker thread (at most concurrency).  Returns 0 or -1. */
 static int
-up_start_threads(struct up *u)
+up_spawn(struct up *u)
 {
-	int i, n = u->o->concurrency;
-	struct s3_error e;
 
-	if ((u->tids = calloc((size_t)n, sizeof(*u->tids))) == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if (pthread_create(&u->tids[i], NULL, up_worker, u) != 0)
-			goto fail;
-		u->nthreads++;
-	}
+	if (u->tids == NULL && (u->tids = calloc((size_t)u->o->concurrency,
+	    sizeof(*u->tids))) == NULL)
+		return (-1);
+	if (pthread_create(&u->tids[u->nthreads], NULL, up_worker, u) != 0)
+		return (-1);
+	u->nthreads++;
 	return (0);
-fail:
-	s3_error_set(&e, S3_ESYS, "cannot start upload threads: %s",
-	    strerror(errno));
-	up_fail(u, &e);
-	return (-1);
+}
+
+/*
+ * Whether the next part goes to a worker: without a budget, always with
+ * concurrency > 1 (up_take() holds the reading back); with one, when a
+ * slot is free for it, else the caller sends it on its own slot.  A
+ * worker is started when every one is busy; if none can be, the part
+ * goes inline.
+ */
+static int
+up_lend(struct up *u)
+{
+	struct slots *sl = u->o->slots;
+	int max = u->o->concurrency - (sl != NULL), spawn;
+
+	pthread_mutex_lock(&u->lock);
+	spawn = u->lent < max;
+	pthread_mutex_unlock(&u->lock);
+	if (!spawn || (sl != NULL && !slots_try(sl)))
+		return (0);
+	pthread_mutex_lock(&u->lock);
+	spawn = ++u->lent > u->nthreads;
+	pthread_mutex_unlock(&u->lock);
+	if (spawn && up_spawn(u) != 0 && u->nthreads == 0) {
+		pthread_mutex_lock(&u->lock);
+		u->lent--;
+		pthread_mutex_unlock(&u->lock);
+		if (sl != NULL)
+			slots_give(sl);
+		return (0);
+	}
+	return (1);
 }
 
 /*
@@ -214,8 +257,6 @@ up_begin(struct up *u)
 		up_fail(u, &e);
 		return (-1);
 	}
-	if (u->o->concurrency > 1)
-		return (up_start_threads(u));
 	return (0);
 }
 
@@ -235,7 +276,7 @@ up_dispatch(struct up *u)
 		goto drop;
 	}
 	u->nparts = p->n;
-	if (u->o->concurrency <= 1) {
+	if (!up_lend(u)) {
 		pthread_mutex_lock(&u->lock);
 		u->busy++;
 		pthread_mutex_unlock(&u->lock);

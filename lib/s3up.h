@@ -18,6 +18,7 @@
 
 #include "lzop.h"
 #include "s3.h"
+#include "slots.h"
 
 #define S3UP_MIN_PART	(5 * 1024 * 1024)
 #define S3UP_MAX_PART	(5ULL * 1024 * 1024 * 1024)
@@ -29,6 +30,15 @@ struct s3up_result;
 struct s3up_opts {
 	size_t			 part_size;	/* first part size */
 	int			 concurrency;	/* parts in flight, >= 1 */
+	/*
+	 * If set (list mode), the run's budget of -j slots: the caller holds
+	 * one, its connection k uploads the parts no slot is free for, and
+	 * each other part in flight borrows a slot (slots_try()), given back
+	 * once the part is up; at most concurrency parts in flight.  The
+	 * upload keeps one spare buffer beyond those in use, so a run of -j
+	 * N files holds at most 2N part buffers (N in use).
+	 */
+	struct slots		*slots;
 	int			 pack;
 	struct lzop_pack_opts	 lzo;
 	struct s3_put_opts	 put;
