@@ -146,18 +146,12 @@ down_run(void *ctx, void *k, void *job)
 	(void)down_get(d, k, ch->idx, ch->buf, &ch->len);
 }
 
-/*
- * A chunk's buffer and slot back once handed on, or never to be.  With a
- * budget, one spare buffer is kept and the others freed: a file holds the
- * buffers of the slots it has now (s3down_opts.slots).
- */
+/* A chunk's buffer and slot back once handed on, or never to be. */
 static void
 down_release(struct down *d, struct chunk *ch)
 {
 
-	if (ch->buf != NULL && d->o->slots != NULL && d->nspare > 0)
-		free(ch->buf);
-	else if (ch->buf != NULL)
+	if (ch->buf != NULL)
 		d->spare[d->nspare++] = ch->buf;
 	ch->buf = NULL;
 	if (ch->lent)
@@ -191,7 +185,9 @@ down_alloc(struct down *d)
  * buffer: one not in use, else a new one.  With a budget, ch goes to a
  * worker on a borrowed slot; with none free, the chunks before it are
  * emitted (their slots given back) until one is, or until none is
- * pending: then ch is fetched here, on the caller's own slot.
+ * pending: then ch is fetched here, on the caller's own slot, and the
+ * buffers of the slots the file had are freed but one spare (a file
+ * holds the buffers of what it has now).
  */
 static int
 down_submit(struct down *d, struct chunk *ch)
@@ -212,8 +208,11 @@ down_submit(struct down *d, struct chunk *ch)
 		    (size_t)ordpool_nworkers(d->pool) &&
 		    (ch->lent = slots_try(sl)) != 0)
 			return (ordpool_submit(d->pool, ch));
-		if (ordpool_pending(d->pool) == 0)
+		if (ordpool_pending(d->pool) == 0) {
+			while (d->nspare > 1)
+				free(d->spare[--d->nspare]);
 			return (ordpool_submit_here(d->pool, ch));
+		}
 		if (ordpool_drain_to(d->pool, ordpool_pending(d->pool) -
 		    1) != 0)
 			return (-1);

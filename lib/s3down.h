@@ -25,8 +25,9 @@ struct s3down_opts {
 	 * If set (list mode), the run's budget of -j slots: the caller holds
 	 * one and fetches the chunks no slot is free for; each other chunk
 	 * borrows a slot (slots_try()) until it is handed to the sink, so
-	 * chunks in use never outnumber the slots held (one spare buffer
-	 * kept: a run of -j N files holds at most 2N chunks); at most
+	 * chunks in use never outnumber the slots held (-j N in all); a
+	 * chunk that finds no slot frees the spare buffers but one, so what
+	 * stays allocated follows the slots held (about 2N); at most
 	 * concurrency chunks in flight.
 	 */
 	struct slots	*slots;

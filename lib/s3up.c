@@ -100,26 +100,41 @@ up_failed(struct up *u)
 	return (f);
 }
 
-/*
- * A part's buffer back for the next part.  With a budget, one spare is
- * kept and the others freed: a file holds the buffers of the slots it
- * has now, not of the most it ever had (s3up_opts.slots).
- */
 static void
 part_release(struct up *u, struct part *p)
 {
-	int drop;
 
 	pthread_mutex_lock(&u->lock);
-	if (!(drop = u->o->slots != NULL && u->freel != NULL)) {
-		p->next = u->freel;
-		u->freel = p;
-	} else
-		u->nbufs--;
+	p->next = u->freel;
+	u->freel = p;
 	u->busy--;
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->lock);
-	if (drop) {
+}
+
+/*
+ * With a budget, a part sent inline found no slot to borrow: the buffers
+ * of the slots the upload had are freed but one spare, so a file holds
+ * the buffers of what it has now, not of the most it ever had.
+ */
+static void
+up_trim(struct up *u)
+{
+	struct part *p, *drop = NULL;
+
+	if (u->o->slots == NULL)
+		return;
+	pthread_mutex_lock(&u->lock);
+	while (u->freel != NULL && u->freel->next != NULL) {
+		p = u->freel->next;
+		u->freel->next = p->next;
+		p->next = drop;
+		drop = p;
+		u->nbufs--;
+	}
+	pthread_mutex_unlock(&u->lock);
+	while ((p = drop) != NULL) {
+		drop = p->next;
 		free(p->buf);
 		free(p);
 	}
@@ -277,6 +292,7 @@ up_dispatch(struct up *u)
 	}
 	u->nparts = p->n;
 	if (!up_lend(u)) {
+		up_trim(u);
 		pthread_mutex_lock(&u->lock);
 		u->busy++;
 		pthread_mutex_unlock(&u->lock);

@@ -34,9 +34,10 @@ struct s3up_opts {
 	 * If set (list mode), the run's budget of -j slots: the caller holds
 	 * one, its connection k uploads the parts no slot is free for, and
 	 * each other part in flight borrows a slot (slots_try()), given back
-	 * once the part is up; at most concurrency parts in flight.  The
-	 * upload keeps one spare buffer beyond those in use, so a run of -j
-	 * N files holds at most 2N part buffers (N in use).
+	 * once the part is up; at most concurrency parts in flight.  Part
+	 * buffers in use never outnumber the slots held (-j N in all); a
+	 * part that finds no slot frees the upload's spare buffers but one,
+	 * so what stays allocated follows the slots held (about 2N).
 	 */
 	struct slots		*slots;
 	int			 pack;
