@@ -203,24 +203,25 @@ up_spawn(struct up *u)
 
 /*
  * Whether the next part goes to a worker: without a budget, always with
- * concurrency > 1 (up_take() holds the reading back); with one, when a
- * slot is free for it, else the caller sends it on its own slot.  A
- * worker is started when every one is busy; if none can be, the part
- * goes inline.
+ * concurrency > 1 (queued for the concurrency workers; up_take() holds
+ * the reading back); with one, when fewer than concurrency - 1 parts are
+ * with the workers and a slot is free for it, else the caller sends it on
+ * its own slot.  A worker is started when every one is busy; if none can
+ * be, the part goes inline.
  */
 static int
 up_lend(struct up *u)
 {
 	struct slots *sl = u->o->slots;
-	int max = u->o->concurrency - (sl != NULL), spawn;
+	int max = u->o->concurrency - (sl != NULL), room, spawn;
 
 	pthread_mutex_lock(&u->lock);
-	spawn = u->lent < max;
+	room = sl == NULL ? max > 1 : u->lent < max;
 	pthread_mutex_unlock(&u->lock);
-	if (!spawn || (sl != NULL && !slots_try(sl)))
+	if (!room || (sl != NULL && !slots_try(sl)))
 		return (0);
 	pthread_mutex_lock(&u->lock);
-	spawn = ++u->lent > u->nthreads;
+	spawn = ++u->lent > u->nthreads && u->nthreads < max;
 	pthread_mutex_unlock(&u->lock);
 	if (spawn && up_spawn(u) != 0 && u->nthreads == 0) {
 		pthread_mutex_lock(&u->lock);
