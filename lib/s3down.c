@@ -34,6 +34,7 @@ struct down {
 	int			 nbufs;
 	unsigned char		**spare;	/* chunk buffers not in use */
 	int			 nspare;
+	int			 nlent;		/* chunks holding a slot */
 	/* shared with the workers */
 	pthread_mutex_t		 lock;
 	int			 failed;
@@ -146,7 +147,12 @@ down_run(void *ctx, void *k, void *job)
 	(void)down_get(d, k, ch->idx, ch->buf, &ch->len);
 }
 
-/* A chunk's buffer and slot back once handed on, or never to be. */
+/*
+ * A chunk's buffer and slot back once handed on, or never to be.  With a
+ * budget, the spare buffers beyond one per slot the file holds (its own
+ * and its chunks') are freed: a file keeps the buffers of what it has
+ * now, not of the most it ever had.
+ */
 static void
 down_release(struct down *d, struct chunk *ch)
 {
@@ -154,9 +160,13 @@ down_release(struct down *d, struct chunk *ch)
 	if (ch->buf != NULL)
 		d->spare[d->nspare++] = ch->buf;
 	ch->buf = NULL;
-	if (ch->lent)
+	if (ch->lent) {
 		slots_give(d->o->slots);
+		d->nlent--;
+	}
 	ch->lent = 0;
+	while (d->o->slots != NULL && d->nspare > 1 + d->nlent)
+		free(d->spare[--d->nspare]);
 }
 
 /* Hand a chunk to the sink, in order (an ordpool_emit_fn). */
@@ -185,9 +195,7 @@ down_alloc(struct down *d)
  * buffer: one not in use, else a new one.  With a budget, ch goes to a
  * worker on a borrowed slot; with none free, the chunks before it are
  * emitted (their slots given back) until one is, or until none is
- * pending: then ch is fetched here, on the caller's own slot, and the
- * buffers of the slots the file had are freed but one spare (a file
- * holds the buffers of what it has now).
+ * pending: then ch is fetched here, on the caller's own slot.
  */
 static int
 down_submit(struct down *d, struct chunk *ch)
@@ -206,13 +214,12 @@ down_submit(struct down *d, struct chunk *ch)
 	for (;;) {
 		if (ordpool_pending(d->pool) <
 		    (size_t)ordpool_nworkers(d->pool) &&
-		    (ch->lent = slots_try(sl)) != 0)
+		    (ch->lent = slots_try(sl)) != 0) {
+			d->nlent++;
 			return (ordpool_submit(d->pool, ch));
-		if (ordpool_pending(d->pool) == 0) {
-			while (d->nspare > 1)
-				free(d->spare[--d->nspare]);
-			return (ordpool_submit_here(d->pool, ch));
 		}
+		if (ordpool_pending(d->pool) == 0)
+			return (ordpool_submit_here(d->pool, ch));
 		if (ordpool_drain_to(d->pool, ordpool_pending(d->pool) -
 		    1) != 0)
 			return (-1);

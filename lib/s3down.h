@@ -25,10 +25,10 @@ struct s3down_opts {
 	 * If set (list mode), the run's budget of -j slots: the caller holds
 	 * one and fetches the chunks no slot is free for; each other chunk
 	 * borrows a slot (slots_try()) until it is handed to the sink, so
-	 * chunks in use never outnumber the slots held (-j N in all); a
-	 * chunk that finds no slot frees the spare buffers but one, so what
-	 * stays allocated follows the slots held (about 2N); at most
-	 * concurrency chunks in flight.
+	 * chunks in use never outnumber the slots held, and spares beyond
+	 * one per slot held are freed: a run of -j N files holds at most N
+	 * chunks in use and 2N allocated; at most concurrency chunks in
+	 * flight.
 	 */
 	struct slots	*slots;
 };

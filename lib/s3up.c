@@ -113,25 +113,26 @@ part_release(struct up *u, struct part *p)
 }
 
 /*
- * With a budget, a part sent inline found no slot to borrow: the buffers
- * of the slots the upload had are freed but one spare, so a file holds
- * the buffers of what it has now, not of the most it ever had.
+ * With a budget, the spare buffers beyond one per slot the upload holds
+ * (its own and the parts with the workers) are freed: a file keeps the
+ * buffers of what it has now, not of the most it ever had.
  */
 static void
 up_trim(struct up *u)
 {
-	struct part *p, *drop = NULL;
+	struct part *p, *drop = NULL, **pp;
+	int keep;
 
 	if (u->o->slots == NULL)
 		return;
 	pthread_mutex_lock(&u->lock);
-	while (u->freel != NULL && u->freel->next != NULL) {
-		p = u->freel->next;
-		u->freel->next = p->next;
-		p->next = drop;
-		drop = p;
+	keep = 1 + u->lent;
+	for (pp = &u->freel; *pp != NULL && keep > 0; pp = &(*pp)->next)
+		keep--;
+	drop = *pp;
+	*pp = NULL;
+	for (p = drop; p != NULL; p = p->next)
 		u->nbufs--;
-	}
 	pthread_mutex_unlock(&u->lock);
 	while ((p = drop) != NULL) {
 		drop = p->next;
@@ -178,9 +179,12 @@ up_worker(void *arg)
 			part_upload(u, k, p);
 		if (u->o->slots != NULL)
 			slots_give(u->o->slots);	/* the part's slot */
-		part_release(u, p);
 		pthread_mutex_lock(&u->lock);
 		u->lent--;
+		pthread_mutex_unlock(&u->lock);
+		part_release(u, p);
+		up_trim(u);
+		pthread_mutex_lock(&u->lock);
 	}
 	pthread_mutex_unlock(&u->lock);
 	s3_conn_free(k);
@@ -293,7 +297,6 @@ up_dispatch(struct up *u)
 	}
 	u->nparts = p->n;
 	if (!up_lend(u)) {
-		up_trim(u);
 		pthread_mutex_lock(&u->lock);
 		u->busy++;
 		pthread_mutex_unlock(&u->lock);

@@ -35,9 +35,9 @@ struct s3up_opts {
 	 * one, its connection k uploads the parts no slot is free for, and
 	 * each other part in flight borrows a slot (slots_try()), given back
 	 * once the part is up; at most concurrency parts in flight.  Part
-	 * buffers in use never outnumber the slots held (-j N in all); a
-	 * part that finds no slot frees the upload's spare buffers but one,
-	 * so what stays allocated follows the slots held (about 2N).
+	 * buffers in use never outnumber the slots held, and spares beyond
+	 * one per slot held are freed: a run of -j N files holds at most N
+	 * part buffers in use and 2N allocated.
 	 */
 	struct slots		*slots;
 	int			 pack;
