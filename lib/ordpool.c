@@ -235,6 +235,13 @@ ordpool_drain(struct ordpool *p)
 	return (emit_until(p, 0, 1));
 }
 
+int
+ordpool_drain_to(struct ordpool *p, size_t keep)
+{
+
+	return (emit_until(p, keep, 1));
+}
+
 size_t
 ordpool_pending(const struct ordpool *p)
 {

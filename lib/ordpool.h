@@ -73,6 +73,12 @@ int ordpool_emit_ready(struct ordpool *p);
 /* Wait for every pending job and emit it.  Returns 0, or -1 once stopped. */
 int ordpool_drain(struct ordpool *p);
 
+/*
+ * Wait, emitting in order, until at most keep jobs are pending.  Returns 0,
+ * or -1 once stopped.
+ */
+int ordpool_drain_to(struct ordpool *p, size_t keep);
+
 /* Jobs submitted and not yet emitted. */
 size_t ordpool_pending(const struct ordpool *p);
 

@@ -14,6 +14,7 @@ struct chunk {
 	unsigned char	*buf;
 	size_t		 len;
 	int64_t		 idx;
+	int		 lent;		/* holds a borrowed slot */
 };
 
 struct down {
@@ -29,8 +30,11 @@ struct down {
 	EVP_MD_CTX		*sha;
 	uint64_t		 raw;
 	struct ordpool		*pool;		/* chunks 1.. in parallel */
-	struct chunk		*chunks;
+	struct chunk		*chunks;	/* a ring position each */
 	int			 nbufs;
+	unsigned char		**spare;	/* chunk buffers not in use */
+	int			 nspare;
+	int			 nlent;		/* chunks holding a slot */
 	/* shared with the workers */
 	pthread_mutex_t		 lock;
 	int			 failed;
@@ -144,6 +148,28 @@ down_run(void *ctx, void *k, void *job)
 	(void)down_get(d, k, ch->idx, ch->buf, &ch->len);
 }
 
+/*
+ * A chunk's buffer and slot back once handed on, or never to be.  With a
+ * budget, the spare buffers beyond one per slot the file holds (its own
+ * and its chunks') are freed: a file keeps the buffers of what it has
+ * now, not of the most it ever had.
+ */
+static void
+down_release(struct down *d, struct chunk *ch)
+{
+
+	if (ch->buf != NULL)
+		d->spare[d->nspare++] = ch->buf;
+	ch->buf = NULL;
+	if (ch->lent) {
+		slots_give(d->o->slots);
+		d->nlent--;
+	}
+	ch->lent = 0;
+	while (d->o->slots != NULL && d->nspare > 1 + d->nlent)
+		free(d->spare[--d->nspare]);
+}
+
 /* Hand a chunk to the sink, in order (an ordpool_emit_fn). */
 static void
 down_emit(void *ctx, void *job)
@@ -151,6 +177,7 @@ down_emit(void *ctx, void *job)
 	struct chunk *ch = job;
 
 	(void)down_feed(ctx, ch->buf, ch->len);
+	down_release(ctx, ch);
 }
 
 /*
@@ -168,28 +195,61 @@ down_buf_new(const struct down *d)
 static int
 down_alloc(struct down *d)
 {
-	int i;
 
 	if ((d->chunks = calloc((size_t)d->nbufs, sizeof(*d->chunks))) ==
+	    NULL || (d->spare = calloc((size_t)d->nbufs, sizeof(*d->spare))) ==
 	    NULL)
 		return (-1);
-	for (i = 0; i < d->nbufs; i++)
-		if ((d->chunks[i].buf = down_buf_new(d)) == NULL)
-			return (-1);
 	return (0);
 }
 
 /*
- * Chunks 1.. on concurrency workers, a chunk buffer per ring position of
- * the pool, handed to the sink in order; the first failure (a GET, the
- * sink) stops the pool.
+ * Queue chunk ch (its ring position's, from ordpool_room()), with a
+ * buffer: one not in use, else a new one.  With a budget, ch goes to a
+ * worker on a borrowed slot; with none free, the chunks before it are
+ * emitted (their slots given back) until one is, or until none is
+ * pending: then ch is fetched here, on the caller's own slot.
+ */
+static int
+down_submit(struct down *d, struct chunk *ch)
+{
+	struct slots *sl = d->o->slots;
+	struct s3_error e;
+
+	if ((ch->buf = d->nspare > 0 ? d->spare[--d->nspare] :
+	    down_buf_new(d)) == NULL) {
+		s3_error_set(&e, S3_ESYS, "cannot allocate");
+		down_fail(d, &e);
+		return (-1);
+	}
+	if (sl == NULL)
+		return (ordpool_submit(d->pool, ch));
+	for (;;) {
+		if (ordpool_pending(d->pool) <
+		    (size_t)ordpool_nworkers(d->pool) &&
+		    (ch->lent = slots_try(sl)) != 0) {
+			d->nlent++;
+			return (ordpool_submit(d->pool, ch));
+		}
+		if (ordpool_pending(d->pool) == 0)
+			return (ordpool_submit_here(d->pool, ch));
+		if (ordpool_drain_to(d->pool, ordpool_pending(d->pool) -
+		    1) != 0)
+			return (-1);
+	}
+}
+
+/*
+ * Chunks 1.. on concurrency workers (one fewer with a budget: the caller
+ * fetches too), their buffers reused once handed to the sink, in order;
+ * the first failure (a GET, the sink) stops the pool.
  */
 static int
 down_parallel(struct down *d)
 {
 	static const struct ordpool_fns fns = { down_conn_new,
 	    down_conn_free, down_run, down_emit };
-	int n = d->o->concurrency, k, i;
+	int n = d->o->concurrency - (d->o->slots != NULL), k, i;
 	struct s3_error e;
 	int64_t idx;
 
@@ -207,7 +267,7 @@ down_parallel(struct down *d)
 		if ((k = ordpool_room(d->pool)) < 0)
 			break;
 		d->chunks[k].idx = idx;
-		if (ordpool_submit(d->pool, &d->chunks[k]) != 0)
+		if (down_submit(d, &d->chunks[k]) != 0)
 			break;
 	}
 	if (d->pool != NULL)
@@ -215,9 +275,14 @@ down_parallel(struct down *d)
 	ordpool_free(d->pool);
 	d->pool = NULL;
 	for (i = 0; d->chunks != NULL && i < d->nbufs; i++)
-		free(d->chunks[i].buf);
+		down_release(d, &d->chunks[i]);
+	for (i = 0; i < d->nspare; i++)
+		free(d->spare[i]);
+	free(d->spare);
 	free(d->chunks);
 	d->chunks = NULL;
+	d->spare = NULL;
+	d->nspare = 0;
 	return (d->failed ? -1 : 0);
 }
 

@@ -14,6 +14,7 @@
 
 #include "lzop.h"
 #include "s3.h"
+#include "slots.h"
 
 struct s3down_opts {
 	size_t		 chunk;		/* bytes per ranged GET */
@@ -21,6 +22,16 @@ struct s3down_opts {
 	int		 unpack;
 	int		 unpack_threads;	/* 0: online CPUs */
 	int		 no_sha256;	/* res->sha256 left empty */
+	/*
+	 * If set (list mode), the run's budget of -j slots: the caller holds
+	 * one and fetches the chunks no slot is free for; each other chunk
+	 * borrows a slot (slots_try()) until it is handed to the sink, so
+	 * chunks in use never outnumber the slots held, and spares beyond
+	 * one per slot held are freed: a run of -j N files holds at most N
+	 * chunks in use and 2N allocated; at most concurrency chunks in
+	 * flight.
+	 */
+	struct slots	*slots;
 };
 
 struct s3down_result {

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "s3up.h"
+#include "slots.h"
 #include "sigv4.h"
 #include "warnp.h"
 
@@ -42,6 +43,7 @@ struct up {
 	int			 nbufs;		/* allocated */
 	struct part		*qhead, *qtail;
 	int			 busy;		/* parts queued or uploading */
+	int			 lent;		/* of them, with the workers */
 	int			 closing;
 	int			 failed;
 	struct s3_error		 err;
@@ -110,6 +112,35 @@ part_release(struct up *u, struct part *p)
 	pthread_mutex_unlock(&u->lock);
 }
 
+/*
+ * With a budget, the spare buffers beyond one per slot the upload holds
+ * (its own and the parts with the workers) are freed: a file keeps the
+ * buffers of what it has now, not of the most it ever had.
+ */
+static void
+up_trim(struct up *u)
+{
+	struct part *p, *drop = NULL, **pp;
+	int keep;
+
+	if (u->o->slots == NULL)
+		return;
+	pthread_mutex_lock(&u->lock);
+	keep = 1 + u->lent;
+	for (pp = &u->freel; *pp != NULL && keep > 0; pp = &(*pp)->next)
+		keep--;
+	drop = *pp;
+	*pp = NULL;
+	for (p = drop; p != NULL; p = p->next)
+		u->nbufs--;
+	pthread_mutex_unlock(&u->lock);
+	while ((p = drop) != NULL) {
+		drop = p->next;
+		free(p->buf);
+		free(p);
+	}
+}
+
 static int
 part_upload(struct up *u, struct s3_conn *k, struct part *p)
 {
@@ -146,7 +177,13 @@ up_worker(void *arg)
 		pthread_mutex_unlock(&u->lock);
 		if (k != NULL && !up_failed(u))
 			part_upload(u, k, p);
+		if (u->o->slots != NULL)
+			slots_give(u->o->slots);	/* the part's slot */
+		pthread_mutex_lock(&u->lock);
+		u->lent--;
+		pthread_mutex_unlock(&u->lock);
 		part_release(u, p);
+		up_trim(u);
 		pthread_mutex_lock(&u->lock);
 	}
 	pthread_mutex_unlock(&u->lock);
@@ -154,25 +191,51 @@ up_worker(void *arg)
 	return (NULL);
 }
 
+/* One more worker thread (at most concurrency).  Returns 0 or -1. */
 static int
-up_start_threads(struct up *u)
+up_spawn(struct up *u)
 {
-	int i, n = u->o->concurrency;
-	struct s3_error e;
 
-	if ((u->tids = calloc((size_t)n, sizeof(*u->tids))) == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if (pthread_create(&u->tids[i], NULL, up_worker, u) != 0)
-			goto fail;
-		u->nthreads++;
-	}
+	if (u->tids == NULL && (u->tids = calloc((size_t)u->o->concurrency,
+	    sizeof(*u->tids))) == NULL)
+		return (-1);
+	if (pthread_create(&u->tids[u->nthreads], NULL, up_worker, u) != 0)
+		return (-1);
+	u->nthreads++;
 	return (0);
-fail:
-	s3_error_set(&e, S3_ESYS, "cannot start upload threads: %s",
-	    strerror(errno));
-	up_fail(u, &e);
-	return (-1);
+}
+
+/*
+ * Whether the next part goes to a worker: without a budget, always with
+ * concurrency > 1 (queued for the concurrency workers; up_take() holds
+ * the reading back); with one, when fewer than concurrency - 1 parts are
+ * with the workers and a slot is free for it, else the caller sends it on
+ * its own slot.  A worker is started when every one is busy; if none can
+ * be, the part goes inline.
+ */
+static int
+up_lend(struct up *u)
+{
+	struct slots *sl = u->o->slots;
+	int max = u->o->concurrency - (sl != NULL), room, spawn;
+
+	pthread_mutex_lock(&u->lock);
+	room = sl == NULL ? max > 1 : u->lent < max;
+	pthread_mutex_unlock(&u->lock);
+	if (!room || (sl != NULL && !slots_try(sl)))
+		return (0);
+	pthread_mutex_lock(&u->lock);
+	spawn = ++u->lent > u->nthreads && u->nthreads < max;
+	pthread_mutex_unlock(&u->lock);
+	if (spawn && up_spawn(u) != 0 && u->nthreads == 0) {
+		pthread_mutex_lock(&u->lock);
+		u->lent--;
+		pthread_mutex_unlock(&u->lock);
+		if (sl != NULL)
+			slots_give(sl);
+		return (0);
+	}
+	return (1);
 }
 
 /*
@@ -214,8 +277,6 @@ up_begin(struct up *u)
 		up_fail(u, &e);
 		return (-1);
 	}
-	if (u->o->concurrency > 1)
-		return (up_start_threads(u));
 	return (0);
 }
 
@@ -235,7 +296,7 @@ up_dispatch(struct up *u)
 		goto drop;
 	}
 	u->nparts = p->n;
-	if (u->o->concurrency <= 1) {
+	if (!up_lend(u)) {
 		pthread_mutex_lock(&u->lock);
 		u->busy++;
 		pthread_mutex_unlock(&u->lock);

@@ -18,6 +18,7 @@
 
 #include "lzop.h"
 #include "s3.h"
+#include "slots.h"
 
 #define S3UP_MIN_PART	(5 * 1024 * 1024)
 #define S3UP_MAX_PART	(5ULL * 1024 * 1024 * 1024)
@@ -29,6 +30,16 @@ struct s3up_result;
 struct s3up_opts {
 	size_t			 part_size;	/* first part size */
 	int			 concurrency;	/* parts in flight, >= 1 */
+	/*
+	 * If set (list mode), the run's budget of -j slots: the caller holds
+	 * one, its connection k uploads the parts no slot is free for, and
+	 * each other part in flight borrows a slot (slots_try()), given back
+	 * once the part is up; at most concurrency parts in flight.  Part
+	 * buffers in use never outnumber the slots held, and spares beyond
+	 * one per slot held are freed: a run of -j N files holds at most N
+	 * part buffers in use and 2N allocated.
+	 */
+	struct slots		*slots;
 	int			 pack;
 	struct lzop_pack_opts	 lzo;
 	struct s3_put_opts	 put;

@@ -899,3 +899,50 @@ line#" ]
 	run cb-s3put --delete --list --progress=1 "$B/$T/p/" </dev/null
 	expect_status 64
 }
+
+# big_and_small: a 24 MiB file (5 parts of 5 MiB) among three small ones,
+# as list records (SIZE MTIME INODE PATH), into 'in'.
+big_and_small() {
+	mkdir -p d
+	mkdata d/big 25165824
+	for i in 1 2 3; do mkdata "d/s$i" 3000; done
+	for f in d/big d/s1 d/s2 d/s3; do
+		printf '1\t2\t3\t%s\n' "$PWD/$f"
+	done >in
+}
+
+@test "cb-s3put --list, cb-s3get --list: a large file's parts go in parallel, packed and unpacked byte for byte" {
+	local_only
+	big_and_small
+	# each part waits (at most 3 s) for another of the same object in
+	# flight: only parts sent concurrently are logged "together"
+	proxy_start --always 'PUT?partNumber=together'
+	cb-s3put --list --pack -j 4 --part-size 5M --endpoint "$PROXY" \
+	    --key-prefix "$T" --key-suffix .lzo "$B" <in >out
+	[ "$(cut -f1 out | sort | uniq -c | tr -s ' ')" = " 4 ok" ]
+	grep -q "^PUT /$S3_BUCKET/$T$PWD/d/big.lzo?partNumber=.* 200 .* together$" "$PROXY_LOG"
+	[ "$(grep -c "partNumber=" "$PROXY_LOG")" -ge 5 ]
+	proxy_stop
+	# the restore: ranged GETs of the large object concurrently too
+	awk -F '\t' -v OFS='\t' '{ print $6, $2, $4, "." $10 }' out >rin
+	mkdir r
+	proxy_start --always 'GET=together'
+	cb-s3get --list --unpack -j 4 --part-size 5M --endpoint "$PROXY" \
+	    -C "$PWD/r" "$B" <rin >rout 2>err || { cat err; false; }
+	[ "$(cut -f1 rout | sort | uniq -c | tr -s ' ')" = " 4 ok" ]
+	[ "$(grep -c "^GET /$S3_BUCKET/$T$PWD/d/big.lzo .* 206 .* together$" "$PROXY_LOG")" -ge 1 ]
+	for f in big s1 s2 s3; do cmp "d/$f" "r/$PWD/d/$f"; done
+}
+
+@test "cb-s3put --list: a part that fails fails its file only" {
+	local_only
+	big_and_small
+	proxy_start --always 'PUT?partNumber=500'
+	run --separate-stderr cb-s3put --list -j 4 --part-size 5M --retries 2 \
+	    --retry-delay 1 --endpoint "$PROXY" --key-prefix "$T" "$B" <in
+	expect_status 75
+	[ "$(printf '%s\n' "$output" | cut -f1 | tr '\n' ' ')" = "InternalError ok ok ok " ]
+	[[ "$stderr" == *"cannot upload '$PWD/d/big'"* ]]
+	run awscli s3api list-multipart-uploads --bucket "$S3_BUCKET" --prefix "$T"
+	[[ "$output" != *UploadId* ]]
+}

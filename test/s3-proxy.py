@@ -67,6 +67,12 @@ before the body rules, so they are taken).
   bad-size   forward; in a 2xx answer, append "x" to the total of
              Content-Range (a GET), to Content-Length (a HEAD), and to
              each <Size> of a listing: a size no client may read
+  together   forward once another request for the same object (PATH
+             without the query) is in flight at the proxy, waiting at
+             most 3 s; logged `together`, or `alone` when none came: a
+             client that sends parts or ranges of one object one at a
+             time is told from one that sends them concurrently, whatever
+             the timing
   reset-req  read half the request body, then reset
   stall-req  read half the request body, then go silent
   pass       forward unchanged
@@ -109,13 +115,14 @@ from s3strict import S3Error  # noqa: E402
 FAULTS = {"500", "503", "expired", "200err", "200err-ws", "archived",
           "nosuchupload", "404-page", "notimpl",
           "reset", "stall", "lost", "ok-ws", "list-raw", "bad-size",
-          "key-denied",
+          "key-denied", "together",
           "reset-req",
           "stall-req", "pass"}
 PRE_BODY_FAULTS = {"reset-req", "stall-req"}
 ANSWER_FAULTS = {"500", "503", "expired", "200err", "200err-ws",
                  "archived", "nosuchupload", "404-page", "notimpl"}
 WHITESPACE = b"\n \n  \n\n   \n"
+TOGETHER_WAIT = 3
 IDLE_TIMEOUT = 300
 UPSTREAM_TIMEOUT = 300
 
@@ -319,6 +326,7 @@ class Proxy:
         self.faults = Faults(parse_plan(args.plan), parse_plan(args.always))
         self.logfile = args.log
         self.log_lock = threading.Lock()
+        self.inflight = InFlight()
         self.strict = None
         if args.strict:
             keys = dict(kv.split(":", 1)
@@ -331,6 +339,31 @@ class Proxy:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls.load_cert_chain(args.tls_cert, args.tls_key)
             self.tls.set_alpn_protocols(["http/1.1"])
+
+
+class InFlight:
+    """Requests in flight at the proxy, per object PATH (`together`)."""
+
+    def __init__(self):
+        self.count = {}
+        self.cv = threading.Condition()
+
+    def enter(self, path):
+        with self.cv:
+            self.count[path] = self.count.get(path, 0) + 1
+            self.cv.notify_all()
+
+    def leave(self, path):
+        with self.cv:
+            self.count[path] -= 1
+
+    def together(self, path):
+        """`together` once another request for PATH is in flight, or
+        `alone` after TOGETHER_WAIT seconds."""
+        with self.cv:
+            ok = self.cv.wait_for(lambda: self.count[path] >= 2,
+                                  TOGETHER_WAIT)
+        return "together" if ok else "alone"
 
 
 class Exchange:
@@ -653,6 +686,14 @@ def serve_one(conn, proxy):
     req = conn.read_head()
     if req is None:
         return False
+    proxy.inflight.enter(req.path)
+    try:
+        return serve_request(conn, proxy, req)
+    finally:
+        proxy.inflight.leave(req.path)
+
+
+def serve_request(conn, proxy, req):
     x = Exchange(proxy, req)
     try:
         if x.strict:
@@ -688,6 +729,8 @@ def serve_one(conn, proxy):
             x.strict.kind == "delete-objects":
         if key_denied_request(x):
             return key_denied_answer(conn, x)
+    if x.fault == "together":
+        x.fault = proxy.inflight.together(req.path)
     return forward(conn, x)
 
 

@@ -26,6 +26,7 @@
 #include "records.h"
 #include "s3cli.h"
 #include "s3down.h"
+#include "slots.h"
 #include "strbuf.h"
 #include "warnp.h"
 
@@ -57,6 +58,7 @@ struct get {
 	int		 check;		/* --list: compare, write nothing */
 	int		 keep;		/* --list: --keep-verified */
 	struct meter	*meter;		/* its lines, or NULL */
+	struct slots	*slots;		/* --list: the -j budget */
 	atomic_int	 nospace;	/* --list: the file system is full */
 	int		 ls;
 	int		 uploads;	/* --ls of the multipart uploads */
@@ -562,7 +564,7 @@ job_run(void *ctx, void *ws, void *arg)
 	struct job *j = arg;
 	struct s3down_opts o = g->down;
 
-	o.concurrency = 1;
+	o.slots = g->slots;	/* the chunks share -j with the files */
 	o.unpack_threads = 1;	/* the objects run in parallel instead */
 	if (j->r->kept)
 		return;		/* verified before: nothing to fetch */
@@ -574,11 +576,13 @@ job_run(void *ctx, void *ws, void *arg)
 	j->rc = EX_FAILURE;
 	if (ws == NULL)
 		return;
+	slots_take(g->slots);
 	if (!g->check &&
 	    (j->out = atomicfile_new(g->dirfd, j->r->f[3], 1)) == NULL)
 		j->werr = errno;
 	else
 		job_fetch(g, ws, j, &o);
+	slots_give(g->slots);
 	/* An uncommitted file: its temporary file is removed here. */
 	atomicfile_free(j->out);
 	j->out = NULL;
@@ -651,9 +655,13 @@ entries_fetch(struct get *g, struct entries *l)
 	size_t i;
 	int rc = 0;
 
-	if ((pool = ordpool_new(g->cli.concurrency, 4 * g->cli.concurrency,
-	    &fns, g)) == NULL)
+	if ((g->slots = slots_new(g->cli.concurrency)) == NULL ||
+	    (pool = ordpool_new(g->cli.concurrency, 4 * g->cli.concurrency,
+	    &fns, g)) == NULL) {
+		slots_free(g->slots);
+		g->slots = NULL;
 		return (EX_FAILURE);
+	}
 	for (i = 0; i < l->n && !s3_cancelled(); i++) {
 		if ((j = job_new(g, l->v[i])) == NULL) {
 			rc = EX_FAILURE;
@@ -662,6 +670,8 @@ entries_fetch(struct get *g, struct entries *l)
 		ordpool_submit(pool, j);
 	}
 	ordpool_finish(pool);
+	slots_free(g->slots);
+	g->slots = NULL;
 	if (s3cli_list_stopped(&g->cli))
 		return (s3cli_list_stopped(&g->cli));
 	if (atomic_load(&g->nospace))

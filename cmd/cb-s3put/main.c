@@ -24,6 +24,7 @@
 #include "num.h"
 #include "s3cli.h"
 #include "s3up.h"
+#include "slots.h"
 #include "strbuf.h"
 #include "warnp.h"
 
@@ -68,6 +69,7 @@ struct put {
 	char		*bucket;
 	char		*key;		/* from the URL */
 	int		 status;	/* exit status of the first failure */
+	struct slots	*slots;		/* list mode: the -j budget */
 };
 
 static void
@@ -570,8 +572,8 @@ job_run(void *ctx, void *ws, void *arg)
 	struct s3up_opts uo = p->up;
 	struct job_ctx jc = { p, j };
 
-	uo.concurrency = 1;
-	uo.lzo.nthreads = 1;
+	uo.slots = p->slots;	/* the parts share -j with the files */
+	uo.lzo.nthreads = 1;	/* the files compress in parallel instead */
 	if (ws == NULL) {
 		s3_error_set(&j->e, S3_ESYS, "no connection");
 		j->rc = EX_FAILURE;
@@ -594,8 +596,10 @@ job_run(void *ctx, void *ws, void *arg)
 		uo.reading = job_reading;
 		uo.reading_cookie = &jc;
 	}
+	slots_take(p->slots);
 	j->rc = put_file(p, ws, j->path, j->key, &uo, &j->res, &j->e,
 	    &j->err);
+	slots_give(p->slots);
 	meter_end(p->meter, &j->mf, j->rc == 0);
 	if (j->rc == 0)
 		journal_result(p, "ok", &j->res, j->key, j->f);
@@ -1011,9 +1015,11 @@ put_list(struct put *p)
 		return (warnp_errno_status(errno));
 	}
 	if ((r = rec_reader_new(stdin, p->nul, "stdin")) == NULL ||
+	    (p->slots = slots_new(p->cli.concurrency)) == NULL ||
 	    (pool = ordpool_new(p->cli.concurrency, 4 * p->cli.concurrency,
 	    &fns, p)) == NULL) {
 		rec_reader_free(r);
+		slots_free(p->slots);
 		return (EX_FAILURE);
 	}
 	if (p->cli.progress_secs > 0)
@@ -1022,6 +1028,8 @@ put_list(struct put *p)
 		while ((n = job_next(p, r, &j)) == 1)
 			ordpool_submit(pool, j);
 	ordpool_finish(pool);
+	slots_free(p->slots);
+	p->slots = NULL;
 	meter_free(p->meter);
 	p->meter = NULL;
 	rec_reader_free(r);

@@ -2,7 +2,8 @@
  * lib/ordpool: results come back in submission order whatever the
  * workers' timing, never more than the window pending, per-worker state
  * made and freed once per worker, jobs run in the calling thread with no
- * workers (and through ordpool_submit_here()), and a stop ends the run
+ * workers (and through ordpool_submit_here()), ordpool_drain_to() leaves
+ * at most what it is told pending, and a stop ends the run
  * early: nothing emitted after it, nothing submitted after it.
  */
 
@@ -169,6 +170,30 @@ t_window(void)
 	EXPECT(c.max_pending <= 1);
 }
 
+/* ordpool_drain_to(): at most keep pending after it, emitted in order. */
+static void
+t_drain_to(void)
+{
+	struct ctx c;
+	int i;
+
+	ctx_init(&c, -1);
+	c.pool = ordpool_new(3, 8, &fns, &c);
+	EXPECT(c.pool != NULL);
+	if (c.pool == NULL)
+		return;
+	for (i = 0; i < 6; i++) {
+		c.pending++;
+		EXPECT(ordpool_submit(c.pool, &c.jobs[i]) == 0);
+	}
+	EXPECT(ordpool_drain_to(c.pool, 2) == 0);
+	EXPECT(ordpool_pending(c.pool) <= 2);
+	EXPECT(c.nemitted >= 4 && !c.out_of_order);
+	EXPECT(ordpool_drain_to(c.pool, 0) == 0);
+	EXPECT(c.nemitted == 6 && !c.out_of_order);
+	ordpool_free(c.pool);
+}
+
 static void
 t_inline(void)
 {
@@ -255,6 +280,7 @@ main(void)
 
 	TEST(t_order);
 	TEST(t_window);
+	TEST(t_drain_to);
 	TEST(t_inline);
 	TEST(t_submit_here);
 	TEST(t_stop);
