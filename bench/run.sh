@@ -4,12 +4,14 @@
 # bench/bench-*.sh in name order (make bench):
 #   diff    differential backups and a resumed run (issue 11)
 #   list    cb-list over a 100,000-file snapshot, against find
+#   listpar one large file among a node's small ones in list mode, backup
+#           and restore, against each alone (issue 15)
 #   node    a whole-node backup and restore, against aws cp and rclone
 #   pack    cb-pack and cb-unpack, against lzop
 #   purge   verify and purge of 30 daily differential backups (issue 12)
 #   s3      cb-s3put and cb-s3get, against the aws CLI and rclone
 #   scale   100,000 files, requests and their cost, RSS from 1 to 10 GiB
-# diff, node, purge and s3 start their own S3 server on CB_TEST_S3_PORT
+# diff, listpar, node, purge, s3 and scale start their own S3 server on CB_TEST_S3_PORT
 # (default 7480), one after the other; diff, node and purge share the node
 # that bench_node_make (bench/lib.sh) generates into BENCH_DIR.
 # BENCH_DIR (default /tmp/cb-bench) holds generated data between runs; the
