@@ -257,7 +257,10 @@ wait_node() { # wait_node I: UN within TIMEOUT s, or the log and exit 1
 			tail -20 "$DIR/log/$ip.log" >&2
 			die "node $ip not UN after $TIMEOUT s (log: $DIR/log/$ip.log)"
 		fi
-		if { [ -s "$HD/$ip/cassandra.pid" ] && ! node_pid "$ip" >/dev/null; } ||
+		# (dead is gone: right after bin/cassandra writes the pid
+		# file, the child may not have become the JVM yet, so it
+		# does not look like ours, but it is alive)
+		if { [ -s "$HD/$ip/cassandra.pid" ] && ! alive "$(cat "$HD/$ip/cassandra.pid")"; } ||
 		    { [ ! -s "$HD/$ip/cassandra.pid" ] && ! alive "$BG"; }
 		then
 			tail -20 "$DIR/log/$ip.log" >&2
