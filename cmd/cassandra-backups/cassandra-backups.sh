@@ -1107,15 +1107,14 @@ phase_results() {
 	node_results "$TMP/$2"
 }
 
-# phase_done: --finish completed: the lock (if still this run's) goes,
-# and the prepared run with it.
+# phase_done: --finish completed: the lock, if still this run's, is
+# released at exit as a run's own (cleanup), and the prepared run goes.
 phase_done() {
 	[ -n "$FINISH" ] || return 0
 	if [ "$CMD" = backup ]; then
 		fetch "$BASE/$LOCK_NAME" "$TMP/lock.now" || warn "warning: cannot read the run lock to release it"
 		if [ -e "$TMP/lock.now" ] && grep -qx "run	$RUN" "$TMP/lock.now"; then
-			s3put --delete "s3://$BUCKET/$BASE/$LOCK_NAME" >/dev/null ||
-			    warn "warning: cannot release the run lock 's3://$BUCKET/$BASE/$LOCK_NAME'"
+			LOCKED=s3://$BUCKET/$BASE/$LOCK_NAME
 		elif [ -e "$TMP/lock.now" ]; then
 			warn "warning: the run lock is another run's now (this one's expired): left alone"
 		fi
