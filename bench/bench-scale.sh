@@ -301,32 +301,9 @@ bench_scale_cost() {
 
 # bench_scale_sparse ROOT GIB: a node of GIB GiB in 16 tables of bulk0,
 # four sstables each: gen-sstables.py's of 1 MiB a table, each Data.db
-# then made GIB/64 GiB long by a hole (zeros not on disk).
+# then made GIB/64 GiB long by a hole (bench_node_make's sparse node).
 bench_scale_sparse() {
-	local root=$1 gib=$2 t dir f g
-	[ -f "$root/.ready" ] && return 0
-	rm -rf "$root"
-	echo "bench-scale: generating a sparse $gib GiB node in $root ..." >&2
-	PATH=$tools:$PATH nice standin mknode --root "$root" --version 4.1 \
-	    --no-sample --keyspaces 1 --tables 16 --sstables 1 >/dev/null ||
-	    return 1
-	for t in $(seq 0 15); do
-		dir=$(ls -d "$root"/var/lib/cassandra/data/bulk0/t"$t"-* | head -1)
-		[ -d "$dir" ] || return 1
-		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
-		    "$root/gen" 1 >/dev/null || return 1
-		for f in "$root"/gen/nb-*; do
-			case $f in
-			*-Data.db) truncate -s $((gib * 1073741824 / 64)) "$f" ;;
-			esac
-			g=${f##*/nb-}
-			mv "$f" "$dir/nb-$((${g%%-*} + 10))-${g#*-}"
-		done
-		CASSANDRA_CONF=$root/etc/cassandra PATH=$tools:$PATH \
-		    nodetool refresh bulk0 "t$t" >/dev/null || return 1
-	done
-	rm -rf "$root/gen"
-	touch "$root/.ready"
+	bench_node_make "$1" 16 $(($2 * 1073741824 / 64)) >/dev/null
 }
 
 bench_scale_rss() {

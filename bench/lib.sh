@@ -298,17 +298,19 @@ bench_machine() {
 	printf 'nproc %s, loadavg %s\n' "$(nproc)" "$(cat /proc/loadavg)"
 }
 
-# bench_node_make ROOT MIB: a stand-in Cassandra 4.1 node under ROOT (its
+# bench_node_make ROOT MIB [DATA_BYTES]: a stand-in Cassandra 4.1 node under ROOT (its
 # cassandra.yaml in ROOT/etc/cassandra) with MIB MiB of sstables from
 # bench/gen-sstables.py in 16 tables of keyspace bulk0, loaded with
 # nodetool refresh; made once (ROOT/.ready) and kept for later runs.
 # Benches that change the node work on a copy of hard links of it.
+# With DATA_BYTES, each Data.db is then made that long by a hole (zeros not
+# on disk): a node as large as wanted for memory, not for speed.
 bench_node_make() {
-	local root=$1 mib=$2 tools=$REPO/test/cassandra/bin conf t dir f g
+	local root=$1 mib=$2 sparse=${3:-} tools=$REPO/test/cassandra/bin conf t dir f g
 	conf=$root/etc/cassandra
 	[ -f "$root/.ready" ] && return 0
 	rm -rf "$root"
-	echo "bench: generating a $mib MiB node in $root ..." >&2
+	echo "bench: generating a ${sparse:+sparse }$mib MiB node${sparse:+ (Data.db of $sparse bytes)} in $root ..." >&2
 	PATH=$tools:$PATH nice standin mknode --root "$root" --version 4.1 \
 	    --no-sample --keyspaces 1 --tables 16 --sstables 1 >/dev/null ||
 	    return 1
@@ -319,6 +321,9 @@ bench_node_make() {
 		    "$root/gen" $((mib / 16)) >/dev/null || return 1
 		# Later generations than the stand-in's own sstable.
 		for f in "$root"/gen/nb-*; do
+			case $sparse:$f in
+			?*:*-Data.db) truncate -s "$sparse" "$f" || return 1 ;;
+			esac
 			g=${f##*/nb-}
 			mv "$f" "$dir/nb-$((${g%%-*} + 10))-${g#*-}"
 		done
@@ -353,6 +358,9 @@ bench_node_add() {
 		nice /usr/bin/python3 "$REPO/bench/gen-sstables.py" \
 		    "$root/gen" "$n" >/dev/null || return 1
 		for f in "$root"/gen/nb-*; do
+			case $sparse:$f in
+			?*:*-Data.db) truncate -s "$sparse" "$f" || return 1 ;;
+			esac
 			g=${f##*/nb-}
 			mv "$f" "$dir/nb-$((${g%%-*} + 20))-${g#*-}"
 		done
